@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Tiers (see test/README.md): unit tests live beside each package, integration and end-to-end
+// tests under test/. The e2e tier needs root, ip netns and BIRD; it skips itself with a reason
+// when they are missing, and the CI script makes sure they are present.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
