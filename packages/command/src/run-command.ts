@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+
+/** What became of one command run. `code` is the exit code, or the shell-style 127/126 when
+ * the program could not be started, or null when the process was killed by a signal. */
+export interface CommandResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  /** Set when the program could not be started at all (ENOENT, EACCES, ...). */
+  readonly spawnError: { code: string; message: string } | null;
+  /** Captured stdout and stderr, each cut at `maxOutputBytes`. */
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly truncated: boolean;
+  readonly durationMs: number;
+}
+
+export interface RunCommandOptions {
+  /** Kill the whole process group after this many milliseconds. */
+  readonly timeoutMs: number;
+  /** Bytes kept of each of stdout and stderr (default 4096). The rest is drained and dropped. */
+  readonly maxOutputBytes?: number;
+  /** Aborting kills the process group at once (daemon shutdown). */
+  readonly signal?: AbortSignal;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** How long to wait for pipes to close after the child exited, before giving up on output held
+ * open by a grandchild that outlived it. */
+const DRAIN_AFTER_EXIT_MS = 50;
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    // Negative pid: the whole process group the child leads (spawned detached).
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Run argv without a shell in a new process group, so that a timeout kills the check and
+ * everything it started. Never rejects: failures to start are reported in the result.
+ */
+export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+  const started = performance.now();
+  const max = options.maxOutputBytes ?? 4096;
+  return new Promise((resolve) => {
+    const [program, ...args] = argv;
+    if (program === undefined || program === '') {
+      resolve({
+        code: 127, signal: null, timedOut: false, stdout: '', stderr: '', truncated: false,
+        spawnError: { code: 'EINVAL', message: 'empty command' }, durationMs: 0,
+      });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outBytes = 0;
+    let errBytes = 0;
+    let truncated = false;
+    let timedOut = false;
+    let settled = false;
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    let drainTimer: NodeJS.Timeout | undefined;
+
+    const child = spawn(program, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    });
+
+    const collect = (chunks: Buffer[], which: 'out' | 'err') => (chunk: Buffer) => {
+      const used = which === 'out' ? outBytes : errBytes;
+      const room = max - used;
+      if (room <= 0) {
+        truncated = true;
+        return;
+      }
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (piece.length < chunk.length) truncated = true;
+      chunks.push(piece);
+      if (which === 'out') outBytes += piece.length;
+      else errBytes += piece.length;
+    };
+    child.stdout.on('data', collect(out, 'out'));
+    child.stderr.on('data', collect(err, 'err'));
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs);
+
+    const onAbort = (): void => killGroup(child.pid);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finish = (spawnError: CommandResult['spawnError']): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (drainTimer !== undefined) clearTimeout(drainTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      let code = exitCode;
+      if (spawnError !== null) code = spawnError.code === 'ENOENT' ? 127 : 126;
+      resolve({
+        code,
+        signal: exitSignal,
+        timedOut,
+        spawnError,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        truncated,
+        durationMs: performance.now() - started,
+      });
+    };
+
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      finish({ code: error.code ?? 'UNKNOWN', message: error.message });
+    });
+    child.once('exit', (code, signal) => {
+      exitCode = code;
+      exitSignal = signal;
+      if (timedOut) {
+        finish(null);
+        return;
+      }
+      // Give the pipes a moment to deliver the last output; a grandchild keeping them open
+      // must not keep the check running.
+      drainTimer = setTimeout(() => finish(null), DRAIN_AFTER_EXIT_MS);
+    });
+    child.once('close', () => finish(null));
+  });
+}
+
+/** A one-line description of a result for logs. */
+export function describeResult(result: CommandResult): string {
+  if (result.spawnError !== null) return `could not be started: ${result.spawnError.message}`;
+  if (result.timedOut) return `timed out after ${result.durationMs.toFixed(0)} ms and was killed`;
+  if (result.signal !== null) return `was killed by ${result.signal}`;
+  return `exited with code ${result.code ?? 'unknown'}`;
+}
