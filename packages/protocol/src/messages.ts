@@ -1,0 +1,90 @@
+import type { CheckCounters, LogLevel, ServiceCheckSpec, ServiceState } from './service-spec';
+
+/** An error as it crosses a thread boundary (identity is lost, so code is what callers match). */
+export interface SerializedError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+// ---- main thread -> worker ----------------------------------------------------------------
+
+export interface StartMessage {
+  readonly type: 'start';
+  readonly seq: number;
+  readonly service: string;
+  readonly spec: ServiceCheckSpec;
+  readonly counters: CheckCounters;
+  /** Lowest level the main thread will log; the worker does not post below it. */
+  readonly logLevel: LogLevel;
+}
+export interface RunNowMessage {
+  readonly type: 'run-now';
+  readonly seq: number;
+  readonly service: string;
+}
+export interface StopMessage {
+  readonly type: 'stop';
+  readonly seq: number;
+  readonly service: string;
+}
+export type ToWorker = StartMessage | RunNowMessage | StopMessage;
+
+// ---- worker -> main thread ----------------------------------------------------------------
+
+export interface TransitionMessage {
+  readonly type: 'transition';
+  readonly seq: number;
+  readonly service: string;
+  readonly state: Exclude<ServiceState, 'unknown'>;
+  /** `check`: rise/fail reached; `ip-unassigned`: the prefix left the interface. */
+  readonly reason: 'check' | 'ip-unassigned';
+  readonly counters: CheckCounters;
+}
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly seq: number;
+  readonly service: string;
+  readonly ok: boolean;
+  /** Exit code of the check (0 healthy); 127/126 when it could not start; null when killed. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly ipAssigned: boolean;
+  readonly durationMs: number;
+  readonly finishedAt: number;
+  readonly counters: CheckCounters;
+}
+export interface LogMessage {
+  readonly type: 'log';
+  readonly seq: number;
+  readonly service: string;
+  readonly level: LogLevel;
+  readonly message: string;
+}
+export interface HeartbeatMessage {
+  readonly type: 'heartbeat';
+  readonly seq: number;
+  readonly service: string;
+  readonly at: number;
+}
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly seq: number;
+  readonly service: string;
+  readonly error: SerializedError;
+}
+export type FromWorker = TransitionMessage | ResultMessage | LogMessage | HeartbeatMessage | ErrorMessage;
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      code: typeof code === 'string' ? code : 'AHC_INTERNAL',
+      message: error.message,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+    };
+  }
+  return { name: 'Error', code: 'AHC_INTERNAL', message: String(error) };
+}

@@ -1,0 +1,44 @@
+/** Everything a check loop needs to know about one service, as plain data (it crosses a
+ * MessagePort). Times are milliseconds. */
+export type ServiceState = 'up' | 'down' | 'unknown';
+export type OnDisabled = 'withdraw' | 'advertise';
+export type Family = 4 | 6;
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+
+export function logLevelRank(level: LogLevel): number {
+  return LOG_LEVELS.indexOf(level);
+}
+
+export interface ServiceCheckSpec {
+  readonly name: string;
+  /** check_cmd as written (for logs) and split into words (run without a shell). */
+  readonly checkCmd: string;
+  readonly argv: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fail: number;
+  readonly interface: string;
+  readonly ipCheckDisabled: boolean;
+  /** Normalised prefix (`10.52.12.1/32`), its network address and family. */
+  readonly prefix: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: Family;
+  /** Maximum random delay before the first check, or 0. */
+  readonly splayMs: number;
+  /** Bytes of stdout/stderr kept from a failed check for the log. */
+  readonly maxOutputBytes: number;
+}
+
+/** The rise/fall counters and decided state of a service; kept by the supervisor so that a
+ * restarted worker continues where the old one stopped. */
+export interface CheckCounters {
+  readonly state: ServiceState;
+  readonly rise: number;
+  readonly fail: number;
+}
+
+export const INITIAL_COUNTERS: CheckCounters = Object.freeze({ state: 'unknown', rise: 0, fail: 0 });

@@ -1,0 +1,65 @@
+import type { FromWorker, ToWorker } from './messages';
+import { LOG_LEVELS } from './service-spec';
+
+/** Boundary checks for messages. Hand-written rather than zod so the worker bundle stays tiny. */
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null;
+}
+function hasBase(value: Obj): boolean {
+  return typeof value.type === 'string' && typeof value.seq === 'number' && typeof value.service === 'string';
+}
+function isCounters(value: unknown): boolean {
+  return isObj(value) && (value.state === 'up' || value.state === 'down' || value.state === 'unknown')
+    && typeof value.rise === 'number' && typeof value.fail === 'number';
+}
+
+export class ProtocolError extends Error {
+  readonly code = 'AHC_PROTOCOL';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+export function parseFromWorker(value: unknown): FromWorker {
+  if (!isObj(value) || !hasBase(value)) throw new ProtocolError(`malformed message from a check worker: ${JSON.stringify(value)}`);
+  switch (value.type) {
+    case 'transition':
+      if ((value.state === 'up' || value.state === 'down') && (value.reason === 'check' || value.reason === 'ip-unassigned') && isCounters(value.counters)) {
+        return value as unknown as FromWorker;
+      }
+      break;
+    case 'result':
+      if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters)) return value as unknown as FromWorker;
+      break;
+    case 'log':
+      if (typeof value.message === 'string' && LOG_LEVELS.includes(value.level as never)) return value as unknown as FromWorker;
+      break;
+    case 'heartbeat':
+      if (typeof value.at === 'number') return value as unknown as FromWorker;
+      break;
+    case 'error':
+      if (isObj(value.error) && typeof value.error.message === 'string') return value as unknown as FromWorker;
+      break;
+    default:
+      break;
+  }
+  throw new ProtocolError(`malformed ${String(value.type)} message from a check worker: ${JSON.stringify(value)}`);
+}
+
+export function parseToWorker(value: unknown): ToWorker {
+  if (!isObj(value) || !hasBase(value)) throw new ProtocolError(`malformed message to a check worker: ${JSON.stringify(value)}`);
+  switch (value.type) {
+    case 'start':
+      if (isObj(value.spec) && Array.isArray(value.spec.argv) && isCounters(value.counters)) return value as unknown as ToWorker;
+      break;
+    case 'run-now':
+    case 'stop':
+      return value as unknown as ToWorker;
+    default:
+      break;
+  }
+  throw new ProtocolError(`malformed ${String(value.type)} message to a check worker`);
+}
