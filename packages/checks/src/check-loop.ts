@@ -1,0 +1,179 @@
+import { runCommand as realRunCommand, describeResult } from '@ahc/command';
+import type { CommandResult, RunCommandOptions } from '@ahc/command';
+import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec } from '@ahc/protocol';
+import { logLevelRank } from '@ahc/protocol';
+import { isPrefixAssigned } from './ip-assignment';
+import { recordCheck, recordIpUnassigned } from './rise-fall';
+import type { Step } from './rise-fall';
+import { nextTick } from './schedule';
+
+/** What a check loop needs from the outside world; the worker passes the real ones, unit tests
+ * may pass their own clock. */
+export interface CheckLoopDeps {
+  readonly post: (message: FromWorker) => void;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly isAssigned?: (spec: ServiceCheckSpec) => boolean;
+  readonly runCommand?: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
+}
+
+type LoopState = 'idle' | 'running' | 'stopped';
+
+/** One service's check loop (SPEC §5): splay, drift-free ticks, interface check, check_cmd with
+ * timeout, rise/fall. It runs inside a worker thread and only posts messages; it never touches
+ * BIRD. */
+export class CheckLoop {
+  #state: LoopState = 'idle';
+  #counters: CheckCounters;
+  #seq = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #anchor = 0;
+  #checking = false;
+  #runNowPending = false;
+  readonly #abort = new AbortController();
+  readonly #minLevel: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #isAssigned: (spec: ServiceCheckSpec) => boolean;
+  readonly #run: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
+
+  constructor(readonly spec: ServiceCheckSpec, counters: CheckCounters, logLevel: LogLevel, private readonly deps: CheckLoopDeps) {
+    this.#counters = counters;
+    this.#minLevel = logLevelRank(logLevel);
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.random ?? Math.random;
+    this.#isAssigned = deps.isAssigned ?? ((s) => isPrefixAssigned(s.interface, s.address, s.prefixLength, s.family));
+    this.#run = deps.runCommand ?? realRunCommand;
+  }
+
+  get counters(): CheckCounters {
+    return this.#counters;
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    const splay = this.spec.splayMs > 0 ? Math.round(this.#random() * this.spec.splayMs) : 0;
+    if (splay > 0) this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}s`);
+    this.#anchor = this.#now() + splay;
+    this.#arm(splay);
+  }
+
+  /** SIGURG: check now, without moving the schedule. */
+  runNow(): void {
+    if (this.#state !== 'running') return;
+    if (this.#checking) {
+      this.#runNowPending = true;
+      return;
+    }
+    void this.#check(false);
+  }
+
+  stop(): void {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#abort.abort();
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = setTimeout(() => void this.#check(true), Math.max(0, delayMs));
+  }
+
+  async #check(scheduled: boolean): Promise<void> {
+    if (this.#state !== 'running') return;
+    if (this.#checking) {
+      // A scheduled tick while a check still runs: skip it, the overrun check counts.
+      if (scheduled) this.#armNext();
+      return;
+    }
+    this.#checking = true;
+    try {
+      await this.#checkOnce();
+    } catch (error) {
+      this.#log('error', `check loop error: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.#checking = false;
+    }
+    if (this.#state !== 'running') return;
+    if (scheduled) this.#armNext();
+    if (this.#runNowPending) {
+      this.#runNowPending = false;
+      void this.#check(false);
+    }
+  }
+
+  #armNext(): void {
+    if (this.#state !== 'running') return;
+    const now = this.#now();
+    const next = nextTick(this.#anchor, this.spec.intervalMs, now);
+    const sleep = next - now;
+    this.#log('debug', `sleeping for ${(sleep / 1000).toFixed(3)}s`);
+    this.#arm(sleep);
+  }
+
+  async #checkOnce(): Promise<void> {
+    const spec = this.spec;
+    const limits = { rise: spec.rise, fail: spec.fail };
+    if (!spec.ipCheckDisabled && !this.#isAssigned(spec)) {
+      this.#log('warning', `status DOWN because ${spec.prefix} isn't assigned to ${spec.interface} interface.`);
+      this.#apply(recordIpUnassigned(this.#counters, limits), {
+        ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0,
+      }, 'ip-unassigned');
+      return;
+    }
+    this.#log('info', `running ${spec.argv.join(' ')}`);
+    const result = await this.#run(spec.argv, {
+      timeoutMs: spec.timeoutMs,
+      maxOutputBytes: spec.maxOutputBytes,
+      signal: this.#abort.signal,
+    });
+    if (this.#state !== 'running') return;
+    const ok = result.spawnError === null && !result.timedOut && result.code === 0;
+    if (result.timedOut) {
+      this.#log('error', `check timed out after ${(spec.timeoutMs / 1000).toFixed(3)}s, killed it`);
+    } else {
+      this.#log('info', `check duration ${result.durationMs.toFixed(3)}ms`);
+    }
+    if (!ok) {
+      if (!result.timedOut) this.#log('warning', `check failed: ${spec.argv[0] ?? ''} ${describeResult(result)}`);
+      const cut = result.truncated ? ' (output cut)' : '';
+      if (result.stderr !== '') this.#log('info', `stderr from the check${cut}: ${result.stderr.trimEnd()}`);
+      if (result.stdout !== '') this.#log('info', `stdout from the check${cut}: ${result.stdout.trimEnd()}`);
+    }
+    const step = recordCheck(this.#counters, ok, limits);
+    if (step.transition === null) {
+      if (ok && step.counters.state !== 'up') this.#log('info', `going up ${step.counters.rise}`);
+      if (!ok && step.counters.state !== 'down') this.#log('info', `going down ${step.counters.fail}`);
+    }
+    this.#apply(step, {
+      ok,
+      exitCode: result.timedOut ? null : result.code,
+      timedOut: result.timedOut,
+      ipAssigned: true,
+      durationMs: result.durationMs,
+    }, 'check');
+  }
+
+  #apply(step: Step, outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; ipAssigned: boolean; durationMs: number }, reason: 'check' | 'ip-unassigned'): void {
+    this.#counters = step.counters;
+    const name = this.spec.name;
+    if (step.transition !== null) {
+      if (reason === 'check') this.#log('info', `status ${step.transition.toUpperCase()}`);
+      this.deps.post({ type: 'transition', seq: this.#nextSeq(), service: name, state: step.transition, reason, counters: step.counters });
+    }
+    this.deps.post({
+      type: 'result', seq: this.#nextSeq(), service: name, ...outcome, finishedAt: this.#now(), counters: step.counters,
+    });
+  }
+
+  #log(level: LogLevel, message: string): void {
+    if (logLevelRank(level) < this.#minLevel) return;
+    this.deps.post({ type: 'log', seq: this.#nextSeq(), service: this.spec.name, level, message });
+  }
+
+  #nextSeq(): number {
+    this.#seq += 1;
+    return this.#seq;
+  }
+}

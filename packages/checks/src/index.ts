@@ -1,0 +1,7 @@
+export { CheckLoop } from './check-loop';
+export type { CheckLoopDeps } from './check-loop';
+export { recordCheck, recordIpUnassigned } from './rise-fall';
+export type { Step, Thresholds } from './rise-fall';
+export { nextTick } from './schedule';
+export { inPrefix, isPrefixAssigned } from './ip-assignment';
+export { runCheckWorker } from './worker-entry';

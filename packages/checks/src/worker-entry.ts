@@ -1,0 +1,54 @@
+import { parentPort } from 'node:worker_threads';
+import { parseToWorker, serializeError } from '@ahc/protocol';
+import type { FromWorker, ToWorker } from '@ahc/protocol';
+import { CheckLoop } from './check-loop';
+
+/**
+ * The body of a check worker thread. It hosts one check loop (per-service mode) or many
+ * (pooled mode): the messages are the same either way. Deliberately imports almost nothing, so
+ * each thread's heap stays small.
+ */
+const HEARTBEAT_MS = 1000;
+
+export function runCheckWorker(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('the check worker must run in a worker thread');
+  const loops = new Map<string, CheckLoop>();
+  const post = (message: FromWorker): void => port.postMessage(message);
+  let seq = 0;
+
+  const handle = (message: ToWorker): void => {
+    switch (message.type) {
+      case 'start': {
+        loops.get(message.service)?.stop();
+        const loop = new CheckLoop(message.spec, message.counters, message.logLevel, { post });
+        loops.set(message.service, loop);
+        loop.start();
+        return;
+      }
+      case 'run-now':
+        if (message.service === '*') for (const loop of loops.values()) loop.runNow();
+        else loops.get(message.service)?.runNow();
+        return;
+      case 'stop':
+        loops.get(message.service)?.stop();
+        loops.delete(message.service);
+        return;
+    }
+  };
+
+  port.on('message', (raw: unknown) => {
+    try {
+      handle(parseToWorker(raw));
+    } catch (error) {
+      seq += 1;
+      post({ type: 'error', seq, service: '*', error: serializeError(error) });
+    }
+  });
+
+  // Liveness: the event loop of this thread is turning. The supervisor's watchdog reads it.
+  setInterval(() => {
+    seq += 1;
+    post({ type: 'heartbeat', seq, service: '*', at: Date.now() });
+  }, HEARTBEAT_MS);
+}
