@@ -1,0 +1,38 @@
+/** Level names as the Python daemon prints them, and pino's numeric values for them. */
+export const LEVEL_VALUES = { debug: 20, info: 30, warning: 40, error: 50, critical: 60 } as const;
+export type LevelName = keyof typeof LEVEL_VALUES;
+
+/** Syslog severities for `log_format_journalctl` (`<N>` line prefix). */
+export const SYSLOG_SEVERITY: Record<LevelName, number> = { debug: 7, info: 6, warning: 4, error: 3, critical: 2 };
+
+export interface ServiceLogFields {
+  readonly service_name: string;
+  readonly ip_address?: string;
+  readonly prefix_length?: number;
+  readonly status?: 'up' | 'down' | 'unknown';
+  readonly ip_check_disabled?: boolean;
+}
+
+/** One record as pino hands it to our destination. */
+export interface LogRecord extends Partial<ServiceLogFields> {
+  readonly level: number;
+  readonly time: number;
+  readonly message: string;
+  readonly [key: string]: unknown;
+}
+
+export function levelName(value: number): LevelName {
+  if (value >= 60) return 'critical';
+  if (value >= 50) return 'error';
+  if (value >= 40) return 'warning';
+  if (value >= 30) return 'info';
+  return 'debug';
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `2026-11-24 10:00:00,123` in local time, like Python logging's asctime. */
+export function asctime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())},${pad(d.getMilliseconds(), 3)}`;
+}
