@@ -1,0 +1,209 @@
+import { findOption, sectionValues } from '@ahc/ini';
+import type { IniDocument } from '@ahc/ini';
+import type { z } from 'zod';
+import { ConfigError, configError } from './config-error';
+import type { ConfigLocation } from './config-error';
+import type { BirdFamilyConfig, CompiledConfig, ConfigProblem, DaemonConfig, ServiceConfig } from './compiled-config';
+import { DAEMON_SECTION } from './defaults';
+import { daemonSchema, serviceSchema } from './schema';
+import type { DaemonOptions, ServiceOptions } from './schema';
+import { checkFilesystem } from './filesystem-checks';
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/** Problems found so far; the first error is what `-c` and the daemon report. */
+export class ProblemList {
+  readonly items: ConfigProblem[] = [];
+  error(code: string, reason: string, loc: ConfigLocation): void {
+    const e = configError(code, reason, loc);
+    this.items.push({ severity: 'error', code, message: e.message, ...stripValue(loc) });
+  }
+  warning(code: string, reason: string, loc: ConfigLocation): void {
+    const e = configError(code, reason, loc);
+    this.items.push({ severity: 'warning', code, message: e.message, ...stripValue(loc) });
+  }
+  get errors(): ConfigProblem[] {
+    return this.items.filter((p) => p.severity === 'error');
+  }
+}
+
+function stripValue(loc: ConfigLocation): Omit<ConfigLocation, 'value'> {
+  const { value: _value, ...rest } = loc;
+  return rest;
+}
+
+function locate(doc: IniDocument, section: string, option: string): ConfigLocation {
+  const opt = findOption(doc, section, option);
+  return opt === undefined ? { section, option } : { file: opt.file, line: opt.line, section, option, value: opt.value };
+}
+
+/** Interpolated values of a section, or problems for the options that fail to interpolate. */
+function readSection(doc: IniDocument, section: string, problems: ProblemList): Record<string, string> | null {
+  try {
+    return Object.fromEntries(sectionValues(doc, section));
+  } catch (error) {
+    const e = error as Error & { code?: string; option?: string };
+    problems.error(e.code ?? 'AHC_CONFIG_INTERPOLATION', e.message, e.option === undefined ? { section } : locate(doc, section, e.option));
+    return null;
+  }
+}
+
+function parseSection<S extends z.ZodType>(schema: S, doc: IniDocument, section: string, values: Record<string, string>, problems: ProblemList): z.output<S> | null {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const option = String(issue.path[0] ?? '');
+    const loc = locate(doc, section, option);
+    if (values[option] === undefined) problems.error('AHC_CONFIG_MISSING_OPTION', `option ${option} is required but missing`, { ...loc, section, option });
+    else problems.error('AHC_CONFIG_INVALID', issue.message, loc);
+  }
+  return null;
+}
+
+function birdFamilies(d: DaemonOptions): BirdFamilyConfig[] {
+  const out: BirdFamilyConfig[] = [];
+  if (d.ipv4) {
+    out.push({
+      family: 4, path: d.bird_conf, variable: d.bird_variable, dummy: d.dummy_ip_prefix.prefix,
+      reconfigureCmd: d.bird_reconfigure_cmd, keepChanges: d.bird_keep_changes, changesCounter: d.bird_changes_counter,
+    });
+  }
+  if (d.ipv6) {
+    out.push({
+      family: 6, path: d.bird6_conf, variable: d.bird6_variable, dummy: d.dummy_ip6_prefix.prefix,
+      reconfigureCmd: d.bird6_reconfigure_cmd, keepChanges: d.bird6_keep_changes, changesCounter: d.bird6_changes_counter,
+    });
+  }
+  return out;
+}
+
+function daemonConfig(d: DaemonOptions): DaemonConfig {
+  return {
+    ipv4: d.ipv4,
+    ipv6: d.ipv6,
+    bird: birdFamilies(d),
+    purgeIpPrefixes: d.purge_ip_prefixes,
+    pidfile: d.pidfile,
+    logging: {
+      level: d.loglevel,
+      logFile: d.log_file ?? null,
+      stderrFile: d.stderr_file ?? null,
+      maxBytes: d.log_maxbytes,
+      backups: d.log_backups,
+      server: d.log_server ?? null,
+      serverPort: d.log_server_port,
+      jsonStdout: d.json_stdout,
+      jsonLogFile: d.json_log_file,
+      jsonLogServer: d.json_log_server,
+      journalctl: d.log_format_journalctl,
+      jsonLogging: d.json_logging ?? false,
+      httpServer: d.http_server ?? null,
+      httpServerPort: d.http_server_port ?? null,
+      httpServerProtocol: d.http_server_protocol ?? 'http',
+      httpServerTimeoutMs: ms(d.http_server_timeout ?? 0.5),
+    },
+    splayStartupMs: ms(d.splay_startup ?? 0),
+    prometheus: {
+      enabled: d.prometheus_exporter,
+      textfileDir: d.prometheus_collector_textfile_dir,
+      intervalMs: ms(d.prometheus_exporter_interval),
+    },
+    workerThreads: d.worker_threads ?? 'per-service',
+    reconfigureTimeoutMs: ms(d.bird_reconfigure_timeout ?? 2),
+    instanceLock: d.instance_lock ?? 'anycast-healthchecker',
+  };
+}
+
+function serviceConfig(name: string, file: string, s: ServiceOptions): ServiceConfig {
+  return {
+    name,
+    file,
+    checkCmd: s.check_cmd,
+    prefix: s.ip_prefix.prefix,
+    address: s.ip_prefix.address,
+    prefixLength: s.ip_prefix.prefixLength,
+    family: s.ip_prefix.family,
+    interface: s.interface,
+    intervalMs: ms(s.check_interval),
+    timeoutMs: ms(s.check_timeout),
+    rise: s.check_rise,
+    fail: s.check_fail,
+    disabled: s.check_disabled,
+    onDisabled: s.on_disabled,
+    ipCheckDisabled: s.ip_check_disabled,
+    customReconfigureCmd: s.custom_bird_reconfigure_cmd ?? null,
+    customReconfigureTimeoutMs: ms(s.custom_bird_reconfigure_cmd_timeout),
+  };
+}
+
+function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: string; v6: string }, services: ServiceConfig[], problems: ProblemList): void {
+  const owners = new Map<string, string>();
+  for (const s of services) {
+    const loc = locate(doc, s.name, 'ip_prefix');
+    if ((s.family === 4 && !daemon.ipv4) || (s.family === 6 && !daemon.ipv6)) {
+      problems.error('AHC_CONFIG_FAMILY_DISABLED', `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`, loc);
+    }
+    const other = owners.get(s.prefix);
+    if (other !== undefined) {
+      problems.error('AHC_CONFIG_DUPLICATE_PREFIX', `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`, loc);
+    } else {
+      owners.set(s.prefix, s.name);
+    }
+    if (s.prefix === dummies.v4 || s.prefix === dummies.v6) {
+      problems.error('AHC_CONFIG_DUMMY_PREFIX_USED', `${s.prefix} is the dummy prefix, which must never be used by a service`, loc);
+    }
+    if (!s.disabled && s.timeoutMs > s.intervalMs) {
+      problems.warning('AHC_CONFIG_TIMEOUT_OVER_INTERVAL', `check_timeout (${s.timeoutMs / 1000}s) is longer than check_interval (${s.intervalMs / 1000}s): checks will skip ticks`, locate(doc, s.name, 'check_timeout'));
+    }
+  }
+}
+
+export interface CompileOptions {
+  /** Check paths and programs on this machine (the daemon and -c do; unit tests may not). */
+  readonly filesystem?: boolean;
+}
+
+/** All problems of a configuration document (lint shows all of them). */
+export function collectProblems(doc: IniDocument, files: readonly string[], options: CompileOptions = {}): { config: CompiledConfig | null; problems: ConfigProblem[] } {
+  const problems = new ProblemList();
+  const daemonValues = readSection(doc, DAEMON_SECTION, problems);
+  const daemonOpts = daemonValues === null ? null : parseSection(daemonSchema, doc, DAEMON_SECTION, daemonValues, problems);
+  const services: ServiceConfig[] = [];
+  for (const section of doc.sections.values()) {
+    if (section.name === DAEMON_SECTION) continue;
+    const values = readSection(doc, section.name, problems);
+    if (values === null) continue;
+    const opts = parseSection(serviceSchema, doc, section.name, values, problems);
+    if (opts !== null) services.push(serviceConfig(section.name, section.file, opts));
+  }
+  if (daemonOpts === null) return { config: null, problems: problems.items };
+  const daemon = daemonConfig(daemonOpts);
+  crossChecks(doc, daemon, { v4: daemonOpts.dummy_ip_prefix.prefix, v6: daemonOpts.dummy_ip6_prefix.prefix }, services, problems);
+  if (options.filesystem ?? true) checkFilesystem(daemon, services, (option, section) => locate(doc, section, option), problems);
+  if (problems.errors.length > 0) return { config: null, problems: problems.items };
+  const config: CompiledConfig = deepFreeze({
+    daemon,
+    services,
+    files: [...files],
+    warnings: problems.items.filter((p) => p.severity === 'warning'),
+  });
+  return { config, problems: problems.items };
+}
+
+/** Compile or throw the first error (what the daemon, -c and -P do). */
+export function compileConfig(doc: IniDocument, files: readonly string[], options: CompileOptions = {}): CompiledConfig {
+  const { config, problems } = collectProblems(doc, files, options);
+  if (config === null) {
+    const first = problems.find((p) => p.severity === 'error');
+    throw new ConfigError(first?.code ?? 'AHC_CONFIG_INVALID', first?.message ?? 'invalid configuration', first ?? {});
+  }
+  return config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

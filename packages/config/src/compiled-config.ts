@@ -1,0 +1,88 @@
+/** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
+export interface Command {
+  readonly text: string;
+  readonly argv: readonly string[];
+}
+
+export interface BirdFamilyConfig {
+  readonly family: 4 | 6;
+  readonly path: string;
+  readonly variable: string;
+  readonly dummy: string;
+  readonly reconfigureCmd: Command;
+  readonly keepChanges: boolean;
+  readonly changesCounter: number;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  /** The file that defined the section (for messages). */
+  readonly file: string;
+  readonly checkCmd: Command;
+  readonly prefix: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: 4 | 6;
+  readonly interface: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fail: number;
+  readonly disabled: boolean;
+  readonly onDisabled: 'withdraw' | 'advertise';
+  readonly ipCheckDisabled: boolean;
+  readonly customReconfigureCmd: Command | null;
+  readonly customReconfigureTimeoutMs: number;
+}
+
+export interface LoggingConfig {
+  readonly level: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  readonly logFile: string | null;
+  readonly stderrFile: string | null;
+  readonly maxBytes: number;
+  readonly backups: number;
+  readonly server: string | null;
+  readonly serverPort: number;
+  readonly jsonStdout: boolean;
+  readonly jsonLogFile: boolean;
+  readonly jsonLogServer: boolean;
+  readonly journalctl: boolean;
+  readonly jsonLogging: boolean;
+  readonly httpServer: string | null;
+  readonly httpServerPort: number | null;
+  readonly httpServerProtocol: 'http' | 'https';
+  readonly httpServerTimeoutMs: number;
+}
+
+export interface DaemonConfig {
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
+  /** The enabled families only. */
+  readonly bird: readonly BirdFamilyConfig[];
+  readonly purgeIpPrefixes: boolean;
+  readonly pidfile: string;
+  readonly logging: LoggingConfig;
+  readonly splayStartupMs: number;
+  readonly prometheus: { readonly enabled: boolean; readonly textfileDir: string; readonly intervalMs: number };
+  readonly workerThreads: 'per-service' | number;
+  readonly reconfigureTimeoutMs: number;
+  /** Name of the abstract unix socket that keeps a second daemon from starting. */
+  readonly instanceLock: string;
+}
+
+export interface ConfigProblem {
+  readonly severity: 'error' | 'warning';
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly section?: string;
+  readonly option?: string;
+}
+
+export interface CompiledConfig {
+  readonly daemon: DaemonConfig;
+  readonly services: readonly ServiceConfig[];
+  readonly files: readonly string[];
+  readonly warnings: readonly ConfigProblem[];
+}

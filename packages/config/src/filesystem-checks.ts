@@ -1,0 +1,79 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import type { ConfigLocation } from './config-error';
+import type { Command, DaemonConfig, ServiceConfig } from './compiled-config';
+import type { ProblemList } from './compile';
+import { DAEMON_SECTION } from './defaults';
+
+type Locate = (option: string, section: string) => ConfigLocation;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why `program` cannot be run, or null when it can. Looks it up like execvp, without running it. */
+export function programProblem(program: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | null {
+  const candidates = program.includes('/') ? [resolve(program)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, program));
+  for (const candidate of candidates) {
+    let isFile = false;
+    try {
+      isFile = statSync(candidate).isFile();
+    } catch {
+      continue;
+    }
+    if (!isFile) continue;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return null;
+    } catch {
+      if (program.includes('/')) return `${candidate} is not executable`;
+    }
+  }
+  return program.includes('/') ? `${program} does not exist` : `${program} was not found in PATH (${path})`;
+}
+
+function checkCommand(cmd: Command, option: string, section: string, locate: Locate, problems: ProblemList): void {
+  const program = cmd.argv[0] ?? '';
+  const why = programProblem(program);
+  if (why !== null) problems.error('AHC_CONFIG_COMMAND_NOT_FOUND', `cannot run the command: ${why}`, locate(option, section));
+}
+
+function checkWritableDir(path: string, option: string, locate: Locate, problems: ProblemList): void {
+  const dir = dirname(resolve(path));
+  if (!isDirectory(dir)) problems.error('AHC_CONFIG_MISSING_DIR', `directory ${dir} does not exist`, locate(option, DAEMON_SECTION));
+  else if (!writable(dir)) problems.error('AHC_CONFIG_NOT_WRITABLE', `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
+}
+
+/** Checks against this machine: directories exist and are writable, programs exist and are
+ * executable. Nothing is created or run. */
+export function checkFilesystem(daemon: DaemonConfig, services: readonly ServiceConfig[], locate: Locate, problems: ProblemList): void {
+  checkWritableDir(daemon.pidfile, 'pidfile', locate, problems);
+  for (const fam of daemon.bird) {
+    const option = fam.family === 4 ? 'bird_conf' : 'bird6_conf';
+    checkWritableDir(fam.path, option, locate, problems);
+    if (isDirectory(fam.path)) problems.error('AHC_CONFIG_INVALID', `${fam.path} is a directory, a file is needed`, locate(option, DAEMON_SECTION));
+  }
+  const log = daemon.logging;
+  if (log.logFile !== null) checkWritableDir(log.logFile, 'log_file', locate, problems);
+  if (log.stderrFile !== null) checkWritableDir(log.stderrFile, 'stderr_file', locate, problems);
+  if (daemon.prometheus.enabled && !isDirectory(daemon.prometheus.textfileDir)) {
+    problems.error('AHC_CONFIG_MISSING_DIR', `directory ${daemon.prometheus.textfileDir} does not exist`, locate('prometheus_collector_textfile_dir', DAEMON_SECTION));
+  }
+  for (const s of services) {
+    checkCommand(s.checkCmd, 'check_cmd', s.name, locate, problems);
+    if (s.customReconfigureCmd !== null) checkCommand(s.customReconfigureCmd, 'custom_bird_reconfigure_cmd', s.name, locate, problems);
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { iniFromObject, mergeIni, parseIni } from '@ahc/ini';
+import type { IniDocument } from '@ahc/ini';
+import { ConfigError } from './config-error';
+import { DAEMON_DEFAULTS, DAEMON_SECTION, DEFAULT_SECTION, SERVICE_DEFAULTS } from './defaults';
+
+export interface ConfigSources {
+  /** The daemon settings file (-f). */
+  readonly file: string;
+  /** Directory of service files (-d); every `*.conf` in it, in sorted order. */
+  readonly dir?: string;
+  /** A single service file (-F), instead of dir. */
+  readonly serviceFile?: string;
+}
+
+export interface LoadedDocument {
+  readonly document: IniDocument;
+  /** The files read, in the order they were merged. */
+  readonly files: readonly string[];
+}
+
+export const BUILT_IN = '<built-in defaults>';
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('AHC_CONFIG_UNREADABLE', `${path}: cannot read: ${(error as Error).message}`, { file: path });
+  }
+}
+
+/** The files the daemon reads for these sources, in merge order. */
+export function listConfigFiles(sources: ConfigSources): string[] {
+  if (!isFile(sources.file)) {
+    throw new ConfigError('AHC_CONFIG_MISSING_FILE', `${sources.file} configuration file either isn't readable or doesn't exist`, { file: sources.file });
+  }
+  const files = [sources.file];
+  if (sources.serviceFile !== undefined) {
+    if (!isFile(sources.serviceFile)) {
+      throw new ConfigError('AHC_CONFIG_MISSING_FILE', `${sources.serviceFile} configuration file either isn't readable or doesn't exist`, { file: sources.serviceFile });
+    }
+    files.push(sources.serviceFile);
+  } else if (sources.dir !== undefined) {
+    let names: string[];
+    try {
+      if (!statSync(sources.dir).isDirectory()) throw new Error('not a directory');
+      names = readdirSync(sources.dir);
+    } catch {
+      throw new ConfigError('AHC_CONFIG_MISSING_DIR', `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`, { file: sources.dir });
+    }
+    for (const name of names.filter((n) => n.endsWith('.conf')).sort()) {
+      const path = join(sources.dir, name);
+      if (isFile(path)) files.push(path);
+    }
+  }
+  return files;
+}
+
+/** Built-in defaults, then every file in order, merged like successive ConfigParser.read(). */
+export function loadConfigDocument(sources: ConfigSources): LoadedDocument {
+  const files = listConfigFiles(sources);
+  let document = iniFromObject({ [DEFAULT_SECTION]: { ...SERVICE_DEFAULTS }, [DAEMON_SECTION]: { ...DAEMON_DEFAULTS } }, BUILT_IN);
+  for (const file of files) {
+    const text = readText(file);
+    let parsed: IniDocument;
+    try {
+      parsed = parseIni(text, file);
+    } catch (error) {
+      const e = error as Error & { code?: string; line?: number };
+      throw new ConfigError(e.code ?? 'AHC_CONFIG_SYNTAX', e.message, { file, ...(e.line === undefined ? {} : { line: e.line }) });
+    }
+    document = mergeIni(document, parsed);
+  }
+  return { document, files };
+}
