@@ -1,0 +1,12 @@
+export { backoffDelay, RECONFIGURE_BACKOFF } from './backoff';
+export type { BackoffPolicy } from './backoff';
+export { ConvergeLoop } from './converge-loop';
+export type { ConvergeState } from './converge-loop';
+export { ReconfigureQueue } from './reconfigure-queue';
+export { ServiceRegistry } from './service-registry';
+export type { ServiceRecord } from './service-registry';
+export { PrefixReconciler } from './prefix-reconciler';
+export { WorkerThreadHost } from './check-host';
+export type { CheckHost, CheckHostEvents, WorkerHostOptions } from './check-host';
+export { Supervisor, toCheckSpec } from './supervisor';
+export type { SupervisorState } from './supervisor';

@@ -1,0 +1,205 @@
+import { readFile } from 'node:fs/promises';
+import {
+  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, writeFileAtomic,
+} from '@ahc/bird';
+import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
+import type { BirdFamilyConfig } from '@ahc/config';
+import type { Logger } from '@ahc/logging';
+import { RECONFIGURE_BACKOFF } from './backoff';
+import { ConvergeLoop } from './converge-loop';
+import type { ReconfigureQueue } from './reconfigure-queue';
+import type { ServiceRegistry } from './service-registry';
+
+/** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
+interface CustomAction {
+  readonly service: string;
+  readonly command: string;
+  readonly direction: 'up' | 'down';
+  readonly timeoutMs: number;
+}
+
+/**
+ * Converges one family's BIRD file and BIRD's applied configuration on the desired prefix set:
+ * the main thread's only writer of that file. Transitions call `request()`; requests during a
+ * write/reconfigure are merged into the next step; failures are retried with backoff.
+ */
+export class PrefixReconciler {
+  readonly #loop: ConvergeLoop;
+  /** False while BIRD may not have applied the file as written (a reconfigure failed). */
+  #inSync = true;
+  /** Prefixes without a check kept at startup (purge_ip_prefixes = false) until the first update. */
+  #keepUnknown = new Set<string>();
+  #custom: CustomAction[] = [];
+  lastError: string | null = null;
+  lastApplied: Date | null = null;
+
+  constructor(
+    readonly bird: BirdFamilyConfig,
+    private readonly registry: ServiceRegistry,
+    private readonly queue: ReconfigureQueue,
+    private readonly log: Logger,
+    private readonly options: { purge: boolean; signal: AbortSignal },
+  ) {
+    this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, (failures, delay) => {
+      this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
+    });
+  }
+
+  get pending(): boolean {
+    return this.#loop.state !== 'idle';
+  }
+
+  async #read(): Promise<PrefixFileContent | null> {
+    let text: string;
+    try {
+      text = await readFile(this.bird.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return text.trim() === '' ? null : parsePrefixFile(text);
+  }
+
+  /**
+   * Startup (SPEC §4): repair variable name and dummy, purge or report prefixes without a
+   * check, and mark the services whose prefix is in the file as advertised until their checks
+   * decide. Returns after the first write/reconfigure attempt; failures keep retrying.
+   */
+  async start(): Promise<void> {
+    const configured = this.registry.configured(this.bird.family);
+    let current: PrefixFileContent | null;
+    try {
+      current = await this.#read();
+    } catch (error) {
+      throw new Error(`cannot read BIRD configuration ${this.bird.path}: ${(error as Error).message}`);
+    }
+    const plan = planStartupRepair({ current, variable: this.bird.variable, dummy: this.bird.dummy, configured, purge: this.options.purge });
+    for (const f of plan.findings) this.log.warning(`${this.bird.path}: ${f.detail}`);
+    const inFile = new Set(plan.prefixes);
+    for (const record of this.registry.ofFamily(this.bird.family)) {
+      if (!record.config.disabled) record.advertise = inFile.has(record.config.prefix);
+    }
+    const hasDisabled = this.registry.ofFamily(this.bird.family).some((r) => r.config.disabled);
+    this.#keepUnknown = hasDisabled ? new Set() : new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
+    if (plan.rewrite) {
+      this.#inSync = false;
+      await this.#write(plan);
+    }
+    this.request();
+    await this.#loop.whenIdle().then(() => undefined);
+  }
+
+  /** A service of this family changed its decision. */
+  request(custom?: CustomAction): void {
+    if (custom !== undefined) this.#custom.push(custom);
+    this.#loop.request();
+  }
+
+  /** The first decision of any service ends the grace for prefixes without a check. */
+  endStartupGrace(): void {
+    this.#keepUnknown.clear();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.#loop.whenIdle();
+  }
+
+  close(): Promise<void> {
+    return this.#loop.close();
+  }
+
+  /** True when every prefix that changed belongs to a service with its own reconfigure command. */
+  #onlyCustomChanges(current: PrefixFileContent | null, plan: PrefixFilePlan, custom: readonly CustomAction[]): boolean {
+    if (custom.length === 0 || current === null || current.variable !== this.bird.variable) return false;
+    const owned = new Set(custom.map((c) => this.registry.get(c.service)?.config.prefix));
+    const before = new Set(current.prefixes);
+    const after = new Set(plan.prefixes);
+    const changed = [...before, ...after].filter((p) => before.has(p) !== after.has(p));
+    return changed.length > 0 && changed.every((p) => owned.has(p));
+  }
+
+  async #write(plan: PrefixFilePlan): Promise<void> {
+    if (this.bird.keepChanges) {
+      try {
+        await archivePrefixFile(this.bird.path, this.bird.changesCounter, new Date());
+      } catch (error) {
+        this.log.error(`failed to keep a copy of ${this.bird.path} in history: ${(error as Error).message}`);
+      }
+    }
+    const content = renderPrefixFile({
+      variable: this.bird.variable, dummy: this.bird.dummy, prefixes: plan.prefixes, generatedAt: new Date(), pid: process.pid,
+    });
+    await writeFileAtomic(this.bird.path, content);
+    this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
+    if (plan.prefixes.length === 1) {
+      this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
+    }
+  }
+
+  /** One convergence step; false means retry later. */
+  async #step(): Promise<boolean> {
+    const desired = this.registry.desired(this.bird.family);
+    for (const p of this.#keepUnknown) desired.add(p);
+    const custom = this.#custom;
+    this.#custom = [];
+    let current: PrefixFileContent | null;
+    try {
+      current = await this.#read();
+    } catch (error) {
+      this.lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
+      this.log.error(this.lastError);
+      this.#custom = [...custom, ...this.#custom];
+      return false;
+    }
+    const plan = planUpdate({ current, variable: this.bird.variable, dummy: this.bird.dummy, desired, configured: this.registry.configured(this.bird.family) });
+    for (const f of plan.findings) this.log.warning(`${this.bird.path}: ${f.detail}`);
+    if (plan.rewrite) {
+      try {
+        await this.#write(plan);
+      } catch (error) {
+        this.lastError = (error as Error).message;
+        this.log.error(`failed to write BIRD configuration: ${this.lastError}; the previous file is left intact`);
+        this.#custom = [...custom, ...this.#custom];
+        return false;
+      }
+      this.#inSync = false;
+    }
+    if (!plan.rewrite && this.#inSync && custom.length === 0) {
+      this.log.info('no updates for bird configuration');
+      return true;
+    }
+    // Services with their own reconfigure command are told up/down instead; the global command
+    // runs when anything else changed, or when an earlier run failed.
+    if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
+      this.log.info(`reconfiguring BIRD by running ${this.queue.command}`);
+      const outcome = await this.queue.run();
+      if (outcome.status === 'failed') {
+        this.lastError = outcome.reason;
+        this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
+        this.#custom = [...custom, ...this.#custom];
+        return false;
+      }
+      this.log.info(outcome.status === 'applied' ? 'reconfigured BIRD daemon' : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`);
+    }
+    const failedCustom: CustomAction[] = [];
+    for (const action of custom) {
+      const outcome = await runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.options.signal });
+      const svcLog = this.log.child({ service_name: action.service });
+      if (outcome.status === 'failed') {
+        svcLog.error(`custom_bird_reconfigure_cmd failed: ${outcome.reason}`);
+        failedCustom.push(action);
+      } else {
+        svcLog.info(`custom_bird_reconfigure_cmd ran with ${action.direction}${outcome.output === '' ? '' : `: ${outcome.output}`}`);
+      }
+    }
+    if (failedCustom.length > 0) {
+      this.#custom = [...failedCustom, ...this.#custom];
+      this.lastError = 'custom_bird_reconfigure_cmd failed';
+      return false;
+    }
+    this.#inSync = true;
+    this.lastError = null;
+    this.lastApplied = new Date();
+    return true;
+  }
+}

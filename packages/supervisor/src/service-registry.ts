@@ -1,0 +1,54 @@
+import type { ServiceConfig } from '@ahc/config';
+import { INITIAL_COUNTERS } from '@ahc/protocol';
+import type { CheckCounters, ResultMessage } from '@ahc/protocol';
+
+/** What the supervisor knows of one service. The decided state and counters live here, not in
+ * the worker, so a restarted worker continues without a transition of its own. */
+export interface ServiceRecord {
+  readonly config: ServiceConfig;
+  counters: CheckCounters;
+  /** Whether the prefix belongs in the BIRD file: decided by checks, by on_disabled, or (until
+   * the first decision) by whether it was in the file at startup. */
+  advertise: boolean;
+  lastResult: ResultMessage | null;
+  timeouts: number;
+  checks: number;
+}
+
+export class ServiceRegistry {
+  readonly #records = new Map<string, ServiceRecord>();
+
+  constructor(services: readonly ServiceConfig[]) {
+    for (const config of services) {
+      this.#records.set(config.name, {
+        config,
+        counters: INITIAL_COUNTERS,
+        advertise: config.disabled ? config.onDisabled === 'advertise' : false,
+        lastResult: null,
+        timeouts: 0,
+        checks: 0,
+      });
+    }
+  }
+
+  get(name: string): ServiceRecord | undefined {
+    return this.#records.get(name);
+  }
+
+  all(): ServiceRecord[] {
+    return [...this.#records.values()];
+  }
+
+  ofFamily(family: 4 | 6): ServiceRecord[] {
+    return this.all().filter((r) => r.config.family === family);
+  }
+
+  /** The prefixes that belong in the family's BIRD file now. */
+  desired(family: 4 | 6): Set<string> {
+    return new Set(this.ofFamily(family).filter((r) => r.advertise).map((r) => r.config.prefix));
+  }
+
+  configured(family: 4 | 6): Set<string> {
+    return new Set(this.ofFamily(family).map((r) => r.config.prefix));
+  }
+}

@@ -1,0 +1,151 @@
+import type { CompiledConfig, ServiceConfig } from '@ahc/config';
+import type { Logger } from '@ahc/logging';
+import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
+import type { CheckHost, CheckHostEvents } from './check-host';
+import { PrefixReconciler } from './prefix-reconciler';
+import { ReconfigureQueue } from './reconfigure-queue';
+import { ServiceRegistry } from './service-registry';
+
+export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Bytes of a failed check's stdout/stderr kept for the log. */
+const MAX_CHECK_OUTPUT = 4096;
+
+export function toCheckSpec(s: ServiceConfig, splayMs: number): ServiceCheckSpec {
+  return {
+    name: s.name, checkCmd: s.checkCmd.text, argv: s.checkCmd.argv, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs,
+    rise: s.rise, fail: s.fail, interface: s.interface, ipCheckDisabled: s.ipCheckDisabled, prefix: s.prefix,
+    address: s.address, prefixLength: s.prefixLength, family: s.family, splayMs, maxOutputBytes: MAX_CHECK_OUTPUT,
+  };
+}
+
+/**
+ * The main thread's core: keeps each service's decided state, turns worker messages into
+ * desired prefix sets, and owns the reconcilers (the only writers of BIRD files).
+ */
+export class Supervisor implements CheckHostEvents {
+  #state: SupervisorState = 'starting';
+  readonly registry: ServiceRegistry;
+  readonly reconcilers = new Map<4 | 6, PrefixReconciler>();
+  readonly #abort = new AbortController();
+  readonly #serviceLogs = new Map<string, Logger>();
+  host: CheckHost | null = null;
+
+  constructor(private readonly config: CompiledConfig, private readonly log: Logger) {
+    this.registry = new ServiceRegistry(config.services);
+    const queues = new Map<string, ReconfigureQueue>();
+    for (const bird of config.daemon.bird) {
+      // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
+      let queue = queues.get(bird.reconfigureCmd.text);
+      if (queue === undefined) {
+        queue = new ReconfigureQueue(bird.reconfigureCmd.text, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
+        queues.set(bird.reconfigureCmd.text, queue);
+      }
+      this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, queue, log, {
+        purge: config.daemon.purgeIpPrefixes, signal: this.#abort.signal,
+      }));
+    }
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  serviceLog(name: string): Logger {
+    let l = this.#serviceLogs.get(name);
+    if (l === undefined) {
+      const r = this.registry.get(name);
+      l = this.log.child({
+        service_name: name,
+        ...(r === undefined ? {} : {
+          ip_address: r.config.address, prefix_length: r.config.prefixLength, ip_check_disabled: r.config.ipCheckDisabled,
+        }),
+      });
+      this.#serviceLogs.set(name, l);
+    }
+    return l;
+  }
+
+  /** Repair the BIRD files, apply disabled checks' decisions, then start the check loops. */
+  async start(host: CheckHost): Promise<void> {
+    this.host = host;
+    await Promise.all([...this.reconcilers.values()].map((r) => r.start()));
+    for (const record of this.registry.all()) {
+      const c = record.config;
+      if (!c.disabled) continue;
+      const log = this.serviceLog(c.name);
+      log.info(`Check is disabled and ip_prefix will be ${c.onDisabled === 'withdraw' ? 'withdrawn' : 'advertised'}`);
+      log.info('Check is now permanently disabled');
+    }
+    for (const record of this.registry.all()) {
+      if (!record.config.disabled) host.start(toCheckSpec(record.config, this.config.daemon.splayStartupMs), record.counters);
+    }
+    this.#state = 'running';
+  }
+
+  /** SIGURG. */
+  runAllNow(): void {
+    this.host?.runNow();
+  }
+
+  counters(service: string): CheckCounters {
+    const r = this.registry.get(service);
+    return r === undefined ? { state: 'unknown', rise: 0, fail: 0 } : r.counters;
+  }
+
+  onMessage(message: FromWorker, _threadId: number): void {
+    switch (message.type) {
+      case 'log':
+        this.serviceLog(message.service).log(message.level, message.message);
+        return;
+      case 'heartbeat':
+        return;
+      case 'error':
+        this.log.error(`check worker error (${message.service}): ${message.error.code}: ${message.error.message}`);
+        return;
+      case 'result': {
+        const r = this.registry.get(message.service);
+        if (r === undefined) return;
+        r.counters = message.counters;
+        r.lastResult = message;
+        r.checks += 1;
+        if (message.timedOut) r.timeouts += 1;
+        return;
+      }
+      case 'transition':
+        this.#transition(message.service, message.state, message.counters);
+        return;
+    }
+  }
+
+  onThreadExit(services: readonly string[], reason: string, threadId: number): void {
+    this.log.error(`check thread ${threadId} (${services.join(', ')}) ${reason}; restarting it with the last decided state, routes unchanged`);
+  }
+
+  #transition(service: string, state: 'up' | 'down', counters: CheckCounters): void {
+    const r = this.registry.get(service);
+    if (r === undefined || this.#state === 'stopping' || this.#state === 'stopped') return;
+    r.counters = counters;
+    const advertise = state === 'up';
+    const log = this.serviceLog(service);
+    const reconciler = this.reconcilers.get(r.config.family);
+    if (reconciler === undefined) return;
+    reconciler.endStartupGrace();
+    log.info(`adding ${r.config.prefix} in the queue (${advertise ? 'advertise' : 'withdraw'})`);
+    r.advertise = advertise;
+    const custom = r.config.customReconfigureCmd;
+    reconciler.request(custom === null ? undefined : {
+      service, command: custom.text, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
+    });
+  }
+
+  /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    await this.host?.close();
+    await Promise.all([...this.reconcilers.values()].map((r) => r.close()));
+    this.#abort.abort();
+    this.#state = 'stopped';
+  }
+}
