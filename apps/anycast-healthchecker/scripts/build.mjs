@@ -1,0 +1,19 @@
+// Bundles the program and the check-worker entry with esbuild. The worker bundle is separate
+// and small on purpose: every worker thread loads it.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  logLevel: 'warning',
+  define: { __AHC_VERSION__: JSON.stringify(pkg.version) },
+  // Some CommonJS dependencies (pino, yargs) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __ahcCreateRequire } from 'node:module'; const require = __ahcCreateRequire(import.meta.url);" },
+};
+await build({ ...common, entryPoints: { main: 'src/main.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } });
+await build({ ...common, entryPoints: { 'check-worker': 'src/check-worker.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, minify: true });

@@ -1,0 +1,4 @@
+// Entry of a check worker thread (bundled to dist/check-worker.mjs). Kept tiny on purpose.
+import { runCheckWorker } from '@ahc/checks';
+
+runCheckWorker();

@@ -1,0 +1,84 @@
+import type { CompiledConfig } from '@ahc/config';
+import { createLogger, stdoutSink, MAIN_THREAD } from '@ahc/logging';
+import type { Logger } from '@ahc/logging';
+import { Supervisor, WorkerThreadHost } from '@ahc/supervisor';
+import { acquireInstanceLock } from './instance-lock';
+import { claimPidfile, releasePidfile } from './pidfile';
+import { PROGRAM, VERSION } from './version';
+
+export class StartupError extends Error {
+  readonly code = 'AHC_STARTUP';
+}
+
+function makeLogger(config: CompiledConfig): Logger {
+  const names = config.services.map((s) => s.name.length);
+  return createLogger({
+    level: config.daemon.logging.level,
+    json: config.daemon.logging.jsonStdout,
+    journalctl: config.daemon.logging.journalctl,
+    program: PROGRAM,
+    version: VERSION,
+    nameWidth: Math.max(MAIN_THREAD.length, ...names),
+    sink: stdoutSink,
+  });
+}
+
+/**
+ * Run the daemon in the foreground until SIGTERM/SIGINT. Resolves with the exit code.
+ * Signals and logging belong here, the composition root.
+ */
+export async function runDaemon(config: CompiledConfig): Promise<number> {
+  const lock = await acquireInstanceLock(config.daemon.instanceLock).catch((error: Error) => {
+    throw new StartupError(error.message);
+  });
+  const pidfile = config.daemon.pidfile;
+  const pidOutcome = await claimPidfile(pidfile).catch((error: Error) => {
+    lock.close();
+    throw new StartupError(error.message);
+  });
+  const log = makeLogger(config);
+  if (pidOutcome !== 'created') log.warning(`replaced a ${pidOutcome === 'replaced-stale' ? 'stale' : 'garbage'} pidfile ${pidfile}`);
+  for (const w of config.warnings) log.warning(w.message);
+  log.info(`starting ${PROGRAM} version ${VERSION} (pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads})`);
+
+  const supervisor = new Supervisor(config, log);
+  const host = new WorkerThreadHost({
+    workerFile: new URL('./check-worker.mjs', import.meta.url),
+    mode: config.daemon.workerThreads,
+    logLevel: config.daemon.logging.level,
+  }, supervisor);
+
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
+  let stopping = false;
+  const stop = (why: string, code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`received ${why}, stopping: BIRD configuration is left as last decided`);
+    void supervisor.stop().finally(() => {
+      releasePidfile(pidfile);
+      lock.close();
+      log.info(`${PROGRAM} stopped`);
+      resolveExit(code);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  process.on('SIGHUP', () => log.warning('received SIGHUP: configuration reload is not supported yet, keeping the running configuration'));
+  process.on('SIGURG', () => {
+    log.info('received SIGURG, running all checks now');
+    supervisor.runAllNow();
+  });
+  process.on('uncaughtException', (error) => {
+    log.critical(`internal error, exiting: ${error.stack ?? error.message}`);
+    stop('an internal error', 1);
+  });
+
+  try {
+    await supervisor.start(host);
+  } catch (error) {
+    log.critical(`cannot start: ${(error as Error).message}`);
+    stop('a startup failure', 1);
+  }
+  return exited;
+}
