@@ -1,0 +1,11 @@
+export { parseIni } from './parse-ini';
+export { mergeIni } from './merge-ini';
+export { iniFromObject } from './ini-from-object';
+export { getValue, sectionValues } from './read-values';
+export { findOption } from './find-option';
+export { IniError, INI_ERROR_CODES } from './ini-error';
+export type { IniErrorCode, IniErrorDetails } from './ini-error';
+export { DEFAULT_SECTION } from './ini-document';
+export type { IniDocument, IniOption, IniSection } from './ini-document';
+export { parsePythonBool, parsePythonInt, parsePythonFloat } from './python-values';
+export type { PythonValue } from './python-values';
