@@ -1,0 +1,118 @@
+/**
+ * Replace a file atomically: BIRD (or a reader such as monitoring) sees the old content or the
+ * new content, never a partial file, and a failed write leaves the old file intact.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Thrown when the prefix file (or its history copy) cannot be written. */
+export class BirdWriteError extends Error {
+  readonly code = 'AHC_BIRD_WRITE';
+  /** The path the caller asked to write. */
+  readonly path: string;
+  /** The OS error code (ENOSPC, EACCES, EROFS, ENOENT, ...), or null. */
+  readonly osCode: string | null;
+  constructor(message: string, path: string, osCode: string | null, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BirdWriteError';
+    this.path = path;
+    this.osCode = osCode;
+  }
+}
+
+const MAX_SYMLINK_HOPS = 40;
+const DEFAULT_MODE = 0o644;
+
+function errnoCode(error: unknown): string | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The file a write to `path` must replace: `path` itself, or the final target when it is a
+ * symlink (also when that target does not exist yet, a dangling link).
+ */
+export async function resolveWriteTarget(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop += 1) {
+    let info;
+    try {
+      info = await lstat(current);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return current;
+      throw error;
+    }
+    if (!info.isSymbolicLink()) return current;
+    try {
+      return await realpath(current);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      // Dangling: follow one hop by hand, relative to the link's own directory.
+      current = resolve(dirname(current), await readlink(current));
+    }
+  }
+  const error: NodeJS.ErrnoException = new Error(`ELOOP: too many symbolic links, ${path}`);
+  error.code = 'ELOOP';
+  throw error;
+}
+
+async function existingMode(target: string): Promise<number> {
+  try {
+    return (await stat(target)).mode & 0o7777;
+  } catch {
+    return DEFAULT_MODE;
+  }
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems cannot fsync a directory; the rename itself has happened.
+    const code = errnoCode(error);
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Write `content` to `path` atomically: a unique temp file in the target's directory, fsync,
+ * rename over the target, fsync the directory. A symlink at `path` is kept and its target is
+ * replaced. The new file gets the mode of the file it replaces, or 0644.
+ * Throws BirdWriteError (AHC_BIRD_WRITE) naming the path and the OS error; the temp file is
+ * removed and the old file stays intact.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  let target = path;
+  let temp: string | null = null;
+  try {
+    target = await resolveWriteTarget(path);
+    const directory = dirname(target);
+    const mode = await existingMode(target);
+    const candidate = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await open(candidate, 'wx', mode);
+    temp = candidate;
+    try {
+      await handle.chmod(mode); // open's mode is masked by the umask
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    temp = null;
+    await fsyncDirectory(directory);
+  } catch (error) {
+    if (temp !== null) await unlink(temp).catch(() => undefined);
+    const where = target === resolve(path) || target === path ? path : `${path} (symlink to ${target})`;
+    throw new BirdWriteError(`cannot write ${where}: ${describe(error)}`, path, errnoCode(error), { cause: error });
+  }
+}

@@ -1,0 +1,16 @@
+export { normalizePrefix, prefixFamily, comparePrefixes } from './prefix';
+export type { IpFamily, PrefixResult } from './prefix';
+export { parsePrefixFile, renderPrefixFile, formatPythonTimestamp } from './prefix-file';
+export type { PrefixFileContent, RenderPrefixFileInput } from './prefix-file';
+export { planStartupRepair, planUpdate } from './repair';
+export type { Finding, FindingKind, PrefixFilePlan, StartupRepairInput, UpdateInput } from './repair';
+export { writeFileAtomic, resolveWriteTarget, BirdWriteError } from './atomic-write';
+export { archivePrefixFile, historyStamp, BirdHistoryError } from './history';
+export type { ArchiveResult } from './history';
+export { runReconfigure, runCustomReconfigure, classifyBirdReply, BirdReconfigureError } from './reconfigure';
+export type {
+  ReconfigureOutcome,
+  ReconfigureOptions,
+  ReconfigureStatus,
+  CustomReconfigureOptions,
+} from './reconfigure';

@@ -1,0 +1,214 @@
+/**
+ * Tell BIRD to reload its configuration (`birdc configure`) and judge the answer.
+ *
+ * What birdc prints (BIRD 2.0.12, observed; stdout unless noted):
+ *   success:          "BIRD 2.0.12 ready." / "Reading configuration from bird.conf" / "Reconfigured", exit 0
+ *   syntax error:     ... / "./prefixes.conf:1:43 syntax error, unexpected ',', expecting IP4 or IP6", exit 1
+ *   missing file:     ... / "/etc/bird/missing.conf: No such file or directory", exit 1
+ *   BIRD not running: stderr "Unable to connect to server control socket (/run/bird.ctl): No such file or directory", exit 1
+ * BIRD 3.x answers "Reconfiguration in progress" (or "Reconfiguration already in progress,
+ * queueing new config"): the configuration was accepted and is applied asynchronously.
+ * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
+ */
+import { runCommand, splitCommand } from '@ahc/command';
+import type { CommandResult } from '@ahc/command';
+
+export type ReconfigureStatus = 'applied' | 'in-progress' | 'failed';
+
+export interface ReconfigureOutcome {
+  readonly status: ReconfigureStatus;
+  /** Why, in words an operator understands. */
+  readonly reason: string;
+  /** stdout followed by stderr, trimmed. */
+  readonly output: string;
+  readonly durationMs: number;
+  readonly result: CommandResult;
+}
+
+export interface ReconfigureOptions {
+  /** Kill the command (and everything it started) after this many milliseconds. */
+  readonly timeoutMs: number;
+  /** Appended to the command's words (e.g. `['up']` for custom_bird_reconfigure_cmd). */
+  readonly extraArgs?: readonly string[];
+  /** Aborting kills the command at once (daemon shutdown). */
+  readonly signal?: AbortSignal;
+  /** Bytes kept of each of stdout and stderr (default 16384). */
+  readonly maxOutputBytes?: number;
+}
+
+export type CustomReconfigureOptions = Omit<ReconfigureOptions, 'extraArgs'>;
+
+/** Carries a failed reconfigure outcome where an error is expected (retry bookkeeping, status). */
+export class BirdReconfigureError extends Error {
+  readonly code = 'AHC_BIRD_RECONFIGURE';
+  readonly outcome: ReconfigureOutcome;
+  constructor(command: string, outcome: ReconfigureOutcome) {
+    super(`reconfigure command "${command}" failed: ${outcome.reason}`);
+    this.name = 'BirdReconfigureError';
+    this.outcome = outcome;
+  }
+}
+
+const RECONFIGURED = 'Reconfigured';
+const IN_PROGRESS = /^Reconfiguration (?:already )?in progress\b/;
+const SHUTTING_DOWN = /^Reconfiguration ignored, shutting down/;
+const NO_SOCKET = /^Unable to connect to server control socket\b/;
+/** BIRD 2.x/3.x and later 1.x: `file:line:col message`; older 1.x: `file, line N: message`. */
+const CONFIG_ERROR = /^(?:\S+:\d+:\d+ |\S+, line \d+: )/;
+/** Printed before BIRD parses; whatever follows it, if not a success, is why it failed. */
+const READING = /^Reading configuration from /;
+const QUOTE_LIMIT = 600;
+
+function combinedOutput(result: CommandResult): string {
+  return [result.stdout.trim(), result.stderr.trim()].filter((part) => part !== '').join('\n');
+}
+
+function outputLines(output: string): string[] {
+  return output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+}
+
+function quote(output: string): string {
+  const text = outputLines(output).join(' | ');
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}...` : text;
+}
+
+function exitText(result: CommandResult): string {
+  return result.code === null ? 'no exit code' : `exit code ${result.code}`;
+}
+
+/** Reasons shared by BIRD and custom commands: could not run, timed out, killed. */
+function runFailure(argv: readonly string[], result: CommandResult, timeoutMs: number, signal?: AbortSignal): string | null {
+  const program = argv[0] ?? '';
+  if (result.spawnError !== null) {
+    switch (result.spawnError.code) {
+      case 'ENOENT':
+        return `command not found: ${program}`;
+      case 'EACCES':
+        return `permission denied running ${program}`;
+      default:
+        return `could not start ${program}: ${result.spawnError.message}`;
+    }
+  }
+  const output = combinedOutput(result);
+  const said = output === '' ? '' : `; output: ${quote(output)}`;
+  if (result.timedOut) {
+    return `timed out after ${timeoutMs} ms; the command and every process it started were killed${said}`;
+  }
+  if (result.signal !== null) {
+    return signal?.aborted === true ? `aborted (shutting down)${said}` : `killed by ${result.signal}${said}`;
+  }
+  return null;
+}
+
+function syntheticResult(message: string): CommandResult {
+  return {
+    code: null,
+    signal: null,
+    timedOut: false,
+    spawnError: { code: 'AHC_COMMAND_SYNTAX', message },
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    durationMs: 0,
+  };
+}
+
+async function execute(
+  command: string,
+  options: ReconfigureOptions,
+): Promise<{ argv: string[]; result: CommandResult } | ReconfigureOutcome> {
+  let argv: string[];
+  try {
+    argv = splitCommand(command);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: 'failed', reason: `invalid command line: ${message}`, output: '', durationMs: 0, result: syntheticResult(message) };
+  }
+  argv.push(...(options.extraArgs ?? []));
+  const result = await runCommand(argv, {
+    timeoutMs: options.timeoutMs,
+    maxOutputBytes: options.maxOutputBytes ?? 16_384,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  return { argv, result };
+}
+
+/** Judge what a BIRD reconfigure command did. Exported for tests of recorded answers. */
+export function classifyBirdReply(
+  argv: readonly string[],
+  result: CommandResult,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): { status: ReconfigureStatus; reason: string } {
+  const failure = runFailure(argv, result, timeoutMs, signal);
+  if (failure !== null) return { status: 'failed', reason: failure };
+  const output = combinedOutput(result);
+  const lines = outputLines(output);
+  if (result.code === 0 && lines.includes(RECONFIGURED)) {
+    return { status: 'applied', reason: 'BIRD answered "Reconfigured"' };
+  }
+  const progress = lines.find((line) => IN_PROGRESS.test(line));
+  if (result.code === 0 && progress !== undefined) {
+    return { status: 'in-progress', reason: `BIRD accepted the configuration and applies it asynchronously ("${progress}")` };
+  }
+  const configError = lines.find((line) => CONFIG_ERROR.test(line));
+  if (configError !== undefined) {
+    return {
+      status: 'failed',
+      reason:
+        'BIRD rejected the configuration: the generated prefix file or the BIRD configuration around it is invalid ' +
+        `(${exitText(result)}): ${configError}`,
+    };
+  }
+  const reading = lines.findIndex((line) => READING.test(line));
+  const afterReading = reading >= 0 ? lines[reading + 1] : undefined;
+  const explained = (line: string): boolean => line === RECONFIGURED || IN_PROGRESS.test(line) || SHUTTING_DOWN.test(line);
+  if (afterReading !== undefined && !explained(afterReading)) {
+    return { status: 'failed', reason: `BIRD could not load its configuration (${exitText(result)}): ${afterReading}` };
+  }
+  const noSocket = lines.find((line) => NO_SOCKET.test(line));
+  if (noSocket !== undefined) {
+    return { status: 'failed', reason: `cannot reach BIRD; is it running? (${exitText(result)}): ${noSocket}` };
+  }
+  const shutdown = lines.find((line) => SHUTTING_DOWN.test(line));
+  if (shutdown !== undefined) {
+    return { status: 'failed', reason: `BIRD is shutting down and ignored the new configuration: ${shutdown}` };
+  }
+  const said = output === '' ? 'no output' : `output: ${quote(output)}`;
+  if (result.code !== 0) return { status: 'failed', reason: `${exitText(result)}; ${said}` };
+  return { status: 'failed', reason: `exit code 0 but no "Reconfigured" line from BIRD; ${said}` };
+}
+
+/**
+ * Run the BIRD reconfigure command (e.g. `sudo /usr/sbin/birdc configure`), split like a POSIX
+ * shell splits words and run without a shell. 'applied' needs exit code 0 and a line
+ * `Reconfigured`; BIRD 3.x's `Reconfiguration in progress` is 'in-progress'; anything else is
+ * 'failed' with a reason. Never rejects.
+ */
+export async function runReconfigure(command: string, options: ReconfigureOptions): Promise<ReconfigureOutcome> {
+  const ran = await execute(command, options);
+  if ('status' in ran) return ran;
+  const { status, reason } = classifyBirdReply(ran.argv, ran.result, options.timeoutMs, options.signal);
+  return { status, reason, output: combinedOutput(ran.result), durationMs: ran.result.durationMs, result: ran.result };
+}
+
+/**
+ * Run a service's `custom_bird_reconfigure_cmd` with `up` or `down` appended. Success is exit
+ * code 0, whatever it prints (callers log the output). Never rejects.
+ */
+export async function runCustomReconfigure(
+  command: string,
+  direction: 'up' | 'down',
+  options: CustomReconfigureOptions,
+): Promise<ReconfigureOutcome> {
+  const ran = await execute(command, { ...options, extraArgs: [direction] });
+  if ('status' in ran) return ran;
+  const { argv, result } = ran;
+  const output = combinedOutput(result);
+  const base = { output, durationMs: result.durationMs, result };
+  const failure = runFailure(argv, result, options.timeoutMs, options.signal);
+  if (failure !== null) return { status: 'failed', reason: failure, ...base };
+  if (result.code === 0) return { status: 'applied', reason: 'exit code 0', ...base };
+  const said = output === '' ? 'no output' : `output: ${quote(output)}`;
+  return { status: 'failed', reason: `${exitText(result)}; ${said}`, ...base };
+}
