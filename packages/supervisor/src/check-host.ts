@@ -111,7 +111,7 @@ export class WorkerThreadHost implements CheckHost {
       stderr: false,
       resourceLimits: {
         maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? (perService ? 8 : 64),
-        maxYoungGenerationSizeMb: perService ? 1 : 8,
+        maxYoungGenerationSizeMb: perService ? 1 : 2,
         stackSizeMb: 1,
       },
     });

@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeResult, runCommand } from '../src/run-command';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+describe('runCommand', () => {
+  it('reports the exit code and captured output of a command', async () => {
+    const r = await runCommand(['sh', '-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 5000 });
+    expect(r).toMatchObject({ code: 3, timedOut: false, spawnError: null, stdout: 'out\n', stderr: 'err\n' });
+    expect(describeResult(r)).toBe('exited with code 3');
+  });
+
+  it('runs without a shell: shell syntax is passed as plain arguments', async () => {
+    const r = await runCommand(['/bin/echo', '$HOME', '&&', 'false'], { timeoutMs: 5000 });
+    expect(r.stdout).toBe('$HOME && false\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('reports a missing program as code 127 with the reason, without throwing', async () => {
+    const r = await runCommand(['/nonexistent/check'], { timeoutMs: 5000 });
+    expect(r.code).toBe(127);
+    expect(r.spawnError?.code).toBe('ENOENT');
+    expect(describeResult(r)).toMatch(/could not be started/);
+  });
+
+  it('reports a non-executable program as code 126', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-cmd-'));
+    const f = join(dir, 'noexec.sh');
+    writeFileSync(f, '#!/bin/sh\nexit 0\n');
+    chmodSync(f, 0o644);
+    const r = await runCommand([f], { timeoutMs: 5000 });
+    expect(r.code).toBe(126);
+  });
+
+  it('on timeout kills the whole process group, grandchildren included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-cmd-'));
+    const pidFile = join(dir, 'grandchild.pid');
+    const started = Date.now();
+    const r = await runCommand(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await until(() => existsSync(pidFile), 2000)).toBe(true);
+    const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(await until(() => !isAlive(grandchild), 3000)).toBe(true);
+  });
+
+  it('does not wait for a background grandchild that keeps the output pipe open', async () => {
+    const started = Date.now();
+    const r = await runCommand(['sh', '-c', 'sleep 5 & echo done'], { timeoutMs: 10_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('keeps at most maxOutputBytes of each stream and says it cut', async () => {
+    const r = await runCommand(['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x; exit 1'], { timeoutMs: 5000, maxOutputBytes: 1000 });
+    expect(r.stdout.length).toBe(1000);
+    expect(r.truncated).toBe(true);
+    expect(r.code).toBe(1);
+  });
+
+  it('an aborted signal kills the command at once', async () => {
+    const ac = new AbortController();
+    const p = runCommand(['sleep', '30'], { timeoutMs: 60_000, signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    const r = await p;
+    expect(r.signal).toBe('SIGKILL');
+  });
+});

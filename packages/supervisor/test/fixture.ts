@@ -1,0 +1,89 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileConfig, loadConfigDocument } from '@ahc/config';
+import type { CompiledConfig } from '@ahc/config';
+import { createLogger } from '@ahc/logging';
+import type { Logger } from '@ahc/logging';
+import { parsePrefixFile } from '@ahc/bird';
+
+export const WORKER_FILE = fileURLToPath(new URL('../../../apps/anycast-healthchecker/dist/check-worker.mjs', import.meta.url));
+
+export interface Bed {
+  dir: string;
+  birdConf: string;
+  reconfigureLog: string;
+  customLog: string;
+  customCmd: string;
+  healthy(name: string, yes: boolean): void;
+  config(services: Record<string, Record<string, string>>, daemon?: Record<string, string>): CompiledConfig;
+  prefixes(): string[];
+  reconfigures(): number;
+  logger: Logger;
+  logs: string[];
+}
+
+/** A temp dir with a recording stand-in for birdc and health files that drive the checks. */
+export function makeBed(): Bed {
+  const dir = mkdtempSync(join(tmpdir(), 'ahc-sup-'));
+  mkdirSync(join(dir, 'd'));
+  const birdConf = join(dir, 'anycast-prefixes.conf');
+  const reconfigureLog = join(dir, 'reconfigures');
+  const customLog = join(dir, 'custom');
+  const birdc = join(dir, 'birdc');
+  writeFileSync(birdc, `#!/bin/sh\necho run >> ${reconfigureLog}\necho Reconfigured\n`);
+  chmodSync(birdc, 0o755);
+  const customCmd = join(dir, 'custom.sh');
+  writeFileSync(customCmd, `#!/bin/sh\necho "$1" >> ${customLog}\n`);
+  chmodSync(customCmd, 0o755);
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', json: false, journalctl: false, program: 'anycast-healthchecker', version: 'test', nameWidth: 10, sink: { write: (l) => void logs.push(l) } });
+  const ini = (sections: Record<string, Record<string, string>>) => Object.entries(sections)
+    .map(([name, opts]) => `[${name}]\n${Object.entries(opts).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`).join('\n');
+  return {
+    dir, birdConf, reconfigureLog, customLog, customCmd, logger, logs,
+    healthy(name, yes) {
+      const f = join(dir, `${name}.healthy`);
+      if (yes) writeFileSync(f, '');
+      else rmSync(f, { force: true });
+    },
+    config(services, daemon = {}) {
+      writeFileSync(join(dir, 'daemon.conf'), ini({ daemon: {
+        pidfile: join(dir, 'pid'), bird_conf: birdConf, bird_reconfigure_cmd: `${birdc} configure`, ...daemon,
+      } }));
+      const full: Record<string, Record<string, string>> = {};
+      for (const [name, opts] of Object.entries(services)) {
+        full[name] = {
+          check_cmd: `/usr/bin/test -e ${join(dir, `${name}.healthy`)}`, check_interval: '0.1', check_timeout: '0.1', check_rise: '1', check_fail: '1',
+          check_disabled: 'false', ip_check_disabled: 'true', ...opts,
+        };
+      }
+      writeFileSync(join(dir, 'd', 'services.conf'), ini(full));
+      const { document, files } = loadConfigDocument({ file: join(dir, 'daemon.conf'), dir: join(dir, 'd') });
+      return compileConfig(document, files);
+    },
+    prefixes() {
+      try {
+        return [...parsePrefixFile(readFileSync(birdConf, 'utf8')).prefixes];
+      } catch {
+        return [];
+      }
+    },
+    reconfigures() {
+      try {
+        return readFileSync(reconfigureLog, 'utf8').trim().split('\n').filter((l) => l !== '').length;
+      } catch {
+        return 0;
+      }
+    },
+  };
+}
+
+export async function until(cond: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
