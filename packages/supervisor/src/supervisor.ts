@@ -70,6 +70,7 @@ export class Supervisor implements CheckHostEvents {
   async start(host: CheckHost): Promise<void> {
     this.host = host;
     await Promise.all([...this.reconcilers.values()].map((r) => r.start()));
+    if (this.#state !== 'starting') return; // stopped while repairing the BIRD files
     for (const record of this.registry.all()) {
       const c = record.config;
       if (!c.disabled) continue;

@@ -1,0 +1,210 @@
+// The real anycast-healthchecker CLI as a child process inside the test bed's node namespace:
+// its configuration files, its log lines as they arrive (with arrival times) and its shutdown.
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execSync } from './exec.js';
+
+/** Path of the CLI launcher inside a checkout (`pnpm install` links it, `pnpm run build` builds it). */
+export function daemonBin(repoRoot: string): string {
+  return join(repoRoot, 'node_modules', '.bin', 'anycast-healthchecker');
+}
+
+/** Why the daemon cannot be run from this checkout (not built, `--version` fails), or null. */
+export function daemonUnavailableReason(repoRoot: string): string | null {
+  const r = execSync([daemonBin(repoRoot), '--version'], 20_000);
+  if (r.code !== 0 || r.stdout.trim() === '') {
+    return `\`${daemonBin(repoRoot)} --version\` failed (exit ${r.code}): ${`${r.stdout}${r.stderr}`.trim()}`;
+  }
+  return null;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  readonly ipPrefix: string;
+  /** Full check_cmd text (split like a POSIX shell, run without one). */
+  readonly checkCmd: string;
+  readonly checkInterval?: number;
+  readonly checkTimeout?: number;
+  readonly checkRise?: number;
+  readonly checkFail?: number;
+  readonly checkDisabled?: boolean;
+  readonly iface?: string;
+}
+
+export function renderService(spec: ServiceSpec): string {
+  return [
+    `[${spec.name}]`,
+    `check_cmd = ${spec.checkCmd}`,
+    `check_interval = ${spec.checkInterval ?? 0.5}`,
+    `check_timeout = ${spec.checkTimeout ?? 0.4}`,
+    `check_rise = ${spec.checkRise ?? 2}`,
+    `check_fail = ${spec.checkFail ?? 2}`,
+    `check_disabled = ${spec.checkDisabled === true ? 'true' : 'false'}`,
+    `ip_prefix = ${spec.ipPrefix}`,
+    ...(spec.iface === undefined ? [] : [`interface = ${spec.iface}`]),
+    '',
+  ].join('\n');
+}
+
+export interface DaemonConfigInput {
+  /** Directory for the daemon's own files: prefix files, pidfile, health files. */
+  readonly dir: string;
+  readonly prefixFile4: string;
+  readonly prefixFile6: string;
+  readonly reconfigureCommand: string;
+  readonly loglevel?: string;
+  /** Extra `key = value` lines for [daemon]. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+export interface DaemonFiles {
+  readonly confFile: string;
+  readonly servicesDir: string;
+  readonly pidfile: string;
+}
+
+/** Write the [daemon] file and an empty services directory `services.d` under `dir`. */
+export function writeDaemonConfig(input: DaemonConfigInput, servicesDirName = 'services.d'): DaemonFiles {
+  const confFile = join(input.dir, 'anycast-healthchecker.conf');
+  const servicesDir = join(input.dir, servicesDirName);
+  const pidfile = join(input.dir, 'ahc.pid');
+  mkdirSync(servicesDir, { recursive: true });
+  const lines = [
+    '[daemon]',
+    'ipv4 = true',
+    'ipv6 = true',
+    `bird_conf = ${input.prefixFile4}`,
+    `bird6_conf = ${input.prefixFile6}`,
+    `bird_reconfigure_cmd = ${input.reconfigureCommand}`,
+    `bird6_reconfigure_cmd = ${input.reconfigureCommand}`,
+    `pidfile = ${pidfile}`,
+    `loglevel = ${input.loglevel ?? 'debug'}`,
+    'purge_ip_prefixes = true',
+    ...Object.entries(input.extra ?? {}).map(([k, v]) => `${k} = ${v}`),
+    '',
+  ];
+  writeFileSync(confFile, lines.join('\n'));
+  return { confFile, servicesDir, pidfile };
+}
+
+/** Write one service per `<name>.conf` file in `servicesDir`. */
+export function writeServiceFiles(servicesDir: string, specs: readonly ServiceSpec[]): void {
+  mkdirSync(servicesDir, { recursive: true });
+  for (const spec of specs) writeFileSync(join(servicesDir, `${spec.name}.conf`), renderService(spec));
+}
+
+export interface LogLine {
+  readonly raw: string;
+  readonly stream: 'stdout' | 'stderr';
+  /** performance.now() when the line was read. */
+  readonly at: number;
+  readonly level?: string;
+  readonly service?: string;
+  readonly message?: string;
+}
+
+// `2026-11-24 10:00:00,123 anycast-healthchecker[PID] INFO     svc-name  message`
+const TEXT_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} anycast-healthchecker\[\d+\] (\w+)\s+(\S+)\s+(.*)$/;
+
+export function parseLogLine(raw: string, stream: 'stdout' | 'stderr', at: number): LogLine {
+  const m = TEXT_LINE.exec(raw);
+  if (m === null) return { raw, stream, at };
+  return { raw, stream, at, level: m[1], service: m[2], message: m[3] };
+}
+
+export interface DaemonExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A running daemon: every output line is kept, waiters are woken as lines arrive. */
+export class DaemonProcess {
+  readonly lines: LogLine[] = [];
+  readonly exited: Promise<DaemonExit>;
+  private exit: DaemonExit | undefined;
+  private readonly listeners = new Set<(line: LogLine) => void>();
+
+  constructor(readonly child: ChildProcess) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = child[stream];
+      if (source === null) continue;
+      createInterface({ input: source, crlfDelay: Infinity }).on('line', (raw) => {
+        const line = parseLogLine(raw, stream, performance.now());
+        this.lines.push(line);
+        for (const listener of this.listeners) listener(line);
+      });
+    }
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get hasExited(): boolean {
+    return this.exit !== undefined;
+  }
+
+  onLine(listener: (line: LogLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolve with the first line at index >= `from` matching `match`; reject at the deadline or
+   * when the daemon exits first.
+   */
+  waitForLine(match: (line: LogLine) => boolean, timeoutMs: number, from = 0, what = 'a log line'): Promise<LogLine> {
+    const seen = this.lines.slice(from).find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const finish = (error: Error | undefined, line?: LogLine): void => {
+        clearTimeout(timer);
+        off();
+        if (error !== undefined) reject(error);
+        else resolve(line as LogLine);
+      };
+      const off = this.onLine((line) => {
+        if (match(line)) finish(undefined, line);
+      });
+      const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.tail()}`)), timeoutMs);
+      void this.exited.then((exit) => {
+        if (this.lines.slice(from).some(match)) return;
+        finish(new Error(`daemon exited (${exit.code ?? exit.signal}) before ${what}\n${this.tail()}`));
+      });
+    });
+  }
+
+  /** Send `signal` and wait for the exit (SIGKILL after `timeoutMs`). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<DaemonExit> {
+    if (this.exit !== undefined) return this.exit;
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    if (result !== 'timeout') return result;
+    this.child.kill('SIGKILL');
+    await this.exited;
+    throw new Error(`daemon did not exit within ${timeoutMs} ms of ${signal}; killed\n${this.tail()}`);
+  }
+
+  /** The last `n` output lines, for failure messages. */
+  tail(n = 30): string {
+    return this.lines.slice(-n).map((l) => `  ${l.stream === 'stderr' ? 'err' : 'out'}| ${l.raw}`).join('\n');
+  }
+}
+
+/** Match the daemon's state-change log line for `service` (`status UP` / `status DOWN`). */
+export function statusLine(service: string, status: 'UP' | 'DOWN'): (line: LogLine) => boolean {
+  return (line) => line.service === service && (line.message ?? '').includes(`status ${status}`);
+}
