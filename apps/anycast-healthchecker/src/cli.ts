@@ -4,21 +4,38 @@ import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, compileConfig, loadConfigDocum
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
 import { runDaemon } from './daemon';
+import { runStatus } from './status-command';
 import { PROGRAM, VERSION } from './version';
 
 export interface CliArgs {
+  command: 'daemon' | 'status';
   file: string;
   dir: string | undefined;
   serviceFile: string | undefined;
   check: boolean;
   print: boolean;
   printConf: boolean;
+  format: 'table' | 'json' | 'nagios';
+  timeoutMs: number;
 }
 
+const USAGE = `A healthchecker for Anycasted services.
+
+Usage:
+  $0 [-f FILE] [-c] [-p] [-P] [-d DIR | -F FILE]
+  $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios]`;
+
 export function parseArgs(argv: string[]): CliArgs {
+  let command: CliArgs['command'] = 'daemon';
   const parsed = yargs(argv)
     .scriptName(PROGRAM)
-    .usage(`A healthchecker for Anycasted services.\n\nUsage: $0 [-f FILE] [-c] [-p] [-P] [-d DIR | -F FILE]`)
+    .usage(USAGE)
+    .command('$0', 'run the daemon in the foreground (or -c, -p, -P)')
+    .command('status', 'show the running daemon\'s checks and workers (from its status socket)', (y) => y
+      .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
+      .option('nagios', { type: 'boolean', describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
+      .option('timeout', { type: 'number', default: 5, describe: 'seconds to wait for the daemon' })
+      .conflicts('json', 'nagios'), () => { command = 'status'; })
     .option('file', { alias: 'f', type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'read daemon settings from FILE', requiresArg: true })
     .option('dir', { alias: 'd', type: 'string', describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`, requiresArg: true })
     .option('service-file', { alias: 'F', type: 'string', describe: 'read a single service check from FILE instead of DIR', requiresArg: true })
@@ -34,13 +51,25 @@ export function parseArgs(argv: string[]): CliArgs {
     .wrap(100)
     .exitProcess(true)
     .parseSync();
+  const format = parsed.json === true ? 'json' : parsed.nagios === true ? 'nagios' : 'table';
   return {
+    command,
     file: parsed.file,
     dir: parsed['service-file'] === undefined ? (parsed.dir ?? DEFAULT_CONFIG_DIR) : undefined,
     serviceFile: parsed['service-file'],
     check: parsed.check,
     print: parsed.print,
     printConf: parsed['print-conf'],
+    format,
+    timeoutMs: Math.round((typeof parsed.timeout === 'number' ? parsed.timeout : 5) * 1000),
+  };
+}
+
+function sourcesOf(args: CliArgs): ConfigSources {
+  return {
+    file: args.file,
+    ...(args.dir === undefined ? {} : { dir: args.dir }),
+    ...(args.serviceFile === undefined ? {} : { serviceFile: args.serviceFile }),
   };
 }
 
@@ -51,13 +80,8 @@ function invalid(message: string): never {
 }
 
 function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } {
-  const sources: ConfigSources = {
-    file: args.file,
-    ...(args.dir === undefined ? {} : { dir: args.dir }),
-    ...(args.serviceFile === undefined ? {} : { serviceFile: args.serviceFile }),
-  };
   try {
-    const { document, files } = loadConfigDocument(sources);
+    const { document, files } = loadConfigDocument(sourcesOf(args));
     return { config: compileConfig(document, files), document };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
@@ -68,6 +92,7 @@ function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } 
 
 export async function main(argv = hideBin(process.argv)): Promise<number> {
   const args = parseArgs(argv);
+  if (args.command === 'status') return runStatus({ sources: sourcesOf(args), format: args.format, timeoutMs: args.timeoutMs });
   if (args.print) {
     process.stdout.write(renderDefaults());
     return 0;

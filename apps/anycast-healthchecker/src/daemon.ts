@@ -1,7 +1,9 @@
 import type { CompiledConfig } from '@ahc/config';
 import { createLogger, stdoutSink, MAIN_THREAD } from '@ahc/logging';
 import type { Logger } from '@ahc/logging';
-import { Supervisor, WorkerThreadHost } from '@ahc/supervisor';
+import { EventLoopMonitor, Supervisor, WorkerThreadHost, statusSnapshot } from '@ahc/supervisor';
+import { StatusServer } from '@ahc/status';
+import type { FaultKind } from '@ahc/protocol';
 import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
@@ -41,13 +43,39 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
   for (const w of config.warnings) log.warning(w.message);
   log.info(`starting ${PROGRAM} version ${VERSION} (pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads})`);
 
+  const startedAt = new Date();
   const supervisor = new Supervisor(config, log);
+  // Test-only fault injection (docs/testing): never on unless the environment asks for it.
+  const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
+  if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');
   const host = new WorkerThreadHost({
     workerFile: new URL('./check-worker.mjs', import.meta.url),
     mode: config.daemon.workerThreads,
     logLevel: config.daemon.logging.level,
+    faultInjection,
   }, supervisor);
+  const monitor = new EventLoopMonitor((lag) => log.warning(`main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`));
+  monitor.start();
+  const status = new StatusServer(config.daemon.statusSocket, {
+    status: () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt }),
+    ...(faultInjection ? { injectFault: (service: string, kind: string) => host.injectFault(service, kind as FaultKind | 'terminate') } : {}),
+  });
+  try {
+    await status.listen();
+    log.info(`status socket listening on ${config.daemon.statusSocket}`);
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    if (e.code === 'AHC_STATUS_SOCKET_IN_USE') {
+      releasePidfile(pidfile);
+      lock.close();
+      throw new StartupError(e.message);
+    }
+    // Not fatal: health checking matters more than the status socket.
+    log.error(`${e.message}; running without a status socket`);
+  }
 
+  // The daemon lives until told to stop, even with no enabled checks (nothing else may hold the loop).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
   let stopping = false;
@@ -55,9 +83,11 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info(`received ${why}, stopping: BIRD configuration is left as last decided`);
-    void supervisor.stop().finally(() => {
+    void supervisor.stop().then(() => status.close()).finally(() => {
+      monitor.stop();
       releasePidfile(pidfile);
       lock.close();
+      clearInterval(keepAlive);
       log.info(`${PROGRAM} stopped`);
       resolveExit(code);
     });

@@ -69,6 +69,12 @@ export class CheckLoop {
     void this.#check(false);
   }
 
+  /** Test-only: stop scheduling checks while the thread stays alive (a lost timer). */
+  stall(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#state = 'stopped';
+  }
+
   stop(): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';

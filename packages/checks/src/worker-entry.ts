@@ -1,6 +1,6 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { parseToWorker, serializeError } from '@ahc/protocol';
-import type { FromWorker, ToWorker } from '@ahc/protocol';
+import type { FaultKind, FromWorker, ToWorker } from '@ahc/protocol';
 import { CheckLoop } from './check-loop';
 
 /**
@@ -34,6 +34,9 @@ export function runCheckWorker(): void {
         loops.get(message.service)?.stop();
         loops.delete(message.service);
         return;
+      case 'fault':
+        if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true) injectFault(message.kind, loops.get(message.service));
+        return;
     }
   };
 
@@ -47,8 +50,35 @@ export function runCheckWorker(): void {
   });
 
   // Liveness: the event loop of this thread is turning. The supervisor's watchdog reads it.
-  setInterval(() => {
+  // The first one goes out at once: it tells the supervisor the thread is up.
+  const beat = (): void => {
     seq += 1;
     post({ type: 'heartbeat', seq, service: '*', at: Date.now() });
-  }, HEARTBEAT_MS);
+  };
+  beat();
+  setInterval(beat, HEARTBEAT_MS);
+}
+
+/** Test-only failures, to prove the watchdog (see FaultMessage). */
+function injectFault(kind: FaultKind, loop: CheckLoop | undefined): void {
+  switch (kind) {
+    case 'throw':
+      setImmediate(() => {
+        throw new Error('injected fault: uncaught exception in a check worker');
+      });
+      return;
+    case 'exit':
+      process.exit(3);
+      return;
+    case 'busy-loop':
+      setImmediate(() => {
+        for (;;) {
+          // spin: no heartbeat ever again
+        }
+      });
+      return;
+    case 'stall-loop':
+      loop?.stall();
+      return;
+  }
 }

@@ -1,6 +1,6 @@
 import { findOption, sectionValues } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError, configError } from './config-error';
 import type { ConfigLocation } from './config-error';
 import type { BirdFamilyConfig, CompiledConfig, ConfigProblem, DaemonConfig, ServiceConfig } from './compiled-config';
@@ -10,6 +10,11 @@ import type { DaemonOptions, ServiceOptions } from './schema';
 import { checkFilesystem } from './filesystem-checks';
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/** Beside the pidfile, so two daemons with their own pidfiles never share a status socket. */
+export function defaultStatusSocket(pidfile: string): string {
+  return pidfile.endsWith('.pid') ? `${pidfile.slice(0, -4)}.sock` : `${pidfile}.sock`;
+}
 
 /** Problems found so far; the first error is what `-c` and the daemon report. */
 export class ProblemList {
@@ -48,14 +53,19 @@ function readSection(doc: IniDocument, section: string, problems: ProblemList): 
   }
 }
 
-function parseSection<S extends z.ZodType>(schema: S, doc: IniDocument, section: string, values: Record<string, string>, problems: ProblemList): z.output<S> | null {
+function parseSection<S extends z.ZodMiniType>(schema: S, doc: IniDocument, section: string, values: Record<string, string>, problems: ProblemList): z.output<S> | null {
   const result = schema.safeParse(values);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const option = String(issue.path[0] ?? '');
     const loc = locate(doc, section, option);
-    if (values[option] === undefined) problems.error('AHC_CONFIG_MISSING_OPTION', `option ${option} is required but missing`, { ...loc, section, option });
-    else problems.error('AHC_CONFIG_INVALID', issue.message, loc);
+    if (values[option] === undefined) {
+      // Nothing to point at but the section: name the file (and header line) that defines it.
+      const where = doc.sections.get(section);
+      problems.error('AHC_CONFIG_MISSING_OPTION', `option ${option} is required but missing`, where === undefined ? { section, option } : { file: where.file, line: where.line, section, option });
+    } else {
+      problems.error('AHC_CONFIG_INVALID', issue.message, loc);
+    }
   }
   return null;
 }
@@ -111,6 +121,8 @@ function daemonConfig(d: DaemonOptions): DaemonConfig {
     workerThreads: d.worker_threads ?? 'per-service',
     reconfigureTimeoutMs: ms(d.bird_reconfigure_timeout ?? 2),
     instanceLock: d.instance_lock ?? 'anycast-healthchecker',
+    statusSocket: d.status_socket ?? defaultStatusSocket(d.pidfile),
+    onWorkerFailure: d.on_worker_failure ?? 'keep',
   };
 }
 

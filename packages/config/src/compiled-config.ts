@@ -68,6 +68,10 @@ export interface DaemonConfig {
   readonly reconfigureTimeoutMs: number;
   /** Name of the abstract unix socket that keeps a second daemon from starting. */
   readonly instanceLock: string;
+  /** The status socket (default: the pidfile's path with .sock for .pid). */
+  readonly statusSocket: string;
+  /** What a service's route does while the watchdog gives up on its worker. */
+  readonly onWorkerFailure: 'keep' | 'withdraw';
 }
 
 export interface ConfigProblem {

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   birdVariable, boolValue, commandValue, httpProtocolValue, intValue, logLevelValue, nonEmpty, onDisabledValue,
-  pathValue, prefixValue, secondsValue, workerThreadsValue,
+  onWorkerFailureValue, pathValue, prefixValue, secondsValue, workerThreadsValue,
 } from './value-schemas';
 
 /** The [daemon] section. Every option of SPEC §3 has its default in defaults.ts, so it is
@@ -24,29 +24,31 @@ export const daemonSchema = z.object({
   purge_ip_prefixes: boolValue,
   pidfile: pathValue,
   loglevel: logLevelValue,
-  log_file: pathValue.optional(),
-  stderr_file: pathValue.optional(),
+  log_file: z.optional(pathValue),
+  stderr_file: z.optional(pathValue),
   log_maxbytes: intValue(0),
   log_backups: intValue(0),
-  log_server: nonEmpty.optional(),
+  log_server: z.optional(nonEmpty),
   log_server_port: intValue(1, 65535),
   json_stdout: boolValue,
   json_log_file: boolValue,
   json_log_server: boolValue,
   log_format_journalctl: boolValue,
-  splay_startup: secondsValue(true).optional(),
+  splay_startup: z.optional(secondsValue(true)),
   prometheus_exporter: boolValue,
   prometheus_collector_textfile_dir: pathValue,
   prometheus_exporter_interval: secondsValue(),
-  json_logging: boolValue.optional(),
-  http_server: nonEmpty.optional(),
-  http_server_port: intValue(1, 65535).optional(),
-  http_server_protocol: httpProtocolValue.optional(),
-  http_server_timeout: secondsValue().optional(),
+  json_logging: z.optional(boolValue),
+  http_server: z.optional(nonEmpty),
+  http_server_port: z.optional(intValue(1, 65535)),
+  http_server_protocol: z.optional(httpProtocolValue),
+  http_server_timeout: z.optional(secondsValue()),
   // Ours, beyond the Python daemon (docs/configuration.md):
-  worker_threads: workerThreadsValue.optional(),
-  bird_reconfigure_timeout: secondsValue().optional(),
-  instance_lock: nonEmpty.optional(),
+  worker_threads: z.optional(workerThreadsValue),
+  bird_reconfigure_timeout: z.optional(secondsValue()),
+  instance_lock: z.optional(nonEmpty),
+  status_socket: z.optional(pathValue),
+  on_worker_failure: z.optional(onWorkerFailureValue),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 
@@ -62,7 +64,7 @@ export const serviceSchema = z.object({
   check_disabled: boolValue,
   on_disabled: onDisabledValue,
   ip_check_disabled: boolValue,
-  custom_bird_reconfigure_cmd: commandValue.optional(),
+  custom_bird_reconfigure_cmd: z.optional(commandValue),
   custom_bird_reconfigure_cmd_timeout: secondsValue(),
 });
 export type ServiceOptions = z.output<typeof serviceSchema>;

@@ -2,7 +2,7 @@ export { INITIAL_COUNTERS, LOG_LEVELS, logLevelRank } from './service-spec';
 export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
 export { serializeError } from './messages';
 export type {
-  ErrorMessage, FromWorker, HeartbeatMessage, LogMessage, ResultMessage, RunNowMessage, SerializedError,
+  ErrorMessage, FaultKind, FaultMessage, FromWorker, HeartbeatMessage, LogMessage, ResultMessage, RunNowMessage, SerializedError,
   StartMessage, StopMessage, ToWorker, TransitionMessage,
 } from './messages';
 export { parseFromWorker, parseToWorker, ProtocolError } from './validate';

@@ -29,7 +29,16 @@ export interface StopMessage {
   readonly seq: number;
   readonly service: string;
 }
-export type ToWorker = StartMessage | RunNowMessage | StopMessage;
+/** Test-only: make the thread fail in a given way. Honoured only by a worker started with
+ * `workerData.faultInjection === true` (the daemon sets it only when AHC_FAULT_INJECTION=1). */
+export type FaultKind = 'throw' | 'exit' | 'busy-loop' | 'stall-loop';
+export interface FaultMessage {
+  readonly type: 'fault';
+  readonly seq: number;
+  readonly service: string;
+  readonly kind: FaultKind;
+}
+export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage;
 
 // ---- worker -> main thread ----------------------------------------------------------------
 

@@ -58,6 +58,9 @@ export function parseToWorker(value: unknown): ToWorker {
     case 'run-now':
     case 'stop':
       return value as unknown as ToWorker;
+    case 'fault':
+      if (value.kind === 'throw' || value.kind === 'exit' || value.kind === 'busy-loop' || value.kind === 'stall-loop') return value as unknown as ToWorker;
+      break;
     default:
       break;
   }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { parseFromWorker } from '@ahc/protocol';
-import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
+import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
+import { FAILED_AFTER_CRASHES, judgeThread, restartDelayMs } from './watchdog';
 
 /** Where check loops run. The daemon uses worker threads; the transport is behind this
  * interface so the same supervisor code serves both worker modes. */
@@ -8,15 +9,34 @@ export interface CheckHost {
   start(spec: ServiceCheckSpec, counters: CheckCounters): void;
   stop(service: string): void;
   runNow(): void;
-  /** Threads currently running (for status and the benchmark). */
+  /** Test-only (AHC_FAULT_INJECTION=1): make the thread of `service` fail; 'terminate' kills it from outside. */
+  injectFault(service: string, kind: FaultKind | 'terminate'): boolean;
+  threads(): ThreadInfo[];
   readonly threadCount: number;
   close(): Promise<void>;
 }
 
+export type WorkerState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+
+export interface ThreadInfo {
+  readonly threadId: number | null;
+  readonly state: WorkerState;
+  readonly services: readonly string[];
+  readonly lastHeartbeatAgeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: string | null;
+}
+
 export interface CheckHostEvents {
   onMessage(message: FromWorker, threadId: number): void;
-  /** A thread died unexpectedly; the host restarts it (with `counters()` of each service). */
+  /** A thread died or was killed by the watchdog; it is restarted with `counters()` of each service. */
   onThreadExit(services: readonly string[], reason: string, threadId: number): void;
+  /** The thread keeps dying: its services are marked failed (restarts go on, backing off). */
+  onThreadFailed(services: readonly string[], reason: string): void;
+  /** A thread that had failed made progress again. */
+  onThreadRecovered(services: readonly string[]): void;
+  /** A (re)started thread sent its first heartbeat. */
+  onThreadReady?(threadId: number, services: readonly string[], restartLatencyMs: number | null): void;
   counters(service: string): CheckCounters;
 }
 
@@ -26,40 +46,71 @@ export interface WorkerHostOptions {
   /** 'per-service': one thread per service; N: N threads share all loops. */
   readonly mode: 'per-service' | number;
   readonly logLevel: LogLevel;
-  /** Heap limits per thread (MiB). */
   readonly maxOldGenerationSizeMb?: number;
+  readonly faultInjection?: boolean;
+  /** How often the watchdog looks (ms). */
+  readonly watchdogIntervalMs?: number;
 }
 
 interface Slot {
   worker: Worker | null;
+  threadId: number | null;
+  state: WorkerState;
   readonly specs: Map<string, ServiceCheckSpec>;
+  readonly progress: Map<string, number>;
+  startedAt: number;
+  lastHeartbeat: number | null;
   restarts: number;
-  closing: boolean;
+  crashes: number;
+  lastExit: string | null;
+  /** Why the watchdog terminated it (reported instead of the exit code). */
+  killReason: string | null;
+  diedAt: number | null;
+  restartTimer: NodeJS.Timeout | undefined;
 }
 
-const RESTART_BASE_MS = 100;
-const RESTART_CAP_MS = 10_000;
 const STOP_GRACE_MS = 50;
 
 export class WorkerThreadHost implements CheckHost {
   readonly #slots: Slot[] = [];
   readonly #byService = new Map<string, Slot>();
+  readonly #watchdog: NodeJS.Timeout;
   #seq = 0;
   #closed = false;
-  #next = 0;
 
-  constructor(private readonly options: WorkerHostOptions, private readonly events: CheckHostEvents) {}
+  constructor(private readonly options: WorkerHostOptions, private readonly events: CheckHostEvents) {
+    this.#watchdog = setInterval(() => this.#inspect(), options.watchdogIntervalMs ?? 250);
+    this.#watchdog.unref();
+  }
 
   get threadCount(): number {
     return this.#slots.filter((s) => s.worker !== null).length;
+  }
+
+  threads(): ThreadInfo[] {
+    const now = Date.now();
+    return this.#slots.filter((s) => s.specs.size > 0).map((s) => ({
+      threadId: s.threadId,
+      state: s.state,
+      services: [...s.specs.keys()],
+      lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : now - s.lastHeartbeat,
+      restarts: s.restarts,
+      lastExit: s.lastExit,
+    }));
+  }
+
+  threadOf(service: string): ThreadInfo | undefined {
+    const slot = this.#byService.get(service);
+    return slot === undefined ? undefined : this.threads().find((t) => t.services.includes(service));
   }
 
   start(spec: ServiceCheckSpec, counters: CheckCounters): void {
     if (this.#closed) return;
     const slot = this.#slotFor(spec.name);
     slot.specs.set(spec.name, spec);
+    slot.progress.set(spec.name, Date.now());
     this.#byService.set(spec.name, slot);
-    if (slot.worker === null) this.#spawn(slot);
+    if (slot.worker === null && slot.restartTimer === undefined) this.#spawn(slot);
     this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
   }
 
@@ -68,6 +119,7 @@ export class WorkerThreadHost implements CheckHost {
     if (slot === undefined) return;
     this.#byService.delete(service);
     slot.specs.delete(service);
+    slot.progress.delete(service);
     this.#post(slot, { type: 'stop', seq: this.#nextSeq(), service });
     if (slot.specs.size === 0 && this.options.mode === 'per-service') void this.#terminate(slot);
   }
@@ -76,32 +128,38 @@ export class WorkerThreadHost implements CheckHost {
     for (const slot of this.#slots) this.#post(slot, { type: 'run-now', seq: this.#nextSeq(), service: '*' });
   }
 
+  injectFault(service: string, kind: FaultKind | 'terminate'): boolean {
+    const slot = this.#byService.get(service);
+    if (!this.options.faultInjection || slot?.worker == null) return false;
+    if (kind === 'terminate') void slot.worker.terminate();
+    else this.#post(slot, { type: 'fault', seq: this.#nextSeq(), service, kind });
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
     await Promise.all(this.#slots.map((s) => this.#terminate(s)));
+  }
+
+  #newSlot(): Slot {
+    const slot: Slot = {
+      worker: null, threadId: null, state: 'starting', specs: new Map(), progress: new Map(), startedAt: Date.now(),
+      lastHeartbeat: null, restarts: 0, crashes: 0, lastExit: null, killReason: null, diedAt: null, restartTimer: undefined,
+    };
+    this.#slots.push(slot);
+    return slot;
   }
 
   #slotFor(service: string): Slot {
     const existing = this.#byService.get(service);
     if (existing !== undefined) return existing;
     if (this.options.mode === 'per-service') {
-      const free = this.#slots.find((s) => s.specs.size === 0 && !s.closing);
-      if (free !== undefined) return free;
-      const slot: Slot = { worker: null, specs: new Map(), restarts: 0, closing: false };
-      this.#slots.push(slot);
-      return slot;
+      return this.#slots.find((s) => s.specs.size === 0 && s.state !== 'stopped' && s.worker === null) ?? this.#newSlot();
     }
-    if (this.#slots.length < this.options.mode) {
-      const slot: Slot = { worker: null, specs: new Map(), restarts: 0, closing: false };
-      this.#slots.push(slot);
-      return slot;
-    }
-    // Pooled: the thread with the fewest loops (round-robin on ties).
-    const sorted = [...this.#slots].sort((a, b) => a.specs.size - b.specs.size);
-    const min = sorted[0]?.specs.size ?? 0;
-    const ties = this.#slots.filter((s) => s.specs.size === min);
-    this.#next = (this.#next + 1) % ties.length;
-    return ties[this.#next] ?? (sorted[0] as Slot);
+    if (this.#slots.length < this.options.mode) return this.#newSlot();
+    // Pooled: the thread with the fewest loops.
+    return this.#slots.reduce((a, b) => (b.specs.size < a.specs.size ? b : a));
   }
 
   #spawn(slot: Slot): void {
@@ -109,6 +167,7 @@ export class WorkerThreadHost implements CheckHost {
     const worker = new Worker(this.options.workerFile, {
       stdout: false,
       stderr: false,
+      workerData: { faultInjection: this.options.faultInjection === true },
       resourceLimits: {
         maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? (perService ? 8 : 64),
         maxYoungGenerationSizeMb: perService ? 1 : 2,
@@ -116,7 +175,11 @@ export class WorkerThreadHost implements CheckHost {
       },
     });
     slot.worker = worker;
-    slot.closing = false;
+    slot.threadId = worker.threadId;
+    slot.startedAt = Date.now();
+    slot.lastHeartbeat = null;
+    slot.killReason = null;
+    if (slot.state !== 'failed') slot.state = slot.restarts > 0 ? 'restarting' : 'starting';
     const threadId = worker.threadId;
     worker.on('message', (raw: unknown) => {
       let message: FromWorker;
@@ -125,38 +188,94 @@ export class WorkerThreadHost implements CheckHost {
       } catch {
         return;
       }
-      if (message.type === 'result' || message.type === 'transition') slot.restarts = 0;
-      this.events.onMessage(message, threadId);
+      if (slot.worker !== worker) return;
+      this.#observe(slot, message, threadId);
+      if (message.type !== 'heartbeat') this.events.onMessage(message, threadId);
     });
-    let reason = 'exited';
+    let thrown: string | null = null;
     worker.on('error', (error) => {
-      reason = `threw ${error.name}: ${error.message}`;
+      thrown = `threw ${error.name}: ${error.message}`;
     });
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
       slot.worker = null;
-      if (slot.closing || this.#closed) return;
-      const why = reason === 'exited' ? `exited with code ${code}` : reason;
-      this.events.onThreadExit([...slot.specs.keys()], why, threadId);
-      this.#restart(slot);
+      if (slot.state === 'stopped' || this.#closed) return;
+      const reason = slot.killReason ?? thrown ?? `exited with code ${code}`;
+      slot.lastExit = reason;
+      slot.diedAt = Date.now();
+      this.events.onThreadExit([...slot.specs.keys()], reason, threadId);
+      this.#scheduleRestart(slot, reason);
     });
   }
 
-  #restart(slot: Slot): void {
+  #observe(slot: Slot, message: FromWorker, threadId: number): void {
+    const now = Date.now();
+    if (message.type === 'heartbeat') {
+      const first = slot.lastHeartbeat === null;
+      slot.lastHeartbeat = now;
+      if (first) {
+        if (slot.state === 'starting' || slot.state === 'restarting') slot.state = 'running';
+        const latency = slot.diedAt === null ? null : now - slot.diedAt;
+        this.events.onThreadReady?.(threadId, [...slot.specs.keys()], latency);
+      }
+      return;
+    }
+    if (message.type === 'result') {
+      slot.progress.set(message.service, now);
+      if (slot.crashes > 0) {
+        const wasFailed = slot.state === 'failed';
+        slot.crashes = 0;
+        slot.state = 'running';
+        if (wasFailed) this.events.onThreadRecovered([...slot.specs.keys()]);
+      }
+    }
+  }
+
+  #scheduleRestart(slot: Slot, reason: string): void {
+    slot.crashes += 1;
     slot.restarts += 1;
-    const delay = Math.min(RESTART_BASE_MS * 2 ** (slot.restarts - 1), RESTART_CAP_MS);
-    setTimeout(() => {
-      if (this.#closed || slot.worker !== null || slot.specs.size === 0) return;
+    if (slot.crashes === FAILED_AFTER_CRASHES) {
+      slot.state = 'failed';
+      this.events.onThreadFailed([...slot.specs.keys()], reason);
+    } else if (slot.state !== 'failed') {
+      slot.state = 'restarting';
+    }
+    const delay = restartDelayMs(slot.crashes);
+    const restart = (): void => {
+      slot.restartTimer = undefined;
+      if (this.#closed || slot.worker !== null || slot.specs.size === 0 || slot.state === 'stopped') return;
       this.#spawn(slot);
+      const now = Date.now();
       for (const spec of slot.specs.values()) {
+        slot.progress.set(spec.name, now);
         this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters: this.events.counters(spec.name), logLevel: this.options.logLevel });
       }
-    }, slot.restarts === 1 ? 0 : delay);
+    };
+    if (delay === 0) restart();
+    else slot.restartTimer = setTimeout(restart, delay);
+  }
+
+  /** The watchdog: terminate threads that stopped beating or whose loops stopped progressing. */
+  #inspect(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      const worker = slot.worker;
+      if (worker === null || slot.killReason !== null) continue;
+      const verdict = judgeThread({
+        now, startedAt: slot.startedAt, lastHeartbeat: slot.lastHeartbeat,
+        loops: [...slot.specs.values()].map((spec) => ({ spec, lastProgress: slot.progress.get(spec.name) ?? now })),
+      });
+      if (!verdict.ok) {
+        slot.killReason = `was terminated by the watchdog: it ${verdict.reason}`;
+        void worker.terminate();
+      }
+    }
   }
 
   async #terminate(slot: Slot): Promise<void> {
     const worker = slot.worker;
-    slot.closing = true;
+    slot.state = 'stopped';
+    if (slot.restartTimer !== undefined) clearTimeout(slot.restartTimer);
     if (worker === null) return;
     for (const name of slot.specs.keys()) this.#post(slot, { type: 'stop', seq: this.#nextSeq(), service: name });
     slot.worker = null;

@@ -13,6 +13,8 @@ export interface ServiceRecord {
   lastResult: ResultMessage | null;
   timeouts: number;
   checks: number;
+  /** The watchdog gave up on its worker for now (restarts continue with backoff). */
+  workerFailed: boolean;
 }
 
 export class ServiceRegistry {
@@ -27,6 +29,7 @@ export class ServiceRegistry {
         lastResult: null,
         timeouts: 0,
         checks: 0,
+        workerFailed: false,
       });
     }
   }

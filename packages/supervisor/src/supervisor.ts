@@ -123,6 +123,36 @@ export class Supervisor implements CheckHostEvents {
     this.log.error(`check thread ${threadId} (${services.join(', ')}) ${reason}; restarting it with the last decided state, routes unchanged`);
   }
 
+  onThreadFailed(services: readonly string[], reason: string): void {
+    const policy = this.config.daemon.onWorkerFailure;
+    for (const name of services) {
+      const r = this.registry.get(name);
+      if (r === undefined) continue;
+      r.workerFailed = true;
+      const log = this.serviceLog(name);
+      if (policy === 'withdraw') {
+        log.error(`check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`);
+        // Start over from UNKNOWN, so the check's next rise advertises it again.
+        r.counters = { state: 'unknown', rise: 0, fail: 0 };
+        if (r.advertise) {
+          r.advertise = false;
+          this.reconcilers.get(r.config.family)?.request();
+        }
+      } else {
+        log.error(`check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`);
+      }
+    }
+  }
+
+  onThreadRecovered(services: readonly string[]): void {
+    for (const name of services) {
+      const r = this.registry.get(name);
+      if (r === undefined) continue;
+      r.workerFailed = false;
+      this.serviceLog(name).info('check worker recovered: checks are running again');
+    }
+  }
+
   #transition(service: string, state: 'up' | 'down', counters: CheckCounters): void {
     const r = this.registry.get(service);
     if (r === undefined || this.#state === 'stopping' || this.#state === 'stopped') return;

@@ -1,0 +1,116 @@
+/**
+ * The status socket's protocol, version 1: one JSON object per line each way. A client sends
+ * `{"version":1,"command":"status"}` and gets one reply line; it may send more requests on the
+ * same connection. Every reply carries `version` and `ok`.
+ */
+export const STATUS_PROTOCOL_VERSION = 1;
+/** Longest request line accepted (bytes); longer ones get an error reply and the connection closes. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' | 'disabled' | 'stopped';
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly prefix: string;
+  readonly family: 4 | 6;
+  readonly worker: {
+    readonly state: WorkerStateName;
+    readonly threadId: number | null;
+    readonly lastHeartbeatAgeMs: number | null;
+    readonly restarts: number;
+    readonly lastExit: string | null;
+  };
+  readonly state: 'up' | 'down' | 'unknown';
+  readonly rise: number;
+  readonly fail: number;
+  readonly checks: number;
+  readonly timeouts: number;
+  readonly lastCheck: null | {
+    readonly at: string;
+    readonly ok: boolean;
+    readonly exitCode: number | null;
+    readonly durationMs: number;
+    readonly timedOut: boolean;
+    readonly ipAssigned: boolean;
+  };
+  /** Whether the daemon wants it advertised, and whether the BIRD file has it now. */
+  readonly advertise: boolean;
+  readonly inBirdFile: boolean;
+}
+
+export interface BirdStatus {
+  readonly family: 4 | 6;
+  readonly path: string;
+  readonly variable: string;
+  readonly reconfigureCommand: string;
+  readonly prefixes: readonly string[];
+  readonly pending: boolean;
+  readonly lastApplied: string | null;
+  readonly lastError: string | null;
+}
+
+export interface DaemonStatus {
+  readonly program: string;
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly configFiles: readonly string[];
+  readonly workerThreads: 'per-service' | number;
+  readonly threads: number;
+  readonly eventLoop: { readonly lagMs: number; readonly maxLagMs: number; readonly blocked: boolean };
+  readonly bird: readonly BirdStatus[];
+}
+
+export interface StatusReply {
+  readonly version: typeof STATUS_PROTOCOL_VERSION;
+  readonly ok: true;
+  readonly daemon: DaemonStatus;
+  readonly services: readonly ServiceStatus[];
+}
+
+export interface ErrorReply {
+  readonly version: typeof STATUS_PROTOCOL_VERSION;
+  readonly ok: false;
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export interface PongReply {
+  readonly version: typeof STATUS_PROTOCOL_VERSION;
+  readonly ok: true;
+  readonly pong: true;
+}
+
+export type StatusRequest =
+  | { readonly command: 'status' }
+  | { readonly command: 'ping' }
+  | { readonly command: 'inject-fault'; readonly service: string; readonly kind: string };
+
+/** Parse one request line; an error reply when it is not a request we know. */
+export function parseRequest(line: string): StatusRequest | ErrorReply {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return errorReply('AHC_STATUS_BAD_REQUEST', 'the request is not JSON; send {"version":1,"command":"status"}');
+  }
+  if (typeof value !== 'object' || value === null) return errorReply('AHC_STATUS_BAD_REQUEST', 'the request must be a JSON object');
+  const v = value as Record<string, unknown>;
+  if (v.version !== undefined && v.version !== STATUS_PROTOCOL_VERSION) {
+    return errorReply('AHC_STATUS_VERSION', `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`);
+  }
+  switch (v.command) {
+    case 'status':
+    case 'ping':
+      return { command: v.command };
+    case 'inject-fault':
+      if (typeof v.service === 'string' && typeof v.kind === 'string') return { command: 'inject-fault', service: v.service, kind: v.kind };
+      return errorReply('AHC_STATUS_BAD_REQUEST', 'inject-fault needs "service" and "kind"');
+    default:
+      return errorReply('AHC_STATUS_BAD_REQUEST', `unknown command ${JSON.stringify(v.command)}; known: status, ping`);
+  }
+}
+
+export function errorReply(code: string, message: string): ErrorReply {
+  return { version: STATUS_PROTOCOL_VERSION, ok: false, error: { code, message } };
+}

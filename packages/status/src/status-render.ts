@@ -1,0 +1,83 @@
+import type { ServiceStatus, StatusReply } from './status-protocol';
+
+/** Nagios plugin exit codes. */
+export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+export type NagiosCode = (typeof NAGIOS)[keyof typeof NAGIOS];
+const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
+
+export interface NagiosResult {
+  readonly code: NagiosCode;
+  readonly line: string;
+}
+
+function count(services: readonly ServiceStatus[], pred: (s: ServiceStatus) => boolean): number {
+  return services.filter(pred).length;
+}
+
+/** One line with perf data, and the plugin exit code (replaces contrib/nagios of the Python daemon). */
+export function renderNagios(reply: StatusReply): NagiosResult {
+  const s = reply.services;
+  const failed = s.filter((x) => x.worker.state === 'failed');
+  const restarting = s.filter((x) => x.worker.state === 'restarting' || x.worker.state === 'starting');
+  const stale = reply.daemon.bird.filter((b) => b.lastError !== null);
+  const enabled = count(s, (x) => x.worker.state !== 'disabled');
+  const perf = [
+    `services=${s.length}`, `running=${count(s, (x) => x.worker.state === 'running')}`, `failed=${failed.length}`,
+    `restarting=${restarting.length}`, `disabled=${count(s, (x) => x.worker.state === 'disabled')}`,
+    `up=${count(s, (x) => x.state === 'up')}`, `down=${count(s, (x) => x.state === 'down')}`, `unknown=${count(s, (x) => x.state === 'unknown')}`,
+    `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`, `uptime=${reply.daemon.uptimeSeconds}s`, `loop_lag=${reply.daemon.eventLoop.lagMs}ms`,
+  ].join(' ');
+  let code: NagiosCode = NAGIOS.OK;
+  const problems: string[] = [];
+  if (failed.length > 0) {
+    code = NAGIOS.CRITICAL;
+    problems.push(`${failed.length} check worker(s) failed: ${failed.map((x) => x.name).join(', ')}`);
+  }
+  if (restarting.length > 0) {
+    if (code === NAGIOS.OK) code = NAGIOS.WARNING;
+    problems.push(`${restarting.length} check worker(s) restarting: ${restarting.map((x) => x.name).join(', ')}`);
+  }
+  if (stale.length > 0) {
+    if (code === NAGIOS.OK) code = NAGIOS.WARNING;
+    problems.push(`BIRD not updated: ${stale.map((b) => `IPv${b.family}: ${b.lastError ?? ''}`).join('; ')}`);
+  }
+  if (reply.daemon.eventLoop.blocked) {
+    if (code === NAGIOS.OK) code = NAGIOS.WARNING;
+    problems.push(`main thread blocked (event loop lag ${reply.daemon.eventLoop.lagMs} ms)`);
+  }
+  const summary = problems.length > 0 ? problems.join('; ')
+    : `${enabled} check(s) running, ${count(s, (x) => x.state === 'up')} up, ${count(s, (x) => x.state === 'down')} down`;
+  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${summary} | ${perf}` };
+}
+
+export function renderNagiosFailure(code: NagiosCode, reason: string): NagiosResult {
+  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${reason}` };
+}
+
+function age(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** A readable table for humans. */
+export function renderTable(reply: StatusReply): string {
+  const d = reply.daemon;
+  const lines: string[] = [];
+  lines.push(`${d.program} ${d.version}, pid ${d.pid}, up ${d.uptimeSeconds}s, worker_threads = ${d.workerThreads} (${d.threads} threads), main-thread lag ${d.eventLoop.lagMs} ms${d.eventLoop.blocked ? ' (BLOCKED)' : ''}`);
+  lines.push(`config: ${d.configFiles.join(', ')}`);
+  for (const b of d.bird) {
+    lines.push(`BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}${b.pending ? ', update pending' : ''}${b.lastError === null ? '' : `, last error: ${b.lastError}`}`);
+  }
+  const header = ['SERVICE', 'PREFIX', 'STATE', 'WORKER', 'THREAD', 'HEARTBEAT', 'RESTARTS', 'RISE/FAIL', 'LAST CHECK', 'EXIT', 'DURATION', 'TIMEOUTS', 'IN BIRD'];
+  const rows = reply.services.map((s) => [
+    s.name, s.prefix, s.state.toUpperCase(), s.worker.state, s.worker.threadId === null ? '-' : String(s.worker.threadId),
+    age(s.worker.lastHeartbeatAgeMs), String(s.worker.restarts), `${s.rise}/${s.fail}`,
+    s.lastCheck === null ? '-' : s.lastCheck.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    s.lastCheck === null ? '-' : s.lastCheck.timedOut ? 'timeout' : !s.lastCheck.ipAssigned ? 'no-ip' : String(s.lastCheck.exitCode ?? '-'),
+    s.lastCheck === null ? '-' : `${s.lastCheck.durationMs.toFixed(1)}ms`, String(s.timeouts), s.inBirdFile ? 'yes' : 'no',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  lines.push('', fmt(header), ...rows.map(fmt));
+  return `${lines.join('\n')}\n`;
+}
