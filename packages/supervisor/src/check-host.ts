@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
-import { FAILED_AFTER_CRASHES, judgeThread, restartDelayMs } from './watchdog';
+import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread, restartDelayMs } from './watchdog';
 
 /** Where check loops run. The daemon uses worker threads; the transport is behind this
  * interface so the same supervisor code serves both worker modes. */
@@ -222,7 +222,7 @@ export class WorkerThreadHost implements CheckHost {
     }
     if (message.type === 'result') {
       slot.progress.set(message.service, now);
-      if (slot.crashes > 0) {
+      if (slot.crashes > 0 && now - slot.startedAt >= STABLE_RUN_MS) {
         const wasFailed = slot.state === 'failed';
         slot.crashes = 0;
         slot.state = 'running';
@@ -232,7 +232,8 @@ export class WorkerThreadHost implements CheckHost {
   }
 
   #scheduleRestart(slot: Slot, reason: string): void {
-    slot.crashes += 1;
+    const ranStable = (slot.diedAt ?? Date.now()) - slot.startedAt >= STABLE_RUN_MS;
+    slot.crashes = ranStable ? 1 : slot.crashes + 1;
     slot.restarts += 1;
     if (slot.crashes === FAILED_AFTER_CRASHES) {
       slot.state = 'failed';

@@ -10,8 +10,11 @@ export const HEARTBEAT_INTERVAL_MS = 1000;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 /** A new thread must say hello (first heartbeat) within this time. */
 export const START_TIMEOUT_MS = 5000;
-/** Consecutive crashes without a check result in between that mark the thread's services failed. */
+/** Crashes in a row, each within STABLE_RUN_MS of its start, that mark the thread's services failed. */
 export const FAILED_AFTER_CRASHES = 5;
+/** A thread that ran this long is stable: its next crash counts as the first again, and a failed
+ * thread that runs this long (and posts a result) has recovered. */
+export const STABLE_RUN_MS = 5000;
 export const RESTART_BACKOFF = { baseMs: 100, capMs: 30_000 };
 
 /** How long a check loop may go without posting a result. */
