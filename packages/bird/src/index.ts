@@ -14,3 +14,5 @@ export type {
   ReconfigureStatus,
   CustomReconfigureOptions,
 } from './reconfigure';
+export { compareSets, parseBirdSet, verifyBirdVariable } from './verify';
+export type { VerifyOutcome } from './verify';

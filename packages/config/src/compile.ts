@@ -76,12 +76,14 @@ function birdFamilies(d: DaemonOptions): BirdFamilyConfig[] {
     out.push({
       family: 4, path: d.bird_conf, variable: d.bird_variable, dummy: d.dummy_ip_prefix.prefix,
       reconfigureCmd: d.bird_reconfigure_cmd, keepChanges: d.bird_keep_changes, changesCounter: d.bird_changes_counter,
+      verifyCmd: d.bird_verify_cmd ?? null,
     });
   }
   if (d.ipv6) {
     out.push({
       family: 6, path: d.bird6_conf, variable: d.bird6_variable, dummy: d.dummy_ip6_prefix.prefix,
       reconfigureCmd: d.bird6_reconfigure_cmd, keepChanges: d.bird6_keep_changes, changesCounter: d.bird6_changes_counter,
+      verifyCmd: d.bird6_verify_cmd ?? null,
     });
   }
   return out;

@@ -12,6 +12,8 @@ export interface BirdFamilyConfig {
   readonly reconfigureCmd: Command;
   readonly keepChanges: boolean;
   readonly changesCounter: number;
+  /** Run with the variable name appended after each reconfigure to compare BIRD's live set (null: off). */
+  readonly verifyCmd: Command | null;
 }
 
 export interface ServiceConfig {

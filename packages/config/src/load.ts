@@ -57,7 +57,8 @@ export function listConfigFiles(sources: ConfigSources): string[] {
     } catch {
       throw new ConfigError('AHC_CONFIG_MISSING_DIR', `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`, { file: sources.dir });
     }
-    for (const name of names.filter((n) => n.endsWith('.conf')).sort()) {
+    // Like the Python daemon's glob('*.conf'): hidden files (editor and backup leftovers) are skipped.
+    for (const name of names.filter((n) => n.endsWith('.conf') && !n.startsWith('.')).sort()) {
       const path = join(sources.dir, name);
       if (isFile(path)) files.push(path);
     }

@@ -43,7 +43,12 @@ export interface BirdStatus {
   readonly path: string;
   readonly variable: string;
   readonly reconfigureCommand: string;
+  /** In the file now. */
   readonly prefixes: readonly string[];
+  /** What BIRD has applied after the last successful reconfigure (null: not since start). */
+  readonly applied: readonly string[] | null;
+  readonly reconfigureRuns: number;
+  readonly reconfigureFailures: number;
   readonly pending: boolean;
   readonly lastApplied: string | null;
   readonly lastError: string | null;

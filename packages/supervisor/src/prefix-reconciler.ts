@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, writeFileAtomic,
+  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
 } from '@ahc/bird';
 import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
 import type { BirdFamilyConfig } from '@ahc/config';
@@ -32,6 +32,10 @@ export class PrefixReconciler {
   #custom: CustomAction[] = [];
   lastError: string | null = null;
   lastApplied: Date | null = null;
+  /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
+  applied: readonly string[] | null = null;
+  reconfigureRuns = 0;
+  reconfigureFailures = 0;
 
   constructor(
     readonly bird: BirdFamilyConfig,
@@ -173,13 +177,19 @@ export class PrefixReconciler {
     if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
       this.log.info(`reconfiguring BIRD by running ${this.queue.command}`);
       const outcome = await this.queue.run();
+      this.reconfigureRuns += 1;
       if (outcome.status === 'failed') {
+        this.reconfigureFailures += 1;
         this.lastError = outcome.reason;
         this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
         this.#custom = [...custom, ...this.#custom];
         return false;
       }
       this.log.info(outcome.status === 'applied' ? 'reconfigured BIRD daemon' : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`);
+      if (!(await this.#verify(plan.prefixes))) {
+        this.#custom = [...custom, ...this.#custom];
+        return false;
+      }
     }
     const failedCustom: CustomAction[] = [];
     for (const action of custom) {
@@ -200,6 +210,21 @@ export class PrefixReconciler {
     this.#inSync = true;
     this.lastError = null;
     this.lastApplied = new Date();
+    this.applied = plan.prefixes;
     return true;
+  }
+
+  /** With bird_verify_cmd: BIRD's live set must equal the file's; a mismatch is retried. */
+  async #verify(wanted: readonly string[]): Promise<boolean> {
+    const cmd = this.bird.verifyCmd;
+    if (cmd === null) return true;
+    const v = await verifyBirdVariable(cmd.text, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
+    if (v.status === 'match') {
+      this.log.debug(v.reason);
+      return true;
+    }
+    this.lastError = v.reason;
+    this.log.error(`verification of BIRD's applied configuration failed: ${v.reason}`);
+    return false;
   }
 }

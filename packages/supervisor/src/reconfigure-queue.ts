@@ -14,7 +14,7 @@ export class ReconfigureQueue {
 
   constructor(
     readonly command: string,
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
   ) {}
 

@@ -33,6 +33,7 @@ export async function statusSnapshot(ctx: SnapshotContext): Promise<StatusReply>
     for (const p of prefixes) inFile.add(p);
     bird.push({
       family, path: r.bird.path, variable: r.bird.variable, reconfigureCommand: r.bird.reconfigureCmd.text, prefixes,
+      applied: r.applied, reconfigureRuns: r.reconfigureRuns, reconfigureFailures: r.reconfigureFailures,
       pending: r.pending, lastApplied: r.lastApplied?.toISOString() ?? null, lastError: r.lastError,
     });
   }
