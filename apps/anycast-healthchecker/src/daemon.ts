@@ -1,6 +1,5 @@
 import type { CompiledConfig } from '@ahc/config';
-import { createLogger, stdoutSink, MAIN_THREAD } from '@ahc/logging';
-import type { Logger } from '@ahc/logging';
+import { setupLogging } from './log-setup';
 import { EventLoopMonitor, Supervisor, WorkerThreadHost, statusSnapshot } from '@ahc/supervisor';
 import { StatusServer } from '@ahc/status';
 import type { FaultKind } from '@ahc/protocol';
@@ -10,19 +9,6 @@ import { PROGRAM, VERSION } from './version';
 
 export class StartupError extends Error {
   readonly code = 'AHC_STARTUP';
-}
-
-function makeLogger(config: CompiledConfig): Logger {
-  const names = config.services.map((s) => s.name.length);
-  return createLogger({
-    level: config.daemon.logging.level,
-    json: config.daemon.logging.jsonStdout,
-    journalctl: config.daemon.logging.journalctl,
-    program: PROGRAM,
-    version: VERSION,
-    nameWidth: Math.max(MAIN_THREAD.length, ...names),
-    sink: stdoutSink,
-  });
 }
 
 /**
@@ -38,7 +24,8 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
     lock.close();
     throw new StartupError(error.message);
   });
-  const log = makeLogger(config);
+  const logging = setupLogging(config);
+  const log = logging.log;
   if (pidOutcome !== 'created') log.warning(`replaced a ${pidOutcome === 'replaced-stale' ? 'stale' : 'garbage'} pidfile ${pidfile}`);
   for (const w of config.warnings) log.warning(w.message);
   log.info(`starting ${PROGRAM} version ${VERSION} (pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads})`);
@@ -89,6 +76,7 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
       lock.close();
       clearInterval(keepAlive);
       log.info(`${PROGRAM} stopped`);
+      logging.close();
       resolveExit(code);
     });
   };

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { LEVEL_VALUES } from './log-record';
+import { LEVEL_VALUES, levelName } from './log-record';
 import type { LevelName, LogRecord, ServiceLogFields } from './log-record';
 import { formatJson, formatText } from './formats';
 import type { FormatOptions } from './formats';
@@ -16,16 +16,23 @@ export interface Logger {
   readonly level: LevelName;
 }
 
-/** Where formatted lines go. Later destinations (files with rotation, syslog, HTTP) implement
- * this too; a sink must never throw or block for long. */
+/** Where formatted lines go (stdout, a rotating file, syslog over UDP, HTTP). A sink must never
+ * throw or block for long. */
 export interface LogSink {
-  write(line: string): void;
+  write(line: string, level: LevelName): void;
 }
 
-export interface LoggerOptions extends Omit<FormatOptions, 'pid'> {
-  readonly level: LevelName;
-  readonly json: boolean;
+/** One destination: a sink and the format it wants. */
+export interface LogDestination {
   readonly sink: LogSink;
+  readonly json: boolean;
+  /** `<N>` syslog-severity prefix (log_format_journalctl; stdout only). */
+  readonly journalctl?: boolean;
+}
+
+export interface LoggerOptions extends Omit<FormatOptions, 'pid' | 'journalctl'> {
+  readonly level: LevelName;
+  readonly destinations: readonly LogDestination[];
   readonly pid?: number;
 }
 
@@ -46,8 +53,12 @@ function wrap(inner: PinoLogger, level: LevelName): Logger {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const format: FormatOptions = { ...options, pid: options.pid ?? process.pid };
-  const render = options.json ? formatJson : formatText;
+  const base: FormatOptions = { ...options, journalctl: false, pid: options.pid ?? process.pid };
+  const destinations = options.destinations.map((d) => ({
+    sink: d.sink,
+    render: d.json ? formatJson : formatText,
+    format: { ...base, journalctl: d.journalctl === true },
+  }));
   const destination = {
     write(line: string): void {
       let record: LogRecord;
@@ -56,10 +67,13 @@ export function createLogger(options: LoggerOptions): Logger {
       } catch {
         return;
       }
-      try {
-        options.sink.write(render(record, format));
-      } catch {
-        // a broken sink must not take the daemon down; later issues add accounting of loss
+      const level = levelName(record.level);
+      for (const d of destinations) {
+        try {
+          d.sink.write(d.render(record, d.format), level);
+        } catch {
+          // a broken sink must not take the daemon down; sinks count their own losses
+        }
       }
     },
   };

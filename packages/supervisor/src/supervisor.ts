@@ -51,17 +51,21 @@ export class Supervisor implements CheckHostEvents {
     return this.#state;
   }
 
+  /** A logger carrying the service's fields (SPEC §7), its current status included. */
   serviceLog(name: string): Logger {
-    let l = this.#serviceLogs.get(name);
+    const r = this.registry.get(name);
+    const status = r?.counters.state ?? 'unknown';
+    const key = `${status}\u0000${name}`;
+    let l = this.#serviceLogs.get(key);
     if (l === undefined) {
-      const r = this.registry.get(name);
       l = this.log.child({
         service_name: name,
+        status,
         ...(r === undefined ? {} : {
           ip_address: r.config.address, prefix_length: r.config.prefixLength, ip_check_disabled: r.config.ipCheckDisabled,
         }),
       });
-      this.#serviceLogs.set(name, l);
+      this.#serviceLogs.set(key, l);
     }
     return l;
   }

@@ -38,7 +38,7 @@ export function makeBed(): Bed {
   writeFileSync(customCmd, `#!/bin/sh\necho "$1" >> ${customLog}\n`);
   chmodSync(customCmd, 0o755);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', json: false, journalctl: false, program: 'anycast-healthchecker', version: 'test', nameWidth: 10, sink: { write: (l) => void logs.push(l) } });
+  const logger = createLogger({ level: 'debug', program: 'anycast-healthchecker', version: 'test', nameWidth: 10, destinations: [{ json: false, sink: { write: (l: string) => void logs.push(l) } }] });
   const ini = (sections: Record<string, Record<string, string>>) => Object.entries(sections)
     .map(([name, opts]) => `[${name}]\n${Object.entries(opts).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`).join('\n');
   return {
