@@ -1,5 +1,7 @@
 import type { CompiledConfig } from '@ahc/config';
 import { setupLogging } from './log-setup';
+import { setupMetrics } from './metrics-setup';
+import type { MetricsSetup } from './metrics-setup';
 import { EventLoopMonitor, Supervisor, WorkerThreadHost, statusSnapshot } from '@ahc/supervisor';
 import { StatusServer } from '@ahc/status';
 import type { FaultKind } from '@ahc/protocol';
@@ -31,6 +33,7 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
   log.info(`starting ${PROGRAM} version ${VERSION} (pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads})`);
 
   const startedAt = new Date();
+  let metrics: MetricsSetup | undefined;
   const supervisor = new Supervisor(config, log);
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
@@ -43,8 +46,9 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
   }, supervisor);
   const monitor = new EventLoopMonitor((lag) => log.warning(`main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`));
   monitor.start();
+  const snapshot = () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt });
   const status = new StatusServer(config.daemon.statusSocket, {
-    status: () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt }),
+    status: snapshot,
     ...(faultInjection ? { injectFault: (service: string, kind: string) => host.injectFault(service, kind as FaultKind | 'terminate') } : {}),
   });
   try {
@@ -70,7 +74,7 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info(`received ${why}, stopping: BIRD configuration is left as last decided`);
-    void supervisor.stop().then(() => status.close()).finally(() => {
+    void supervisor.stop().then(() => Promise.all([status.close(), metrics?.close()])).finally(() => {
       monitor.stop();
       releasePidfile(pidfile);
       lock.close();
@@ -94,6 +98,7 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
 
   try {
     await supervisor.start(host);
+    metrics = await setupMetrics(config, snapshot, log);
   } catch (error) {
     log.critical(`cannot start: ${(error as Error).message}`);
     stop('a startup failure', 1);

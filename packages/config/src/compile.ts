@@ -119,6 +119,7 @@ function daemonConfig(d: DaemonOptions): DaemonConfig {
       enabled: d.prometheus_exporter,
       textfileDir: d.prometheus_collector_textfile_dir,
       intervalMs: ms(d.prometheus_exporter_interval),
+      listen: d.prometheus_listen ?? null,
     },
     workerThreads: d.worker_threads ?? 'per-service',
     reconfigureTimeoutMs: ms(d.bird_reconfigure_timeout ?? 2),

@@ -48,6 +48,7 @@ export const daemonSchema = z.object({
   bird_reconfigure_timeout: z.optional(secondsValue()),
   instance_lock: z.optional(nonEmpty),
   status_socket: z.optional(pathValue),
+  prometheus_listen: z.optional(nonEmpty),
   bird_verify_cmd: z.optional(commandValue),
   bird6_verify_cmd: z.optional(commandValue),
   on_worker_failure: z.optional(onWorkerFailureValue),

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LogSink } from './logger';
+import type { LevelName } from './log-record';
 
 /**
  * JSON log shipping over HTTP POST (`json_logging`, `http_server*`, from the Python daemon's
@@ -25,7 +26,7 @@ export class HttpJsonSink implements LogSink {
     return { sent: this.#sent, dropped: this.#dropped, failed: this.#failed, queued: this.#queue.length };
   }
 
-  write(line: string): void {
+  write(line: string, _level?: LevelName): void {
     if (this.#queue.length >= this.maxQueue) {
       this.#queue.shift();
       this.#dropped += 1;

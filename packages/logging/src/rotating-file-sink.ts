@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import type { LogSink } from './logger';
+import type { LevelName } from './log-record';
 
 /**
  * A log file rotated by size like Python's RotatingFileHandler: before a line that would make
@@ -29,7 +30,7 @@ export class RotatingFileSink implements LogSink {
     return this.#lost;
   }
 
-  write(line: string): void {
+  write(line: string, _level?: LevelName): void {
     try {
       this.#ensureOpen();
       const bytes = Buffer.byteLength(line);

@@ -45,6 +45,9 @@ export interface BirdStatus {
   readonly reconfigureCommand: string;
   /** In the file now. */
   readonly prefixes: readonly string[];
+  /** What the service states ask for (dummy first). */
+  readonly desired: readonly string[];
+  readonly lastReconfigureMs: number | null;
   /** What BIRD has applied after the last successful reconfigure (null: not since start). */
   readonly applied: readonly string[] | null;
   readonly reconfigureRuns: number;

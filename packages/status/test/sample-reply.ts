@@ -17,7 +17,7 @@ export function sampleReply(services: ServiceStatus[] = [sampleService('web'), s
       program: 'anycast-healthchecker', version: '0.1.0', pid: 123, startedAt: '2026-11-25T10:00:00.000Z', uptimeSeconds: 60,
       configFiles: ['/etc/anycast-healthchecker.conf'], workerThreads: 'per-service', threads: services.length,
       eventLoop: { lagMs: 1, maxLagMs: 3, blocked: false },
-      bird: [{ family: 4, path: '/var/lib/x.conf', variable: 'ACAST_PS_ADVERTISE', reconfigureCommand: 'birdc configure', prefixes: ['10.189.200.255/32'], applied: null, reconfigureRuns: 0, reconfigureFailures: 0, pending: false, lastApplied: null, lastError: null }],
+      bird: [{ family: 4, path: '/var/lib/x.conf', variable: 'ACAST_PS_ADVERTISE', reconfigureCommand: 'birdc configure', prefixes: ['10.189.200.255/32'], desired: ['10.189.200.255/32'], lastReconfigureMs: null, applied: null, reconfigureRuns: 0, reconfigureFailures: 0, pending: false, lastApplied: null, lastError: null }],
     },
     services,
   };

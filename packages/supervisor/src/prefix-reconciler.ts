@@ -35,6 +35,7 @@ export class PrefixReconciler {
   /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
   applied: readonly string[] | null = null;
   reconfigureRuns = 0;
+  lastReconfigureMs: number | null = null;
   reconfigureFailures = 0;
 
   constructor(
@@ -178,6 +179,7 @@ export class PrefixReconciler {
       this.log.info(`reconfiguring BIRD by running ${this.queue.command}`);
       const outcome = await this.queue.run();
       this.reconfigureRuns += 1;
+      this.lastReconfigureMs = outcome.durationMs;
       if (outcome.status === 'failed') {
         this.reconfigureFailures += 1;
         this.lastError = outcome.reason;

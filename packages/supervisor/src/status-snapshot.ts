@@ -34,6 +34,7 @@ export async function statusSnapshot(ctx: SnapshotContext): Promise<StatusReply>
     bird.push({
       family, path: r.bird.path, variable: r.bird.variable, reconfigureCommand: r.bird.reconfigureCmd.text, prefixes,
       applied: r.applied, reconfigureRuns: r.reconfigureRuns, reconfigureFailures: r.reconfigureFailures,
+      desired: [r.bird.dummy, ...supervisor.registry.desired(family)], lastReconfigureMs: r.lastReconfigureMs,
       pending: r.pending, lastApplied: r.lastApplied?.toISOString() ?? null, lastError: r.lastError,
     });
   }

@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpExporter, parseListenAddress } from '../src/http-exporter';
+import type { MetricsSnapshot } from '../src/metric-set';
+import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
+
+const snapshot: MetricsSnapshot = {
+  version: '1.2.3', uptimeSeconds: 42, eventLoopLagMs: 3,
+  services: [
+    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, restarts: 0, decided: 'up', workerFailed: false },
+    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, restarts: 2, decided: 'down', workerFailed: false },
+  ],
+  families: [{ family: 4, desired: 2, applied: 2, pending: false, reconfigureRuns: 5, reconfigureFailures: 1, lastReconfigureMs: 6 }],
+};
+
+/** SPEC §8: the names, types and labels existing dashboards rely on. */
+const SPEC_METRICS: Record<string, { type: string; labels: string[] }> = {
+  anycast_healthchecker_service_state: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
+  anycast_healthchecker_service_check_duration_milliseconds: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
+  anycast_healthchecker_service_check_ip_assignment: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
+  anycast_healthchecker_service_check_timeout_total: { type: 'COUNTER', labels: ['service_name', 'ip_prefix'] },
+  anycast_healthchecker_uptime: { type: 'GAUGE', labels: [] },
+  anycast_healthchecker_state: { type: 'GAUGE', labels: [] },
+  anycast_healthchecker_version_info: { type: 'GAUGE', labels: ['version'] },
+  anycast_healthchecker_service: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
+};
+
+function value(families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string> = {}): number | undefined {
+  const f = families.find((x) => x.name === name);
+  const m = f?.metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
+  return m?.value === undefined ? undefined : Number(m.value);
+}
+
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+describe('Prometheus textfile', () => {
+  it('has exactly the metric names, types and labels of SPEC §8, with the values of the snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
+    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    await exporter.writeOnce();
+    expect(readdirSync(dir)).toEqual([TEXTFILE_NAME]);
+    const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
+    expect(families.map((f) => f.name).sort()).toEqual(Object.keys(SPEC_METRICS).sort());
+    for (const f of families) {
+      expect(f.type, f.name).toBe(SPEC_METRICS[f.name]?.type);
+      for (const m of f.metrics) expect(Object.keys(m.labels ?? {}).sort(), f.name).toEqual([...(SPEC_METRICS[f.name]?.labels ?? [])].sort());
+    }
+    expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'dns', ip_prefix: '10.52.12.2/32' })).toBe(7);
+    expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'web' })).toBe(0);
+    expect(value(families, 'anycast_healthchecker_service_check_timeout_total', { service_name: 'dns' })).toBe(3);
+    expect(value(families, 'anycast_healthchecker_version_info', { version: '1.2.3' })).toBe(1);
+    expect(value(families, 'anycast_healthchecker_uptime')).toBe(42);
+  });
+
+  it('says once that it cannot write, and keeps trying', async () => {
+    const errors: string[] = [];
+    const exporter = new TextfileExporter('/nonexistent/dir', 10_000, async () => snapshot, (m) => void errors.push(m));
+    await exporter.writeOnce();
+    await exporter.writeOnce();
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toMatch(/cannot write Prometheus textfile \/nonexistent\/dir\/anycast_healthchecker\.prom/);
+  });
+});
+
+describe('HTTP /metrics', () => {
+  it('serves the SPEC metrics and the extended ones, parseable as Prometheus text format', async () => {
+    const http = new HttpExporter('127.0.0.1', 0, async () => snapshot);
+    const { port } = await http.listen();
+    closers.push(() => http.close());
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const families = parsePrometheusTextFormat(await res.text());
+    const names = families.map((f) => f.name);
+    for (const n of Object.keys(SPEC_METRICS)) expect(names).toContain(n);
+    expect(value(families, 'anycast_healthchecker_worker_restarts_total', { service_name: 'dns' })).toBe(2);
+    expect(value(families, 'anycast_healthchecker_reconfigure_runs_total', { family: 'ipv4' })).toBe(5);
+    expect(value(families, 'anycast_healthchecker_reconfigure_failures_total', { family: 'ipv4' })).toBe(1);
+    expect(value(families, 'anycast_healthchecker_prefixes_desired', { family: 'ipv4' })).toBe(2);
+    expect(value(families, 'anycast_healthchecker_prefixes_applied', { family: 'ipv4' })).toBe(2);
+    expect(value(families, 'anycast_healthchecker_service_up', { service_name: 'dns' })).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+  });
+});
+
+describe('prometheus_listen', () => {
+  it('reads HOST:PORT, [v6]:PORT and :PORT', () => {
+    expect(parseListenAddress('127.0.0.1:9610')).toEqual({ host: '127.0.0.1', port: 9610 });
+    expect(parseListenAddress('[::1]:9610')).toEqual({ host: '::1', port: 9610 });
+    expect(parseListenAddress(':9610')).toEqual({ host: '0.0.0.0', port: 9610 });
+    expect(parseListenAddress('9610')).toBeNull();
+    expect(parseListenAddress('x:99999')).toBeNull();
+  });
+});
