@@ -108,7 +108,7 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     return 0;
   }
   try {
-    return await runDaemon(config);
+    return await runDaemon(config, sourcesOf(args));
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
     if (typeof e.code === 'string' && e.code.startsWith('AHC_')) {

@@ -1,4 +1,5 @@
-import type { CompiledConfig } from '@ahc/config';
+import { compileConfig, loadConfigDocument } from '@ahc/config';
+import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { setupLogging } from './log-setup';
 import { setupMetrics } from './metrics-setup';
 import type { MetricsSetup } from './metrics-setup';
@@ -17,7 +18,7 @@ export class StartupError extends Error {
  * Run the daemon in the foreground until SIGTERM/SIGINT. Resolves with the exit code.
  * Signals and logging belong here, the composition root.
  */
-export async function runDaemon(config: CompiledConfig): Promise<number> {
+export async function runDaemon(config: CompiledConfig, sources: ConfigSources): Promise<number> {
   const lock = await acquireInstanceLock(config.daemon.instanceLock).catch((error: Error) => {
     throw new StartupError(error.message);
   });
@@ -86,7 +87,21 @@ export async function runDaemon(config: CompiledConfig): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
-  process.on('SIGHUP', () => log.warning('received SIGHUP: configuration reload is not supported yet, keeping the running configuration'));
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    log.info('received SIGHUP, reloading the configuration');
+    let next: CompiledConfig;
+    try {
+      const { document, files } = loadConfigDocument(sources);
+      next = compileConfig(document, files);
+    } catch (error) {
+      log.error(`configuration reload failed, keeping the running configuration: ${(error as Error).message}`);
+      return;
+    }
+    const r = supervisor.reload(next);
+    log.info(`configuration reloaded: ${r.added.length} added${r.added.length > 0 ? ` (${r.added.join(', ')})` : ''}, ${r.removed.length} removed${r.removed.length > 0 ? ` (${r.removed.join(', ')})` : ''}, ${r.changed.length} changed${r.changed.length > 0 ? ` (${r.changed.join(', ')})` : ''}, ${r.unchanged} unchanged`);
+    if (r.daemonChanges.length > 0) log.warning(`[daemon] changes need a restart to take effect: ${r.daemonChanges.join(', ')}`);
+  });
   process.on('SIGURG', () => {
     log.info('received SIGURG, running all checks now');
     supervisor.runAllNow();

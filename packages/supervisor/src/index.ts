@@ -14,4 +14,4 @@ export { statusSnapshot } from './status-snapshot';
 export type { SnapshotContext } from './status-snapshot';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs, restartDelayMs } from './watchdog';
 export { Supervisor, toCheckSpec } from './supervisor';
-export type { SupervisorState } from './supervisor';
+export type { ReloadSummary, SupervisorState } from './supervisor';

@@ -21,17 +21,30 @@ export class ServiceRegistry {
   readonly #records = new Map<string, ServiceRecord>();
 
   constructor(services: readonly ServiceConfig[]) {
-    for (const config of services) {
-      this.#records.set(config.name, {
-        config,
-        counters: INITIAL_COUNTERS,
-        advertise: config.disabled ? config.onDisabled === 'advertise' : false,
-        lastResult: null,
-        timeouts: 0,
-        checks: 0,
-        workerFailed: false,
-      });
+    for (const config of services) this.add(config);
+  }
+
+  add(config: ServiceConfig, from?: ServiceRecord): ServiceRecord {
+    const record: ServiceRecord = {
+      config,
+      counters: INITIAL_COUNTERS,
+      advertise: config.disabled ? config.onDisabled === 'advertise' : false,
+      lastResult: null,
+      timeouts: 0,
+      checks: 0,
+      workerFailed: false,
+    };
+    if (from !== undefined && !config.disabled && from.config.prefix === config.prefix) {
+      // A changed check keeps its decided state (no flap) and counts rise/fail anew.
+      record.counters = { state: from.counters.state, rise: 0, fail: 0 };
+      record.advertise = from.advertise;
     }
+    this.#records.set(config.name, record);
+    return record;
+  }
+
+  remove(name: string): void {
+    this.#records.delete(name);
   }
 
   get(name: string): ServiceRecord | undefined {

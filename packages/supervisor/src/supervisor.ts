@@ -8,6 +8,26 @@ import { ServiceRegistry } from './service-registry';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
 
+export interface ReloadSummary {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  unchanged: number;
+  /** [daemon] options that differ; they take effect only after a restart. */
+  readonly daemonChanges: string[];
+}
+
+function withoutFile(s: ServiceConfig): Omit<ServiceConfig, 'file'> {
+  const { file: _file, ...rest } = s;
+  return rest;
+}
+
+function daemonDifferences(a: CompiledConfig, b: CompiledConfig): string[] {
+  const left = a.daemon as unknown as Record<string, unknown>;
+  const right = b.daemon as unknown as Record<string, unknown>;
+  return Object.keys(right).filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
+}
+
 /** Bytes of a failed check's stdout/stderr kept for the log. */
 const MAX_CHECK_OUTPUT = 4096;
 
@@ -31,7 +51,7 @@ export class Supervisor implements CheckHostEvents {
   readonly #serviceLogs = new Map<string, Logger>();
   host: CheckHost | null = null;
 
-  constructor(private readonly config: CompiledConfig, private readonly log: Logger) {
+  constructor(private config: CompiledConfig, private readonly log: Logger) {
     this.registry = new ServiceRegistry(config.services);
     const queues = new Map<string, ReconfigureQueue>();
     for (const bird of config.daemon.bird) {
@@ -172,6 +192,49 @@ export class Supervisor implements CheckHostEvents {
     reconciler.request(custom === null ? undefined : {
       service, command: custom.text, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
     });
+  }
+
+  /**
+   * SIGHUP: apply a new configuration. Services added are started, removed ones stopped (their
+   * prefixes withdrawn), changed ones restarted keeping their decided state; unchanged services
+   * are not touched. [daemon] changes need a restart and are reported, not applied.
+   */
+  reload(next: CompiledConfig): ReloadSummary {
+    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: 0, daemonChanges: daemonDifferences(this.config, next) };
+    const host = this.host;
+    if (host === null || this.#state !== 'running') return summary;
+    const before = new Map(this.registry.all().map((r) => [r.config.name, r]));
+    const touched = new Set<4 | 6>();
+    for (const svc of next.services) {
+      const old = before.get(svc.name);
+      if (old !== undefined && JSON.stringify(withoutFile(old.config)) === JSON.stringify(withoutFile(svc))) {
+        summary.unchanged += 1;
+        continue;
+      }
+      if (!this.reconcilers.has(svc.family)) continue; // family disabled in the running [daemon]
+      if (old !== undefined) {
+        if (!old.config.disabled) host.stop(svc.name);
+        touched.add(old.config.family);
+        summary.changed.push(svc.name);
+      } else {
+        summary.added.push(svc.name);
+      }
+      const record = this.registry.add(svc, old);
+      this.#serviceLogs.clear();
+      touched.add(svc.family);
+      if (!svc.disabled) host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs), record.counters);
+    }
+    const names = new Set(next.services.map((s) => s.name));
+    for (const [name, old] of before) {
+      if (names.has(name)) continue;
+      if (!old.config.disabled) host.stop(name);
+      this.registry.remove(name);
+      touched.add(old.config.family);
+      summary.removed.push(name);
+    }
+    this.config = { ...next, daemon: this.config.daemon };
+    for (const family of touched) this.reconcilers.get(family)?.request();
+    return summary;
   }
 
   /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */

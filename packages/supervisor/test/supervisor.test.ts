@@ -134,3 +134,22 @@ describe('supervisor startup and BIRD file handling', () => {
     expect(readFileSync(bed.birdConf, 'utf8')).toMatch(/define ACAST_PS_ADVERTISE/);
   });
 });
+
+describe('reload (SIGHUP)', () => {
+  it('adds, removes and changes services without touching unchanged ones', async () => {
+    const bed = makeBed();
+    for (const n of ['keep', 'gone', 'edit']) bed.healthy(n, true);
+    const first = bed.config({ keep: { ip_prefix: '10.52.12.1' }, gone: { ip_prefix: '10.52.12.2' }, edit: { ip_prefix: '10.52.12.3' } });
+    const { sup, host } = await startDaemon(bed, first);
+    await until(() => bed.prefixes().length === 4, 5000, 'all advertised');
+    const keepThread = host.threads().find((t) => t.services.includes('keep'))?.threadId;
+    bed.healthy('new', true);
+    const second = bed.config({ keep: { ip_prefix: '10.52.12.1' }, edit: { ip_prefix: '10.52.12.3', check_interval: '0.2' }, new: { ip_prefix: '10.52.12.4' } });
+    const summary = sup.reload(second);
+    expect(summary).toMatchObject({ added: ['new'], removed: ['gone'], changed: ['edit'], unchanged: 1, daemonChanges: [] });
+    await until(() => bed.prefixes().includes('10.52.12.4/32') && !bed.prefixes().includes('10.52.12.2/32'), 5000, 'new advertised, gone withdrawn');
+    // the changed service kept its decided state: its prefix never left the file
+    expect(bed.prefixes()).toContain('10.52.12.3/32');
+    expect(host.threads().find((t) => t.services.includes('keep'))?.threadId).toBe(keepThread);
+  });
+});
