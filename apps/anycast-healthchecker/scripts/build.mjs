@@ -2,9 +2,12 @@
 // and small on purpose: every worker thread loads it.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
+  // Paths below are relative to the app directory, whatever the caller's working directory.
+  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
   bundle: true,
   platform: 'node',
   target: 'node20',

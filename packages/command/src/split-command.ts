@@ -1,8 +1,8 @@
 /**
  * Split a command line into words the way a POSIX shell (and Python's shlex.split) does,
  * without any expansion: single quotes are literal, double quotes honour \" \\ \$ \` and
- * backslash-newline, a backslash outside quotes escapes the next character, `#` at the start of
- * a word starts a comment. The result is run without a shell.
+ * backslash-newline, a backslash outside quotes escapes the next character. `#` is an ordinary
+ * character (shlex.split's default, comments=False). The result is run without a shell.
  */
 export class CommandSyntaxError extends Error {
   readonly code = 'AHC_COMMAND_SYNTAX';
@@ -28,9 +28,6 @@ export function splitCommand(line: string): string[] {
         inWord = false;
       }
       i += 1;
-    } else if (ch === '#' && !inWord) {
-      // comment to the end of the line
-      while (i < line.length && line[i] !== '\n') i += 1;
     } else if (ch === "'") {
       const end = line.indexOf("'", i + 1);
       if (end === -1) throw new CommandSyntaxError(`no closing quotation in: ${line}`);

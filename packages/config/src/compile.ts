@@ -1,11 +1,11 @@
-import { findOption, sectionValues } from '@ahc/ini';
+import { findOption, getValue } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import type * as z from 'zod/mini';
 import { ConfigError, configError } from './config-error';
 import type { ConfigLocation } from './config-error';
 import type { BirdFamilyConfig, CompiledConfig, ConfigProblem, DaemonConfig, ServiceConfig } from './compiled-config';
 import { DAEMON_SECTION } from './defaults';
-import { daemonSchema, serviceSchema } from './schema';
+import { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, daemonSchema, serviceSchema } from './schema';
 import type { DaemonOptions, ServiceOptions } from './schema';
 import { checkFilesystem } from './filesystem-checks';
 
@@ -42,15 +42,26 @@ function locate(doc: IniDocument, section: string, option: string): ConfigLocati
   return opt === undefined ? { section, option } : { file: opt.file, line: opt.line, section, option, value: opt.value };
 }
 
-/** Interpolated values of a section, or problems for the options that fail to interpolate. */
-function readSection(doc: IniDocument, section: string, problems: ProblemList): Record<string, string> | null {
-  try {
-    return Object.fromEntries(sectionValues(doc, section));
-  } catch (error) {
-    const e = error as Error & { code?: string; option?: string };
-    problems.error(e.code ?? 'AHC_CONFIG_INTERPOLATION', e.message, e.option === undefined ? { section } : locate(doc, section, e.option));
-    return null;
+/**
+ * Interpolated values of the options the schema knows, or null after recording a problem for
+ * each that fails to interpolate. Like the Python daemon, which reads options one by one, other
+ * options are not expanded: `[DEFAULT] check_cmd = curl http://%(vip)s/` is fine although
+ * [daemon] has no `vip`, and so is a `%` in an option nobody reads.
+ */
+function readSection(doc: IniDocument, section: string, known: ReadonlySet<string>, problems: ProblemList): Record<string, string> | null {
+  const values: Record<string, string> = {};
+  let ok = true;
+  for (const option of known) {
+    try {
+      const value = getValue(doc, section, option);
+      if (value !== undefined) values[option] = value;
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      problems.error(e.code ?? 'AHC_CONFIG_INTERPOLATION', e.message, locate(doc, section, option));
+      ok = false;
+    }
   }
+  return ok ? values : null;
 }
 
 function parseSection<S extends z.ZodMiniType>(schema: S, doc: IniDocument, section: string, values: Record<string, string>, problems: ProblemList): z.output<S> | null {
@@ -181,12 +192,12 @@ export interface CompileOptions {
 /** All problems of a configuration document (lint shows all of them). */
 export function collectProblems(doc: IniDocument, files: readonly string[], options: CompileOptions = {}): { config: CompiledConfig | null; problems: ConfigProblem[] } {
   const problems = new ProblemList();
-  const daemonValues = readSection(doc, DAEMON_SECTION, problems);
+  const daemonValues = readSection(doc, DAEMON_SECTION, KNOWN_DAEMON_OPTIONS, problems);
   const daemonOpts = daemonValues === null ? null : parseSection(daemonSchema, doc, DAEMON_SECTION, daemonValues, problems);
   const services: ServiceConfig[] = [];
   for (const section of doc.sections.values()) {
     if (section.name === DAEMON_SECTION) continue;
-    const values = readSection(doc, section.name, problems);
+    const values = readSection(doc, section.name, KNOWN_SERVICE_OPTIONS, problems);
     if (values === null) continue;
     const opts = parseSection(serviceSchema, doc, section.name, values, problems);
     if (opts !== null) services.push(serviceConfig(section.name, section.file, opts));

@@ -1,4 +1,4 @@
-import { sectionValues } from '@ahc/ini';
+import { findOption, getValue } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import { DAEMON_DEFAULTS, DAEMON_SECTION, DEFAULT_SECTION, SERVICE_DEFAULTS } from './defaults';
 
@@ -23,9 +23,26 @@ export function renderDefaults(): string {
   ]);
 }
 
+/**
+ * A section's options as `config[section].items()` lists them, interpolated. An option that
+ * cannot be expanded in this section is shown as written: `[DEFAULT] check_cmd = curl
+ * http://%(vip)s/` is valid when every service sets `vip`, although [DEFAULT] and [daemon] don't.
+ */
+function effectiveValues(doc: IniDocument, section: string): Array<[string, string]> {
+  const own = section === DEFAULT_SECTION ? undefined : doc.sections.get(section)?.options;
+  const names = [...(own?.keys() ?? []), ...[...doc.defaults.keys()].filter((name) => own?.has(name) !== true)];
+  return names.map((name): [string, string] => {
+    try {
+      return [name, getValue(doc, section, name) ?? ''];
+    } catch {
+      return [name, findOption(doc, section, name)?.value ?? ''];
+    }
+  });
+}
+
 /** `-P`: the effective configuration, interpolated, DEFAULT values shown in every section. */
 export function renderEffective(doc: IniDocument): string {
-  const sections: Array<[string, Array<[string, string]>]> = [[DEFAULT_SECTION, sectionValues(doc, DEFAULT_SECTION)]];
-  for (const name of doc.sections.keys()) sections.push([name, sectionValues(doc, name)]);
+  const sections: Array<[string, Array<[string, string]>]> = [[DEFAULT_SECTION, effectiveValues(doc, DEFAULT_SECTION)]];
+  for (const name of doc.sections.keys()) sections.push([name, effectiveValues(doc, name)]);
   return renderSections(sections);
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import {
-  birdVariable, boolValue, commandValue, httpProtocolValue, intValue, logLevelValue, nonEmpty, onDisabledValue,
+  birdVariable, boolValue, listenAddressValue, commandValue, httpProtocolValue, intValue, logLevelValue, nonEmpty, onDisabledValue,
   onWorkerFailureValue, pathValue, prefixValue, secondsValue, workerThreadsValue,
 } from './value-schemas';
 
@@ -48,7 +48,7 @@ export const daemonSchema = z.object({
   bird_reconfigure_timeout: z.optional(secondsValue()),
   instance_lock: z.optional(nonEmpty),
   status_socket: z.optional(pathValue),
-  prometheus_listen: z.optional(nonEmpty),
+  prometheus_listen: z.optional(listenAddressValue),
   bird_verify_cmd: z.optional(commandValue),
   bird6_verify_cmd: z.optional(commandValue),
   on_worker_failure: z.optional(onWorkerFailureValue),

@@ -94,3 +94,11 @@ export const workerThreadsValue = fromString<'per-service' | number>((text) => {
 export const httpProtocolValue = z.enum(['http', 'https'], { error: "must be 'http' or 'https'" });
 
 export const onWorkerFailureValue = z.enum(['keep', 'withdraw'], { error: "must be 'keep' (the route stays as last decided) or 'withdraw'" });
+
+/** `prometheus_listen`: HOST:PORT, [IPv6]:PORT or :PORT. */
+export const listenAddressValue = fromString((text) => {
+  const m = /^(?:\[[^\]]+\]|[^:[\]]*):(\d{1,5})$/.exec(text.trim());
+  const port = m === null ? 0 : Number(m[1]);
+  if (port < 1 || port > 65535) return fail("must be HOST:PORT, [IPv6]:PORT or :PORT (e.g. 127.0.0.1:9610)");
+  return { ok: true, value: text.trim() };
+});
