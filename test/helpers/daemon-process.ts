@@ -208,3 +208,32 @@ export class DaemonProcess {
 export function statusLine(service: string, status: 'UP' | 'DOWN'): (line: LogLine) => boolean {
   return (line) => line.service === service && (line.message ?? '').includes(`status ${status}`);
 }
+
+/** Wall-clock time (ms since the epoch) of a text log line's local-time stamp, or undefined. */
+export function logLineWallTime(raw: string): number | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3}) /.exec(raw);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+}
+
+/** A parsed "check thread N (svc, ...) <reason>; restarting it ..." line (a check thread died). */
+export interface ThreadExit {
+  readonly threadId: number;
+  readonly services: readonly string[];
+  readonly reason: string;
+}
+
+const THREAD_EXIT = /^check thread (\d+) \(([^)]*)\) (.*); restarting it with the last decided state, routes unchanged$/;
+
+export function parseThreadExit(line: LogLine): ThreadExit | undefined {
+  if (line.level !== 'ERROR' || line.service !== 'MainThread' || line.message === undefined) return undefined;
+  const m = THREAD_EXIT.exec(line.message);
+  if (m === null) return undefined;
+  return { threadId: Number(m[1]), services: (m[2] ?? '').split(', '), reason: m[3] ?? '' };
+}
+
+/** Match the log line that reports the death of check thread `threadId`. */
+export function threadExitLine(threadId: number): (line: LogLine) => boolean {
+  return (line) => parseThreadExit(line)?.threadId === threadId;
+}

@@ -10,6 +10,11 @@ import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
 
+const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>(['throw', 'exit', 'busy-loop', 'stall-loop', 'terminate']);
+function isFaultKind(kind: string): kind is FaultKind | 'terminate' {
+  return FAULT_KINDS.has(kind);
+}
+
 export class StartupError extends Error {
   readonly code = 'AHC_STARTUP';
 }
@@ -50,7 +55,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   const snapshot = () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt });
   const status = new StatusServer(config.daemon.statusSocket, {
     status: snapshot,
-    ...(faultInjection ? { injectFault: (service: string, kind: string) => host.injectFault(service, kind as FaultKind | 'terminate') } : {}),
+    ...(faultInjection ? { injectFault: (service: string, kind: string) => isFaultKind(kind) && host.injectFault(service, kind) } : {}),
   });
   try {
     await status.listen();

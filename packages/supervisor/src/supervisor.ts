@@ -147,6 +147,11 @@ export class Supervisor implements CheckHostEvents {
     this.log.error(`check thread ${threadId} (${services.join(', ')}) ${reason}; restarting it with the last decided state, routes unchanged`);
   }
 
+  onThreadReady(threadId: number, services: readonly string[], restartLatencyMs: number | null): void {
+    if (restartLatencyMs === null) return;
+    this.log.info(`check thread ${threadId} (${services.join(', ')}) is running, ${restartLatencyMs} ms after its predecessor died`);
+  }
+
   onThreadFailed(services: readonly string[], reason: string): void {
     const policy = this.config.daemon.onWorkerFailure;
     for (const name of services) {
