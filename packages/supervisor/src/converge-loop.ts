@@ -43,6 +43,11 @@ export class ConvergeLoop {
     this.#running = this.#run();
   }
 
+  /** Resolves when the steps running now are over, successful or not (a retry may be scheduled). */
+  async settled(): Promise<void> {
+    await this.#running;
+  }
+
   /** Resolves when no step is running or pending (converged or closed). */
   whenIdle(): Promise<void> {
     if (this.#state === 'idle' || this.#state === 'closed') return Promise.resolve();

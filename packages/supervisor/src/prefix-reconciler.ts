@@ -90,8 +90,10 @@ export class PrefixReconciler {
       this.#inSync = false;
       await this.#write(plan);
     }
+    // Wait for the first attempt only: with BIRD down, checks must start anyway while the
+    // reconfigure is retried in the background.
     this.request();
-    await this.#loop.whenIdle().then(() => undefined);
+    await this.#loop.settled();
   }
 
   /** A service of this family changed its decision. */

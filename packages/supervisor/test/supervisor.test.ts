@@ -153,3 +153,16 @@ describe('reload (SIGHUP)', () => {
     expect(host.threads().find((t) => t.services.includes('keep'))?.threadId).toBe(keepThread);
   });
 });
+
+describe('BIRD down at startup', () => {
+  it('starts the checks anyway and retries the reconfigure in the background', async () => {
+    const bed = makeBed();
+    bed.healthy('a', true);
+    const config = bed.config({ a: { ip_prefix: '10.52.12.1' } }, { bird_reconfigure_cmd: '/bin/false' });
+    const { host, sup } = await startDaemon(bed, config);
+    expect(host.threadCount).toBe(1);
+    await until(() => bed.prefixes().includes('10.52.12.1/32'), 5000, 'the check decided UP and the file was written');
+    expect(sup.reconcilers.get(4)?.pending).toBe(true);
+    expect(sup.reconcilers.get(4)?.lastError).toMatch(/exit(ed)? (with )?(code )?1|code 1/);
+  });
+});
