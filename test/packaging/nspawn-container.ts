@@ -1,0 +1,128 @@
+// A throw-away systemd machine for testing the unit for real: this host's root file system as
+// the lower layer of an overlay whose upper layer is a tmpfs, booted with systemd-nspawn (own
+// PID 1, own network namespace). Whatever happens inside (package installed, services started)
+// lands in the tmpfs and vanishes with it; the host is not modified.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ExecResult, exec, execSync } from '../helpers/exec.js';
+import { delay, pollUntil } from '../helpers/poll.js';
+
+export interface BootOptions {
+  /** Host directory → path inside the container, read-only. */
+  readonly bindReadOnly: ReadonlyArray<readonly [string, string]>;
+  /** Files to remove in the container before it boots (e.g. usr/sbin/policy-rc.d). */
+  readonly removeBeforeBoot?: readonly string[];
+}
+
+export class NspawnMachine {
+  private constructor(
+    private readonly base: string,
+    private readonly nspawn: ChildProcess,
+    private readonly leader: number,
+    private readonly output: () => string,
+  ) {}
+
+  /** Boot it (to basic.target: no host services) and wait until systemd has finished starting. */
+  static async boot(options: BootOptions): Promise<NspawnMachine> {
+    const base = mkdtempSync(join(tmpdir(), 'ahc-nspawn-'));
+    const root = join(base, 'root');
+    let mounted = 0;
+    try {
+      await exec(['mount', '-t', 'tmpfs', '-o', 'mode=0700', 'tmpfs', base]);
+      mounted = 1;
+      for (const d of ['upper', 'work', 'root']) mkdirSync(join(base, d));
+      await exec(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`, root]);
+      mounted = 2;
+    } catch (error) {
+      cleanupMounts(base, mounted);
+      throw error;
+    }
+    for (const f of options.removeBeforeBoot ?? []) rmSync(join(root, f), { force: true });
+    for (const [, inside] of options.bindReadOnly) mkdirSync(join(root, inside), { recursive: true });
+    let log = '';
+    const child = spawn('systemd-nspawn', [
+      '-D', root, '--register=no', '--keep-unit', '--link-journal=no', '--private-network', '--console=passive',
+      `--machine=ahc-pkg-${process.pid}`,
+      ...options.bindReadOnly.map(([host, inside]) => `--bind-ro=${host}:${inside}`),
+      '--boot', 'systemd.unit=basic.target',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
+    child.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
+    let leader: number;
+    try {
+      leader = await pollUntil(async () => (child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : childOf(child.pid ?? -1)), {
+        what: 'the container\'s init', timeoutMs: 15_000, intervalMs: 50,
+      });
+    } catch (error) {
+      child.kill('SIGKILL');
+      await delay(200);
+      cleanupMounts(base, mounted);
+      throw new Error(`${(error as Error).message}\n${log}`);
+    }
+    const machine = new NspawnMachine(base, child, leader, () => log);
+    try {
+      await pollUntil(async () => {
+        if (child.exitCode !== null) throw new Error(`systemd-nspawn exited ${child.exitCode}`);
+        const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
+        return state === 'running' || state === 'degraded' ? state : undefined;
+      }, { what: 'systemd in the container to finish booting', timeoutMs: 30_000, intervalMs: 200 });
+    } catch (error) {
+      const out = log;
+      await machine.destroy();
+      throw new Error(`${(error as Error).message}\n${out}`);
+    }
+    return machine;
+  }
+
+  /** Run a shell command inside the container (all its namespaces). */
+  run(command: string, options: { allowFailure?: boolean; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return exec(['nsenter', '-t', String(this.leader), '-a', '--', '/bin/sh', '-c', command], {
+      allowFailure: options.allowFailure ?? false, timeoutMs: options.timeoutMs ?? 30_000,
+    });
+  }
+
+  get consoleOutput(): string {
+    return this.output();
+  }
+
+  /** Power it off (SIGTERM to nspawn asks systemd to shut down), then drop the overlay. */
+  async destroy(): Promise<void> {
+    if (this.nspawn.exitCode === null) {
+      this.nspawn.kill('SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while (this.nspawn.exitCode === null && this.nspawn.signalCode === null && Date.now() < deadline) await delay(100);
+      if (this.nspawn.exitCode === null && this.nspawn.signalCode === null) {
+        execSync(['kill', '-KILL', String(this.leader)]);
+        this.nspawn.kill('SIGKILL');
+        await delay(500);
+      }
+    }
+    cleanupMounts(this.base, 2);
+  }
+}
+
+function childOf(pid: number): Promise<number | undefined> {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) return Promise.resolve(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return Promise.resolve(undefined);
+}
+
+function cleanupMounts(base: string, mounted: number): void {
+  if (mounted >= 2 && execSync(['umount', join(base, 'root')]).code !== 0) execSync(['umount', '-l', join(base, 'root')]);
+  if (mounted >= 1 && execSync(['umount', base]).code !== 0) execSync(['umount', '-l', base]);
+  try {
+    if (existsSync(base)) rmdirSync(base);
+  } catch {
+    // a lazily unmounted tmpfs may still be busy for a moment; it is empty either way
+  }
+}
