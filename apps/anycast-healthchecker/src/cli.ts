@@ -5,10 +5,11 @@ import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
 import { runDaemon } from './daemon';
 import { runStatus } from './status-command';
+import { runLint } from './lint-command';
 import { PROGRAM, VERSION } from './version';
 
 export interface CliArgs {
-  command: 'daemon' | 'status';
+  command: 'daemon' | 'status' | 'lint';
   file: string;
   dir: string | undefined;
   serviceFile: string | undefined;
@@ -23,7 +24,8 @@ const USAGE = `A healthchecker for Anycasted services.
 
 Usage:
   $0 [-f FILE] [-c] [-p] [-P] [-d DIR | -F FILE]
-  $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios]`;
+  $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios]
+  $0 lint [-f FILE] [-d DIR | -F FILE] [--json]`;
 
 export function parseArgs(argv: string[]): CliArgs {
   let command: CliArgs['command'] = 'daemon';
@@ -36,6 +38,8 @@ export function parseArgs(argv: string[]): CliArgs {
       .option('nagios', { type: 'boolean', describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
       .option('timeout', { type: 'number', default: 5, describe: 'seconds to wait for the daemon' })
       .conflicts('json', 'nagios'), () => { command = 'status'; })
+    .command('lint', 'report every problem of the configuration at once (file:line), for CI and packaging hooks', (y) => y
+      .option('json', { type: 'boolean', describe: 'print the problems as JSON' }), () => { command = 'lint'; })
     .option('file', { alias: 'f', type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'read daemon settings from FILE', requiresArg: true })
     .option('dir', { alias: 'd', type: 'string', describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`, requiresArg: true })
     .option('service-file', { alias: 'F', type: 'string', describe: 'read a single service check from FILE instead of DIR', requiresArg: true })
@@ -93,6 +97,7 @@ function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } 
 export async function main(argv = hideBin(process.argv)): Promise<number> {
   const args = parseArgs(argv);
   if (args.command === 'status') return runStatus({ sources: sourcesOf(args), format: args.format, timeoutMs: args.timeoutMs });
+  if (args.command === 'lint') return runLint(sourcesOf(args), args.format === 'json');
   if (args.print) {
     process.stdout.write(renderDefaults());
     return 0;

@@ -13,3 +13,5 @@ export type { ConfigSources, LoadedDocument } from './load';
 export { renderDefaults, renderEffective } from './print';
 export { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS } from './schema';
 export { programProblem } from './filesystem-checks';
+export { lintConfig } from './lint';
+export type { LintReport } from './lint';
