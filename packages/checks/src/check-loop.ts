@@ -54,8 +54,14 @@ export class CheckLoop {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     const splay = this.spec.splayMs > 0 ? Math.round(this.#random() * this.spec.splayMs) : 0;
-    if (splay > 0) this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}s`);
-    this.#anchor = this.#now() + splay;
+    if (splay > 0) {
+      // splay_startup: spread on purpose, each service on its own grid.
+      this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}s`);
+      this.#anchor = this.#now() + splay;
+    } else {
+      // First check now, then the grid shared by every service (anchored at the daemon's start).
+      this.#anchor = this.spec.epochMs;
+    }
     this.#arm(splay);
   }
 

@@ -10,7 +10,7 @@ function spec(over: Partial<ServiceCheckSpec>): ServiceCheckSpec {
   return {
     name: 'svc', checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 1000, rise: 2, fail: 2,
     interface: 'lo', ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4,
-    splayMs: 0, maxOutputBytes: 4096, ...over,
+    splayMs: 0, maxOutputBytes: 4096, epochMs: Date.now(), ...over,
   };
 }
 
@@ -128,5 +128,28 @@ describe('check loop (real commands, real timers)', () => {
     const count = messages.length;
     await new Promise((r) => setTimeout(r, 200));
     expect(of(messages.slice(count), 'result')).toEqual([]);
+  });
+});
+
+describe('shared schedule', () => {
+  it('loops started at different moments check at the same instants (anchored at the daemon start)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-loop-'));
+    const epochMs = Date.now();
+    const scripts = ['a', 'b'].map((n) => {
+      const f = join(dir, n);
+      writeFileSync(f, `#!/bin/sh\ndate +%s%3N >> ${f}.log\n`);
+      chmodSync(f, 0o755);
+      return f;
+    });
+    start(spec({ name: 'a', argv: [scripts[0] as string], intervalMs: 200, epochMs }));
+    await new Promise((r) => setTimeout(r, 130)); // b's thread came up 130 ms later
+    const b = start(spec({ name: 'b', argv: [scripts[1] as string], intervalMs: 200, epochMs }));
+    await until(() => (of(b.messages, 'result').length >= 3 ? true : undefined), 3000);
+    const read = (f: string) => readFileSync(`${f}.log`, 'utf8').trim().split('\n').map(Number);
+    const a = read(scripts[0] as string);
+    const bt = read(scripts[1] as string);
+    // b's third check (2nd on the grid) lands on a grid tick a also used
+    const tick = bt[2] as number;
+    expect(Math.min(...a.map((t) => Math.abs(t - tick)))).toBeLessThan(40);
   });
 });

@@ -29,6 +29,12 @@ export interface ServiceCheckSpec {
   readonly family: Family;
   /** Maximum random delay before the first check, or 0. */
   readonly splayMs: number;
+  /**
+   * Wall-clock time (ms) the schedules of all services are anchored to (the daemon's start):
+   * without splay, every service with the same interval checks at the same moments, however long
+   * its thread took to start, so failures noticed together are applied together.
+   */
+  readonly epochMs: number;
   /** Bytes of stdout/stderr kept from a failed check for the log. */
   readonly maxOutputBytes: number;
 }

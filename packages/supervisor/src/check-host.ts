@@ -67,9 +67,18 @@ interface Slot {
   killReason: string | null;
   diedAt: number | null;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Waiting for a start slot (at most MAX_CONCURRENT_STARTS threads boot at once). */
+  queued: boolean;
+  /** Counted in #booting until its first heartbeat or exit. */
+  booting: boolean;
 }
 
 const STOP_GRACE_MS = 50;
+/** Threads booting at once. Booting an isolate is CPU-heavy; starting 200 at once on 2 cores
+ * made each take longer than the start timeout, and the watchdog's restarts fed the storm. */
+const MAX_CONCURRENT_STARTS = 4;
+/** A watchdog round later than this means the main thread itself stalled: deadlines shift. */
+const MAIN_STALL_MS = 1000;
 
 export class WorkerThreadHost implements CheckHost {
   readonly #slots: Slot[] = [];
@@ -77,6 +86,9 @@ export class WorkerThreadHost implements CheckHost {
   readonly #watchdog: NodeJS.Timeout;
   #seq = 0;
   #closed = false;
+  #booting = 0;
+  readonly #startQueue: Slot[] = [];
+  #lastInspect = Date.now();
 
   constructor(private readonly options: WorkerHostOptions, private readonly events: CheckHostEvents) {
     this.#watchdog = setInterval(() => this.#inspect(), options.watchdogIntervalMs ?? 250);
@@ -110,8 +122,12 @@ export class WorkerThreadHost implements CheckHost {
     slot.specs.set(spec.name, spec);
     slot.progress.set(spec.name, Date.now());
     this.#byService.set(spec.name, slot);
-    if (slot.worker === null && slot.restartTimer === undefined) this.#spawn(slot);
-    this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
+    if (slot.worker !== null) {
+      this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
+    } else if (slot.restartTimer === undefined && !slot.queued) {
+      // The thread, once up, is sent a start for every service it hosts (with current counters).
+      this.#requestSpawn(slot);
+    }
   }
 
   stop(service: string): void {
@@ -146,6 +162,7 @@ export class WorkerThreadHost implements CheckHost {
     const slot: Slot = {
       worker: null, threadId: null, state: 'starting', specs: new Map(), progress: new Map(), startedAt: Date.now(),
       lastHeartbeat: null, restarts: 0, crashes: 0, lastExit: null, killReason: null, diedAt: null, restartTimer: undefined,
+      queued: false, booting: false,
     };
     this.#slots.push(slot);
     return slot;
@@ -162,6 +179,28 @@ export class WorkerThreadHost implements CheckHost {
     return this.#slots.reduce((a, b) => (b.specs.size < a.specs.size ? b : a));
   }
 
+  #requestSpawn(slot: Slot): void {
+    if (this.#booting >= MAX_CONCURRENT_STARTS) {
+      slot.queued = true;
+      this.#startQueue.push(slot);
+      return;
+    }
+    this.#spawn(slot);
+  }
+
+  /** A booting thread said hello or died: let the next queued one boot. */
+  #bootDone(slot: Slot): void {
+    if (!slot.booting) return;
+    slot.booting = false;
+    this.#booting -= 1;
+    while (this.#booting < MAX_CONCURRENT_STARTS && this.#startQueue.length > 0) {
+      const next = this.#startQueue.shift() as Slot;
+      next.queued = false;
+      if (this.#closed || next.state === 'stopped' || next.worker !== null || next.specs.size === 0) continue;
+      this.#spawn(next);
+    }
+  }
+
   #spawn(slot: Slot): void {
     const perService = this.options.mode === 'per-service';
     const worker = new Worker(this.options.workerFile, {
@@ -175,6 +214,8 @@ export class WorkerThreadHost implements CheckHost {
       },
     });
     slot.worker = worker;
+    slot.booting = true;
+    this.#booting += 1;
     slot.threadId = worker.threadId;
     slot.startedAt = Date.now();
     slot.lastHeartbeat = null;
@@ -196,8 +237,14 @@ export class WorkerThreadHost implements CheckHost {
     worker.on('error', (error) => {
       thrown = `threw ${error.name}: ${error.message}`;
     });
+    const now = Date.now();
+    for (const spec of slot.specs.values()) {
+      slot.progress.set(spec.name, now);
+      this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters: this.events.counters(spec.name), logLevel: this.options.logLevel });
+    }
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
+      this.#bootDone(slot);
       slot.worker = null;
       if (slot.state === 'stopped' || this.#closed) return;
       const reason = slot.killReason ?? thrown ?? `exited with code ${code}`;
@@ -214,6 +261,7 @@ export class WorkerThreadHost implements CheckHost {
       const first = slot.lastHeartbeat === null;
       slot.lastHeartbeat = now;
       if (first) {
+        this.#bootDone(slot);
         if (slot.state === 'starting' || slot.state === 'restarting') slot.state = 'running';
         const latency = slot.diedAt === null ? null : now - slot.diedAt;
         this.events.onThreadReady?.(threadId, [...slot.specs.keys()], latency);
@@ -244,13 +292,8 @@ export class WorkerThreadHost implements CheckHost {
     const delay = restartDelayMs(slot.crashes);
     const restart = (): void => {
       slot.restartTimer = undefined;
-      if (this.#closed || slot.worker !== null || slot.specs.size === 0 || slot.state === 'stopped') return;
-      this.#spawn(slot);
-      const now = Date.now();
-      for (const spec of slot.specs.values()) {
-        slot.progress.set(spec.name, now);
-        this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters: this.events.counters(spec.name), logLevel: this.options.logLevel });
-      }
+      if (this.#closed || slot.worker !== null || slot.specs.size === 0 || slot.state === 'stopped' || slot.queued) return;
+      this.#requestSpawn(slot);
     };
     if (delay === 0) restart();
     else slot.restartTimer = setTimeout(restart, delay);
@@ -259,6 +302,18 @@ export class WorkerThreadHost implements CheckHost {
   /** The watchdog: terminate threads that stopped beating or whose loops stopped progressing. */
   #inspect(): void {
     const now = Date.now();
+    const late = now - this.#lastInspect;
+    this.#lastInspect = now;
+    if (late > MAIN_STALL_MS) {
+      // The main thread itself stalled: heartbeats may be waiting in its queue. Shift every
+      // deadline by the stall instead of blaming the threads.
+      for (const slot of this.#slots) {
+        slot.startedAt += late;
+        if (slot.lastHeartbeat !== null) slot.lastHeartbeat += late;
+        for (const [name, t] of slot.progress) slot.progress.set(name, t + late);
+      }
+      return;
+    }
     for (const slot of this.#slots) {
       const worker = slot.worker;
       if (worker === null || slot.killReason !== null) continue;
@@ -276,6 +331,7 @@ export class WorkerThreadHost implements CheckHost {
   async #terminate(slot: Slot): Promise<void> {
     const worker = slot.worker;
     slot.state = 'stopped';
+    this.#bootDone(slot);
     if (slot.restartTimer !== undefined) clearTimeout(slot.restartTimer);
     if (worker === null) return;
     for (const name of slot.specs.keys()) this.#post(slot, { type: 'stop', seq: this.#nextSeq(), service: name });

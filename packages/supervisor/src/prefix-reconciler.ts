@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
+  archivePrefixFile, parsePrefixFile, planStartupRepair, removeStaleTempFiles, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
 } from '@ahc/bird';
 import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
 import type { BirdFamilyConfig } from '@ahc/config';
@@ -71,6 +71,8 @@ export class PrefixReconciler {
    * decide. Returns after the first write/reconfigure attempt; failures keep retrying.
    */
   async start(): Promise<void> {
+    const stale = await removeStaleTempFiles(this.bird.path);
+    if (stale.length > 0) this.log.warning(`removed ${stale.length} temp file(s) an earlier, interrupted daemon left beside ${this.bird.path}: ${stale.join(', ')}`);
     const configured = this.registry.configured(this.bird.family);
     let current: PrefixFileContent | null;
     try {

@@ -31,8 +31,9 @@ function daemonDifferences(a: CompiledConfig, b: CompiledConfig): string[] {
 /** Bytes of a failed check's stdout/stderr kept for the log. */
 const MAX_CHECK_OUTPUT = 4096;
 
-export function toCheckSpec(s: ServiceConfig, splayMs: number): ServiceCheckSpec {
+export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number): ServiceCheckSpec {
   return {
+    epochMs,
     name: s.name, checkCmd: s.checkCmd.text, argv: s.checkCmd.argv, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs,
     rise: s.rise, fail: s.fail, interface: s.interface, ipCheckDisabled: s.ipCheckDisabled, prefix: s.prefix,
     address: s.address, prefixLength: s.prefixLength, family: s.family, splayMs, maxOutputBytes: MAX_CHECK_OUTPUT,
@@ -50,6 +51,8 @@ export class Supervisor implements CheckHostEvents {
   readonly #abort = new AbortController();
   readonly #serviceLogs = new Map<string, Logger>();
   host: CheckHost | null = null;
+  /** The daemon's start: every check schedule is anchored here. */
+  readonly epochMs = Date.now();
 
   constructor(private config: CompiledConfig, private readonly log: Logger) {
     this.registry = new ServiceRegistry(config.services);
@@ -103,7 +106,7 @@ export class Supervisor implements CheckHostEvents {
       log.info('Check is now permanently disabled');
     }
     for (const record of this.registry.all()) {
-      if (!record.config.disabled) host.start(toCheckSpec(record.config, this.config.daemon.splayStartupMs), record.counters);
+      if (!record.config.disabled) host.start(toCheckSpec(record.config, this.config.daemon.splayStartupMs, this.epochMs), record.counters);
     }
     this.#state = 'running';
   }
@@ -227,7 +230,7 @@ export class Supervisor implements CheckHostEvents {
       const record = this.registry.add(svc, old);
       this.#serviceLogs.clear();
       touched.add(svc.family);
-      if (!svc.disabled) host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs), record.counters);
+      if (!svc.disabled) host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs, this.epochMs), record.counters);
     }
     const names = new Set(next.services.map((s) => s.name));
     for (const [name, old] of before) {

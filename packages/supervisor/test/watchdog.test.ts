@@ -8,7 +8,7 @@ import { WORKER_FILE, until } from './fixture';
 function spec(name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
   return {
     name, checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 100, rise: 1, fail: 1, interface: 'lo',
-    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, ...over,
+    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, epochMs: Date.now(), ...over,
   };
 }
 
