@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** Thrown when the prefix file (or its history copy) cannot be written. */
@@ -114,5 +114,37 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     if (temp !== null) await unlink(temp).catch(() => undefined);
     const where = target === resolve(path) || target === path ? path : `${path} (symlink to ${target})`;
     throw new BirdWriteError(`cannot write ${where}: ${describe(error)}`, path, errnoCode(error), { cause: error });
+  }
+}
+
+/**
+ * Remove temp files that an earlier daemon, killed in the middle of a write, left beside the
+ * file (`.<name>.<pid>.<hex>.tmp` whose pid is gone). Returns the names removed; never throws.
+ */
+export async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    const target = await resolveWriteTarget(path);
+    const dir = dirname(target);
+    const prefix = `.${basename(target)}.`;
+    for (const name of await readdir(dir)) {
+      const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length)) : null;
+      if (m === null) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || pidAlive(pid)) continue;
+      await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
+    }
+  } catch {
+    // nothing to clean, or cannot look: not worth failing over
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -196,3 +196,20 @@ describe('writeFileAtomic', () => {
     }
   });
 });
+
+describe('removeStaleTempFiles', () => {
+  it('removes temp files of dead writers and keeps those of live ones and unrelated files', async () => {
+    const { mkdtempSync, writeFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join: j } = await import('node:path');
+    const { removeStaleTempFiles } = await import('../src/atomic-write');
+    const dir = mkdtempSync(j(tmpdir(), 'ahc-stale-'));
+    const file = j(dir, 'anycast-prefixes.conf');
+    writeFileSync(file, 'x');
+    writeFileSync(j(dir, '.anycast-prefixes.conf.999999.abcdef012345.tmp'), 'dead writer');
+    writeFileSync(j(dir, `.anycast-prefixes.conf.${process.pid}.abcdef012345.tmp`), 'live writer');
+    writeFileSync(j(dir, '.other.conf.999999.abcdef012345.tmp'), 'not ours');
+    expect(await removeStaleTempFiles(file)).toEqual(['.anycast-prefixes.conf.999999.abcdef012345.tmp']);
+    expect(readdirSync(dir).sort()).toEqual(['.anycast-prefixes.conf.' + process.pid + '.abcdef012345.tmp', '.other.conf.999999.abcdef012345.tmp', 'anycast-prefixes.conf'].sort());
+  });
+});
