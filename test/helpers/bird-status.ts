@@ -3,7 +3,7 @@
 // pending and the last error. Read with the documented wire format (status protocol version 1),
 // like status-client.ts, so the tests check the daemon rather than its own types.
 import { pollUntil } from './poll.js';
-import { StatusClientError, type StatusConnection } from './status-client.js';
+import { StatusClientError, StatusConnection } from './status-client.js';
 
 export interface BirdFamilyView {
   readonly family: 4 | 6;
@@ -33,8 +33,8 @@ export interface ReconcilerView {
 }
 
 /** One status request, reduced to the reconciler's entries and the services' check counts. */
-export async function reconcilerStatus(connection: StatusConnection): Promise<ReconcilerView> {
-  const reply = await connection.request({ command: 'status' });
+export async function reconcilerStatus(connection: StatusConnection, timeoutMs?: number): Promise<ReconcilerView> {
+  const reply = await connection.request({ command: 'status' }, timeoutMs);
   const daemon = reply.daemon as { bird?: unknown } | undefined;
   if (reply.ok !== true || daemon === undefined || !Array.isArray(daemon.bird) || !Array.isArray(reply.services)) {
     throw new StatusClientError(`status reply without daemon.bird[] and services[]: ${JSON.stringify(reply)}`);
@@ -79,4 +79,31 @@ export async function waitForBird(
     last = birdOf(await reconcilerStatus(connection), family);
     return accept(last) ? last : undefined;
   }, { what, timeoutMs, describe: () => JSON.stringify(last ?? null) });
+}
+
+/**
+ * Status reads that survive a busy daemon: a request that times out closes its connection
+ * (StatusConnection fails every later request on it), so the next read opens a new one.
+ */
+export class ReconnectingStatus {
+  #connection: StatusConnection | undefined;
+
+  constructor(readonly path: string, private readonly requestTimeoutMs = 5_000) {}
+
+  async view(): Promise<ReconcilerView> {
+    this.#connection ??= await StatusConnection.open(this.path);
+    const connection = this.#connection;
+    try {
+      return await reconcilerStatus(connection, this.requestTimeoutMs);
+    } catch (error) {
+      connection.close();
+      if (this.#connection === connection) this.#connection = undefined;
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.#connection?.close();
+    this.#connection = undefined;
+  }
 }

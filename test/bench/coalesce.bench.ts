@@ -1,0 +1,304 @@
+// Coalescing under a mass failure, with real BIRD and BGP: N services (50, 200) whose checks all
+// read one shared health file fail together; how long after the last failure decision has the
+// peer lost every route, and how many reconfigure commands ran? Judged against one bare
+// `birdc configure` measured in the same case. Targets: all routes gone within
+// 3 x configure + 100 ms of the last decision, at most 3 reconfigure commands.
+//
+// Two triggers per case. `tick`: the shared file is removed and every check finds it missing at
+// its own next tick (check_interval 1 s), so decisions spread over up to one interval, as they
+// would in production. `sigurg`: the file is removed, then SIGURG makes every loop check at once,
+// so the decisions are as simultaneous as the daemon can make them.
+//
+// Needs root, iproute2 and BIRD 2 (the namespace test bed); prints the reason and exits 0 when
+// they are missing. Both triggers run against the same daemon (fail all, measure, restore).
+// Environment: BENCH_COALESCE_SERVICES (default "50,200"), BENCH_COALESCE_MODES (default
+// "2,per-service"), BENCH_COALESCE_TRIGGERS (default "tick,sigurg"), BENCH_COALESCE_START_S
+// (how long a daemon may take until all services are up, default 120). A daemon that does not
+// get there is reported as not measured (exit 1).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { BirdControl, networkCount } from '../helpers/bird-control.js';
+import { ReconnectingStatus, birdOf, isSettled } from '../helpers/bird-status.js';
+import { BIRDC } from '../helpers/birdc.js';
+import { formatCoalesceReport, judge, modeLabel, type CoalesceMeasurement, type CoalesceResult } from '../helpers/coalesce-report.js';
+import { DaemonProcess, daemonBin, logLineWallTime, writeDaemonConfig, writeServiceFiles, type LogLine } from '../helpers/daemon-process.js';
+import { exec } from '../helpers/exec.js';
+import { delay, pollUntil } from '../helpers/poll.js';
+
+/** The bundle runs from dist/bench/, the sources live in test/bench/: both are two levels down. */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = daemonBin(REPO_ROOT);
+const DAEMON_BUNDLE = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'main.mjs');
+const RESULT_FILE = join(REPO_ROOT, 'dist', 'bench', 'coalesce.json');
+const POLL_INTERVAL_MS = 10;
+const CONFIGURE_SAMPLES = 10;
+
+type Mode = 'per-service' | number;
+type Trigger = 'tick' | 'sigurg';
+
+function listSetting<T>(name: string, fallback: string, parse: (s: string) => T): T[] {
+  return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '').map(parse);
+}
+
+const servicePrefix = (i: number): string => `10.53.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
+const serviceName = (i: number): string => `svc-${String(i + 1).padStart(3, '0')}`;
+const isDown = (line: LogLine): boolean => line.message === 'status DOWN' || (line.message ?? '').startsWith('status DOWN');
+const isUp = (line: LogLine): boolean => (line.message ?? '').startsWith('status UP');
+const isWatchdogRestart = (line: LogLine): boolean => / was terminated by the watchdog: /.test(line.message ?? '');
+const isReconfigured = (line: LogLine): boolean => line.message === 'reconfigured BIRD daemon';
+const isReconfigure = (line: LogLine): boolean => (line.message ?? '').startsWith('reconfiguring BIRD by running');
+
+function wallOf(line: LogLine): number {
+  const t = logLineWallTime(line.raw);
+  if (t === undefined) throw new Error(`no timestamp in log line: ${line.raw}`);
+  return t;
+}
+
+/** Add every prefix to the node's lo in one `ip -batch` (BIRD's direct protocol needs them there). */
+async function addAddresses(bed: BirdPair, dir: string, count: number): Promise<void> {
+  const batch = join(dir, 'addresses.batch');
+  writeFileSync(batch, Array.from({ length: count }, (_, i) => `address add ${servicePrefix(i)} dev lo\n`).join(''));
+  await exec(['ip', '-n', bed.names.nodeNs, '-batch', batch]);
+}
+
+async function timedConfigure(bed: BirdPair): Promise<number> {
+  const started = performance.now();
+  const r = await exec([BIRDC, '-s', bed.nodeSocket, 'configure']);
+  const took = performance.now() - started;
+  if (!/^Reconfigured/m.test(r.stdout)) throw new Error(`birdc configure did not reconfigure: ${r.stdout}`);
+  return took;
+}
+
+interface DaemonInput {
+  readonly bed: BirdPair;
+  readonly dir: string;
+  readonly services: number;
+  readonly mode: Mode;
+  readonly index: number;
+}
+
+/** One daemon with N services on one shared health file, measured once per trigger. */
+class BenchDaemon {
+  readonly d: DaemonProcess;
+  readonly status: ReconnectingStatus;
+  readonly shared: string;
+  readonly wanted: readonly string[];
+  readonly spawnedAt = performance.now();
+
+  constructor(readonly input: DaemonInput, readonly peer: BirdControl) {
+    const { bed, dir, services, mode, index } = input;
+    const caseDir = join(dir, `case-${index}`);
+    mkdirSync(caseDir, { recursive: true });
+    this.shared = join(caseDir, 'all.healthy');
+    writeFileSync(this.shared, '');
+    const statusSocket = join(caseDir, 'status.sock');
+    const files = writeDaemonConfig({
+      dir: caseDir, prefixFile4: bed.prefixFile4, prefixFile6: bed.prefixFile6, reconfigureCommand: bed.nodeReconfigureCommand,
+      loglevel: 'info',
+      extra: { worker_threads: String(mode), status_socket: statusSocket, instance_lock: `ahc-coal-${process.pid}-${index}` },
+    });
+    writeServiceFiles(files.servicesDir, Array.from({ length: services }, (_, i) => ({
+      name: serviceName(i), ipPrefix: servicePrefix(i), checkCmd: `/usr/bin/test -e ${this.shared}`,
+      checkInterval: 1, checkTimeout: 0.5, checkRise: 1, checkFail: 1,
+    })));
+    this.wanted = Array.from({ length: services }, (_, i) => servicePrefix(i));
+    this.status = new ReconnectingStatus(statusSocket, 10_000);
+    this.d = new DaemonProcess(bed.execInNode([BIN, '-f', files.confFile, '-d', files.servicesDir]));
+  }
+
+  get watchdogRestarts(): number {
+    return this.d.lines.filter(isWatchdogRestart).length;
+  }
+
+  /** Every service decided UP, all N prefixes in the file and applied, the peer has all N routes. */
+  async waitAllUp(timeoutMs: number): Promise<void> {
+    const { services } = this.input;
+    let last = 'no status reply yet';
+    await pollUntil(async () => {
+      const view = await this.status.view();
+      const bird = birdOf(view, 4);
+      const listed = new Set(bird.prefixes);
+      const up = view.services.filter((s) => s.state === 'up').length;
+      const inFile = this.wanted.filter((p) => listed.has(p)).length;
+      last = `${up}/${services} services up, ${inFile}/${services} prefixes in the file, ` +
+        `${bird.pending ? 'pending' : 'idle'}, ${this.watchdogRestarts} check threads replaced by the watchdog`;
+      return up === services && inFile === services && isSettled(bird) ? true : undefined;
+    }, { what: `${services} services up and in the BIRD file`, timeoutMs, intervalMs: 100, describe: () => last });
+    await pollUntil(async () => ((await networkCount(this.peer, 'master4')) === services ? true : undefined),
+      { what: `the peer to have ${services} routes`, timeoutMs: 30_000 });
+  }
+
+  /** Fail every service at once (remove the shared file; with `sigurg`, also run all checks now). */
+  async measure(trigger: Trigger, configureMs: readonly number[], startupSeconds: number): Promise<CoalesceMeasurement> {
+    const { services, mode } = this.input;
+    const d = this.d;
+    const from = d.lines.length;
+    let peerEmptyAt: number | undefined;
+    let pollError: string | undefined;
+    let polling = true;
+    // The peer poll runs from before the removal, so a withdrawal that beats the log is seen too.
+    const poller = (async () => {
+      while (polling) {
+        const at = performance.now();
+        try {
+          if ((await networkCount(this.peer, 'master4')) === 0) {
+            peerEmptyAt = Date.now();
+            return;
+          }
+        } catch (error) {
+          pollError = (error as Error).message;
+        }
+        await delay(Math.max(0, at + POLL_INTERVAL_MS - performance.now()));
+      }
+    })();
+    try {
+      const removedAt = Date.now();
+      rmSync(this.shared);
+      if (trigger === 'sigurg') process.kill(d.pid ?? 0, 'SIGURG');
+      await pollUntil(async () => (d.lines.slice(from).filter(isDown).length >= services ? true : undefined),
+        { what: `${services} "status DOWN" lines`, timeoutMs: 30_000, describe: () => `${d.lines.slice(from).filter(isDown).length} so far` });
+      await pollUntil(async () => (peerEmptyAt !== undefined ? true : undefined),
+        { what: 'the peer to lose every route', timeoutMs: 30_000, describe: () => pollError ?? '' });
+      // Settled: nothing pending any more, so every reconfigure of this failure has been logged.
+      await pollUntil(async () => {
+        const bird = birdOf(await this.status.view(), 4);
+        return isSettled(bird) && bird.prefixes.length === 1 ? true : undefined;
+      }, { what: 'the IPv4 reconciler to settle on the dummy alone', timeoutMs: 30_000 });
+      const after = d.lines.slice(from);
+      const unexpectedUp = after.filter(isUp);
+      if (unexpectedUp.length > 0) throw new Error(`services came back UP during the case:\n${unexpectedUp.map((l) => l.raw).join('\n')}`);
+      return {
+        services, mode, trigger, removedAt, pollIntervalMs: POLL_INTERVAL_MS, configureMs, startupSeconds,
+        watchdogRestarts: this.watchdogRestarts,
+        decisions: after.filter(isDown).map(wallOf),
+        peerEmptyAt: peerEmptyAt ?? Number.NaN,
+        reconfigures: after.filter(isReconfigure).map(wallOf),
+        reconfigured: after.filter(isReconfigured).map(wallOf),
+      };
+    } finally {
+      polling = false;
+      await poller;
+    }
+  }
+
+  /** Make every service healthy again. */
+  restore(): void {
+    writeFileSync(this.shared, '');
+  }
+
+  async stop(): Promise<void> {
+    this.status.close();
+    if (!this.d.hasExited) await this.d.stop('SIGTERM', 30_000).catch(() => undefined);
+  }
+}
+
+interface CaseFailure {
+  readonly services: number;
+  readonly mode: Mode;
+  readonly triggers: readonly Trigger[];
+  readonly reason: string;
+}
+
+/** All triggers against one daemon: up, configure baseline, fail all, measure, restore, next. */
+async function runDaemonCases(input: DaemonInput, triggers: readonly Trigger[], startTimeoutMs: number, results: CoalesceResult[]): Promise<void> {
+  const peer = await BirdControl.open(input.bed.peerSocket);
+  const daemon = new BenchDaemon(input, peer);
+  const withTail = (e: Error): never => {
+    throw new Error(`${e.message}\n${daemon.d.tail(15)}`);
+  };
+  try {
+    await daemon.waitAllUp(startTimeoutMs).catch(withTail);
+    const startupSeconds = (performance.now() - daemon.spawnedAt) / 1000;
+    for (const trigger of triggers) {
+      process.stdout.write(`- ${input.services} services, worker_threads = ${input.mode}, ${trigger} (up after ${startupSeconds.toFixed(1)} s) ...\n`);
+      await daemon.waitAllUp(startTimeoutMs).catch(withTail);
+      // One `birdc configure` with N prefixes in the file, measured now, beside the running daemon.
+      const configureMs: number[] = [];
+      for (let i = 0; i < CONFIGURE_SAMPLES; i += 1) configureMs.push(await timedConfigure(input.bed));
+      await daemon.waitAllUp(10_000).catch(withTail);
+      const result = judge(await daemon.measure(trigger, configureMs, startupSeconds).catch(withTail));
+      results.push(result);
+      process.stdout.write(progressLine(result));
+      daemon.restore();
+    }
+  } finally {
+    peer.close();
+    await daemon.stop();
+  }
+}
+
+function progressLine(r: CoalesceResult): string {
+  return `  decisions spread over ${r.spreadMs} ms (p50 +${r.p50OffsetMs} ms, p90 +${r.p90OffsetMs} ms, ${r.clusters} clusters); ` +
+    `daemon's reconfigures took ${r.daemonReconfigureMedianMs} ms (median); ` +
+    `peer empty ${r.goneAfterLastDecisionMs} ms after the last one (target ${r.targetGoneMs.toFixed(0)} ms: ${r.goneVerdict}); ` +
+    `${r.reconfigures.length} reconfigures (${r.reconfigureVerdict}); birdc configure median ${r.configureMedianMs.toFixed(1)} ms\n`;
+}
+
+function writeResult(report: Record<string, unknown>): void {
+  mkdirSync(dirname(RESULT_FILE), { recursive: true });
+  writeFileSync(RESULT_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nresults written to ${RESULT_FILE}\n`);
+}
+
+async function main(): Promise<void> {
+  const reason = requireNetnsSupport() ?? (existsSync(DAEMON_BUNDLE) ? null : `${DAEMON_BUNDLE} is missing; build the daemon first (pnpm run build)`);
+  if (reason !== null) {
+    process.stdout.write(`coalesce benchmark skipped: ${reason}\n`);
+    writeResult({ skipped: reason, finishedAt: new Date().toISOString() });
+    return;
+  }
+  const counts = listSetting('BENCH_COALESCE_SERVICES', '50,200', Number);
+  const modes = listSetting<Mode>('BENCH_COALESCE_MODES', '2,per-service', (s) => (s === 'per-service' ? s : Number(s)));
+  const triggers = listSetting<Trigger>('BENCH_COALESCE_TRIGGERS', 'tick,sigurg', (s) => {
+    if (s !== 'tick' && s !== 'sigurg') throw new Error(`BENCH_COALESCE_TRIGGERS: unknown trigger ${s}`);
+    return s;
+  });
+  const startTimeoutMs = Number(process.env.BENCH_COALESCE_START_S ?? '120') * 1000;
+  const dir = mkdtempSync(join(tmpdir(), `ahc-coal-${process.pid}-`));
+  const bed = await createBirdPair({ id: 'coal', prefixFile4: join(dir, 'anycast-prefixes.conf'), prefixFile6: join(dir, '6', 'anycast-prefixes.conf') });
+  const results: CoalesceResult[] = [];
+  const failures: CaseFailure[] = [];
+  try {
+    await addAddresses(bed, dir, Math.max(...counts));
+    process.stdout.write(
+      `coalesce benchmark: node ${process.version}, ${counts.join('/')} services x worker_threads ${modes.map(modeLabel).join(', ')} ` +
+        `x trigger ${triggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
+        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
+    );
+    let index = 0;
+    for (const services of counts) {
+      for (const mode of modes) {
+        index += 1;
+        const done = results.length;
+        try {
+          await runDaemonCases({ bed, dir, services, mode, index }, triggers, startTimeoutMs, results);
+        } catch (error) {
+          const missing = triggers.slice(results.length - done);
+          const reason = (error as Error).message;
+          failures.push({ services, mode, triggers: missing, reason: reason.split('\n')[0] ?? reason });
+          process.stdout.write(`  NOT MEASURED (${missing.join(', ')}): ${reason}\n`);
+        }
+      }
+    }
+  } finally {
+    await bed.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`\n${formatCoalesceReport(results)}\n`);
+  for (const f of failures) {
+    process.stdout.write(`\nnot measured: ${f.services} services, worker_threads = ${f.mode}, ${f.triggers.join(', ')}: ${f.reason}\n`);
+  }
+  writeResult({
+    node: process.version, cpus: cpus().length, loadavg: loadavg(), finishedAt: new Date().toISOString(), pollIntervalMs: POLL_INTERVAL_MS,
+    results, notMeasured: failures,
+  });
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`coalesce benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
