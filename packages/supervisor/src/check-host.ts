@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
 import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread, restartDelayMs } from './watchdog';
@@ -71,6 +72,8 @@ interface Slot {
   queued: boolean;
   /** Counted in #booting until its first heartbeat or exit. */
   booting: boolean;
+  /** The thread's event-loop utilisation at its last heartbeat. */
+  eluAtBeat: EventLoopUtilization | null;
 }
 
 const STOP_GRACE_MS = 50;
@@ -162,7 +165,7 @@ export class WorkerThreadHost implements CheckHost {
     const slot: Slot = {
       worker: null, threadId: null, state: 'starting', specs: new Map(), progress: new Map(), startedAt: Date.now(),
       lastHeartbeat: null, restarts: 0, crashes: 0, lastExit: null, killReason: null, diedAt: null, restartTimer: undefined,
-      queued: false, booting: false,
+      queued: false, booting: false, eluAtBeat: null,
     };
     this.#slots.push(slot);
     return slot;
@@ -260,6 +263,7 @@ export class WorkerThreadHost implements CheckHost {
     if (message.type === 'heartbeat') {
       const first = slot.lastHeartbeat === null;
       slot.lastHeartbeat = now;
+      slot.eluAtBeat = slot.worker?.performance.eventLoopUtilization() ?? null;
       if (first) {
         this.#bootDone(slot);
         if (slot.state === 'starting' || slot.state === 'restarting') slot.state = 'running';
@@ -317,8 +321,10 @@ export class WorkerThreadHost implements CheckHost {
     for (const slot of this.#slots) {
       const worker = slot.worker;
       if (worker === null || slot.killReason !== null) continue;
+      const busyShare = slot.eluAtBeat === null ? null
+        : worker.performance.eventLoopUtilization(worker.performance.eventLoopUtilization(), slot.eluAtBeat).utilization;
       const verdict = judgeThread({
-        now, startedAt: slot.startedAt, lastHeartbeat: slot.lastHeartbeat,
+        now, startedAt: slot.startedAt, lastHeartbeat: slot.lastHeartbeat, busyShare,
         loops: [...slot.specs.values()].map((spec) => ({ spec, lastProgress: slot.progress.get(spec.name) ?? now })),
       });
       if (!verdict.ok) {

@@ -6,8 +6,12 @@ import type { ServiceCheckSpec } from '@ahc/protocol';
  * checks' own timing, so a check every 5 minutes is not declared stuck after 10 seconds.
  */
 export const HEARTBEAT_INTERVAL_MS = 1000;
-/** No heartbeat for this long: the thread is spinning or blocked. */
+/** No heartbeat for this long while the thread's event loop is busy: it is spinning. */
 export const HEARTBEAT_TIMEOUT_MS = 3000;
+/** Share of the silent time the thread's event loop was busy, above which it counts as spinning. */
+export const BUSY_SHARE = 0.8;
+/** No heartbeat for this long whatever the thread does: it is blocked (or starved beyond use). */
+export const SILENCE_LIMIT_MS = 30_000;
 /** A new thread must say hello (first heartbeat) within this time. */
 export const START_TIMEOUT_MS = 5000;
 /** Crashes in a row, each within STABLE_RUN_MS of its start, that mark the thread's services failed. */
@@ -35,6 +39,12 @@ export interface ThreadObservation {
   readonly startedAt: number;
   /** null until the first heartbeat. */
   readonly lastHeartbeat: number | null;
+  /**
+   * Event-loop utilisation of the thread since its last heartbeat (0..1), when known. A thread
+   * that is silent but idle is starved of CPU (many threads on few cores), not broken: killing
+   * it would only add load.
+   */
+  readonly busyShare?: number | null;
   readonly loops: ReadonlyArray<{ spec: ServiceCheckSpec; lastProgress: number }>;
 }
 
@@ -45,7 +55,9 @@ export function judgeThread(o: ThreadObservation): ThreadVerdict {
       : { ok: true };
   }
   const silence = o.now - o.lastHeartbeat;
-  if (silence > HEARTBEAT_TIMEOUT_MS) return { ok: false, reason: `sent no heartbeat for ${silence} ms (busy or blocked)` };
+  const busy = o.busyShare === undefined || o.busyShare === null || o.busyShare >= BUSY_SHARE;
+  if (silence > HEARTBEAT_TIMEOUT_MS && busy) return { ok: false, reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
+  if (silence > SILENCE_LIMIT_MS) return { ok: false, reason: `sent no heartbeat for ${silence} ms (blocked)` };
   for (const loop of o.loops) {
     const idle = o.now - loop.lastProgress;
     const limit = progressLimitMs(loop.spec);

@@ -17,10 +17,15 @@ describe('watchdog rules (pure)', () => {
   it('accepts a thread that beats and progresses', () => {
     expect(judgeThread({ ...base, lastHeartbeat: 99_500, loops: [{ spec: spec('a'), lastProgress: 99_900 }] }).ok).toBe(true);
   });
-  it('condemns a thread without heartbeats for 3 s (busy loop)', () => {
-    const v = judgeThread({ ...base, lastHeartbeat: 96_000, loops: [] });
+  it('condemns a thread without heartbeats for 3 s whose event loop is busy (busy loop)', () => {
+    const v = judgeThread({ ...base, lastHeartbeat: 96_000, busyShare: 0.99, loops: [] });
     expect(v).toMatchObject({ ok: false });
-    expect(!v.ok && v.reason).toMatch(/no heartbeat/);
+    expect(!v.ok && v.reason).toMatch(/no heartbeat .*busy/);
+  });
+  it('spares a silent thread whose event loop is idle (starved of CPU) up to 30 s', () => {
+    expect(judgeThread({ ...base, lastHeartbeat: 90_000, busyShare: 0.1, loops: [] }).ok).toBe(true);
+    const v = judgeThread({ ...base, now: 130_000, lastHeartbeat: 99_000, busyShare: 0.1, loops: [] });
+    expect(!v.ok && v.reason).toMatch(/blocked/);
   });
   it('condemns a loop without results for longer than its limit, which scales with interval and timeout', () => {
     const slow = spec('slow', { intervalMs: 300_000, timeoutMs: 10_000 });
