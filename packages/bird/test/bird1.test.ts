@@ -38,6 +38,8 @@ describe.skipIf(!present)(suite, () => {
   });
 
   afterAll(async () => {
+    // BIRD 1.6 may write its pidfile before it forks into the background: ask it to go down.
+    if (dir !== '') await runCommand([BIRDC, '-s', sock(), 'down'], { timeoutMs: 5000 });
     if (pid > 0 && isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
     if (dir !== '') await removeTempDir(dir);
   });
