@@ -66,7 +66,7 @@ async function printPeerTable(): Promise<void> {
 }
 
 // The daemon's decisions; per-check chatter ("running ...", "check duration ...") is left out.
-const INTERESTING = /status|going|failed|queue|updated|reconfigur|received|start|stop|error|warn/i;
+const INTERESTING = /status|going|failed|queue|updated|reconfigur|verified|received|start|stop|error|warn/i;
 
 function showDaemonLine(line: LogLine): void {
   if (line.level === 'DEBUG') return;
@@ -118,7 +118,10 @@ async function main(): Promise<void> {
   const files = writeDaemonConfig({
     dir, prefixFile4: b.prefixFile4, prefixFile6: b.prefixFile6, reconfigureCommand: b.nodeReconfigureCommand,
     loglevel: 'info',
+    // After each reconfigure, ask BIRD for the live prefix sets and compare them with the files.
+    extra: { bird_verify_cmd: `/usr/sbin/birdc -s ${b.nodeSocket} eval`, bird6_verify_cmd: `/usr/sbin/birdc -s ${b.nodeSocket} eval` },
   });
+  say('after each `birdc configure` the daemon verifies BIRD\'s live sets with `birdc eval` (bird_verify_cmd)');
   writeServiceFiles(files.servicesDir, specs);
   const check = await exec([daemonBin(repoRoot), '-c', '-f', files.confFile, '-d', files.servicesDir], { allowFailure: true });
   const checkText = `${check.stdout}${check.stderr}`.trim();

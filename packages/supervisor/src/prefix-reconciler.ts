@@ -226,7 +226,7 @@ export class PrefixReconciler {
     if (cmd === null) return true;
     const v = await verifyBirdVariable(cmd.text, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
     if (v.status === 'match') {
-      this.log.debug(v.reason);
+      this.log.info(`verified: ${v.reason}`);
       return true;
     }
     this.lastError = v.reason;
