@@ -37,7 +37,7 @@ const retryLine = (attempt: number) => (line: LogLine): boolean =>
   line.level === 'WARNING' && RETRY.exec(line.message ?? '')?.[1] === String(attempt);
 const reconfigureFailed = (line: LogLine): boolean => line.level === 'ERROR' && (line.message ?? '').startsWith('reconfiguring BIRD failed:');
 const verifyFailed = (line: LogLine): boolean => line.level === 'ERROR' && (line.message ?? '').startsWith("verification of BIRD's applied configuration failed:");
-const verifyMatched = (line: LogLine): boolean => /^BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
+const verifyMatched = (line: LogLine): boolean => /^verified: BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
 const isTransition = (line: LogLine): boolean => /^status (UP|DOWN)\b/.test(line.message ?? '');
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
