@@ -114,11 +114,6 @@ export class WorkerThreadHost implements CheckHost {
     }));
   }
 
-  threadOf(service: string): ThreadInfo | undefined {
-    const slot = this.#byService.get(service);
-    return slot === undefined ? undefined : this.threads().find((t) => t.services.includes(service));
-  }
-
   start(spec: ServiceCheckSpec, counters: CheckCounters): void {
     if (this.#closed) return;
     const slot = this.#slotFor(spec.name);
