@@ -6,7 +6,7 @@
 // ids to run, default all), BENCH_NODE_FLAGS (extra node flags for every case, the bare node
 // included), BENCH_KEEP=1 (keep the temporary directory with configs and logs).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDaemonFixture } from './daemon-fixture.js';
@@ -124,6 +124,10 @@ async function runCase(benchCase: BenchCase, root: string, settings: BenchSettin
   }
 }
 
+function loadText(load: readonly number[]): string {
+  return load.map((l) => l.toFixed(2)).join(' ');
+}
+
 function progressLine(r: CaseResult): string {
   return (
     `  ${r.label}: median RSS ${r.rssMedianMiB.toFixed(1)} MiB, ${r.threads} threads, ` +
@@ -137,9 +141,11 @@ async function main(): Promise<void> {
   const ticksPerSecond = clockTicksPerSecond();
   const cases = allCases().filter((c) => settings.caseIds === null || settings.caseIds.includes(c.id));
   const root = mkdtempSync(join(tmpdir(), 'ahc-bench-'));
+  const loadBefore = loadavg();
   process.stdout.write(
     `memory benchmark: ${cases.length} cases x ${settings.seconds} s, node ${process.version}` +
-      `${settings.nodeFlags.length > 0 ? ` ${settings.nodeFlags.join(' ')}` : ''}, work dir ${root}\n`,
+      `${settings.nodeFlags.length > 0 ? ` ${settings.nodeFlags.join(' ')}` : ''}, ${cpus().length} CPUs, ` +
+      `load average ${loadText(loadBefore)}, work dir ${root}\n`,
   );
   const results: CaseResult[] = [];
   for (const [index, benchCase] of cases.entries()) {
@@ -152,9 +158,21 @@ async function main(): Promise<void> {
   if (!settings.keep) rmSync(root, { recursive: true, force: true });
   const rows = deriveRows(results);
   const verdicts = judgeTargets(results, rows);
-  process.stdout.write(`\n${formatReport(results, rows, verdicts, settings.seconds)}\n`);
+  const loadAfter = loadavg();
+  process.stdout.write(`\n${formatReport(results, rows, verdicts, settings.seconds)}\nload average at the end ${loadText(loadAfter)}\n`);
   mkdirSync(dirname(RESULT_FILE), { recursive: true });
-  const report = { node: process.version, nodeFlags: settings.nodeFlags, seconds: settings.seconds, clockTicksPerSecond: ticksPerSecond, finishedAt: new Date().toISOString(), results, derived: rows, targets: verdicts };
+  const report = {
+    node: process.version,
+    nodeFlags: settings.nodeFlags,
+    seconds: settings.seconds,
+    clockTicksPerSecond: ticksPerSecond,
+    cpus: cpus().length,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    finishedAt: new Date().toISOString(),
+    results,
+    derived: rows,
+    targets: verdicts,
+  };
   writeFileSync(RESULT_FILE, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\nresults written to ${RESULT_FILE}\n`);
 }
