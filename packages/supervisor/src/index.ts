@@ -1,7 +1,9 @@
 export { backoffDelay, RECONFIGURE_BACKOFF } from './backoff';
 export type { BackoffPolicy } from './backoff';
 export { ConvergeLoop } from './converge-loop';
-export type { ConvergeState } from './converge-loop';
+export type { ConvergeLoopOptions, ConvergeState } from './converge-loop';
+export { isLone, nextStepAt, NO_GATHER, RECONFIGURE_GATHER } from './gather';
+export type { GatherPolicy, PendingRequests } from './gather';
 export { ReconfigureQueue } from './reconfigure-queue';
 export { ServiceRegistry } from './service-registry';
 export type { ServiceRecord } from './service-registry';

@@ -7,6 +7,7 @@ import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
 import { ConvergeLoop } from './converge-loop';
+import { RECONFIGURE_GATHER } from './gather';
 import type { ReconfigureQueue } from './reconfigure-queue';
 import type { ServiceRegistry } from './service-registry';
 
@@ -21,7 +22,8 @@ interface CustomAction {
 /**
  * Converges one family's BIRD file and BIRD's applied configuration on the desired prefix set:
  * the main thread's only writer of that file. Transitions call `request()`; requests during a
- * write/reconfigure are merged into the next step; failures are retried with backoff.
+ * write/reconfigure are merged into the next step, a burst of them is gathered until it goes quiet
+ * (gather.ts); failures are retried with backoff.
  */
 export class PrefixReconciler {
   readonly #loop: ConvergeLoop;
@@ -45,8 +47,11 @@ export class PrefixReconciler {
     private readonly log: Logger,
     private readonly options: { purge: boolean; signal: AbortSignal },
   ) {
-    this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, (failures, delay) => {
-      this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
+    this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, {
+      gather: RECONFIGURE_GATHER,
+      onRetry: (failures, delay) => {
+        this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
+      },
     });
   }
 

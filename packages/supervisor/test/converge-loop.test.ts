@@ -66,7 +66,7 @@ describe('ConvergeLoop', () => {
     const results = [false, false, true];
     const at: number[] = [];
     const retries: number[] = [];
-    const loop = new ConvergeLoop(async () => { at.push(Date.now()); return results.shift() ?? true; }, policy, (_f, d) => retries.push(d));
+    const loop = new ConvergeLoop(async () => { at.push(Date.now()); return results.shift() ?? true; }, policy, { onRetry: (_f, d) => retries.push(d) });
     loop.request();
     await loop.whenIdle();
     expect(at.length).toBe(3);
