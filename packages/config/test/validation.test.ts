@@ -410,6 +410,18 @@ describe('warnings and accepted oddities', () => {
     expect(config.warnings[0]?.message).toContain(tree.service('web.conf'));
   });
 
+  it('advises pooled threads when per-service mode would start more than 64 threads', () => {
+    const many = (n: number, disabled = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [
+      `s${i}.conf`, service(`s${i}`, `ip_prefix = 10.9.${Math.floor(i / 200)}.${(i % 200) + 1}/32`, ...(i < disabled ? ['check_disabled = true'] : [])),
+    ]));
+    expect(compileTree(writeTree(many(64))).warnings).toEqual([]);
+    expect(compileTree(writeTree(many(70, 6))).warnings).toEqual([]);
+    const warned = compileTree(writeTree(many(65)));
+    expect(warned.warnings).toEqual([expect.objectContaining({ severity: 'warning', code: 'AHC_CONFIG_MANY_THREADS', section: 'daemon', option: 'worker_threads' })]);
+    expect(warned.warnings[0]?.message).toContain('65 enabled services with worker_threads = per-service');
+    expect(compileTree(writeTree(many(65), {}, 'worker_threads = 2\n')).warnings).toEqual([]);
+  });
+
   it('does not warn when check_timeout equals check_interval', () => {
     const tree = writeTree({ 'web.conf': service('web', 'check_interval = 2', 'check_timeout = 2') });
     expect(compileTree(tree).warnings).toEqual([]);
