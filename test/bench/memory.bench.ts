@@ -4,12 +4,14 @@
 //
 // Environment: BENCH_SECONDS (window per case, default 60), BENCH_CASES (comma-separated case
 // ids to run, default all), BENCH_NODE_FLAGS (extra node flags for every case, the bare node
-// included), BENCH_KEEP=1 (keep the temporary directory with configs and logs).
+// included), BENCH_LAUNCHER_FLAGS=0 (leave out the flags of the launcher's #! line, --jitless, to
+// compare), BENCH_KEEP=1 (keep the temporary directory with configs and logs).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDaemonFixture } from './daemon-fixture.js';
+import { launcherNodeFlags } from './launcher-flags.js';
 import type { DaemonFixture } from './daemon-fixture.js';
 import { LogTail, MeasuredProcess } from './measured-process.js';
 import { deriveRows, formatReport, judgeTargets } from './memory-report.js';
@@ -59,7 +61,10 @@ function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
   const known = new Set(allCases().map((c) => c.id));
   const unknown = ids.filter((id) => !known.has(id));
   if (unknown.length > 0) throw new Error(`unknown BENCH_CASES ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
-  const nodeFlags = (env['BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((s) => s !== '');
+  // The launcher's own flags (--jitless) unless BENCH_LAUNCHER_FLAGS=0, then BENCH_NODE_FLAGS;
+  // the bare node gets the same flags, so it stays the baseline of the same V8 configuration.
+  const launcher = env['BENCH_LAUNCHER_FLAGS'] === '0' ? [] : launcherNodeFlags(DAEMON_ENTRY);
+  const nodeFlags = [...launcher, ...(env['BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((s) => s !== '')];
   return { seconds, caseIds: ids.length === 0 ? null : ids, nodeFlags, keep: env['BENCH_KEEP'] === '1' };
 }
 

@@ -29,6 +29,7 @@ import { DaemonProcess, logLineWallTime, threadExitLine } from '../helpers/daemo
 import { delay, median, pollUntil } from '../helpers/poll.js';
 import { StatusConnection, serviceOf, type FaultKind } from '../helpers/status-client.js';
 import { heartbeatWallTime, waitForReplacement } from '../helpers/worker-restart.js';
+import { launcherNodeFlags } from './launcher-flags.js';
 
 /** The bundle runs from dist/bench/, the sources live in test/bench/: both are two levels down. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
   const bareCheckWorker = series(bareCheckWorkerSamples);
   process.stdout.write(`- the daemon's check-worker.mjs with its per-service resourceLimits -> first heartbeat, plain node: median ${bareCheckWorker.medianMs.toFixed(1)} ms, max ${bareCheckWorker.maxMs.toFixed(1)} ms\n`);
 
-  const child = spawn(process.execPath, [DAEMON_ENTRY, '-f', fixture.confFile, '-d', fixture.servicesDir], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const child = spawn(process.execPath, [...launcherNodeFlags(DAEMON_ENTRY), DAEMON_ENTRY, '-f', fixture.confFile, '-d', fixture.servicesDir], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   const daemon = new DaemonProcess(child);
   const samples: Sample[] = [];
   let exit;

@@ -122,7 +122,7 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
       const st = statSync(dir);
       expect({ dir, uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ dir, uid, mode: mode.toString(8) });
     }
-    expect(readFileSync('/usr/bin/anycast-healthchecker', 'utf8')).toContain('exec /usr/bin/node /usr/lib/anycast-healthchecker/main.mjs "$@"');
+    expect(readFileSync('/usr/bin/anycast-healthchecker', 'utf8')).toContain('exec /usr/bin/node --jitless --no-expose-wasm /usr/lib/anycast-healthchecker/main.mjs "$@"');
     expect((await exec(['anycast-healthchecker', '--version'])).stdout.trim()).toBe(JSON.parse(readFileSync('/usr/lib/anycast-healthchecker/package.json', 'utf8')).version);
   }, 60_000);
 

@@ -207,7 +207,7 @@ export class WorkerThreadHost implements CheckHost {
       workerData: { faultInjection: this.options.faultInjection === true },
       resourceLimits: {
         maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? (perService ? 8 : 64),
-        maxYoungGenerationSizeMb: perService ? 1 : 2,
+        maxYoungGenerationSizeMb: 1,
         stackSizeMb: 1,
       },
     });
