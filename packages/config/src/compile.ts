@@ -186,7 +186,7 @@ function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: stri
   if (daemon.workerThreads === 'per-service' && enabled > PER_SERVICE_THREADS_ADVISED) {
     problems.warning(
       'AHC_CONFIG_MANY_THREADS',
-      `${enabled} enabled services with worker_threads = per-service start ${enabled} worker threads, each about 6 to 7 MiB of memory; ` +
+      `${enabled} enabled services with worker_threads = per-service start ${enabled} worker threads, each about 5 MiB of memory; ` +
         `checks that fire together then compete for the CPU and their decisions spread out. Set worker_threads = 2 in [daemon] ` +
         `for this many services (docs/design.md, "Memory")`,
       locate(doc, DAEMON_SECTION, 'worker_threads'),
@@ -196,7 +196,7 @@ function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: stri
 
 /**
  * Beyond this many enabled services per-service mode is advised against: measured on 2 cores,
- * 50 per-service threads decide a mass failure within 0.3 s, 200 need over 10 s and ~1.3 GiB.
+ * 50 per-service threads decide a mass failure within 0.3 s, 200 need over 10 s and ~1 GiB.
  */
 export const PER_SERVICE_THREADS_ADVISED = 64;
 
