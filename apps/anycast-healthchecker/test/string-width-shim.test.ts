@@ -17,7 +17,7 @@ describe('string-width stand-in (help layout without Intl.Segmenter)', () => {
     expect(stringWidth('a\u200bb')).toBe(2);
   });
 
-  it('does not load ICU segmentation: the bundle has no Intl.Segmenter', async () => {
+  it('the bundle carries neither Intl.Segmenter (ICU segmentation data) nor prom-client', async () => {
     const { readFile } = await import('node:fs/promises');
     const bundle = await readFile(new URL('../dist/main.mjs', import.meta.url), 'utf8');
     expect(bundle).not.toContain('Intl.Segmenter');

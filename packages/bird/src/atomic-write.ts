@@ -6,7 +6,6 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
-
 let tempCounter = 0;
 
 /**

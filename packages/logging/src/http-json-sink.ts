@@ -13,12 +13,17 @@ export class HttpJsonSink implements LogSink {
   #dropped = 0;
   #failed = 0;
   #sent = 0;
+  /** http.request or https.request, loaded here: only a configured sink pays for node:http(s). */
+  readonly #send: typeof import('node:http').request;
 
   constructor(
     private readonly url: URL,
     private readonly timeoutMs: number,
     private readonly maxQueue = 1000,
-  ) {}
+  ) {
+    // node:https alone costs about 4 MiB of memory (docs/design.md, "Memory").
+    this.#send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
+  }
 
   get stats(): { sent: number; dropped: number; failed: number; queued: number } {
     return { sent: this.#sent, dropped: this.#dropped, failed: this.#failed, queued: this.#queue.length };
@@ -38,8 +43,6 @@ export class HttpJsonSink implements LogSink {
     const body = this.#queue.shift();
     if (body === undefined) return;
     this.#inFlight = true;
-    // Loaded on first use: node:https alone costs about 4 MiB of memory, paid only when configured.
-    const send = this.url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
     let done = false;
     const finish = (ok: boolean): void => {
       if (done) return;
@@ -49,7 +52,7 @@ export class HttpJsonSink implements LogSink {
       this.#inFlight = false;
       setImmediate(() => this.#pump());
     };
-    const req = send(this.url, {
+    const req = this.#send(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       timeout: this.timeoutMs,
