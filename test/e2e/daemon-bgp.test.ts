@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
 import {
-  DaemonProcess, daemonBin, daemonUnavailableReason, statusLine, writeDaemonConfig, writeServiceFiles,
+  DaemonProcess, daemonBin, daemonSkipReason, statusLine, writeDaemonConfig, writeServiceFiles,
   type DaemonFiles, type ServiceSpec,
 } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
@@ -17,10 +17,8 @@ import { parsePrefixFile } from '../helpers/prefix-file.js';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
-// Missing root/netns/BIRD: skip. An unbuilt daemon: skip locally with the reason, but fail in CI
-// (CI builds before testing, so there it is a real failure, not a missing prerequisite).
-const skipReason = requireNetnsSupport()
-  ?? (process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null);
+// Missing root/netns/BIRD: skip. An unbuilt daemon: skip locally, fail in CI (daemonSkipReason).
+const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the daemon end-to-end tests: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)(`anycast-healthchecker daemon against BIRD over BGP${skipReason === null ? '' : ` (skipped: ${skipReason})`}`, () => {

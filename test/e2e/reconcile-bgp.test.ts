@@ -12,7 +12,7 @@ import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/b
 import { BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird, type BirdFamilyView } from '../helpers/bird-status.js';
 import {
-  DaemonProcess, daemonBin, daemonUnavailableReason, statusLine, writeDaemonConfig, writeServiceFiles, type LogLine,
+  DaemonProcess, daemonBin, daemonSkipReason, statusLine, writeDaemonConfig, writeServiceFiles, type LogLine,
 } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -22,8 +22,7 @@ import { StatusConnection } from '../helpers/status-client.js';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
-const skipReason = requireNetnsSupport()
-  ?? (process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null);
+const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the reconcile end-to-end tests: ${skipReason}`);
 
 const SVC1 = { name: 'svc1', prefix: '10.52.16.1/32' };

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
 import {
-  DaemonProcess, daemonBin, daemonUnavailableReason, logLineWallTime, parseThreadExit, threadExitLine, writeDaemonConfig,
+  DaemonProcess, daemonBin, daemonSkipReason, logLineWallTime, parseThreadExit, threadExitLine, writeDaemonConfig,
   writeServiceFiles, type ServiceSpec,
 } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
@@ -21,8 +21,7 @@ import { heartbeatWallTime, waitForReplacement, type StatusSample } from '../hel
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
-const skipReason = requireNetnsSupport()
-  ?? (process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null);
+const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the watchdog end-to-end tests: ${skipReason}`);
 
 const CHECK_INTERVAL_S = 0.5;

@@ -20,6 +20,15 @@ export function daemonUnavailableReason(repoRoot: string): string | null {
   return null;
 }
 
+/**
+ * Why tests that run the daemon should be skipped here, or null. Locally an unbuilt daemon is a
+ * reason to skip (with the reason printed); in CI, which builds before testing, it is not: the
+ * tests run and fail, a real failure rather than a missing prerequisite.
+ */
+export function daemonSkipReason(repoRoot: string): string | null {
+  return process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null;
+}
+
 export interface ServiceSpec {
   readonly name: string;
   readonly ipPrefix: string;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD, BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonUnavailableReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { LocalBird } from '../helpers/local-bird.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -22,7 +22,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
 const skipReason = (existsSync(BIRD) && existsSync(BIRDC) ? null : `BIRD 2 is not installed (${BIRD}, ${BIRDC})`)
-  ?? (process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null);
+  ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the BIRD-down tests: ${skipReason}`);
 
 const SVC1 = { name: 'svc1', prefix: '10.52.50.1/32' };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD } from '../helpers/birdc.js';
-import { daemonBin, daemonUnavailableReason, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { HealthFlipper } from '../helpers/health-flipper.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices, type LocalDaemonFiles } from '../helpers/local-daemon.js';
@@ -23,7 +23,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
 const skipReason = (existsSync(BIRD) ? null : `BIRD is not installed (${BIRD}), needed for its parse-only mode`)
-  ?? (process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null);
+  ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the crash-safety test: ${skipReason}`);
 
 const MIN_KILLS = 20;

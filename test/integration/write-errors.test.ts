@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { birdOf, isConverged, reconcilerStatus, totalChecks, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonUnavailableReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { execSync } from '../helpers/exec.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -20,7 +20,7 @@ import { Tmpfs, tmpfsUnavailableReason } from '../helpers/tmpfs.js';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
-const daemonReason = process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null;
+const daemonReason = daemonSkipReason(repoRoot);
 const tmpfsReason = daemonReason ?? tmpfsUnavailableReason();
 const SETPRIV = '/usr/bin/setpriv';
 const NOBODY = 65534;
