@@ -17,8 +17,7 @@
 // get there is reported as not measured (exit 1).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
 import { BirdControl, networkCount } from '../helpers/bird-control.js';
 import { ReconnectingStatus, birdOf, isSettled } from '../helpers/bird-status.js';
@@ -27,12 +26,10 @@ import { formatCoalesceReport, judge, modeLabel, type CoalesceMeasurement, type 
 import { DaemonProcess, daemonBin, logLineWallTime, writeDaemonConfig, writeServiceFiles, type LogLine } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
+import { REPO_ROOT, DAEMON_BUNDLE, resultFile } from './bench-paths.js';
 
-/** The bundle runs from dist/bench/, the sources live in test/bench/: both are two levels down. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = daemonBin(REPO_ROOT);
-const DAEMON_BUNDLE = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'main.mjs');
-const RESULT_FILE = join(REPO_ROOT, 'dist', 'bench', 'coalesce.json');
+const RESULT_FILE = resultFile('coalesce');
 const POLL_INTERVAL_MS = 10;
 const CONFIGURE_SAMPLES = 10;
 

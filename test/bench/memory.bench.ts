@@ -8,8 +8,7 @@
 // compare), BENCH_KEEP=1 (keep the temporary directory with configs and logs).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { writeDaemonFixture } from './daemon-fixture.js';
 import { launcherNodeFlags } from './launcher-flags.js';
 import type { DaemonFixture } from './daemon-fixture.js';
@@ -17,12 +16,9 @@ import { LogTail, MeasuredProcess } from './measured-process.js';
 import { deriveRows, formatReport, judgeTargets } from './memory-report.js';
 import type { BenchCase, CaseResult } from './memory-report.js';
 import { clockTicksPerSecond } from './proc-stats.js';
+import { DAEMON_ENTRY, DAEMON_BUNDLE, resultFile } from './bench-paths.js';
 
-/** The bundle runs from dist/bench/, the sources live in test/bench/: both are two levels down. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DAEMON_ENTRY = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'bin', 'anycast-healthchecker.mjs');
-const DAEMON_BUNDLE = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'main.mjs');
-const RESULT_FILE = join(REPO_ROOT, 'dist', 'bench', 'memory.json');
+const RESULT_FILE = resultFile('memory');
 const START_TIMEOUT_MS = 30_000;
 const FIRST_CHECKS_TIMEOUT_MS = 120_000;
 const IDLE_TIMEOUT_MS = 30_000;

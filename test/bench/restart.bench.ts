@@ -23,19 +23,15 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { DaemonProcess, logLineWallTime, threadExitLine } from '../helpers/daemon-process.js';
 import { delay, median, pollUntil } from '../helpers/poll.js';
 import { StatusConnection, serviceOf, type FaultKind } from '../helpers/status-client.js';
 import { heartbeatWallTime, waitForReplacement } from '../helpers/worker-restart.js';
 import { launcherNodeFlags } from './launcher-flags.js';
+import { REPO_ROOT, DAEMON_ENTRY, DAEMON_BUNDLE, resultFile } from './bench-paths.js';
 
-/** The bundle runs from dist/bench/, the sources live in test/bench/: both are two levels down. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DAEMON_ENTRY = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'bin', 'anycast-healthchecker.mjs');
-const DAEMON_BUNDLE = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'main.mjs');
-const RESULT_FILE = join(REPO_ROOT, 'dist', 'bench', 'restart.json');
+const RESULT_FILE = resultFile('restart');
 const TARGET_MEDIAN_MS = 250;
 const POLL_MS = 5;
 const FRESH_HEARTBEAT_MS = 250;
