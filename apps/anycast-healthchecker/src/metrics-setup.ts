@@ -16,7 +16,7 @@ export function metricsFromStatus(): (reply: StatusReply) => MetricsSnapshot {
       return {
         name: s.name, prefix: s.prefix, stateValue: x?.stateValue ?? null, durationMs: x?.durationMs ?? null,
         ipAssigned: x?.ipAssigned ?? null, timeouts: x?.timeouts ?? s.timeouts, timeoutsCreatedAt: x?.timeoutsCreatedAt ?? null,
-        restarts: s.worker.restarts, decided: s.state, workerFailed: s.worker.state === 'failed',
+        restarts: s.worker.restarts, decided: s.state, advertised: s.advertise, workerFailed: s.worker.state === 'failed',
       };
     }),
     families: reply.daemon.bird.map((b) => ({

@@ -16,6 +16,8 @@ export interface MetricsService {
   readonly timeoutsCreatedAt: number | null;
   readonly restarts: number;
   readonly decided: 'up' | 'down' | 'unknown';
+  /** Whether its prefix belongs in the BIRD file now (decided UP, on_disabled = advertise, or kept at start-up). */
+  readonly advertised?: boolean;
   readonly workerFailed: boolean;
 }
 
@@ -78,11 +80,13 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
 }
 
 function addExtended(e: Exposition, s: MetricsSnapshot): void {
-  const up = e.gauge(`${P}_service_up`, 'The decided state: 1 up (advertised), 0 down, -1 unknown', SVC);
+  const up = e.gauge(`${P}_service_up`, 'The decided state: 1 up, 0 down, -1 unknown', SVC);
+  const advertised = e.gauge(`${P}_service_advertised`, 'Whether the service\'s prefix is in the BIRD file: 1 advertised, 0 withdrawn', SVC);
   const restarts = e.counter(`${P}_worker_restarts_total`, 'Restarts of the check worker thread of the service', ['service_name']);
   const failed = e.gauge(`${P}_worker_failed`, '1 while the watchdog has given up on the service\'s worker', ['service_name']);
   for (const svc of s.services) {
     up.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
+    if (svc.advertised !== undefined) advertised.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.advertised ? 1 : 0);
     restarts.set({ service_name: svc.name }, svc.restarts);
     failed.set({ service_name: svc.name }, svc.workerFailed ? 1 : 0);
   }

@@ -10,8 +10,8 @@ import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
 const snapshot: MetricsSnapshot = {
   version: '1.2.3', uptimeSeconds: 42, eventLoopLagMs: 3,
   services: [
-    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'up', workerFailed: false },
-    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, timeoutsCreatedAt: 1764580000.5, restarts: 2, decided: 'down', workerFailed: false },
+    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'up', advertised: true, workerFailed: false },
+    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, timeoutsCreatedAt: 1764580000.5, restarts: 2, decided: 'down', advertised: false, workerFailed: false },
   ],
   families: [{ family: 4, desired: 2, applied: 2, pending: false, reconfigureRuns: 5, reconfigureFailures: 1, lastReconfigureMs: 6 }],
 };
@@ -114,6 +114,8 @@ describe('HTTP /metrics', () => {
     expect(value(families, 'anycast_healthchecker_prefixes_desired', { family: 'ipv4' })).toBe(2);
     expect(value(families, 'anycast_healthchecker_prefixes_applied', { family: 'ipv4' })).toBe(2);
     expect(value(families, 'anycast_healthchecker_service_up', { service_name: 'dns' })).toBe(0);
+    expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'web' })).toBe(1);
+    expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'dns' })).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
   });
 });
