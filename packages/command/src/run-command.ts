@@ -26,22 +26,38 @@ export interface RunCommandOptions {
 }
 
 /** How long to wait for pipes to close after the child exited, before giving up on output held
- * open by a grandchild that outlived it. */
+ * open by a process that left its group (and so survived the group kill). */
 const DRAIN_AFTER_EXIT_MS = 50;
 
+/**
+ * SIGKILL the process group the child leads. Spawned detached, the child calls setsid(): it
+ * leads a new session and a new process group, both with its pid as id.
+ *
+ * Also called once the child has exited and been reaped, to take down whatever it left behind
+ * in its group (a background job still holding the output pipe, one that ignores SIGTERM). Why
+ * that cannot hit a stranger: while any process is still in group `pid`, the kernel keeps that
+ * pid allocated, so no new process can get it; and no other process can move into the group,
+ * because setpgid() only joins a group of the caller's own session, and only the command's
+ * descendants are in that session. Only once the group is empty may the number be handed out
+ * again (Linux does so only after cycling through the whole pid range), and the new owner would
+ * also have to make itself a group leader (setsid or setpgid(0, 0)) before our kill lands; the
+ * 'exit' callback runs right after the reap, so that window is a few microseconds. Processes
+ * that left the group themselves (setsid, setpgid) are out of reach of any group kill.
+ */
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
-    // Negative pid: the whole process group the child leads (spawned detached).
     process.kill(-pid, 'SIGKILL');
   } catch {
-    // already gone
+    // ESRCH: nothing is left in the group
   }
 }
 
 /**
- * Run argv without a shell in a new process group, so that a timeout kills the check and
- * everything it started. Never rejects: failures to start are reported in the result.
+ * Run argv without a shell in a new process group, so that the command leaves nothing behind:
+ * on timeout or abort the whole group is killed, and when the command exits by itself whatever
+ * it started in its group is killed at once. Never rejects: failures to start are reported in
+ * the result.
  */
 export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
   const started = performance.now();
@@ -124,12 +140,15 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     child.once('exit', (code, signal) => {
       exitCode = code;
       exitSignal = signal;
+      // The command is over: nothing it started may outlive it (see killGroup on the pid). What
+      // they wrote is still in the pipes and is read before 'close'.
+      killGroup(child.pid);
       if (timedOut) {
         finish(null);
         return;
       }
-      // Give the pipes a moment to deliver the last output; a grandchild keeping them open
-      // must not keep the check running.
+      // Give the pipes a moment to deliver the last output; a process that left the group and
+      // keeps them open must not keep the check running.
       drainTimer = setTimeout(() => finish(null), DRAIN_AFTER_EXIT_MS);
     });
     child.once('close', () => finish(null));
