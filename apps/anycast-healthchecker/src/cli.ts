@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, compileConfig, loadConfigDocument, renderDefaults, renderEffective } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
@@ -27,12 +28,20 @@ Usage:
   $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios]
   $0 lint [-f FILE] [-d DIR | -F FILE] [--json]`;
 
+/** -c, -p, -P: only the daemon command (the default) has them. */
+function daemonOptions<T>(y: Argv<T>) {
+  return y
+    .option('check', { alias: 'c', type: 'boolean', default: false, describe: 'validate the configuration, print OK and exit' })
+    .option('print', { alias: 'p', type: 'boolean', default: false, describe: 'print the built-in defaults' })
+    .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' });
+}
+
 export function parseArgs(argv: string[]): CliArgs {
   let command: CliArgs['command'] = 'daemon';
   const parsed = yargs(argv)
     .scriptName(PROGRAM)
     .usage(USAGE)
-    .command('$0', 'run the daemon in the foreground (or -c, -p, -P)')
+    .command('$0', 'run the daemon in the foreground (or -c, -p, -P)', (y) => daemonOptions(y))
     .command('status', 'show the running daemon\'s checks and workers (from its status socket)', (y) => y
       .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
       .option('nagios', { type: 'boolean', describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
@@ -43,9 +52,6 @@ export function parseArgs(argv: string[]): CliArgs {
     .option('file', { alias: 'f', type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'read daemon settings from FILE', requiresArg: true })
     .option('dir', { alias: 'd', type: 'string', describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`, requiresArg: true })
     .option('service-file', { alias: 'F', type: 'string', describe: 'read a single service check from FILE instead of DIR', requiresArg: true })
-    .option('check', { alias: 'c', type: 'boolean', default: false, describe: 'validate the configuration, print OK and exit' })
-    .option('print', { alias: 'p', type: 'boolean', default: false, describe: 'print the built-in defaults' })
-    .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' })
     .conflicts('dir', 'service-file')
     .version('version', 'show the version', VERSION)
     .alias('version', 'v')
@@ -61,9 +67,10 @@ export function parseArgs(argv: string[]): CliArgs {
     file: parsed.file,
     dir: parsed['service-file'] === undefined ? (parsed.dir ?? DEFAULT_CONFIG_DIR) : undefined,
     serviceFile: parsed['service-file'],
-    check: parsed.check,
-    print: parsed.print,
-    printConf: parsed['print-conf'],
+    // Only the daemon command defines these (subcommands refuse them as unknown arguments).
+    check: parsed.check === true,
+    print: parsed.print === true,
+    printConf: parsed['print-conf'] === true,
     format,
     timeoutMs: Math.round((typeof parsed.timeout === 'number' ? parsed.timeout : 5) * 1000),
   };
