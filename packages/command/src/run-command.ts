@@ -33,15 +33,21 @@ const DRAIN_AFTER_EXIT_MS = 50;
  * SIGKILL the process group the child leads. Spawned detached, the child calls setsid(): it
  * leads a new session and a new process group, both with its pid as id.
  *
- * Also called once the child has exited and been reaped, to take down whatever it left behind
- * in its group (a background job still holding the output pipe, one that ignores SIGTERM). Why
- * that cannot hit a stranger: while any process is still in group `pid`, the kernel keeps that
- * pid allocated, so no new process can get it; and no other process can move into the group,
- * because setpgid() only joins a group of the caller's own session, and only the command's
- * descendants are in that session. Only once the group is empty may the number be handed out
- * again (Linux does so only after cycling through the whole pid range), and the new owner would
- * also have to make itself a group leader (setsid or setpgid(0, 0)) before our kill lands; the
- * 'exit' callback runs right after the reap, so that window is a few microseconds. Processes
+ * Also called when a run ends after the child exited by itself, to take down whatever it left
+ * behind in its group (a background job, one that ignores SIGTERM or holds the output pipe).
+ * The run ends when the pipes close or DRAIN_AFTER_EXIT_MS after the exit, not at the exit
+ * itself: a program that daemonizes forks, lets the parent exit and calls setsid() in the child,
+ * which leaves the group; it usually redirects its output only after that, so by the time the
+ * pipes close it is out of reach, as it should be (a custom reconfigure command may restart a
+ * daemon this way).
+ *
+ * Why the kill after the reap cannot hit a stranger: while any process is still in group `pid`,
+ * the kernel keeps that pid allocated, so no new process can get it; and no other process can
+ * move into the group, because setpgid() only joins a group of the caller's own session, and
+ * only the command's descendants are in that session. Once the group is empty the number may be
+ * handed out again, but Linux allocates pids in a cycle through the whole range (at least 32768)
+ * before it reuses one, which does not happen in the at most 50 ms before our kill; and the
+ * new owner would also have to make itself a group leader (setsid or setpgid(0, 0)). Processes
  * that left the group themselves (setsid, setpgid) are out of reach of any group kill.
  */
 function killGroup(pid: number | undefined): void {
@@ -118,6 +124,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       clearTimeout(timer);
       if (drainTimer !== undefined) clearTimeout(drainTimer);
       options.signal?.removeEventListener('abort', onAbort);
+      // The run is over: nothing the command started may outlive it (see killGroup).
+      killGroup(child.pid);
       child.stdout.destroy();
       child.stderr.destroy();
       let code = exitCode;
@@ -140,9 +148,6 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     child.once('exit', (code, signal) => {
       exitCode = code;
       exitSignal = signal;
-      // The command is over: nothing it started may outlive it (see killGroup on the pid). What
-      // they wrote is still in the pipes and is read before 'close'.
-      killGroup(child.pid);
       if (timedOut) {
         finish(null);
         return;

@@ -106,6 +106,23 @@ describe('runCommand', () => {
       expect(await until(() => !isAlive(job), 3000)).toBe(true);
     });
 
+    it('a process that left the group (daemonized with setsid) is not touched', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ahc-cmd-'));
+      const pidFile = join(dir, 'daemon.pid');
+      // The parent exits only once the daemon runs in its own session, as a careful daemonizer does.
+      const r = await runCommand(['sh', '-c', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' >/dev/null 2>&1 & until [ -s ${pidFile} ]; do :; done; echo started`], { timeoutMs: 10_000 });
+      expect(r).toMatchObject({ code: 0, stdout: 'started\n' });
+      const daemon = Number(readFileSync(pidFile, 'utf8').trim());
+      try {
+        // An observation window, not a synchronisation: the group kill was sent before runCommand
+        // resolved, so a wrongly killed daemon would be gone well within it.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(isAlive(daemon)).toBe(true);
+      } finally {
+        process.kill(daemon, 'SIGKILL');
+      }
+    });
+
     it('is killed when the run is aborted', async () => {
       const pidFile = join(mkdtempSync(join(tmpdir(), 'ahc-cmd-')), 'job.pid');
       const ac = new AbortController();
