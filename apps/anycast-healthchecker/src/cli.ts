@@ -1,8 +1,10 @@
 import yargs from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, compileConfig, loadConfigDocument, renderDefaults, renderEffective } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
+import { NAGIOS, renderNagiosFailure } from '@ahc/status';
 import { runDaemon } from './daemon';
 import { runStatus } from './status-command';
 import { runLint } from './lint-command';
@@ -24,28 +26,53 @@ const USAGE = `A healthchecker for Anycasted services.
 
 Usage:
   $0 [-f FILE] [-c] [-p] [-P] [-d DIR | -F FILE]
-  $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios]
+  $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios] [-t SECONDS]
   $0 lint [-f FILE] [-d DIR | -F FILE] [--json]`;
+
+/** -c, -p, -P: only the daemon command (the default) has them. */
+function daemonOptions<T>(y: Argv<T>) {
+  return y
+    .option('check', { alias: 'c', type: 'boolean', default: false, describe: 'validate the configuration, print OK and exit' })
+    .option('print', { alias: 'p', type: 'boolean', default: false, describe: 'print the built-in defaults' })
+    .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' });
+}
+
+const NAGIOS_USAGE = `usage: ${PROGRAM} status --nagios [-f FILE] [-d DIR or -F FILE] [-t SECONDS]`;
+
+/**
+ * `status --nagios` is run by a monitoring system: a usage error there is one line on stdout
+ * and exit code 3 (UNKNOWN), as the Nagios plugin guidelines ask, not yargs' help on stderr.
+ */
+function nagiosUsageError(message: string | null, error: Error | undefined): never {
+  const why = message ?? error?.message ?? 'invalid arguments';
+  process.stdout.write(`${renderNagiosFailure(NAGIOS.UNKNOWN, `${why}; ${NAGIOS_USAGE}`).line}\n`);
+  process.exit(NAGIOS.UNKNOWN);
+}
+
+function isNagiosStatus(argv: readonly string[]): boolean {
+  return argv.includes('status') && argv.some((a) => a === '--nagios' || a.startsWith('--nagios='));
+}
 
 export function parseArgs(argv: string[]): CliArgs {
   let command: CliArgs['command'] = 'daemon';
-  const parsed = yargs(argv)
+  const cli = yargs(argv)
     .scriptName(PROGRAM)
     .usage(USAGE)
-    .command('$0', 'run the daemon in the foreground (or -c, -p, -P)')
+    .command('$0', 'run the daemon in the foreground (or -c, -p, -P)', (y) => daemonOptions(y))
     .command('status', 'show the running daemon\'s checks and workers (from its status socket)', (y) => y
       .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
       .option('nagios', { type: 'boolean', describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
-      .option('timeout', { type: 'number', default: 5, describe: 'seconds to wait for the daemon' })
-      .conflicts('json', 'nagios'), () => { command = 'status'; })
+      .option('timeout', { alias: 't', type: 'number', default: 5, describe: 'give up after this many seconds (the whole command)', requiresArg: true })
+      .conflicts('json', 'nagios')
+      .check((a) => {
+        if (!(typeof a.timeout === 'number' && Number.isFinite(a.timeout) && a.timeout > 0)) throw new Error('--timeout needs a number of seconds greater than 0');
+        return true;
+      }), () => { command = 'status'; })
     .command('lint', 'report every problem of the configuration at once (file:line), for CI and packaging hooks', (y) => y
       .option('json', { type: 'boolean', describe: 'print the problems as JSON' }), () => { command = 'lint'; })
     .option('file', { alias: 'f', type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'read daemon settings from FILE', requiresArg: true })
     .option('dir', { alias: 'd', type: 'string', describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`, requiresArg: true })
     .option('service-file', { alias: 'F', type: 'string', describe: 'read a single service check from FILE instead of DIR', requiresArg: true })
-    .option('check', { alias: 'c', type: 'boolean', default: false, describe: 'validate the configuration, print OK and exit' })
-    .option('print', { alias: 'p', type: 'boolean', default: false, describe: 'print the built-in defaults' })
-    .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' })
     .conflicts('dir', 'service-file')
     .version('version', 'show the version', VERSION)
     .alias('version', 'v')
@@ -53,17 +80,18 @@ export function parseArgs(argv: string[]): CliArgs {
     .alias('help', 'h')
     .strict()
     .wrap(100)
-    .exitProcess(true)
-    .parseSync();
+    .exitProcess(true);
+  const parsed = (isNagiosStatus(argv) ? cli.fail(nagiosUsageError) : cli).parseSync();
   const format = parsed.json === true ? 'json' : parsed.nagios === true ? 'nagios' : 'table';
   return {
     command,
     file: parsed.file,
     dir: parsed['service-file'] === undefined ? (parsed.dir ?? DEFAULT_CONFIG_DIR) : undefined,
     serviceFile: parsed['service-file'],
-    check: parsed.check,
-    print: parsed.print,
-    printConf: parsed['print-conf'],
+    // Only the daemon command defines these (subcommands refuse them as unknown arguments).
+    check: parsed.check === true,
+    print: parsed.print === true,
+    printConf: parsed['print-conf'] === true,
     format,
     timeoutMs: Math.round((typeof parsed.timeout === 'number' ? parsed.timeout : 5) * 1000),
   };

@@ -38,6 +38,31 @@ describe('-h / --help', () => {
   });
 });
 
+describe('status --help and lint --help', () => {
+  const optionLines = (help: string): string[] => [...help.matchAll(/^ {2}(?:(-\w), )?\s*(--[\w-]+)/gm)].map((m) => m[2] as string).sort();
+
+  it.each([
+    ['status', ['--dir', '--file', '--help', '--json', '--nagios', '--service-file', '--timeout', '--version']],
+    ['lint', ['--dir', '--file', '--help', '--json', '--service-file', '--version']],
+  ])('%s --help lists exactly the options it uses', async (command, expected) => {
+    const result = await runCli([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(optionLines(result.stdout)).toEqual(expected);
+    expect(result.stdout).not.toMatch(/-c, --check|-p, --print|-P, --print-conf/);
+  });
+
+  it('the daemon help still lists -c, -p and -P', async () => {
+    const result = await runCli(['--help']);
+    expect(optionLines(result.stdout)).toEqual(['--check', '--dir', '--file', '--help', '--print', '--print-conf', '--service-file', '--version']);
+  });
+
+  it.each([['status', '-c'], ['status', '-P'], ['lint', '-p'], ['lint', '--check']])('%s refuses the daemon option %s instead of ignoring it', async (command, flag) => {
+    const result = await runCli([command, flag, '-f', '/nonexistent/ahc.conf']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Unknown argument/);
+  });
+});
+
 describe('-p / --print', () => {
   it.each(['-p', '--print'])('%s prints the built-in defaults and exits 0', async (flag) => {
     const result = await runCli([flag]);

@@ -190,6 +190,23 @@ describe('runCustomReconfigure', () => {
     expect((await runCustomReconfigure(script, 'up', TIMEOUT)).status).toBe('failed');
   });
 
+  it('names the missing program when it cannot be run', async () => {
+    const program = join(dir, 'not-installed', 'announce');
+    expect(await runCustomReconfigure(`${program} --quick`, 'up', TIMEOUT)).toMatchObject({ status: 'failed', reason: `command not found: ${program}` });
+  });
+
+  it.each([
+    ['runCustomReconfigure', (cmd: string) => runCustomReconfigure(cmd, 'up', TIMEOUT)],
+    ['runReconfigure', (cmd: string) => runReconfigure(cmd, TIMEOUT)],
+  ])('%s leaves nothing behind: a background job that ignores SIGTERM and holds stdout is killed when the command exits', async (name, run) => {
+    const pidFile = join(dir, `${name}-job.pid`);
+    const script = await standIn(`${name}-leaver.sh`, `(trap '' TERM; exec sleep 60) & echo $! > "${pidFile}"; echo Reconfigured`);
+    expect((await run(script)).status).toBe('applied');
+    const job = Number(await readFile(pidFile, 'utf8'));
+    expect(job).toBeGreaterThan(1);
+    await waitFor(`background job ${job} to be killed`, () => !isProcessAlive(job), 3000);
+  });
+
   it('kills it after its timeout', async () => {
     const script = await standIn('custom-hang.sh', 'sleep 60');
     const outcome = await runCustomReconfigure(script, 'up', { timeoutMs: 200 });

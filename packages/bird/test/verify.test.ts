@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareSets, parseBirdSet, verifyBirdVariable } from '../src/verify';
+import { isProcessAlive, waitFor } from './fixture';
 
 function standIn(body: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ahc-verify-'));
@@ -47,6 +48,14 @@ describe('verifyBirdVariable', () => {
     const o = await verifyBirdVariable(cmd, 'NOPE', ['10.189.200.255/32'], { timeoutMs: 2000 });
     expect(o.status).toBe('failed');
     expect(o.reason).toMatch(/exited with code 1: syntax error/);
+  });
+  it('leaves nothing behind: a background job that ignores SIGTERM and holds stdout is killed when birdc exits', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'ahc-verify-')), 'job.pid');
+    const cmd = standIn(`(trap '' TERM; exec sleep 60) & echo $! > "${pidFile}"; echo "[10.189.200.255/32{0.0.0.1}]"`);
+    expect((await verifyBirdVariable(cmd, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32'], { timeoutMs: 2000 })).status).toBe('match');
+    const job = Number(readFileSync(pidFile, 'utf8'));
+    expect(job).toBeGreaterThan(1);
+    await waitFor(`background job ${job} to be killed`, () => !isProcessAlive(job), 3000);
   });
   it('appends the variable name as the last argument', async () => {
     const cmd = standIn('echo "[$1]"');

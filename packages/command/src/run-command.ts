@@ -26,22 +26,44 @@ export interface RunCommandOptions {
 }
 
 /** How long to wait for pipes to close after the child exited, before giving up on output held
- * open by a grandchild that outlived it. */
+ * open by a process that left its group (and so survived the group kill). */
 const DRAIN_AFTER_EXIT_MS = 50;
 
+/**
+ * SIGKILL the process group the child leads. Spawned detached, the child calls setsid(): it
+ * leads a new session and a new process group, both with its pid as id.
+ *
+ * Also called when a run ends after the child exited by itself, to take down whatever it left
+ * behind in its group (a background job, one that ignores SIGTERM or holds the output pipe).
+ * The run ends when the pipes close or DRAIN_AFTER_EXIT_MS after the exit, not at the exit
+ * itself: a program that daemonizes forks, lets the parent exit and calls setsid() in the child,
+ * which leaves the group; it usually redirects its output only after that, so by the time the
+ * pipes close it is out of reach, as it should be (a custom reconfigure command may restart a
+ * daemon this way).
+ *
+ * Why the kill after the reap cannot hit a stranger: while any process is still in group `pid`,
+ * the kernel keeps that pid allocated, so no new process can get it; and no other process can
+ * move into the group, because setpgid() only joins a group of the caller's own session, and
+ * only the command's descendants are in that session. Once the group is empty the number may be
+ * handed out again, but Linux allocates pids in a cycle through the whole range (at least 32768)
+ * before it reuses one, which does not happen in the at most 50 ms before our kill; and the
+ * new owner would also have to make itself a group leader (setsid or setpgid(0, 0)). Processes
+ * that left the group themselves (setsid, setpgid) are out of reach of any group kill.
+ */
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
-    // Negative pid: the whole process group the child leads (spawned detached).
     process.kill(-pid, 'SIGKILL');
   } catch {
-    // already gone
+    // ESRCH: nothing is left in the group
   }
 }
 
 /**
- * Run argv without a shell in a new process group, so that a timeout kills the check and
- * everything it started. Never rejects: failures to start are reported in the result.
+ * Run argv without a shell in a new process group, so that the command leaves nothing behind:
+ * on timeout or abort the whole group is killed, and when the command exits by itself whatever
+ * it started in its group is killed at once. Never rejects: failures to start are reported in
+ * the result.
  */
 export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
   const started = performance.now();
@@ -102,6 +124,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       clearTimeout(timer);
       if (drainTimer !== undefined) clearTimeout(drainTimer);
       options.signal?.removeEventListener('abort', onAbort);
+      // The run is over: nothing the command started may outlive it (see killGroup).
+      killGroup(child.pid);
       child.stdout.destroy();
       child.stderr.destroy();
       let code = exitCode;
@@ -128,8 +152,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
         finish(null);
         return;
       }
-      // Give the pipes a moment to deliver the last output; a grandchild keeping them open
-      // must not keep the check running.
+      // Give the pipes a moment to deliver the last output; a process that left the group and
+      // keeps them open must not keep the check running.
       drainTimer = setTimeout(() => finish(null), DRAIN_AFTER_EXIT_MS);
     });
     child.once('close', () => finish(null));

@@ -75,6 +75,65 @@ describe('runCommand', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  describe('leaves nothing behind: a background job that ignores SIGTERM and holds stdout open', () => {
+    /** `sh -c` that starts such a job, writes its pid to a file, then runs `rest`. */
+    function leaver(pidFile: string, rest: string): string[] {
+      return ['sh', '-c', `(trap '' TERM; exec sleep 60) & echo $! > ${pidFile}; ${rest}`];
+    }
+
+    async function leftover(pidFile: string): Promise<number> {
+      expect(await until(() => existsSync(pidFile), 2000)).toBe(true);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      expect(pid).toBeGreaterThan(1);
+      return pid;
+    }
+
+    it('is killed when the command exits 0 on its own', async () => {
+      const pidFile = join(mkdtempSync(join(tmpdir(), 'ahc-cmd-')), 'job.pid');
+      const started = Date.now();
+      const r = await runCommand(leaver(pidFile, 'echo done; exit 0'), { timeoutMs: 10_000 });
+      expect(r).toMatchObject({ code: 0, timedOut: false, stdout: 'done\n' });
+      expect(Date.now() - started).toBeLessThan(3000);
+      const job = await leftover(pidFile);
+      expect(await until(() => !isAlive(job), 3000)).toBe(true);
+    });
+
+    it('is killed when the command times out', async () => {
+      const pidFile = join(mkdtempSync(join(tmpdir(), 'ahc-cmd-')), 'job.pid');
+      const r = await runCommand(leaver(pidFile, "trap '' TERM; sleep 60"), { timeoutMs: 300 });
+      expect(r.timedOut).toBe(true);
+      const job = await leftover(pidFile);
+      expect(await until(() => !isAlive(job), 3000)).toBe(true);
+    });
+
+    it('a process that left the group (daemonized with setsid) is not touched', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ahc-cmd-'));
+      const pidFile = join(dir, 'daemon.pid');
+      // The parent exits only once the daemon runs in its own session, as a careful daemonizer does.
+      const r = await runCommand(['sh', '-c', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' >/dev/null 2>&1 & until [ -s ${pidFile} ]; do :; done; echo started`], { timeoutMs: 10_000 });
+      expect(r).toMatchObject({ code: 0, stdout: 'started\n' });
+      const daemon = Number(readFileSync(pidFile, 'utf8').trim());
+      try {
+        // An observation window, not a synchronisation: the group kill was sent before runCommand
+        // resolved, so a wrongly killed daemon would be gone well within it.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(isAlive(daemon)).toBe(true);
+      } finally {
+        process.kill(daemon, 'SIGKILL');
+      }
+    });
+
+    it('is killed when the run is aborted', async () => {
+      const pidFile = join(mkdtempSync(join(tmpdir(), 'ahc-cmd-')), 'job.pid');
+      const ac = new AbortController();
+      const p = runCommand(leaver(pidFile, "trap '' TERM; sleep 60"), { timeoutMs: 60_000, signal: ac.signal });
+      const job = await leftover(pidFile);
+      ac.abort();
+      expect((await p).signal).toBe('SIGKILL');
+      expect(await until(() => !isAlive(job), 3000)).toBe(true);
+    });
+  });
+
   it('keeps at most maxOutputBytes of each stream and says it cut', async () => {
     const r = await runCommand(['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x; exit 1'], { timeoutMs: 5000, maxOutputBytes: 1000 });
     expect(r.stdout.length).toBe(1000);

@@ -51,14 +51,29 @@ function checkCommand(cmd: Command, option: string, section: string, locate: Loc
   if (why !== null) problems.error('AHC_CONFIG_COMMAND_NOT_FOUND', `cannot run the command: ${why}`, locate(option, section));
 }
 
+/**
+ * A missing custom_bird_reconfigure_cmd program is only a warning: the Python daemon accepts it,
+ * and configurations are often validated on a build host that lacks the program. The daemon
+ * reports the failure, under the service's name, each time it tries to run it.
+ */
+function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, problems: ProblemList): void {
+  const why = programProblem(cmd.argv[0] ?? '');
+  if (why === null) return;
+  problems.warning(
+    'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND',
+    `${why} on this host; accepted (as by the Python daemon), but until it is installed every run for this service's up/down changes fails and is retried`,
+    locate('custom_bird_reconfigure_cmd', section),
+  );
+}
+
 function checkWritableDir(path: string, option: string, locate: Locate, problems: ProblemList): void {
   const dir = dirname(resolve(path));
   if (!isDirectory(dir)) problems.error('AHC_CONFIG_MISSING_DIR', `directory ${dir} does not exist`, locate(option, DAEMON_SECTION));
   else if (!writable(dir)) problems.error('AHC_CONFIG_NOT_WRITABLE', `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
 }
 
-/** Checks against this machine: directories exist and are writable, programs exist and are
- * executable. Nothing is created or run. */
+/** Checks against this machine: directories exist and are writable, check programs exist and
+ * are executable (custom reconfigure programs are only warned about). Nothing is created or run. */
 export function checkFilesystem(daemon: DaemonConfig, services: readonly ServiceConfig[], locate: Locate, problems: ProblemList): void {
   checkWritableDir(daemon.pidfile, 'pidfile', locate, problems);
   for (const fam of daemon.bird) {
@@ -74,6 +89,6 @@ export function checkFilesystem(daemon: DaemonConfig, services: readonly Service
   }
   for (const s of services) {
     checkCommand(s.checkCmd, 'check_cmd', s.name, locate, problems);
-    if (s.customReconfigureCmd !== null) checkCommand(s.customReconfigureCmd, 'custom_bird_reconfigure_cmd', s.name, locate, problems);
+    if (s.customReconfigureCmd !== null) checkCustomReconfigure(s.customReconfigureCmd, s.name, locate, problems);
   }
 }

@@ -30,6 +30,14 @@ describe('lint', () => {
     expect(msgs.some((m) => /\[daemon\] loglevl: .*did you mean loglevel\?/.test(m))).toBe(true);
   });
 
+  it('warns with file:line about a custom_bird_reconfigure_cmd program missing on this host, and accepts it', () => {
+    const r = lintConfig(files('', { 'a.conf': '[a]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.1\ncustom_bird_reconfigure_cmd = /nonexistent/announce\n' }));
+    expect(r).toMatchObject({ errors: 0, warnings: 1 });
+    const [w] = r.problems;
+    expect(w).toMatchObject({ severity: 'warning', code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', line: 4, section: 'a', option: 'custom_bird_reconfigure_cmd' });
+    expect(w?.message).toMatch(/\/a\.conf:4: \[a\] custom_bird_reconfigure_cmd = '\/nonexistent\/announce': \/nonexistent\/announce does not exist on this host/);
+  });
+
   it('reports a missing file as one error instead of throwing', () => {
     const r = lintConfig({ file: '/nonexistent/ahc.conf' });
     expect(r).toMatchObject({ errors: 1, warnings: 0 });

@@ -382,9 +382,30 @@ describe('programs are checked without being run', () => {
     expectConfigError(() => compileTree(bad), 'AHC_CONFIG_COMMAND_NOT_FOUND', ['[web] check_cmd']);
   });
 
-  it('refuses a custom_bird_reconfigure_cmd program that does not exist', () => {
-    const tree = writeTree({ 'web.conf': service('web', 'custom_bird_reconfigure_cmd = /nonexistent/reconfigure') });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_COMMAND_NOT_FOUND', ['[web] custom_bird_reconfigure_cmd', '/nonexistent/reconfigure']);
+  it('accepts a custom_bird_reconfigure_cmd program that does not exist, with a warning naming file, line and program', () => {
+    const tree = writeTree({ 'web.conf': service('web', 'custom_bird_reconfigure_cmd = /nonexistent/reconfigure --fast') });
+    const config = compileTree(tree);
+    expect(config.services[0]?.customReconfigureCmd?.argv).toEqual(['/nonexistent/reconfigure', '--fast']);
+    expect(config.warnings).toEqual([expect.objectContaining({
+      severity: 'warning', code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', file: tree.service('web.conf'), section: 'web', option: 'custom_bird_reconfigure_cmd',
+    })]);
+    expect(config.warnings[0]?.line).toBeGreaterThan(0);
+    expect(config.warnings[0]?.message).toMatch(/^.+web\.conf:\d+: \[web\] custom_bird_reconfigure_cmd = '\/nonexistent\/reconfigure --fast': \/nonexistent\/reconfigure does not exist on this host; accepted/);
+  });
+
+  it('accepts a custom_bird_reconfigure_cmd program that is not executable or not in PATH, with warnings', () => {
+    const root = makeTempDir();
+    const script = markerScript(root, 'custom.sh', 0o644);
+    const tree = writeTree({
+      'a.conf': service('a', `custom_bird_reconfigure_cmd = ${script.path}`),
+      'b.conf': service('b', 'ip_prefix = 10.52.12.2', 'custom_bird_reconfigure_cmd = ahc-no-such-reconfigure-anywhere'),
+    });
+    const messages = compileTree(tree).warnings.map((w) => `${w.code} ${w.message}`);
+    expect(messages).toEqual([
+      expect.stringMatching(new RegExp(`^AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND .*\\[a\\] custom_bird_reconfigure_cmd.*is not executable on this host`)),
+      expect.stringMatching(/^AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND .*\[b\] custom_bird_reconfigure_cmd.*was not found in PATH/),
+    ]);
+    expect(existsSync(script.marker)).toBe(false);
   });
 
   it('accepts an executable check_cmd and custom_bird_reconfigure_cmd without running either', () => {

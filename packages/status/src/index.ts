@@ -5,5 +5,5 @@ export type {
 export { StatusServer, StatusSocketError } from './status-server';
 export type { StatusHandlers } from './status-server';
 export { StatusClientError, requestStatus } from './status-client';
-export { NAGIOS, renderNagios, renderNagiosFailure, renderTable } from './status-render';
+export { NAGIOS, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from './status-render';
 export type { NagiosCode, NagiosResult } from './status-render';

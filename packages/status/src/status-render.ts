@@ -14,7 +14,38 @@ function count(services: readonly ServiceStatus[], pred: (s: ServiceStatus) => b
   return services.filter(pred).length;
 }
 
-/** One line with perf data, and the plugin exit code (replaces contrib/nagios of the Python daemon). */
+/**
+ * The text part of a plugin line (before `|`): Nagios takes everything after the first `|` as
+ * performance data and only the first line as the status, so a `|` (from a service name, a path,
+ * BIRD's output) becomes `/` and control characters (newlines) become spaces.
+ */
+export function nagiosText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replaceAll('|', '/').replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/**
+ * A performance-data label (plugin guidelines: `'label'=value[UOM];warn;crit;min;max`). A label
+ * may hold any printable character except `=` (no parser could tell where it ends: it becomes
+ * `_`); one with a space or a `'` is quoted, and a `'` inside is written twice.
+ */
+export function perfLabel(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const label = name.replace(/[\u0000-\u001f\u007f]/g, ' ').replaceAll('=', '_');
+  return /[ ']/.test(label) ? `'${label.replaceAll("'", "''")}'` : label;
+}
+
+/** A value without exponent notation (which some performance-data parsers reject). */
+function perfNumber(value: number): string {
+  if (!Number.isFinite(value)) return 'U';
+  return Number.isInteger(value) ? String(value) : value.toFixed(3).replace(/\.?0+$/, '');
+}
+
+/**
+ * One line with perf data, and the plugin exit code (replaces contrib/nagios of the Python
+ * daemon). After the daemon-wide counts comes each service's last check duration,
+ * `NAME_duration=Xms;;;0`, for the services that ran a check.
+ */
 export function renderNagios(reply: StatusReply): NagiosResult {
   const s = reply.services;
   const failed = s.filter((x) => x.worker.state === 'failed');
@@ -25,7 +56,9 @@ export function renderNagios(reply: StatusReply): NagiosResult {
     `services=${s.length}`, `running=${count(s, (x) => x.worker.state === 'running')}`, `failed=${failed.length}`,
     `restarting=${restarting.length}`, `disabled=${count(s, (x) => x.worker.state === 'disabled')}`,
     `up=${count(s, (x) => x.state === 'up')}`, `down=${count(s, (x) => x.state === 'down')}`, `unknown=${count(s, (x) => x.state === 'unknown')}`,
-    `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`, `uptime=${reply.daemon.uptimeSeconds}s`, `loop_lag=${reply.daemon.eventLoop.lagMs}ms`,
+    `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`, `uptime=${perfNumber(reply.daemon.uptimeSeconds)}s`,
+    `loop_lag=${perfNumber(reply.daemon.eventLoop.lagMs)}ms`,
+    ...s.flatMap((x) => (x.lastCheck === null ? [] : [`${perfLabel(`${x.name}_duration`)}=${perfNumber(x.lastCheck.durationMs)}ms;;;0`])),
   ].join(' ');
   let code: NagiosCode = NAGIOS.OK;
   const problems: string[] = [];
@@ -47,11 +80,11 @@ export function renderNagios(reply: StatusReply): NagiosResult {
   }
   const summary = problems.length > 0 ? problems.join('; ')
     : `${enabled} check(s) running, ${count(s, (x) => x.state === 'up')} up, ${count(s, (x) => x.state === 'down')} down`;
-  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${summary} | ${perf}` };
+  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${nagiosText(summary)} | ${perf}` };
 }
 
 export function renderNagiosFailure(code: NagiosCode, reason: string): NagiosResult {
-  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${reason}` };
+  return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${nagiosText(reason)}` };
 }
 
 function age(ms: number | null): string {

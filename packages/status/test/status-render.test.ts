@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { NAGIOS, renderNagios, renderNagiosFailure, renderTable } from '../src/status-render';
+import { NAGIOS, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from '../src/status-render';
+import { parsePerfdata, parsePluginLine } from '../../../test/helpers/nagios';
 import { sampleReply, sampleService } from './sample-reply';
 
 describe('Nagios mode', () => {
   it('is OK with a one-line summary and perf data for a healthy daemon', () => {
     const r = renderNagios(sampleReply());
     expect(r.code).toBe(NAGIOS.OK);
-    expect(r.line).toBe('ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 restarts=0c uptime=60s loop_lag=1ms');
+    expect(r.line).toBe('ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 restarts=0c uptime=60s loop_lag=1ms web_duration=3.2ms;;;0 dns_duration=3.2ms;;;0');
   });
 
   it('is CRITICAL naming the services whose worker failed', () => {
@@ -24,6 +25,70 @@ describe('Nagios mode', () => {
 
   it('failure lines carry the state name', () => {
     expect(renderNagiosFailure(NAGIOS.CRITICAL, 'no daemon').line).toBe('ANYCAST-HEALTHCHECKER CRITICAL - no daemon');
+  });
+});
+
+const AWKWARD = ['my web', 'a=b', "it's", 'x|y', 'ünï 名前', "'q'", 'sp  2', 'tab\there'];
+
+describe('Nagios output against the plugin guidelines, with awkward service names', () => {
+  it('quotes labels with a space or a quote, doubles the quote, and never writes "=" in a label', () => {
+    expect(perfLabel('web_duration')).toBe('web_duration');
+    expect(perfLabel('my web_duration')).toBe("'my web_duration'");
+    expect(perfLabel("it's_duration")).toBe("'it''s_duration'");
+    expect(perfLabel('a=b_duration')).toBe('a_b_duration');
+    expect(perfLabel('x|y_duration')).toBe('x|y_duration');
+    expect(perfLabel('ünï 名前_duration')).toBe("'ünï 名前_duration'");
+  });
+
+  it('every line parses strictly and names each service that ran a check in a label', () => {
+    const services = AWKWARD.map((name, i) => sampleService(name, { lastCheck: { at: '2026-11-25T10:00:00.000Z', ok: true, exitCode: 0, durationMs: 1 + i / 3, timedOut: false, ipAssigned: true } }));
+    const line = parsePluginLine(renderNagios(sampleReply([...services, sampleService('never-ran', { lastCheck: null })])).line);
+    expect(line.state).toBe('OK');
+    const labels = line.perfdata.map((p) => p.label);
+    expect(labels.slice(0, 11)).toEqual(['services', 'running', 'failed', 'restarting', 'disabled', 'up', 'down', 'unknown', 'restarts', 'uptime', 'loop_lag']);
+    expect(labels.slice(11)).toEqual(AWKWARD.map((n) => `${n.replaceAll('=', '_').replace('\t', ' ')}_duration`));
+    for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
+    expect(line.perfdata[12]?.value).toBeCloseTo(1.333, 3);
+  });
+
+  it('keeps "|" and control characters out of the status text: service names, BIRD errors, failure reasons', () => {
+    const failed = { state: 'failed' as const, threadId: 3, lastHeartbeatAgeMs: null, restarts: 5, lastExit: 'x' };
+    const reply = sampleReply(AWKWARD.map((name) => sampleService(name, { worker: failed })));
+    const stale = { ...reply, daemon: { ...reply.daemon, bird: [{ ...reply.daemon.bird[0]!, lastError: 'BIRD 2.0 ready. | syntax error\nline 2' }] } };
+    const r = renderNagios(stale);
+    expect(r.code).toBe(NAGIOS.CRITICAL);
+    const line = parsePluginLine(r.line);
+    expect(line.text).toBe(`${AWKWARD.length} check worker(s) failed: my web, a=b, it's, x/y, ünï 名前, 'q', sp  2, tab here; BIRD not updated: IPv4: BIRD 2.0 ready. / syntax error line 2`);
+    expect(parsePluginLine(renderNagiosFailure(NAGIOS.UNKNOWN, 'cannot read /etc/a|b.conf\nsecond').line)).toEqual({ state: 'UNKNOWN', text: 'cannot read /etc/a/b.conf second', perfdata: [] });
+    expect(nagiosText('a|b|c')).toBe('a/b/c');
+  });
+});
+
+describe('the strict performance-data reader (so that the tests above can fail)', () => {
+  it.each([
+    ['a b=1', 'unquoted label with a space'],
+    ["'a=b'=1", '"=" in a label'],
+    ["'a'b'=1", '"=" expected'],
+    ['a=1e3', 'unknown unit'],
+    ['a=1xs', 'unknown unit'],
+    ['a=1  b=2', 'exactly one space'],
+    ['a=1;2;3;4;5;6', 'more than five'],
+    ['a=1;x', 'warn is not a range'],
+    ["''=1", 'non-space'],
+    ["'unterminated=1", 'unterminated'],
+  ])('rejects %j', (text, why) => {
+    expect(() => parsePerfdata(text)).toThrow(why);
+  });
+
+  it('reads quoted labels, doubled quotes, ranges and U', () => {
+    expect(parsePerfdata("'it''s x'=1.5ms;@10:20;~:5;0;100 b=U")).toEqual([
+      { label: "it's x", value: 1.5, uom: 'ms', warn: '@10:20', crit: '~:5', min: '0', max: '100' },
+      { label: 'b', value: 'U', uom: '', warn: '', crit: '', min: '', max: '' },
+    ]);
+  });
+
+  it('rejects a status text cut short by a "|" that leaked into it', () => {
+    expect(() => parsePluginLine('ANYCAST-HEALTHCHECKER CRITICAL - failed: x|y | services=1')).toThrow(/invalid performance data/);
   });
 });
 
