@@ -39,13 +39,13 @@ describe('custom_bird_reconfigure_cmd whose program is missing', () => {
     expect(result.stdout).toMatch(/^\d+ files, 0 errors, 1 warnings$/m);
   });
 
-  it('the daemon starts, and logs each failed run as an error under the service, naming the program', async () => {
+  it('the daemon starts, and logs each failed run as an error naming the service and the program', async () => {
     const { setup, program } = setupWithMissingProgram();
     const daemon = DaemonProcess.start(setup.args);
     await daemon.waitForLine(/WARNING\s+MainThread\s+.*\[web\] custom_bird_reconfigure_cmd = .*does not exist on this host/);
-    const at = await daemon.waitForLine(/custom_bird_reconfigure_cmd failed/, 15_000);
+    const at = await daemon.waitForLine(/custom_bird_reconfigure_cmd of web failed/, 15_000);
     const escaped = program.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    expect(daemon.lines[at]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} anycast-healthchecker\\[${daemon.pid}\\] ERROR\\s+web\\s+custom_bird_reconfigure_cmd failed: command not found: ${escaped}$`));
+    expect(daemon.lines[at]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} anycast-healthchecker\\[${daemon.pid}\\] ERROR\\s+MainThread\\s+custom_bird_reconfigure_cmd of web failed: command not found: ${escaped}$`));
     expect(daemon.exit).toBeUndefined();
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
