@@ -59,7 +59,7 @@ function listen(server: Server): Promise<number> {
 }
 
 describe('log destinations of the real daemon', () => {
-  it('log_file: writes there instead of stdout and rotates at log_maxbytes keeping log_backups files', async () => {
+  it('log_file: writes there instead of stderr and rotates at log_maxbytes keeping log_backups files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-logfile-'));
     const { d } = setup({ log_file: join(dir, 'ahc.log'), log_maxbytes: '2000', log_backups: '2' }, 0.05);
     await until(() => existsSync(join(dir, 'ahc.log.2')), 15_000, 'two rotations');
@@ -79,9 +79,9 @@ describe('log destinations of the real daemon', () => {
     setup({ log_server: '127.0.0.1', log_server_port: String(udp.address().port), json_log_server: 'true' });
     await until(() => got.some((g) => g.includes('"service_name":"svc1"')), 10_000, 'a service record over UDP');
     const rec = got.find((g) => g.includes('"service_name":"svc1"')) ?? '';
-    expect(rec).toMatch(/^<1[0-5]>\{/);
+    expect(rec).toMatch(/^<1[0-5]>anycast-healthchecker: \{/);
     expect(rec.endsWith('\0')).toBe(true);
-    const json = JSON.parse(rec.replace(/^<\d+>/, '').replace(/\0$/, '')) as Record<string, unknown>;
+    const json = JSON.parse(rec.replace(/^<\d+>anycast-healthchecker: /, '').replace(/\0$/, '')) as Record<string, unknown>;
     expect(json).toMatchObject({ program: 'anycast-healthchecker', service_name: 'svc1', ip_address: '10.52.12.1', prefix_length: 32 });
   }, 20_000);
 
