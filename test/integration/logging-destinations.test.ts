@@ -70,6 +70,25 @@ describe('log destinations of the real daemon', () => {
     expect(d.daemon.tail(50)).not.toMatch(/running /);
   }, 30_000);
 
+  it('without log_file records go to stderr, in the shape json_stdout or log_format_journalctl asks for; stdout has none', async () => {
+    const json = setup({ json_stdout: 'true' }).d.daemon;
+    const journal = setup({ log_format_journalctl: 'true' }).d.daemon;
+    const text = setup({}).d.daemon;
+    await json.waitForLine((l) => l.stream === 'stderr' && l.raw.includes('"service_name":"svc1"'), 10_000, 0, 'a JSON service record on stderr');
+    await journal.waitForLine((l) => l.stream === 'stderr' && /^<6>svc1 - /.test(l.raw), 10_000, 0, 'a journald service record on stderr');
+    await text.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a text service record on stderr');
+    const rec = json.lines.find((l) => l.raw.includes('"service_name":"svc1"'))?.raw ?? '';
+    expect(rec).toMatch(/^anycast-healthchecker: \{"asctime":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}",/);
+    expect(JSON.parse(rec.slice('anycast-healthchecker: '.length))).toMatchObject({ program: 'anycast-healthchecker', service_name: 'svc1', process: json.pid });
+    expect(journal.lines.find((l) => l.raw.startsWith('<6>MainThread - starting '))).toBeDefined();
+    for (const d of [json, journal, text]) {
+      await d.waitForLine((l) => l.stream === 'stdout' && l.raw.startsWith('messages for unhandled exceptions go to stderr'), 5_000, 0, 'the last startup line on stdout');
+      expect(d.lines.filter((l) => l.stream === 'stderr').length).toBeGreaterThan(3);
+      // stdout: the startup lines that are not records, nothing else
+      expect(d.lines.filter((l) => l.stream === 'stdout').map((l) => l.raw.split(' ')[0])).toEqual(['acquired', 'created', 'messages']);
+    }
+  }, 20_000);
+
   it('log_server: sends syslog datagrams, JSON with json_log_server', async () => {
     const got: string[] = [];
     const udp = createSocket('udp4');
