@@ -89,6 +89,16 @@ describe('log destinations of the real daemon', () => {
     }
   }, 20_000);
 
+  it('stderr_file takes what the program itself prints to stderr; the records stay on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-stderrfile-'));
+    const stderrFile = join(dir, 'stderr.log');
+    const { d } = setup({ stderr_file: stderrFile });
+    await d.daemon.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a service record on stderr');
+    await d.daemon.waitForLine((l) => l.stream === 'stdout' && l.raw === `messages for unhandled exceptions go to ${stderrFile}`, 5_000, 0, 'where crash reports go');
+    expect(existsSync(stderrFile)).toBe(true);
+    expect(readFileSync(stderrFile, 'utf8')).not.toMatch(/anycast-healthchecker\[\d+\]/);
+  }, 20_000);
+
   it('log_server: sends syslog datagrams, JSON with json_log_server', async () => {
     const got: string[] = [];
     const udp = createSocket('udp4');
