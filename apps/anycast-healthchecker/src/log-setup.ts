@@ -49,7 +49,8 @@ export function setupLogging(config: CompiledConfig): LogSetup {
     nameWidth: threadColumnWidth(config.services.map((s) => s.name)),
     destinations,
     fallback: stderrFile ?? stderr,
-    watch: [stdout],
+    // stdout, and stderr when it carries no records: their failures are reported all the same.
+    watch: l.logFile === null ? [stdout] : [stdout, stderr],
   });
   return { log, close: () => { for (const c of closers) c(); } };
 }
