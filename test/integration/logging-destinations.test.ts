@@ -59,7 +59,7 @@ function listen(server: Server): Promise<number> {
 }
 
 describe('log destinations of the real daemon', () => {
-  it('log_file: writes there instead of stdout and rotates at log_maxbytes keeping log_backups files', async () => {
+  it('log_file: writes there instead of stderr and rotates at log_maxbytes keeping log_backups files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-logfile-'));
     const { d } = setup({ log_file: join(dir, 'ahc.log'), log_maxbytes: '2000', log_backups: '2' }, 0.05);
     await until(() => existsSync(join(dir, 'ahc.log.2')), 15_000, 'two rotations');
@@ -69,6 +69,35 @@ describe('log destinations of the real daemon', () => {
     expect(readFileSync(join(dir, 'ahc.log.1'), 'utf8')).toMatch(/anycast-healthchecker\[\d+\] (INFO|DEBUG) +svc1 /);
     expect(d.daemon.tail(50)).not.toMatch(/running /);
   }, 30_000);
+
+  it('without log_file records go to stderr, in the shape json_stdout or log_format_journalctl asks for; stdout has none', async () => {
+    const json = setup({ json_stdout: 'true' }).d.daemon;
+    const journal = setup({ log_format_journalctl: 'true' }).d.daemon;
+    const text = setup({}).d.daemon;
+    await json.waitForLine((l) => l.stream === 'stderr' && l.raw.includes('"service_name":"svc1"'), 10_000, 0, 'a JSON service record on stderr');
+    await journal.waitForLine((l) => l.stream === 'stderr' && /^<6>svc1 - /.test(l.raw), 10_000, 0, 'a journald service record on stderr');
+    await text.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a text service record on stderr');
+    const rec = json.lines.find((l) => l.raw.includes('"service_name":"svc1"'))?.raw ?? '';
+    expect(rec).toMatch(/^anycast-healthchecker: \{"asctime":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}",/);
+    expect(JSON.parse(rec.slice('anycast-healthchecker: '.length))).toMatchObject({ program: 'anycast-healthchecker', service_name: 'svc1', process: json.pid });
+    expect(journal.lines.find((l) => l.raw.startsWith('<6>MainThread - starting '))).toBeDefined();
+    for (const d of [json, journal, text]) {
+      await d.waitForLine((l) => l.stream === 'stdout' && l.raw.startsWith('messages for unhandled exceptions go to stderr'), 5_000, 0, 'the last startup line on stdout');
+      expect(d.lines.filter((l) => l.stream === 'stderr').length).toBeGreaterThan(3);
+      // stdout: the startup lines that are not records, nothing else
+      expect(d.lines.filter((l) => l.stream === 'stdout').map((l) => l.raw.split(' ')[0])).toEqual(['acquired', 'created', 'messages']);
+    }
+  }, 20_000);
+
+  it('stderr_file takes what the program itself prints to stderr; the records stay on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-stderrfile-'));
+    const stderrFile = join(dir, 'stderr.log');
+    const { d } = setup({ stderr_file: stderrFile });
+    await d.daemon.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a service record on stderr');
+    await d.daemon.waitForLine((l) => l.stream === 'stdout' && l.raw === `messages for unhandled exceptions go to ${stderrFile}`, 5_000, 0, 'where crash reports go');
+    expect(existsSync(stderrFile)).toBe(true);
+    expect(readFileSync(stderrFile, 'utf8')).not.toMatch(/anycast-healthchecker\[\d+\]/);
+  }, 20_000);
 
   it('log_server: sends syslog datagrams, JSON with json_log_server', async () => {
     const got: string[] = [];
@@ -80,9 +109,9 @@ describe('log destinations of the real daemon', () => {
     const isServiceRecord = (g: string): boolean => g.includes('"service_name":"svc1"') && g.includes('"ip_address"');
     await until(() => got.some(isServiceRecord), 10_000, 'a service record over UDP');
     const rec = got.find(isServiceRecord) ?? '';
-    expect(rec).toMatch(/^<1[0-5]>\{/);
+    expect(rec).toMatch(/^<1[0-5]>anycast-healthchecker: \{/);
     expect(rec.endsWith('\0')).toBe(true);
-    const json = JSON.parse(rec.replace(/^<\d+>/, '').replace(/\0$/, '')) as Record<string, unknown>;
+    const json = JSON.parse(rec.replace(/^<\d+>anycast-healthchecker: /, '').replace(/\0$/, '')) as Record<string, unknown>;
     expect(json).toMatchObject({ program: 'anycast-healthchecker', service_name: 'svc1', ip_address: '10.52.12.1', prefix_length: 32 });
   }, 20_000);
 

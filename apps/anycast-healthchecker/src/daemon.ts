@@ -1,5 +1,6 @@
 import { compileConfig, loadConfigDocument } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
+import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
 import { setupMetrics } from './metrics-setup';
 import type { MetricsSetup } from './metrics-setup';
@@ -32,16 +33,23 @@ export class StartupError extends Error {
  * Signals and logging belong here, the composition root.
  */
 export async function runDaemon(config: CompiledConfig, sources: ConfigSources): Promise<number> {
+  // Taken first: from here on an error on stdout or stderr (EPIPE) is counted, never thrown.
+  const stdout = stdioSink('stdout');
+  stdioSink('stderr');
+  const say = (line: string): void => stdout.write(`${line}\n`, 'info');
   const lock = await acquireInstanceLock(config.daemon.instanceLock).catch((error: Error) => {
     throw new StartupError(error.message);
   });
+  say(`acquired the instance lock, abstract unix socket @${config.daemon.instanceLock}`);
   const pidfile = config.daemon.pidfile;
   const pidOutcome = await claimPidfile(pidfile).catch((error: Error) => {
     lock.close();
     throw new StartupError(error.message);
   });
+  say(`${pidOutcome === 'created' ? 'created' : 'replaced'} pidfile ${pidfile} with process id ${process.pid}`);
   const logging = setupLogging(config);
   const log = logging.log;
+  say(`messages for unhandled exceptions go to ${config.daemon.logging.stderrFile ?? 'stderr'}`);
   if (pidOutcome !== 'created') log.warning(`replaced a ${pidOutcome === 'replaced-stale' ? 'stale' : 'garbage'} pidfile ${pidfile}`);
   for (const w of config.warnings) log.warning(w.message);
 
@@ -134,9 +142,25 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     log.info('received SIGURG, running all checks now');
     supervisor.runAllNow();
   });
+  // Logged once: a second exception while stopping (or one raised by logging itself) must not
+  // loop through here. Log sinks never throw and handle their streams' errors, so a broken
+  // stdout or stderr does not end up here at all.
+  let crashed = false;
   process.on('uncaughtException', (error) => {
-    log.critical(`internal error, exiting: ${error.stack ?? error.message}`);
-    stop(null, 1);
+    if (crashed) return;
+    crashed = true;
+    try {
+      log.critical(`internal error, exiting: ${error.stack ?? error.message}`);
+    } catch {
+      // the logger never throws; nothing to add if it did
+    }
+    // The stop may hang, or throw, on whatever broke: leave anyway.
+    setTimeout(() => process.exit(1), 5000).unref();
+    try {
+      stop(null, 1);
+    } catch {
+      process.exit(1);
+    }
   });
 
   try {

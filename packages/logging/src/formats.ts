@@ -5,38 +5,63 @@ export interface FormatOptions {
   readonly program: string;
   readonly pid: number;
   readonly version: string;
-  /** Width of the service-name column (the longest service name, at least `MainThread`). */
+  /** Width the thread column is padded to (see `threadColumnWidth`); longer names are kept whole. */
   readonly nameWidth: number;
+  /** Text destinations only: the journald shape (`<P>THREAD - MESSAGE`) instead of the full line. */
   readonly journalctl: boolean;
+  /** JSON destinations only: start the line with `PROGRAM: ` (default true; HTTP bodies leave it out). */
+  readonly jsonPrefix?: boolean;
 }
 
+/** The thread column of records that belong to no service. */
 export const MAIN_THREAD = 'MainThread';
 
-/** `2026-11-24 10:00:00,123 anycast-healthchecker[PID] INFO     svc-name  message` */
-export function formatText(record: LogRecord, options: FormatOptions): string {
-  const level = levelName(record.level);
-  const name = (record.service_name ?? MAIN_THREAD).padEnd(options.nameWidth);
-  const prefix = options.journalctl ? `<${SYSLOG_SEVERITY[level]}>` : '';
-  return `${prefix}${asctime(record.time)} ${options.program}[${options.pid}] ${level.toUpperCase().padEnd(8)} ${name} ${record.message}\n`;
+/**
+ * Width of the thread column: one more than the longest section name of the configuration, the
+ * `DEFAULT` and `daemon` sections included (the Python daemon pads `threadName` this way, so
+ * `MainThread` may stick out when every name is short).
+ */
+export function threadColumnWidth(serviceNames: Iterable<string>): number {
+  let longest = Math.max('DEFAULT'.length, 'daemon'.length);
+  for (const name of serviceNames) longest = Math.max(longest, name.length);
+  return longest + 1;
 }
 
-/** The JSON keys of SPEC §7 (those of the Python daemon's JSON formatter). */
-export function formatJson(record: LogRecord, options: FormatOptions): string {
-  const level = levelName(record.level);
+const threadOf = (record: LogRecord): string => record.service_name ?? MAIN_THREAD;
+
+/** `2026-11-24 10:00:00,123 anycast-healthchecker[4242] INFO     svc-name  message` */
+export function formatText(record: LogRecord, options: FormatOptions): string {
+  const level = levelName(record.level).toUpperCase();
+  return `${asctime(record.time)} ${options.program}[${options.pid}] ${level.padEnd(8)} ${threadOf(record).padEnd(options.nameWidth)} ${record.message}\n`;
+}
+
+/** `log_format_journalctl`: `<6>svc-name - message`; journald adds time, pid and priority itself. */
+export function formatJournal(record: LogRecord): string {
+  return `<${SYSLOG_SEVERITY[levelName(record.level)]}>${threadOf(record)} - ${record.message}\n`;
+}
+
+/** Service fields in the order the Python daemon emits them. */
+const SERVICE_KEYS = ['ip_address', 'prefix_length', 'ip_check_disabled', 'status'] as const;
+
+/**
+ * `anycast-healthchecker: {"asctime": …}`: the 7 base keys, plus the service fields the record
+ * carries. A record with any service field always has `status` (`unknown` when not given); a
+ * record without them (MainThread, or a service column logged without fields) has the base keys
+ * only.
+ */
+export function formatJson(record: LogRecord, options: Omit<FormatOptions, 'nameWidth' | 'journalctl'>): string {
   const out: Record<string, unknown> = {
     asctime: asctime(record.time),
-    levelname: level.toUpperCase(),
+    levelname: levelName(record.level).toUpperCase(),
     process: options.pid,
     message: record.message,
-    version: options.version,
-    program: options.program,
-    service_name: record.service_name ?? MAIN_THREAD,
   };
-  if (record.service_name !== undefined && record.service_name !== MAIN_THREAD) {
-    out.ip_address = record.ip_address;
-    out.prefix_length = record.prefix_length;
-    out.status = record.status ?? 'unknown';
-    out.ip_check_disabled = record.ip_check_disabled;
+  if (SERVICE_KEYS.some((k) => record[k] !== undefined)) {
+    for (const k of SERVICE_KEYS) if (record[k] !== undefined) out[k] = record[k];
+    out.status ??= 'unknown';
   }
-  return `${JSON.stringify(out)}\n`;
+  out.version = options.version;
+  out.program = options.program;
+  out.service_name = threadOf(record);
+  return `${options.jsonPrefix === false ? '' : `${options.program}: `}${JSON.stringify(out)}\n`;
 }

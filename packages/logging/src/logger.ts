@@ -1,10 +1,14 @@
 import pino from 'pino';
 import { LEVEL_VALUES, levelName } from './log-record';
 import type { LevelName, LogRecord, ServiceLogFields } from './log-record';
-import { formatJson, formatText } from './formats';
+import { MAIN_THREAD, formatJournal, formatJson, formatText } from './formats';
 import type { FormatOptions } from './formats';
+import type { SinkMonitor } from './sink-health';
 
-/** The daemon's logger: pino underneath, the Python daemon's formats on the way out. */
+/**
+ * The daemon's logger: pino underneath, the Python daemon's formats on the way out. No method
+ * ever throws, whatever the destinations do.
+ */
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
@@ -12,53 +16,160 @@ export interface Logger {
   error(message: string): void;
   critical(message: string): void;
   log(level: LevelName, message: string): void;
+  /**
+   * One record with its own fields, merged over this logger's (a child's) fields for this record
+   * only. `service_name` alone puts the record in that service's thread column without service
+   * fields: its JSON has the 7 base keys only. Add `ip_address`, `prefix_length`,
+   * `ip_check_disabled` and `status` for the records that carry them (JSON then has all four;
+   * `status` is `unknown` when left out).
+   *
+   * ```ts
+   * log.logWith('info', 'going up 1/2', { service_name: 'web', ip_address: '10.0.0.1', prefix_length: 32, ip_check_disabled: false, status: 'unknown' });
+   * log.logWith('warning', "10.0.0.1/32 isn't assigned to lo interface", { service_name: 'web' });
+   * ```
+   */
+  logWith(level: LevelName, message: string, fields?: Partial<ServiceLogFields>): void;
+  /** A logger whose records all carry `fields` (a service's column, and its fields if given). */
   child(fields: ServiceLogFields): Logger;
   readonly level: LevelName;
 }
 
-/** Where formatted lines go (stdout, a rotating file, syslog over UDP, HTTP). A sink must never
- * throw or block for long. */
+/**
+ * Where formatted lines go (stderr, a rotating file, syslog over UDP, HTTP). A sink must never
+ * throw or block: it drops and counts what it cannot take.
+ */
 export interface LogSink {
   write(line: string, level: LevelName): void;
+  /** False while the sink loses lines; reports about other sinks are not sent there. */
+  readonly healthy?: boolean;
+  /** Called by the logger before the first record: where the sink reports its failures. */
+  monitor?(monitor: SinkMonitor): void;
 }
 
 /** One destination: a sink and the format it wants. */
 export interface LogDestination {
   readonly sink: LogSink;
   readonly json: boolean;
-  /** `<N>` syslog-severity prefix (log_format_journalctl; stdout only). */
+  /** Text only: `<P>THREAD - MESSAGE` for journald (`log_format_journalctl`). */
   readonly journalctl?: boolean;
+  /** JSON only: the `PROGRAM: ` line prefix (default true; false for HTTP bodies). */
+  readonly jsonPrefix?: boolean;
 }
 
-export interface LoggerOptions extends Omit<FormatOptions, 'pid' | 'journalctl'> {
+export interface LoggerOptions extends Omit<FormatOptions, 'pid' | 'journalctl' | 'jsonPrefix'> {
   readonly level: LevelName;
   readonly destinations: readonly LogDestination[];
   readonly pid?: number;
+  /**
+   * Where a destination's failure is reported when no other destination works (stderr, or
+   * `stderr_file`): one raw `PROGRAM: message` line. Never used for its own failures.
+   */
+  readonly fallback?: LogSink;
+  /** Sinks that get no records but whose failures are reported like a destination's (stdout). */
+  readonly watch?: readonly LogSink[];
 }
 
 type PinoLogger = pino.Logger<LevelName, boolean>;
+type Fields = Partial<ServiceLogFields>;
 
-function wrap(inner: PinoLogger, level: LevelName): Logger {
-  const self: Logger = {
-    level,
-    debug: (m) => inner.debug(m),
-    info: (m) => inner.info(m),
-    warning: (m) => inner.warning(m),
-    error: (m) => inner.error(m),
-    critical: (m) => inner.critical(m),
-    log: (l, m) => inner[l](m),
-    child: (fields) => wrap(inner.child(fields), level),
+interface Dest {
+  readonly sink: LogSink;
+  render(record: LogRecord): string;
+}
+
+const isHealthy = (sink: LogSink): boolean => sink.healthy !== false;
+
+function renderer(d: LogDestination, base: FormatOptions): (record: LogRecord) => string {
+  if (d.json) {
+    const format = { ...base, jsonPrefix: d.jsonPrefix !== false };
+    return (r) => formatJson(r, format);
+  }
+  if (d.journalctl === true) return formatJournal;
+  return (r) => formatText(r, base);
+}
+
+function wrap(inner: PinoLogger, level: LevelName, bindings: Fields | undefined): Logger {
+  const emit = (l: LevelName, message: string, fields: Fields | undefined): void => {
+    try {
+      const merged = bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields };
+      if (merged === undefined) inner[l](message);
+      else inner[l](merged, message);
+    } catch {
+      // logging never takes the daemon down
+    }
   };
-  return self;
+  return {
+    level,
+    debug: (m) => emit('debug', m, undefined),
+    info: (m) => emit('info', m, undefined),
+    warning: (m) => emit('warning', m, undefined),
+    error: (m) => emit('error', m, undefined),
+    critical: (m) => emit('critical', m, undefined),
+    log: (l, m) => emit(l, m, undefined),
+    logWith: (l, m, fields) => emit(l, m, fields),
+    child: (fields) => wrap(inner, level, bindings === undefined ? { ...fields } : { ...bindings, ...fields }),
+  };
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const base: FormatOptions = { ...options, journalctl: false, pid: options.pid ?? process.pid };
-  const destinations = options.destinations.map((d) => ({
-    sink: d.sink,
-    render: d.json ? formatJson : formatText,
-    format: { ...base, journalctl: d.journalctl === true },
-  }));
+  const base: FormatOptions = {
+    program: options.program, version: options.version, nameWidth: options.nameWidth, pid: options.pid ?? process.pid, journalctl: false,
+  };
+  const destinations: Dest[] = options.destinations.map((d) => ({ sink: d.sink, render: renderer(d, base) }));
+  const writeAll = (record: LogRecord, level: LevelName): void => {
+    for (const d of destinations) {
+      try {
+        d.sink.write(d.render(record), level);
+      } catch {
+        // a broken sink must not stop the others; sinks count their own losses
+      }
+    }
+  };
+
+  // Reports about sinks: queued, so a report that makes another sink fail is delivered after
+  // this one instead of recursing; each sink reports once per episode, so the queue runs dry.
+  const reports: Array<{ from: LogSink; message: string; level: LevelName; recovered: boolean }> = [];
+  let reporting = false;
+  const deliver = (from: LogSink, message: string, level: LevelName, recovered: boolean): void => {
+    const record: LogRecord = { level: LEVEL_VALUES[level], time: Date.now(), message, service_name: MAIN_THREAD };
+    let others = 0;
+    for (const d of destinations) {
+      const self = d.sink === from;
+      if ((self && !recovered) || !isHealthy(d.sink)) continue;
+      try {
+        d.sink.write(d.render(record), level);
+        // Delivered only if the sink is still fine after taking it.
+        if (!self && isHealthy(d.sink)) others += 1;
+      } catch {
+        // as above
+      }
+    }
+    const fb = options.fallback;
+    if (others === 0 && fb !== undefined && fb !== from && isHealthy(fb) && !destinations.some((d) => d.sink === fb)) {
+      try {
+        fb.write(`${options.program}: ${message}\n`, level);
+      } catch {
+        // nowhere left to say it
+      }
+    }
+  };
+  const report = (from: LogSink, message: string, level: LevelName, recovered: boolean): void => {
+    if (reports.length < 100) reports.push({ from, message, level, recovered });
+    if (reporting) return;
+    reporting = true;
+    try {
+      for (let r = reports.shift(); r !== undefined; r = reports.shift()) deliver(r.from, r.message, r.level, r.recovered);
+    } finally {
+      reporting = false;
+    }
+  };
+  for (const sink of [...options.destinations.map((d) => d.sink), ...(options.watch ?? [])]) {
+    sink.monitor?.({
+      failing: (message, level) => report(sink, message, level, false),
+      recovered: (message) => report(sink, message, 'warning', true),
+    });
+  }
+
   const destination = {
     write(line: string): void {
       let record: LogRecord;
@@ -67,14 +178,7 @@ export function createLogger(options: LoggerOptions): Logger {
       } catch {
         return;
       }
-      const level = levelName(record.level);
-      for (const d of destinations) {
-        try {
-          d.sink.write(d.render(record, d.format), level);
-        } catch {
-          // a broken sink must not take the daemon down; sinks count their own losses
-        }
-      }
+      writeAll(record, levelName(record.level));
     },
   };
   const inner = pino<LevelName, true>({
@@ -85,8 +189,5 @@ export function createLogger(options: LoggerOptions): Logger {
     messageKey: 'message',
     timestamp: () => `,"time":${Date.now()}`,
   }, destination);
-  return wrap(inner, options.level);
+  return wrap(inner, options.level, undefined);
 }
-
-/** stdout as a sink. */
-export const stdoutSink: LogSink = { write: (line) => void process.stdout.write(line) };

@@ -1,60 +1,81 @@
-import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync } from 'node:fs';
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
+import { SinkHealth, writeFully } from './sink-health';
+import type { SinkMonitor } from './sink-health';
 
 /**
  * A log file rotated by size like Python's RotatingFileHandler: before a line that would make
  * the file reach `maxBytes`, file.N-1 → file.N … file → file.1, keeping `backups` old files
- * (maxBytes or backups 0: never rotate). Writes are synchronous and never throw: a full disk
- * or a deleted file loses lines, counts them, and says so once it can write again. A file
- * deleted or moved away (logrotate) is noticed within a second and opened anew.
+ * (maxBytes or backups 0: never rotate). Writes are synchronous and never throw: a full disk,
+ * a file that cannot be opened or renamed loses the line and counts it; the first loss is
+ * reported once (through the logger's monitor) and the first write that works again says how
+ * many were lost, in the file itself too. A line cut short by a full disk is ended before the
+ * next one. A file deleted or moved away (logrotate) is noticed within a second and opened anew.
  */
 export class RotatingFileSink implements LogSink {
+  readonly #health: SinkHealth;
   #fd: number | null = null;
   #size = 0;
-  #lost = 0;
-  #lastError: string | null = null;
   #lastCheck = 0;
+  #partial = false;
 
   constructor(
     readonly path: string,
     private readonly maxBytes: number,
     private readonly backups: number,
-    private readonly report: (message: string) => void = (m) => void process.stderr.write(`${m}\n`),
     /** How often to look whether the file was deleted or moved away. */
     private readonly recheckMs = 1000,
-  ) {}
+  ) {
+    this.#health = new SinkHealth(`log file ${path}`);
+  }
 
   /** Lines lost since start (disk full, file not writable). */
   get lost(): number {
-    return this.#lost;
+    return this.#health.lost;
+  }
+
+  get healthy(): boolean {
+    return this.#health.healthy;
+  }
+
+  monitor(monitor: SinkMonitor): void {
+    this.#health.attach(monitor);
   }
 
   write(line: string, _level?: LevelName): void {
+    let fd: number;
     try {
-      this.#ensureOpen();
+      fd = this.#ensureOpen();
       const bytes = Buffer.byteLength(line);
-      if (this.maxBytes > 0 && this.backups > 0 && this.#size > 0 && this.#size + bytes >= this.maxBytes) this.#rotate();
-      writeSync(this.#fd as number, line);
-      this.#size += bytes;
-      if (this.#lastError !== null) {
-        this.report(`anycast-healthchecker: logging to ${this.path} works again; ${this.#lost} log lines were lost (${this.#lastError})`);
-        this.#lastError = null;
-      }
+      if (this.maxBytes > 0 && this.backups > 0 && this.#size > 0 && this.#size + bytes >= this.maxBytes) fd = this.#rotate();
     } catch (error) {
-      this.#lost += 1;
-      const why = (error as Error).message;
-      if (this.#lastError === null) this.report(`anycast-healthchecker: cannot write log file ${this.path}: ${why}; log lines are lost until it works again`);
-      this.#lastError = why;
-      this.#close();
+      this.#lose(error);
+      return;
     }
+    const data = Buffer.from(this.#partial ? `\n${line}` : line);
+    const { written, error } = writeFully(fd, data);
+    this.#size += written;
+    if (error !== null) {
+      if (written > 0) this.#partial = true;
+      this.#lose(error);
+      return;
+    }
+    this.#partial = false;
+    this.#health.ok();
   }
 
   close(): void {
     this.#close();
   }
 
-  #ensureOpen(): void {
+  #lose(error: unknown): void {
+    this.#health.failed(error instanceof Error ? error.message : String(error));
+    // Reopened on the next write: the file may have been replaced meanwhile.
+    this.#close();
+  }
+
+  #ensureOpen(): number {
     const now = Date.now();
     if (this.#fd !== null && now - this.#lastCheck >= this.recheckMs) {
       this.#lastCheck = now;
@@ -62,20 +83,28 @@ export class RotatingFileSink implements LogSink {
       if (fstatSync(this.#fd).nlink === 0 || !existsSync(this.path)) this.#close();
     }
     if (this.#fd === null) {
-      this.#fd = openSync(this.path, 'a', 0o640);
-      this.#size = fstatSync(this.#fd).size;
+      const fd = openSync(this.path, 'a', 0o640);
+      try {
+        this.#size = fstatSync(fd).size;
+      } catch (error) {
+        closeSync(fd);
+        throw error;
+      }
+      this.#fd = fd;
       this.#lastCheck = now;
     }
+    return this.#fd;
   }
 
-  #rotate(): void {
+  #rotate(): number {
     this.#close();
     for (let i = this.backups - 1; i >= 1; i -= 1) {
       const from = `${this.path}.${i}`;
       if (existsSync(from)) renameSync(from, `${this.path}.${i + 1}`);
     }
     if (existsSync(this.path) && statSync(this.path).size > 0) renameSync(this.path, `${this.path}.1`);
-    this.#ensureOpen();
+    this.#partial = false;
+    return this.#ensureOpen();
   }
 
   #close(): void {

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,7 @@ describe('RotatingFileSink', () => {
   it('reopens a log file deleted or moved away while running', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-log-'));
     const path = join(dir, 'ahc.log');
-    const sink = new RotatingFileSink(path, 0, 0, () => undefined, 0);
+    const sink = new RotatingFileSink(path, 0, 0, 0);
     sink.write('before\n', 'info');
     renameSync(path, `${path}.moved`);
     sink.write('after\n', 'info');
@@ -64,12 +64,21 @@ describe('RotatingFileSink', () => {
   it('counts lost lines when it cannot write, reports once, and recovers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-log-'));
     const reports: string[] = [];
-    const sink = new RotatingFileSink(join(dir, 'missing-dir', 'ahc.log'), 0, 0, (m) => void reports.push(m));
+    const path = join(dir, 'missing-dir', 'ahc.log');
+    const sink = new RotatingFileSink(path, 0, 0);
+    sink.monitor({ failing: (m) => void reports.push(`failing: ${m}`), recovered: (m) => void reports.push(`recovered: ${m}`) });
     sink.write('a\n', 'info');
     sink.write('b\n', 'info');
     expect(sink.lost).toBe(2);
-    expect(reports.length).toBe(1);
-    expect(reports[0]).toMatch(/cannot write log file .*missing-dir\/ahc\.log: ENOENT/);
+    expect(sink.healthy).toBe(false);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(new RegExp(`^failing: cannot write log lines to log file ${path}: ENOENT.*; they are dropped and counted until it works again$`));
+    mkdirSync(join(dir, 'missing-dir'));
+    sink.write('c\n', 'info');
+    sink.write('d\n', 'info');
+    expect(sink.healthy).toBe(true);
+    expect(reports.slice(1)).toEqual([`recovered: writing log lines to log file ${path} works again; 2 log lines were lost`]);
+    expect(readFileSync(path, 'utf8')).toBe('c\nd\n');
   });
 });
 
