@@ -57,7 +57,7 @@ describe('docs/anycast-healthchecker.8', () => {
     const main = readFileSync(join(root, 'apps', 'anycast-healthchecker', 'src', 'main.ts'), 'utf8');
     const daemon = readFileSync(join(root, 'apps', 'anycast-healthchecker', 'src', 'daemon.ts'), 'utf8');
     // The rejection handler of main(): its code is the one documented for unexpected errors.
-    const internal = /internal error: [^\n]*\n[^\n]*process\.exit\((\d+)\)/.exec(main)?.[1];
+    const internal = /internal error: [\s\S]{0,300}?(?:process\.exit|exitAfterOutput)\((\d+)\)/.exec(main)?.[1];
     expect(internal).toBe('2');
     expect(exits).toMatch(new RegExp(`\\n\\.B ${internal}\\nAn unexpected error outside the running daemon`));
     // The running daemon's internal error and startup failure stop it with code 1.
