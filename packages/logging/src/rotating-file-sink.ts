@@ -76,7 +76,7 @@ export class RotatingFileSink implements LogSink {
   }
 
   #ensureOpen(): number {
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a wall-clock step must not stop the re-check
     if (this.#fd !== null && now - this.#lastCheck >= this.recheckMs) {
       this.#lastCheck = now;
       // Deleted or moved away: reopen at the configured path.
