@@ -124,9 +124,9 @@ export function isOutcome(r: LogRecord): boolean {
   return r.thread === SERVICE && /^(going (up|down)\b|changed to (UP|DOWN)\b|status (UP|DOWN)\b)/.test(r.message);
 }
 
-/** The first record of a check that finds the prefix unassigned. */
+/** A record of a check that finds the prefix unassigned (its first one, when all are logged). */
 export function isUnassigned(r: LogRecord): boolean {
-  return r.thread === SERVICE && /(isn't|is not|not) assigned/.test(r.message) && !/^status /.test(r.message);
+  return r.thread === SERVICE && /(isn't|is not|not) assigned/.test(r.message);
 }
 
 /** How a driven check ends: the command ran to its end, it was killed, or the IP was missing. */
