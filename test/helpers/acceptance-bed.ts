@@ -344,9 +344,9 @@ export class AcceptanceBed {
     return { text, parsed: parsePromText(text), at: performance.now() };
   }
 
-  /** Wait until the textfile has been rewritten `count` times after `after` arrived. */
-  async textfileWrites(after: Entry, count: number, timeoutMs: number): Promise<Textfile> {
-    let last = after.textfileStamp;
+  /** Wait until the textfile has been rewritten `count` times after `after` arrived (default: now). */
+  async textfileWrites(after: Entry | undefined, count: number, timeoutMs: number): Promise<Textfile> {
+    let last = after?.textfileStamp ?? this.#textfileStamp();
     let seen = 0;
     let text = '';
     await pollUntil(async () => {
@@ -357,7 +357,7 @@ export class AcceptanceBed {
         text = readFileSync(this.textfile, 'utf8');
       }
       return seen >= count ? true : undefined;
-    }, { what: `${count} textfile writes after ${JSON.stringify(after.line.raw)}`, timeoutMs, intervalMs: 10 });
+    }, { what: `${count} textfile writes after ${after === undefined ? 'now' : JSON.stringify(after.line.raw)}`, timeoutMs, intervalMs: 10 });
     return { text, parsed: parsePromText(text), at: performance.now() };
   }
 
