@@ -77,15 +77,15 @@ export interface BedOptions {
   readonly netns?: boolean;
   /** 10.52.0.1/32 on the namespace's lo from the start (default true). */
   readonly assignAddress?: boolean;
-  /** Override or add options of [svc-a]. */
+  /** Override or add options of [svc-a] (`{dir}` in a value is the bed's directory). */
   readonly service?: Readonly<Record<string, string>>;
-  /** Override or add options of [daemon]. */
+  /** Override or add options of [daemon] (`{dir}` in a value is the bed's directory). */
   readonly daemon?: Readonly<Record<string, string>>;
   /** Initial BIRD file (default: the dummy prefix only); null: no file. */
   readonly birdFile?: string | null;
   /** Shape the records are parsed in (default text). */
   readonly shape?: RecordShape;
-  /** Extra environment for the daemon. */
+  /** Extra environment for the daemon (`{dir}` in a value is the bed's directory). */
   readonly env?: Readonly<Record<string, string>>;
   /** Healthy from the start (default true). */
   readonly healthy?: boolean;
@@ -97,6 +97,8 @@ export interface Entry {
   readonly stream: 'stdout' | 'stderr';
   /** performance.now() at arrival. */
   readonly at: number;
+  /** The test's Date.now() at arrival. */
+  readonly wall: number;
   /** The line as a record of the bed's shape, or undefined. */
   readonly record: LogRecord | undefined;
   /** The textfile's stamp (inode, mtime, size) when the line arrived; '' when absent. */
@@ -124,9 +126,12 @@ export function isOutcome(r: LogRecord): boolean {
   return r.thread === SERVICE && /^(going (up|down)\b|changed to (UP|DOWN)\b|status (UP|DOWN)\b)/.test(r.message);
 }
 
-/** A record of a check that finds the prefix unassigned (its first one, when all are logged). */
-export function isUnassigned(r: LogRecord): boolean {
-  return r.thread === SERVICE && /(isn't|is not|not) assigned/.test(r.message);
+/**
+ * A line of a check that finds the prefix unassigned (its first one, when all are logged).
+ * Matched on the raw line, whatever its shape, so that a shape problem does not hide the check.
+ */
+export function isUnassignedLine(raw: string): boolean {
+  return raw.includes(SERVICE) && /(isn't|is not|not) assigned/.test(raw);
 }
 
 /** How a driven check ends: the command ran to its end, it was killed, or the IP was missing. */
@@ -236,7 +241,9 @@ export class AcceptanceBed {
       status_socket: bed.statusSocket,
       ...options.daemon,
     };
-    writeFileSync(bed.confFile, `[daemon]\n${Object.entries(daemon).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
+    const render = (options: Record<string, string>): string =>
+      Object.entries(options).map(([k, v]) => `${k} = ${v.replaceAll('{dir}', bed.dir)}`).join('\n');
+    writeFileSync(bed.confFile, `[daemon]\n${render(daemon)}\n`);
     const service: Record<string, string> = {
       check_cmd: check,
       check_interval: '1.5',
@@ -249,7 +256,7 @@ export class AcceptanceBed {
       ...(bed.netns === undefined ? { ip_check_disabled: 'true' } : {}),
       ...options.service,
     };
-    writeFileSync(bed.serviceFile, `[${SERVICE}]\n${Object.entries(service).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
+    writeFileSync(bed.serviceFile, `[${SERVICE}]\n${render(service)}\n`);
     if (bed.netns !== undefined) {
       await exec(['ip', 'netns', 'add', bed.netns]);
       await exec(['ip', '-n', bed.netns, 'link', 'set', 'lo', 'up']);
@@ -268,12 +275,13 @@ export class AcceptanceBed {
     const args = ['-f', this.confFile, '-d', this.servicesDir];
     const argv = this.netns === undefined ? [bin, ...args] : ['ip', 'netns', 'exec', this.netns, bin, ...args];
     const [program, ...rest] = argv as [string, ...string[]];
-    const child = spawn(program, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } });
+    const extra = Object.fromEntries(Object.entries(this.options.env ?? {}).map(([k, v]) => [k, v.replaceAll('{dir}', this.dir)]));
+    const child = spawn(program, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extra } });
     this.#closed = new Promise((resolve) => child.once('close', () => resolve()));
     const daemon = new DaemonProcess(child);
     daemon.onLine((line) => {
       this.entries.push({
-        index: this.entries.length, line, stream: line.stream, at: line.at,
+        index: this.entries.length, line, stream: line.stream, at: line.at, wall: Date.now(),
         record: parseRecord(line.raw, this.shape), textfileStamp: this.#textfileStamp(), starts: this.startCount(),
       });
     });
@@ -383,7 +391,7 @@ export class AcceptanceBed {
         await pollUntil(async () => (this.startCount() > starts ? true : undefined), { what: `${what} to start`, timeoutMs: perCheckMs, intervalMs: 5, describe: () => this.tail(10) });
         await this.waitForRecord((r) => r.thread === SERVICE && /timed out/i.test(r.message), 2_000, from, `${what}: its timeout record`).catch(() => undefined);
       } else {
-        await this.waitForRecord(isUnassigned, perCheckMs, from, `${what}: the unassigned-IP record`);
+        await this.daemon.waitForLine((l) => isUnassignedLine(l.raw), perCheckMs, from, `${what}: the unassigned-IP record`);
       }
       await this.waitForRecord(isOutcome, 300, from, `${what}: its outcome`).catch(() => undefined);
       const mark: Mark = { index: this.entries.length, at: performance.now(), textfileStamp: this.#textfileStamp(), starts: this.startCount() };
@@ -412,7 +420,7 @@ export class AcceptanceBed {
     const at = performance.now();
     const startsThen = this.startCount();
     await delay(30); // lines already in the pipe at the read are handled within a few ms
-    const next = this.entries.find((e) => e.index >= mark.index && e.at <= at + 30 && e.record !== undefined && isUnassigned(e.record));
+    const next = this.entries.find((e) => e.index >= mark.index && e.at <= at + 30 && isUnassignedLine(e.line.raw));
     if (startsThen > mark.starts || next !== undefined) {
       throw new Error(`no textfile was written between ${what} and the next check (the first one after it was read `
         + `${Math.round(at - mark.at)} ms later)\n${text}`);
@@ -422,7 +430,7 @@ export class AcceptanceBed {
 
   /** Entries of the driven checks: up to the start of the check after the last mark. */
   drivenEntries(last: Mark): Entry[] {
-    const next = this.entries.find((e) => e.index >= last.index && (e.starts > last.starts || (e.record !== undefined && isUnassigned(e.record))));
+    const next = this.entries.find((e) => e.index >= last.index && (e.starts > last.starts || isUnassignedLine(e.line.raw)));
     return this.entries.filter((e) => next === undefined || e.index < next.index);
   }
 
