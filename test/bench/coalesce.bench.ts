@@ -42,8 +42,8 @@ function listSetting<T>(name: string, fallback: string, parse: (s: string) => T)
 
 const servicePrefix = (i: number): string => `10.53.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
 const serviceName = (i: number): string => `svc-${String(i + 1).padStart(3, '0')}`;
-const isDown = (line: LogLine): boolean => line.message === 'status DOWN' || (line.message ?? '').startsWith('status DOWN');
-const isUp = (line: LogLine): boolean => (line.message ?? '').startsWith('status UP');
+const isDown = (line: LogLine): boolean => line.message === 'changed to DOWN';
+const isUp = (line: LogLine): boolean => line.message === 'changed to UP';
 const isWatchdogRestart = (line: LogLine): boolean => / was terminated by the watchdog: /.test(line.message ?? '');
 const isReconfigured = (line: LogLine): boolean => line.message === 'reconfigured BIRD daemon';
 const isReconfigure = (line: LogLine): boolean => (line.message ?? '').startsWith('reconfiguring BIRD by running');
@@ -156,7 +156,7 @@ class BenchDaemon {
       rmSync(this.shared);
       if (trigger === 'sigurg') process.kill(d.pid ?? 0, 'SIGURG');
       await pollUntil(async () => (d.lines.slice(from).filter(isDown).length >= services ? true : undefined),
-        { what: `${services} "status DOWN" lines`, timeoutMs: 30_000, describe: () => `${d.lines.slice(from).filter(isDown).length} so far` });
+        { what: `${services} "changed to DOWN" lines`, timeoutMs: 30_000, describe: () => `${d.lines.slice(from).filter(isDown).length} so far` });
       await pollUntil(async () => (peerEmptyAt !== undefined ? true : undefined),
         { what: 'the peer to lose every route', timeoutMs: 30_000, describe: () => pollError ?? '' });
       // Settled: nothing pending any more, so every reconfigure of this failure has been logged.

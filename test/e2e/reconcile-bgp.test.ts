@@ -12,7 +12,7 @@ import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/b
 import { BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird, type BirdFamilyView } from '../helpers/bird-status.js';
 import {
-  DaemonProcess, daemonBin, daemonSkipReason, statusLine, writeDaemonConfig, writeServiceFiles, type LogLine,
+  DaemonProcess, daemonBin, daemonSkipReason, isTransitionLine, statusLine, writeDaemonConfig, writeServiceFiles, type LogLine,
 } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -37,7 +37,7 @@ const retryLine = (attempt: number) => (line: LogLine): boolean =>
 const reconfigureFailed = (line: LogLine): boolean => line.level === 'ERROR' && (line.message ?? '').startsWith('reconfiguring BIRD failed:');
 const verifyFailed = (line: LogLine): boolean => line.level === 'ERROR' && (line.message ?? '').startsWith("verification of BIRD's applied configuration failed:");
 const verifyMatched = (line: LogLine): boolean => /^verified: BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
-const isTransition = (line: LogLine): boolean => /^status (UP|DOWN)\b/.test(line.message ?? '');
+const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(`reconciler retries against a real BIRD over BGP${skipReason === null ? '' : ` (skipped: ${skipReason})`}`, () => {

@@ -89,7 +89,7 @@ async function waitForCheckAfter(connection: StatusConnection, observer: StatusO
 /** Log lines after `from` that show a decision (status change, queue) or a BIRD update. */
 function decisionLines(d: DaemonProcess, from: number): string[] {
   return d.lines.slice(from)
-    .filter((l) => /status (UP|DOWN)|in the queue|reconfiguring BIRD|Bird configuration for IPv\d is updated/.test(l.message ?? ''))
+    .filter((l) => /changed to (UP|DOWN)|status DOWN because|in the queue|reconfiguring BIRD|Bird configuration for IPv\d is updated/.test(l.message ?? ''))
     .map((l) => l.raw);
 }
 

@@ -7,7 +7,7 @@ export interface CoalesceMeasurement {
   readonly mode: 'per-service' | number;
   /** `tick`: the shared health file removed, checks find it at their next tick; `sigurg`: then SIGURG. */
   readonly trigger: 'tick' | 'sigurg';
-  /** Wall-clock ms (log timestamps, ms resolution) of every `status DOWN` line. */
+  /** Wall-clock ms (log timestamps, ms resolution) of every `changed to DOWN` line. */
   readonly decisions: readonly number[];
   /** Wall-clock ms when the health file was removed. */
   readonly removedAt: number;
@@ -111,7 +111,7 @@ function legend(pollIntervalMs: number | undefined): Array<[string, string]> {
   return [
     ['cfg ms', 'median of 10 bare `birdc configure` (spawn included) in the same case, daemon idle'],
     ['daemon cfg', "median of the daemon's own reconfigures during the failure, `reconfiguring BIRD` to `reconfigured BIRD daemon`"],
-    ['spread/p50/p90', 'last / median / 90th-percentile `status DOWN` after the first one, ms'],
+    ['spread/p50/p90', 'last / median / 90th-percentile `changed to DOWN` after the first one, ms'],
     ['clusters', 'groups of decisions split at gaps longer than cfg ms'],
     ['gone after last', `the peer had none of the N routes, ms after the last decision (peer polled every ${pollIntervalMs ?? '-'} ms)`],
     ['target', '3 x cfg ms + 100'],

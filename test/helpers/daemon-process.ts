@@ -213,9 +213,22 @@ export class DaemonProcess {
   }
 }
 
-/** Match the daemon's state-change log line for `service` (`status UP` / `status DOWN`). */
+/** A decision of a check: `changed to UP` / `changed to DOWN` (the records the Python daemon logs). */
+export function isTransitionLine(line: LogLine): boolean {
+  return /^changed to (UP|DOWN)$/.test(line.message ?? '');
+}
+
+/**
+ * Match the log line of a decision for `service`: `changed to UP|DOWN`, or for DOWN also the
+ * address leaving its interface (`status DOWN because … isn't assigned …`, logged at every such
+ * check: the first one after a point is the decision).
+ */
 export function statusLine(service: string, status: 'UP' | 'DOWN'): (line: LogLine) => boolean {
-  return (line) => line.service === service && (line.message ?? '').includes(`status ${status}`);
+  return (line) => {
+    if (line.service !== service) return false;
+    const m = line.message ?? '';
+    return m === `changed to ${status}` || (status === 'DOWN' && m.startsWith('status DOWN because '));
+  };
 }
 
 /** Wall-clock time (ms since the epoch) of a text log line's local-time stamp, or undefined. */

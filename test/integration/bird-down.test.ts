@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD, BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { LocalBird } from '../helpers/local-bird.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -34,7 +34,7 @@ const CONVERGE_AFTER_FIX_MS = 5_000 + 1_500;
 
 const RETRY = /^IPv4 BIRD configuration is not applied yet \(attempt (\d+) failed\); retrying in ([\d.]+)s$/;
 const reconfigureFailed = (line: LogLine): boolean => line.level === 'ERROR' && (line.message ?? '').startsWith('reconfiguring BIRD failed:');
-const isTransition = (line: LogLine): boolean => /^status (UP|DOWN)\b/.test(line.message ?? '');
+const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(`reconciler against a BIRD that cannot take the change${skipReason === null ? '' : ` (skipped: ${skipReason})`}`, () => {

@@ -77,8 +77,9 @@ describe('log destinations of the real daemon', () => {
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     closers.push(() => udp.close());
     setup({ log_server: '127.0.0.1', log_server_port: String(udp.address().port), json_log_server: 'true' });
-    await until(() => got.some((g) => g.includes('"service_name":"svc1"')), 10_000, 'a service record over UDP');
-    const rec = got.find((g) => g.includes('"service_name":"svc1"')) ?? '';
+    const isServiceRecord = (g: string): boolean => g.includes('"service_name":"svc1"') && g.includes('"ip_address"');
+    await until(() => got.some(isServiceRecord), 10_000, 'a service record over UDP');
+    const rec = got.find(isServiceRecord) ?? '';
     expect(rec).toMatch(/^<1[0-5]>\{/);
     expect(rec.endsWith('\0')).toBe(true);
     const json = JSON.parse(rec.replace(/^<\d+>/, '').replace(/\0$/, '')) as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { birdOf, isConverged, reconcilerStatus, totalChecks, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { execSync } from '../helpers/exec.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -42,7 +42,7 @@ const writeError = (path: string, code: string) => (line: LogLine): boolean =>
 const RETRY = /^IPv4 BIRD configuration is not applied yet \(attempt (\d+) failed\); retrying in ([\d.]+)s$/;
 const retryLine = (attempt: number) => (line: LogLine): boolean =>
   line.level === 'WARNING' && RETRY.exec(line.message ?? '')?.[1] === String(attempt);
-const isTransition = (line: LogLine): boolean => /^status (UP|DOWN)\b/.test(line.message ?? '');
+const isTransition = isTransitionLine;
 
 interface Running {
   readonly d: DaemonProcess;

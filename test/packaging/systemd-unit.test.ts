@@ -124,6 +124,9 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
       'anycast_healthchecker_uptime', 'anycast_healthchecker_state{', 'anycast_healthchecker_version_info{',
       'anycast_healthchecker_service{', 'anycast_healthchecker_worker_restarts_total{', 'anycast_healthchecker_reconfigure_runs_total{',
       'anycast_healthchecker_reconfigure_failures_total{', 'anycast_healthchecker_prefixes_desired{', 'anycast_healthchecker_prefixes_applied{',
+      'anycast_healthchecker_service_advertised{',
     ]) expect(text, metric).toContain(metric);
+    // 'healthy' must mean advertised: service_state = 0 alone counted a withdrawn service whose last check passed
+    expect(text).not.toContain('"Services healthy"');
   });
 });

@@ -5,14 +5,22 @@ import { setupMetrics } from './metrics-setup';
 import type { MetricsSetup } from './metrics-setup';
 import { EventLoopMonitor, Supervisor, WorkerThreadHost, statusSnapshot } from '@ahc/supervisor';
 import { StatusServer } from '@ahc/status';
+import { constants as osConstants } from 'node:os';
 import type { FaultKind } from '@ahc/protocol';
+import { monotonicMs } from '@ahc/protocol';
+import type { ReloadSummary } from '@ahc/supervisor';
 import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
 
-const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>(['throw', 'exit', 'busy-loop', 'stall-loop', 'terminate']);
+const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>(['throw', 'exit', 'busy-loop', 'stall-loop', 'malformed', 'terminate']);
 function isFaultKind(kind: string): kind is FaultKind | 'terminate' {
   return FAULT_KINDS.has(kind);
+}
+
+function describeReload(r: ReloadSummary): string {
+  const part = (n: string[], what: string): string => `${n.length} ${what}${n.length > 0 ? ` (${n.join(', ')})` : ''}`;
+  return `${part(r.added, 'added')}, ${part(r.removed, 'removed')}, ${part(r.changed, 'changed')}, ${r.unchanged} unchanged`;
 }
 
 export class StartupError extends Error {
@@ -36,9 +44,9 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   const log = logging.log;
   if (pidOutcome !== 'created') log.warning(`replaced a ${pidOutcome === 'replaced-stale' ? 'stale' : 'garbage'} pidfile ${pidfile}`);
   for (const w of config.warnings) log.warning(w.message);
-  log.info(`starting ${PROGRAM} version ${VERSION} (pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads})`);
 
   const startedAt = new Date();
+  const startedAtMonotonic = monotonicMs();
   let metrics: MetricsSetup | undefined;
   const supervisor = new Supervisor(config, log);
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
@@ -52,7 +60,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   }, supervisor);
   const monitor = new EventLoopMonitor((lag) => log.warning(`main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`));
   monitor.start();
-  const snapshot = () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt });
+  const snapshot = () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic });
   const status = new StatusServer(config.daemon.statusSocket, {
     status: snapshot,
     ...(faultInjection ? { injectFault: (service: string, kind: string) => isFaultKind(kind) && host.injectFault(service, kind) } : {}),
@@ -76,25 +84,29 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
   let stopping = false;
-  const stop = (why: string, code: number): void => {
+  /** `received N at …`, `going to remove pidfile PATH`, `shutdown is complete`: the Python
+   * daemon's records of a stop, which process supervisors' log checks may match. */
+  const stop = (signal: NodeJS.Signals | null, code: number): void => {
     if (stopping) return;
     stopping = true;
-    log.info(`received ${why}, stopping: BIRD configuration is left as last decided`);
+    if (signal !== null) log.info(`received ${osConstants.signals[signal]} at ${new Date().toISOString()} (${signal})`);
+    log.info('stopping checks; the BIRD configuration is left as last decided');
     void supervisor.stop().then(() => Promise.all([status.close(), metrics?.close()])).finally(() => {
       monitor.stop();
+      log.info(`going to remove pidfile ${pidfile}`);
       releasePidfile(pidfile);
       lock.close();
       clearInterval(keepAlive);
-      log.info(`${PROGRAM} stopped`);
+      log.info('shutdown is complete');
       logging.close();
       resolveExit(code);
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
-  process.on('SIGHUP', () => {
+  let reloadPending = false;
+  const reload = (): void => {
     if (stopping) return;
-    log.info('received SIGHUP, reloading the configuration');
     let next: CompiledConfig;
     try {
       const { document, files } = loadConfigDocument(sources);
@@ -104,8 +116,19 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       return;
     }
     const r = supervisor.reload(next);
-    log.info(`configuration reloaded: ${r.added.length} added${r.added.length > 0 ? ` (${r.added.join(', ')})` : ''}, ${r.removed.length} removed${r.removed.length > 0 ? ` (${r.removed.join(', ')})` : ''}, ${r.changed.length} changed${r.changed.length > 0 ? ` (${r.changed.join(', ')})` : ''}, ${r.unchanged} unchanged`);
+    if (r === null) {
+      // Still starting: reloading now would race the start-up repair; do it once the checks run.
+      reloadPending = true;
+      log.info('the configuration is reloaded as soon as start-up is complete');
+      return;
+    }
+    log.info(`configuration reloaded: ${describeReload(r)}`);
     if (r.daemonChanges.length > 0) log.warning(`[daemon] changes need a restart to take effect: ${r.daemonChanges.join(', ')}`);
+  };
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    log.info('received SIGHUP, reloading the configuration');
+    reload();
   });
   process.on('SIGURG', () => {
     log.info('received SIGURG, running all checks now');
@@ -113,15 +136,25 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   });
   process.on('uncaughtException', (error) => {
     log.critical(`internal error, exiting: ${error.stack ?? error.message}`);
-    stop('an internal error', 1);
+    stop(null, 1);
   });
 
   try {
-    await supervisor.start(host);
-    metrics = await setupMetrics(config, snapshot, log);
+    // Repair the BIRD files first, then say "starting" (the Python daemon's order), then check.
+    await supervisor.prepare();
+    if (!stopping) {
+      log.info(`starting ${PROGRAM} version ${VERSION}`);
+      log.info(`pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads}`);
+      supervisor.startChecks(host);
+      metrics = await setupMetrics(config, snapshot, log);
+      if (reloadPending && !stopping) {
+        reloadPending = false;
+        reload();
+      }
+    }
   } catch (error) {
     log.critical(`cannot start: ${(error as Error).message}`);
-    stop('a startup failure', 1);
+    stop(null, 1);
   }
   return exited;
 }

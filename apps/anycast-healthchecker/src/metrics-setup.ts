@@ -4,24 +4,19 @@ import { HttpExporter, TextfileExporter, parseListenAddress } from '@ahc/metrics
 import type { MetricsSnapshot } from '@ahc/metrics';
 import type { StatusReply } from '@ahc/status';
 
-/** Turns status replies into metric snapshots; remembers each service's last state value so a
- * check that could not run (prefix not assigned) keeps showing the last exit code. */
+/** Turns a status reply into a metric snapshot. The per-service values are the ones the
+ * supervisor keeps for export (they change at decisions, not at every check). */
 export function metricsFromStatus(): (reply: StatusReply) => MetricsSnapshot {
-  const lastState = new Map<string, number>();
   return (reply) => ({
     version: reply.daemon.version,
     uptimeSeconds: reply.daemon.uptimeSeconds,
     eventLoopLagMs: reply.daemon.eventLoop.lagMs,
     services: reply.services.map((s) => {
-      const c = s.lastCheck;
-      if (c !== null && c.ipAssigned) {
-        // 0 healthy, else the exit code; a timed-out check was killed with SIGKILL (-9, as Python reports it).
-        lastState.set(s.name, c.ok ? 0 : c.timedOut ? -9 : (c.exitCode ?? 1));
-      }
+      const x = s.exported;
       return {
-        name: s.name, prefix: s.prefix, stateValue: lastState.get(s.name) ?? null, durationMs: c?.durationMs ?? null,
-        ipAssigned: c === null ? null : c.ipAssigned, timeouts: s.timeouts, restarts: s.worker.restarts, decided: s.state,
-        workerFailed: s.worker.state === 'failed',
+        name: s.name, prefix: s.prefix, stateValue: x?.stateValue ?? null, durationMs: x?.durationMs ?? null,
+        ipAssigned: x?.ipAssigned ?? null, timeouts: x?.timeouts ?? s.timeouts, timeoutsCreatedAt: x?.timeoutsCreatedAt ?? null,
+        restarts: s.worker.restarts, decided: s.state, advertised: s.advertise, workerFailed: s.worker.state === 'failed',
       };
     }),
     families: reply.daemon.bird.map((b) => ({
@@ -43,7 +38,8 @@ export async function setupMetrics(config: CompiledConfig, status: () => Promise
   if (p.enabled) {
     const textfile = new TextfileExporter(p.textfileDir, p.intervalMs, snapshot, (m) => log.error(m));
     textfile.start();
-    closers.push(() => textfile.stop());
+    // A stopped daemon shows in the textfile: written once more with anycast_healthchecker_state 0.
+    closers.push(() => textfile.stop(), () => textfile.writeFinal());
     log.info(`writing Prometheus metrics to ${textfile.path} every ${p.intervalMs / 1000}s`);
   }
   if (p.listen !== null) {

@@ -90,7 +90,7 @@ describe('single instance', () => {
     expect(await first.stop()).toEqual({ code: 0, signal: null });
     const second = DaemonProcess.start(setup.args);
     await waitForPidfile(setup, second.pid, second);
-    await second.waitForLine(/status UP|reconfigured BIRD/);
+    await second.waitForLine(/changed to UP|reconfigured BIRD/);
     expect(await second.stop()).toEqual({ code: 0, signal: null });
   });
 });
@@ -103,9 +103,9 @@ describe('stopping', () => {
     // Let both decisions be applied first: a write already under way when the signal arrives may
     // finish (drain), which is not what this test is about.
     // (The BIRD repair at startup is done before any check runs, so this is the UP's reconfigure.)
-    const up = await daemon.waitForLine(/ web +status UP/);
+    const up = await daemon.waitForLine(/ web +changed to UP/);
     await daemon.waitForLine(/reconfigured BIRD daemon/, 10_000, up);
-    await daemon.waitForLine(/ db +status DOWN/);
+    await daemon.waitForLine(/ db +changed to DOWN/);
     expect(await daemon.stop(signal)).toEqual({ code: 0, signal: null });
     expect(existsSync(setup.pidfile)).toBe(false);
     // Routes stay as last decided: the healthy prefix is still advertised, the failing one not.
@@ -113,7 +113,7 @@ describe('stopping', () => {
     expect(left).toMatch(/^\s+10\.52\.12\.1\/32$/m);
     expect(left).not.toContain('10.52.12.2/32');
     // Stopping neither rewrites the file nor reconfigures BIRD.
-    const stopAt = daemon.lines.findIndex((l) => l.includes(`received ${signal}`));
+    const stopAt = daemon.lines.findIndex((l) => l.includes(`received ${signal === 'SIGTERM' ? 15 : 2} at `));
     expect(stopAt).toBeGreaterThanOrEqual(0);
     expect(daemon.lines.slice(stopAt).filter((l) => /is updated|reconfiguring BIRD/.test(l)), daemon.tail()).toEqual([]);
   });

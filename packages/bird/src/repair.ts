@@ -15,8 +15,11 @@ export type FindingKind =
 
 export interface Finding {
   readonly kind: FindingKind;
-  /** One sentence for the operator's log. */
+  /** One sentence for the operator's log: the Python daemon's wording, which log-based alerting
+   * may match (docs/logging.md). */
   readonly detail: string;
+  /** The prefixes it is about (unknown-prefixes-*), in file order. */
+  readonly prefixes?: readonly string[];
 }
 
 export interface PrefixFilePlan {
@@ -28,6 +31,8 @@ export interface PrefixFilePlan {
 }
 
 export interface StartupRepairInput {
+  /** The file's path, for the findings' sentences. */
+  readonly file: string;
   /** The parsed file, or null when it is missing or empty. */
   readonly current: PrefixFileContent | null;
   readonly variable: string;
@@ -39,6 +44,8 @@ export interface StartupRepairInput {
 }
 
 export interface UpdateInput {
+  /** The file's path, for the findings' sentences. */
+  readonly file: string;
   /** The parsed file, or null when it is missing or empty. */
   readonly current: PrefixFileContent | null;
   readonly variable: string;
@@ -52,27 +59,19 @@ export interface UpdateInput {
   readonly configured?: ReadonlySet<string>;
 }
 
-function variableFindings(current: PrefixFileContent | null, variable: string): Finding[] {
-  if (current === null) {
-    return [{ kind: 'missing-variable', detail: `the file is missing or empty; it is written with variable ${variable}` }];
-  }
-  if (current.variable === null) {
-    return [{ kind: 'missing-variable', detail: `no "define ${variable} =" line found; the variable is set to ${variable}` }];
+function variableFindings(current: PrefixFileContent | null, variable: string, file: string): Finding[] {
+  if (current === null || current.variable === null) {
+    return [{ kind: 'missing-variable', detail: `failed to find variable name in ${file}, going to add it` }];
   }
   if (current.variable !== variable) {
-    return [
-      {
-        kind: 'wrong-variable',
-        detail: `the file defines ${current.variable} instead of ${variable}; the variable is renamed to ${variable}`,
-      },
-    ];
+    return [{ kind: 'wrong-variable', detail: `found incorrect variable name ${current.variable} in ${file}, going to add the correct one ${variable}` }];
   }
   return [];
 }
 
-function dummyFinding(current: PrefixFileContent | null, dummy: string): Finding[] {
+function dummyFinding(current: PrefixFileContent | null, dummy: string, detail: string): Finding[] {
   if (current !== null && current.prefixes.includes(dummy)) return [];
-  return [{ kind: 'missing-dummy', detail: `the dummy prefix ${dummy} is missing and is added` }];
+  return [{ kind: 'missing-dummy', detail }];
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -84,28 +83,31 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * service check. Prefixes with a check stay as they are until their checks decide.
  */
 export function planStartupRepair(input: StartupRepairInput): PrefixFilePlan {
-  const { current, variable, dummy, configured, purge } = input;
-  const findings = [...variableFindings(current, variable), ...dummyFinding(current, dummy)];
+  const { current, variable, dummy, configured, purge, file } = input;
+  const findings = [
+    ...variableFindings(current, variable, file),
+    ...dummyFinding(current, dummy, `dummy IP prefix ${dummy} is missing from bird configuration ${file}, adding it`),
+  ];
   let rewrite = findings.length > 0;
 
   const existing = (current?.prefixes ?? []).filter((prefix) => prefix !== dummy);
   const unknown = existing.filter((prefix) => !configured.has(prefix));
   let kept = existing;
   if (unknown.length > 0) {
-    const list = unknown.join(', ');
+    const list = unknown.join(',');
     if (purge) {
       kept = existing.filter((prefix) => configured.has(prefix));
       rewrite = true;
       findings.push({
         kind: 'unknown-prefixes-removed',
-        detail: `removed ${unknown.length} prefix(es) without a service check (purge_ip_prefixes is set): ${list}`,
+        prefixes: unknown,
+        detail: `removing IP prefix(es) ${list} from ${file} because they don't have a service check configured`,
       });
     } else {
       findings.push({
         kind: 'unknown-prefixes-kept',
-        detail:
-          `kept ${unknown.length} prefix(es) without a service check (set purge_ip_prefixes to remove them at ` +
-          `startup; they are removed on the next update): ${list}`,
+        prefixes: unknown,
+        detail: `found IP prefixes ${list} in ${file} without a service check configured`,
       });
     }
   }
@@ -118,8 +120,11 @@ export function planStartupRepair(input: StartupRepairInput): PrefixFilePlan {
  * variable or the prefix list would change.
  */
 export function planUpdate(input: UpdateInput): PrefixFilePlan {
-  const { current, variable, dummy, desired, configured } = input;
-  const findings = [...variableFindings(current, variable), ...dummyFinding(current, dummy)];
+  const { current, variable, dummy, desired, configured, file } = input;
+  const findings = [
+    ...variableFindings(current, variable, file),
+    ...dummyFinding(current, dummy, `dummy IP prefix ${dummy} wasn't found in bird configuration, adding it. This shouldn't have happened!`),
+  ];
 
   const existing = (current?.prefixes ?? []).filter((prefix) => prefix !== dummy);
   const staying = existing.filter((prefix) => desired.has(prefix));
@@ -132,7 +137,9 @@ export function planUpdate(input: UpdateInput): PrefixFilePlan {
     if (unknown.length > 0) {
       findings.push({
         kind: 'unknown-prefixes-removed',
-        detail: `removed ${unknown.length} prefix(es) without a service check: ${unknown.join(', ')}`,
+        prefixes: unknown,
+        detail: `found ${unknown.join(',')} IP prefixes in Bird configuration but we aren't configured to run health checks on them. ` +
+          'Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration',
       });
     }
   }

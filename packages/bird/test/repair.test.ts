@@ -16,7 +16,7 @@ function kinds(findings: ReadonlyArray<{ kind: string }>): string[] {
 describe('planStartupRepair', () => {
   const configured = new Set(['10.0.0.1/32', '10.0.0.2/32']);
   const plan = (current: PrefixFileContent | null, purge = false) =>
-    planStartupRepair({ current, variable: VARIABLE, dummy: DUMMY, configured, purge });
+    planStartupRepair({ file: '/var/lib/ahc/p.conf', current, variable: VARIABLE, dummy: DUMMY, configured, purge });
 
   it('leaves a correct file alone and keeps prefixes that have a check', () => {
     expect(plan(file(VARIABLE, DUMMY, '10.0.0.2/32'))).toEqual({
@@ -54,14 +54,20 @@ describe('planStartupRepair', () => {
   it('keeps and reports prefixes without a check when purge is off, without rewriting', () => {
     const result = plan(file(VARIABLE, DUMMY, '10.9.9.9/32', '10.0.0.1/32'));
     expect(result).toMatchObject({ prefixes: [DUMMY, '10.9.9.9/32', '10.0.0.1/32'], rewrite: false });
-    expect(result.findings).toEqual([{ kind: 'unknown-prefixes-kept', detail: expect.stringContaining('10.9.9.9/32') }]);
+    expect(result.findings).toEqual([{
+      kind: 'unknown-prefixes-kept', prefixes: ['10.9.9.9/32'],
+      detail: 'found IP prefixes 10.9.9.9/32 in /var/lib/ahc/p.conf without a service check configured',
+    }]);
   });
 
   it('removes prefixes without a check when purge is on', () => {
     const result = plan(file(VARIABLE, DUMMY, '10.9.9.9/32', '10.0.0.1/32', '2001:db8::5/128'), true);
     expect(result).toMatchObject({ prefixes: [DUMMY, '10.0.0.1/32'], rewrite: true });
     expect(result.findings).toEqual([
-      { kind: 'unknown-prefixes-removed', detail: expect.stringContaining('10.9.9.9/32, 2001:db8::5/128') },
+      {
+        kind: 'unknown-prefixes-removed', prefixes: ['10.9.9.9/32', '2001:db8::5/128'],
+        detail: "removing IP prefix(es) 10.9.9.9/32,2001:db8::5/128 from /var/lib/ahc/p.conf because they don't have a service check configured",
+      },
     ]);
   });
 
@@ -80,6 +86,7 @@ describe('planStartupRepair', () => {
 describe('planUpdate', () => {
   const plan = (current: PrefixFileContent | null, desired: string[], configured?: string[]) =>
     planUpdate({
+      file: '/var/lib/ahc/p.conf',
       current,
       variable: VARIABLE,
       dummy: DUMMY,
@@ -115,8 +122,11 @@ describe('planUpdate', () => {
 
   it('reports removed prefixes without a check when told which prefixes have one', () => {
     const result = plan(file(VARIABLE, DUMMY, '10.0.0.1/32', '10.9.9.9/32'), [], ['10.0.0.1/32']);
-    expect(result.findings).toEqual([{ kind: 'unknown-prefixes-removed', detail: expect.stringContaining('10.9.9.9/32') }]);
-    expect(result.findings[0]?.detail).not.toContain('10.0.0.1/32');
+    expect(result.findings).toEqual([{
+      kind: 'unknown-prefixes-removed', prefixes: ['10.9.9.9/32'],
+      detail: "found 10.9.9.9/32 IP prefixes in Bird configuration but we aren't configured to run health checks on them. "
+        + 'Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration',
+    }]);
   });
 
   it('repairs a deleted file', () => {

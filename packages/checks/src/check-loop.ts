@@ -1,7 +1,7 @@
 import { runCommand as realRunCommand, describeResult } from '@ahc/command';
 import type { CommandResult, RunCommandOptions } from '@ahc/command';
-import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec } from '@ahc/protocol';
-import { logLevelRank } from '@ahc/protocol';
+import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import { logLevelRank, monotonicMs } from '@ahc/protocol';
 import { isPrefixAssigned } from './ip-assignment';
 import { recordCheck, recordIpUnassigned } from './rise-fall';
 import type { Step } from './rise-fall';
@@ -11,6 +11,7 @@ import { nextTick } from './schedule';
  * may pass their own clock. */
 export interface CheckLoopDeps {
   readonly post: (message: FromWorker) => void;
+  /** The monotonic clock (ms) for the schedule; tests may pass their own. */
   readonly now?: () => number;
   readonly random?: () => number;
   readonly isAssigned?: (spec: ServiceCheckSpec) => boolean;
@@ -40,7 +41,7 @@ export class CheckLoop {
   constructor(readonly spec: ServiceCheckSpec, counters: CheckCounters, logLevel: LogLevel, private readonly deps: CheckLoopDeps) {
     this.#counters = counters;
     this.#minLevel = logLevelRank(logLevel);
-    this.#now = deps.now ?? Date.now;
+    this.#now = deps.now ?? monotonicMs;
     this.#random = deps.random ?? Math.random;
     this.#isAssigned = deps.isAssigned ?? ((s) => isPrefixAssigned(s.interface, s.address, s.prefixLength, s.family));
     this.#run = deps.runCommand ?? realRunCommand;
@@ -56,7 +57,7 @@ export class CheckLoop {
     const splay = this.spec.splayMs > 0 ? Math.round(this.#random() * this.spec.splayMs) : 0;
     if (splay > 0) {
       // splay_startup: spread on purpose, each service on its own grid.
-      this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}s`);
+      this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}secs`);
       this.#anchor = this.#now() + splay;
     } else {
       // First check now, then the grid shared by every service (anchored at the daemon's start).
@@ -119,19 +120,31 @@ export class CheckLoop {
     if (this.#state !== 'running') return;
     const now = this.#now();
     const next = nextTick(this.#anchor, this.spec.intervalMs, now);
-    const sleep = next - now;
-    this.#log('debug', `sleeping for ${(sleep / 1000).toFixed(3)}s`);
+    // Never more than one interval, whatever the clock did (defence in depth: the clock is
+    // monotonic, so this only matters if it was not).
+    const sleep = Math.min(Math.max(0, next - now), this.spec.intervalMs);
+    this.#log('debug', `sleeping for ${(sleep / 1000).toFixed(3)}secs`, true);
     this.#arm(sleep);
   }
 
+  /**
+   * One check, logged record for record as the Python daemon logs it (docs/logging.md lists the
+   * records operators' alerting reads); records of our own are added beside them, never instead.
+   */
   async #checkOnce(): Promise<void> {
     const spec = this.spec;
     const limits = { rise: spec.rise, fail: spec.fail };
-    if (!spec.ipCheckDisabled && !this.#isAssigned(spec)) {
-      this.#log('warning', `status DOWN because ${spec.prefix} isn't assigned to ${spec.interface} interface.`);
-      this.#apply(recordIpUnassigned(this.#counters, limits), {
-        ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0,
-      }, 'ip-unassigned');
+    const began = this.#now();
+    if (spec.ipCheckDisabled) {
+      this.#log('info', `checking for IP assignment on interface ${spec.interface} is disabled`);
+    } else if (this.#isAssigned(spec)) {
+      this.#log('debug', `${spec.prefix} assigned to ${spec.interface} interface`);
+    } else {
+      this.#log('warning', `${spec.prefix} isn't assigned to ${spec.interface} interface`);
+      const step = recordIpUnassigned(this.#counters);
+      this.#log('warning', `status DOWN because ${spec.prefix} isn't assigned to ${spec.interface} interface.`, true, step.counters.state);
+      this.#apply(step, { ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0 }, 'ip-unassigned');
+      this.#logWallClock(began, step.counters.state);
       return;
     }
     this.#log('info', `running ${spec.argv.join(' ')}`);
@@ -143,7 +156,8 @@ export class CheckLoop {
     if (this.#state !== 'running') return;
     const ok = result.spawnError === null && !result.timedOut && result.code === 0;
     if (result.timedOut) {
-      this.#log('error', `check timed out after ${(spec.timeoutMs / 1000).toFixed(3)}s, killed it`);
+      this.#log('error', 'check timed out');
+      this.#log('info', `the check ran longer than check_timeout = ${(spec.timeoutMs / 1000).toFixed(3)}s; its process group was killed`);
     } else {
       this.#log('info', `check duration ${result.durationMs.toFixed(3)}ms`);
     }
@@ -154,34 +168,50 @@ export class CheckLoop {
       if (result.stdout !== '') this.#log('info', `stdout from the check${cut}: ${result.stdout.trimEnd()}`);
     }
     const step = recordCheck(this.#counters, ok, limits);
-    if (step.transition === null) {
-      if (ok && step.counters.state !== 'up') this.#log('info', `going up ${step.counters.rise}`);
-      if (!ok && step.counters.state !== 'down') this.#log('info', `going down ${step.counters.fail}`);
+    const decided = step.counters.state;
+    if (ok) {
+      if (step.counters.rise < limits.rise) this.#log('info', `going up ${step.counters.rise}/${limits.rise}`, true, decided);
+      else if (step.transition === null) this.#log('info', 'status UP', true, decided);
+      else this.#log('info', 'changed to UP', true, decided);
+    } else if (step.counters.fail < limits.fail) {
+      this.#log('info', `going down ${step.counters.fail}/${limits.fail}`, true, decided);
+    } else if (step.transition === null) {
+      this.#log('info', 'status DOWN', true, decided);
+    } else {
+      this.#log('info', 'changed to DOWN', true, decided);
     }
     this.#apply(step, {
       ok,
       exitCode: result.timedOut ? null : result.code,
       timedOut: result.timedOut,
+      signal: result.timedOut ? null : result.signal,
       ipAssigned: true,
       durationMs: result.durationMs,
     }, 'check');
+    this.#logWallClock(began, decided);
   }
 
-  #apply(step: Step, outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; ipAssigned: boolean; durationMs: number }, reason: 'check' | 'ip-unassigned'): void {
+  #logWallClock(began: number, status: ServiceState): void {
+    this.#log('info', `wall clock time ${(this.#now() - began).toFixed(3)}ms`, true, status);
+  }
+
+  #apply(step: Step, outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; signal?: string | null; ipAssigned: boolean; durationMs: number }, reason: 'check' | 'ip-unassigned'): void {
     this.#counters = step.counters;
     const name = this.spec.name;
     if (step.transition !== null) {
-      if (reason === 'check') this.#log('info', `status ${step.transition.toUpperCase()}`);
+      this.#log('info', `adding ${this.spec.prefix} in the queue`, true, step.counters.state);
       this.deps.post({ type: 'transition', seq: this.#nextSeq(), service: name, state: step.transition, reason, counters: step.counters });
     }
     this.deps.post({
-      type: 'result', seq: this.#nextSeq(), service: name, ...outcome, finishedAt: this.#now(), counters: step.counters,
+      type: 'result', seq: this.#nextSeq(), service: name, ...outcome, finishedAt: Date.now(), counters: step.counters,
     });
   }
 
-  #log(level: LogLevel, message: string): void {
+  /** `fields`: the record carries the service's fields in JSON logs, with `status` (the decided
+   * state after this check; the current one when not given). */
+  #log(level: LogLevel, message: string, fields = false, status: ServiceState = this.#counters.state): void {
     if (logLevelRank(level) < this.#minLevel) return;
-    this.deps.post({ type: 'log', seq: this.#nextSeq(), service: this.spec.name, level, message });
+    this.deps.post({ type: 'log', seq: this.#nextSeq(), service: this.spec.name, level, message, ...(fields ? { status } : {}) });
   }
 
   #nextSeq(): number {

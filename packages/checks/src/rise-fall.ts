@@ -29,10 +29,11 @@ export function recordCheck(current: CheckCounters, ok: boolean, limits: Thresho
   return { counters: { state: current.state, rise: 0, fail }, transition: null };
 }
 
-/** The prefix is not on its interface: DOWN at once, without counting failures. */
-export function recordIpUnassigned(current: CheckCounters, limits: Thresholds): Step {
+/** The prefix is not on its interface: DOWN at once. The success count starts over; the failure
+ * count is left as it was (the check command did not run), as the Python daemon does. */
+export function recordIpUnassigned(current: CheckCounters): Step {
   return {
-    counters: { state: 'down', rise: 0, fail: limits.fail },
+    counters: { state: 'down', rise: 0, fail: current.fail },
     transition: current.state === 'down' ? null : 'down',
   };
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseToWorker, serializeError } from '@ahc/protocol';
+import { monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
 import type { FaultKind, FromWorker, ToWorker } from '@ahc/protocol';
 import { CheckLoop } from './check-loop';
 
@@ -35,7 +35,7 @@ export function runCheckWorker(): void {
         loops.delete(message.service);
         return;
       case 'fault':
-        if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true) injectFault(message.kind, loops.get(message.service));
+        if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true) injectFault(message.kind, loops.get(message.service), port);
         return;
     }
   };
@@ -53,14 +53,14 @@ export function runCheckWorker(): void {
   // The first one goes out at once: it tells the supervisor the thread is up.
   const beat = (): void => {
     seq += 1;
-    post({ type: 'heartbeat', seq, service: '*', at: Date.now() });
+    post({ type: 'heartbeat', seq, service: '*', at: monotonicMs() });
   };
   beat();
   setInterval(beat, HEARTBEAT_MS);
 }
 
 /** Test-only failures, to prove the watchdog (see FaultMessage). */
-function injectFault(kind: FaultKind, loop: CheckLoop | undefined): void {
+function injectFault(kind: FaultKind, loop: CheckLoop | undefined, port: NonNullable<typeof parentPort>): void {
   switch (kind) {
     case 'throw':
       setImmediate(() => {
@@ -79,6 +79,10 @@ function injectFault(kind: FaultKind, loop: CheckLoop | undefined): void {
       return;
     case 'stall-loop':
       loop?.stall();
+      return;
+    case 'malformed':
+      port.postMessage({ type: 'log', seq: 1, service: loop?.spec.name ?? '*', level: 'loud', message: 'not a level' });
+      port.postMessage('not even an object');
       return;
   }
 }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FromWorker, ServiceCheckSpec } from '@ahc/protocol';
-import { INITIAL_COUNTERS } from '@ahc/protocol';
+import { INITIAL_COUNTERS, monotonicMs } from '@ahc/protocol';
 import { CheckLoop } from '../src/check-loop';
 
 function spec(over: Partial<ServiceCheckSpec>): ServiceCheckSpec {
   return {
     name: 'svc', checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 1000, rise: 2, fail: 2,
     interface: 'lo', ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4,
-    splayMs: 0, maxOutputBytes: 4096, epochMs: Date.now(), ...over,
+    splayMs: 0, maxOutputBytes: 4096, epochMs: monotonicMs(), ...over,
   };
 }
 
@@ -116,7 +116,7 @@ describe('check loop (real commands, real timers)', () => {
     const began = Date.now();
     await until(() => of(messages, 'result')[0], 3000);
     expect(Date.now() - began).toBeGreaterThanOrEqual(350);
-    expect(of(messages, 'log').some((l) => l.message.startsWith('delaying startup for 0.400s'))).toBe(true);
+    expect(of(messages, 'log').some((l) => l.message.startsWith('delaying startup for 0.400secs'))).toBe(true);
   });
 
   it('stop() kills a running check and posts nothing more', async () => {
@@ -131,15 +131,86 @@ describe('check loop (real commands, real timers)', () => {
   });
 });
 
+describe('records of one check (the Python daemon\'s, in order)', () => {
+  const logs = (msgs: FromWorker[]) => of(msgs, 'log').map((l) => `${l.level} ${l.message}${l.status === undefined ? '' : ` [${l.status}]`}`);
+  const runner = (codes: number[]) => {
+    let i = 0;
+    return async (): Promise<import('@ahc/command').CommandResult> => {
+      const code = codes[Math.min(i, codes.length - 1)] ?? 0;
+      i += 1;
+      return { code, signal: null, timedOut: false, spawnError: null, stdout: '', stderr: '', truncated: false, durationMs: 1.5 };
+    };
+  };
+  const checked = /^(info|warning|error) (going|changed|status|adding|check timed out)/;
+
+  it('rise/fall with rise = fail = 2: going up 1/2, changed to UP, status UP, going down 1/2, going up 1/2, ...', async () => {
+    const { loop, messages } = start(spec({ intervalMs: 60_000 }), { runCommand: runner([0, 0, 0, 1, 0, 0, 1, 1, 1, 0]) });
+    for (let n = 1; n <= 10; n += 1) {
+      await until(() => (of(messages, 'result').length >= n ? true : undefined), 2000);
+      if (n < 10) loop.runNow();
+    }
+    expect(logs(messages).filter((l) => checked.test(l))).toEqual([
+      'info going up 1/2 [unknown]',
+      'info changed to UP [up]',
+      'info adding 10.52.12.1/32 in the queue [up]',
+      'info status UP [up]',
+      'info going down 1/2 [up]',
+      'info going up 1/2 [up]',
+      'info status UP [up]',
+      'info going down 1/2 [up]',
+      'info changed to DOWN [down]',
+      'info adding 10.52.12.1/32 in the queue [down]',
+      'info status DOWN [down]',
+      'info going up 1/2 [down]',
+    ]);
+    expect(of(messages, 'transition').map((t) => t.state)).toEqual(['up', 'down']);
+  });
+
+  it('logs "running CMD" and "check duration" without the service fields', async () => {
+    const { messages } = start(spec({ intervalMs: 60_000 }), { runCommand: runner([0]) });
+    await until(() => of(messages, 'result')[0], 2000);
+    const l = of(messages, 'log');
+    expect(l.find((m) => m.message === 'running /bin/true')?.status).toBeUndefined();
+    expect(l.find((m) => m.message === 'check duration 1.500ms')?.status).toBeUndefined();
+    expect(l.find((m) => m.message.startsWith('wall clock time '))?.status).toBe('unknown');
+  });
+
+  it('an unassigned prefix: "isn\'t assigned" then "status DOWN because", queued the first time only', async () => {
+    const s = spec({ ipCheckDisabled: false, intervalMs: 60_000, address: '10.255.254.253', prefix: '10.255.254.253/32' });
+    const { loop, messages } = start(s);
+    await until(() => of(messages, 'result')[0], 2000);
+    loop.runNow();
+    await until(() => (of(messages, 'result').length >= 2 ? true : undefined), 2000);
+    expect(logs(messages).filter((l) => /assigned|adding|status/.test(l))).toEqual([
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+      'info adding 10.255.254.253/32 in the queue [down]',
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+    ]);
+  });
+
+  it('a timed-out check logs ERROR "check timed out" and counts as a failure', async () => {
+    const { messages } = start(spec({ argv: ['sleep', '5'], timeoutMs: 100, intervalMs: 60_000, fail: 1 }));
+    await until(() => of(messages, 'result')[0], 3000);
+    expect(logs(messages).filter((l) => checked.test(l))).toEqual([
+      'error check timed out',
+      'info changed to DOWN [down]',
+      'info adding 10.52.12.1/32 in the queue [down]',
+    ]);
+    expect(logs(messages).some((l) => l.startsWith('info check duration'))).toBe(false);
+  });
+});
+
 describe('shared schedule', () => {
   it('loops started at different moments check at the same instants (anchored at the daemon start)', async () => {
     // The schedule is under test, so the command runner records when it is called and succeeds.
     const calls = new Map<string, number[]>();
     const recording = (name: string) => async (): Promise<import('@ahc/command').CommandResult> => {
-      calls.set(name, [...(calls.get(name) ?? []), Date.now()]);
+      calls.set(name, [...(calls.get(name) ?? []), monotonicMs()]);
       return { code: 0, signal: null, timedOut: false, spawnError: null, stdout: '', stderr: '', truncated: false, durationMs: 0 };
     };
-    const epochMs = Date.now();
+    const epochMs = monotonicMs();
     start(spec({ name: 'a', intervalMs: 200, epochMs }), { runCommand: recording('a') });
     await until(() => ((calls.get('a')?.length ?? 0) >= 1 ? true : undefined), 2000);
     await new Promise((r) => setTimeout(r, 130)); // b's thread comes up 130 ms later

@@ -50,12 +50,20 @@ describe('rise/fall machine', () => {
 
   it('an unassigned prefix is DOWN at once, without counting failures', () => {
     const up: CheckCounters = { state: 'up', rise: 2, fail: 0 };
-    const step = recordIpUnassigned(up, limits);
+    const step = recordIpUnassigned(up);
     expect(step.transition).toBe('down');
-    expect(recordIpUnassigned(step.counters, limits).transition).toBeNull();
+    expect(recordIpUnassigned(step.counters).transition).toBeNull();
     // after coming back it needs rise successes again
     expect(run([true], limits, step.counters).transitions).toEqual([]);
     expect(run([true, true], limits, step.counters).transitions).toEqual(['up']);
+  });
+
+  it('an unassigned prefix leaves the failure count alone: one failure after it is "going down 1/F"', () => {
+    const failing: CheckCounters = { state: 'up', rise: 0, fail: 1 };
+    expect(recordIpUnassigned(failing).counters).toEqual({ state: 'down', rise: 0, fail: 1 });
+    const fresh = recordIpUnassigned({ state: 'unknown', rise: 1, fail: 0 }).counters;
+    expect(fresh).toEqual({ state: 'down', rise: 0, fail: 0 });
+    expect(recordCheck(fresh, false, { rise: 2, fail: 2 }).counters).toEqual({ state: 'down', rise: 0, fail: 1 });
   });
 
   it('matches a reference model on any sequence of results (property)', () => {

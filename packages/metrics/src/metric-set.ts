@@ -12,8 +12,12 @@ export interface MetricsService {
   readonly durationMs: number | null;
   readonly ipAssigned: boolean | null;
   readonly timeouts: number;
+  /** Unix time (s) of the first timeout; null: no timeout yet, so no timeout samples. */
+  readonly timeoutsCreatedAt: number | null;
   readonly restarts: number;
   readonly decided: 'up' | 'down' | 'unknown';
+  /** Whether its prefix belongs in the BIRD file now (decided UP, on_disabled = advertise, or kept at start-up). */
+  readonly advertised?: boolean;
   readonly workerFailed: boolean;
 }
 
@@ -29,6 +33,8 @@ export interface MetricsFamily {
 
 export interface MetricsSnapshot {
   readonly version: string;
+  /** `anycast_healthchecker_state`: 1 running; 0 in the last write of a daemon that stopped. */
+  readonly running?: boolean;
   readonly uptimeSeconds: number;
   readonly eventLoopLagMs: number;
   readonly services: readonly MetricsService[];
@@ -48,8 +54,14 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
   const duration = e.gauge(`${P}_service_check_duration_milliseconds`, 'Time the last check took, in milliseconds', SVC);
   const ipAssign = e.gauge(`${P}_service_check_ip_assignment`, 'Whether ip_prefix is assigned to the interface: 1 yes, 0 no', SVC);
   const timeouts = e.counter(`${P}_service_check_timeout_total`, 'Checks killed because they ran longer than check_timeout', SVC);
+  const created = s.services.filter((svc) => svc.timeoutsCreatedAt !== null);
+  if (created.length > 0) {
+    // prometheus_client's `_created` of a counter, declared (as a gauge) right after it.
+    const family = e.gauge(`${P}_service_check_timeout_created`, 'Checks killed because they ran longer than check_timeout', SVC);
+    for (const svc of created) family.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.timeoutsCreatedAt as number);
+  }
   e.gauge(`${P}_uptime`, 'Seconds since the daemon started').set({}, s.uptimeSeconds);
-  e.gauge(`${P}_state`, 'The state of the daemon: 1 running').set({}, 1);
+  e.gauge(`${P}_state`, 'The state of the daemon: 1 running, 0 stopped').set({}, s.running === false ? 0 : 1);
   e.gauge(`${P}_version_info`, 'The version of the daemon', ['version']).set({ version: s.version }, 1);
   const service = e.gauge(`${P}_service`, 'A configured service check', SVC);
   for (const svc of s.services) {
@@ -58,18 +70,23 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
     if (svc.stateValue !== null) state.set(l, svc.stateValue);
     if (svc.durationMs !== null) duration.set(l, svc.durationMs);
     if (svc.ipAssigned !== null) ipAssign.set(l, svc.ipAssigned ? 1 : 0);
-    timeouts.set(l, svc.timeouts);
+    // As the Python daemon (prometheus_client): a counter's sample, and its `_created` gauge,
+    // exist from its first increment on.
+    if (svc.timeoutsCreatedAt !== null) timeouts.set(l, svc.timeouts);
   }
+
   if (extended) addExtended(e, s);
   return e.render();
 }
 
 function addExtended(e: Exposition, s: MetricsSnapshot): void {
-  const up = e.gauge(`${P}_service_up`, 'The decided state: 1 up (advertised), 0 down, -1 unknown', SVC);
+  const up = e.gauge(`${P}_service_up`, 'The decided state: 1 up, 0 down, -1 unknown', SVC);
+  const advertised = e.gauge(`${P}_service_advertised`, 'Whether the service\'s prefix is in the BIRD file: 1 advertised, 0 withdrawn', SVC);
   const restarts = e.counter(`${P}_worker_restarts_total`, 'Restarts of the check worker thread of the service', ['service_name']);
   const failed = e.gauge(`${P}_worker_failed`, '1 while the watchdog has given up on the service\'s worker', ['service_name']);
   for (const svc of s.services) {
     up.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
+    if (svc.advertised !== undefined) advertised.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.advertised ? 1 : 0);
     restarts.set({ service_name: svc.name }, svc.restarts);
     failed.set({ service_name: svc.name }, svc.workerFailed ? 1 : 0);
   }

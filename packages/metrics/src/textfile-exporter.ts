@@ -12,7 +12,7 @@ export const TEXTFILE_NAME = 'anycast_healthchecker.prom';
  */
 export class TextfileExporter {
   #timer: NodeJS.Timeout | undefined;
-  #writing = false;
+  #inFlight: Promise<void> | null = null;
   lastError: string | null = null;
   writes = 0;
 
@@ -37,11 +37,22 @@ export class TextfileExporter {
     if (this.#timer !== undefined) clearInterval(this.#timer);
   }
 
-  async writeOnce(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
+  /** The last write of a stopping daemon: the values as they are, with `state` 0. */
+  async writeFinal(): Promise<void> {
+    await this.#inFlight;
+    await this.writeOnce(false);
+  }
+
+  writeOnce(running = true): Promise<void> {
+    if (this.#inFlight !== null) return this.#inFlight;
+    const write = this.#write(running).finally(() => { this.#inFlight = null; });
+    this.#inFlight = write;
+    return write;
+  }
+
+  async #write(running: boolean): Promise<void> {
     try {
-      const text = renderMetrics(await this.snapshot(), false);
+      const text = renderMetrics({ ...(await this.snapshot()), running }, false);
       await writeFileAtomic(this.path, text);
       this.writes += 1;
       if (this.lastError !== null) this.lastError = null;
@@ -50,8 +61,6 @@ export class TextfileExporter {
       // Say it when it starts failing, not every interval.
       if (this.lastError === null) this.onError(message);
       this.lastError = message;
-    } finally {
-      this.#writing = false;
     }
   }
 }

@@ -10,8 +10,8 @@ import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
 const snapshot: MetricsSnapshot = {
   version: '1.2.3', uptimeSeconds: 42, eventLoopLagMs: 3,
   services: [
-    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, restarts: 0, decided: 'up', workerFailed: false },
-    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, restarts: 2, decided: 'down', workerFailed: false },
+    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'up', advertised: true, workerFailed: false },
+    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, timeoutsCreatedAt: 1764580000.5, restarts: 2, decided: 'down', advertised: false, workerFailed: false },
   ],
   families: [{ family: 4, desired: 2, applied: 2, pending: false, reconfigureRuns: 5, reconfigureFailures: 1, lastReconfigureMs: 6 }],
 };
@@ -26,6 +26,8 @@ const SPEC_METRICS: Record<string, { type: string; labels: string[] }> = {
   anycast_healthchecker_state: { type: 'GAUGE', labels: [] },
   anycast_healthchecker_version_info: { type: 'GAUGE', labels: ['version'] },
   anycast_healthchecker_service: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
+  // prometheus_client's `_created` of the timeout counter, present once a service timed out
+  anycast_healthchecker_service_check_timeout_created: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
 };
 
 function value(families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -56,6 +58,33 @@ describe('Prometheus textfile', () => {
     expect(value(families, 'anycast_healthchecker_service_check_timeout_total', { service_name: 'dns' })).toBe(3);
     expect(value(families, 'anycast_healthchecker_version_info', { version: '1.2.3' })).toBe(1);
     expect(value(families, 'anycast_healthchecker_uptime')).toBe(42);
+    expect(value(families, 'anycast_healthchecker_state')).toBe(1);
+  });
+
+  it('has no timeout samples for a service that never timed out, and a _created sample for one that did', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
+    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    await exporter.writeOnce();
+    const text = readFileSync(join(dir, TEXTFILE_NAME), 'utf8');
+    const families = parsePrometheusTextFormat(text);
+    expect(value(families, 'anycast_healthchecker_service_check_timeout_total', { service_name: 'web' })).toBeUndefined();
+    expect(value(families, 'anycast_healthchecker_service_check_timeout_created', { service_name: 'dns' })).toBe(1764580000.5);
+    expect(value(families, 'anycast_healthchecker_service_check_timeout_created', { service_name: 'web' })).toBeUndefined();
+    // the eight families of the Python daemon are declared even without samples
+    const none = { ...snapshot, services: [] };
+    await new TextfileExporter(dir, 10_000, async () => none, () => undefined).writeOnce();
+    const declared = [...readFileSync(join(dir, TEXTFILE_NAME), 'utf8').matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    expect(declared.sort()).toEqual(Object.keys(SPEC_METRICS).filter((n) => !n.endsWith('_created')).sort());
+  });
+
+  it('writes state 0 in its final write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
+    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    await exporter.writeOnce();
+    await exporter.writeFinal();
+    const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
+    expect(value(families, 'anycast_healthchecker_state')).toBe(0);
+    expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'dns' })).toBe(7);
   });
 
   it('says once that it cannot write, and keeps trying', async () => {
@@ -85,6 +114,8 @@ describe('HTTP /metrics', () => {
     expect(value(families, 'anycast_healthchecker_prefixes_desired', { family: 'ipv4' })).toBe(2);
     expect(value(families, 'anycast_healthchecker_prefixes_applied', { family: 'ipv4' })).toBe(2);
     expect(value(families, 'anycast_healthchecker_service_up', { service_name: 'dns' })).toBe(0);
+    expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'web' })).toBe(1);
+    expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'dns' })).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+export { monotonicMs } from './clock';
 export { INITIAL_COUNTERS, LOG_LEVELS, logLevelRank } from './service-spec';
 export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
 export { serializeError } from './messages';

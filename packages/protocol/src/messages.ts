@@ -31,7 +31,8 @@ export interface StopMessage {
 }
 /** Test-only: make the thread fail in a given way. Honoured only by a worker started with
  * `workerData.faultInjection === true` (the daemon sets it only when AHC_FAULT_INJECTION=1). */
-export type FaultKind = 'throw' | 'exit' | 'busy-loop' | 'stall-loop';
+/** `malformed`: post messages that are not in the protocol (the host must report and drop them). */
+export type FaultKind = 'throw' | 'exit' | 'busy-loop' | 'stall-loop' | 'malformed';
 export interface FaultMessage {
   readonly type: 'fault';
   readonly seq: number;
@@ -59,8 +60,11 @@ export interface ResultMessage {
   /** Exit code of the check (0 healthy); 127/126 when it could not start; null when killed. */
   readonly exitCode: number | null;
   readonly timedOut: boolean;
+  /** The signal that killed the check (other than at its timeout), when one did. */
+  readonly signal?: string | null;
   readonly ipAssigned: boolean;
   readonly durationMs: number;
+  /** Wall-clock time (ms since the epoch) the check ended: for people ("last check at"), never for timing. */
   readonly finishedAt: number;
   readonly counters: CheckCounters;
 }
@@ -70,6 +74,13 @@ export interface LogMessage {
   readonly service: string;
   readonly level: LogLevel;
   readonly message: string;
+  /**
+   * Set on the records that carry the service's fields (address, prefix length, status) in JSON
+   * logs: the rise/fall records, `adding … in the queue` and `status DOWN because …`. It is the
+   * decided state right after the check that logged it. Absent: the record has the service's
+   * column but none of its fields (docs/logging.md lists which records are which).
+   */
+  readonly status?: ServiceState;
 }
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';

@@ -30,7 +30,7 @@ export interface ServiceCheckSpec {
   /** Maximum random delay before the first check, or 0. */
   readonly splayMs: number;
   /**
-   * Wall-clock time (ms) the schedules of all services are anchored to (the daemon's start):
+   * Monotonic time (ms, `monotonicMs()`) the schedules of all services are anchored to (the daemon's start):
    * without splay, every service with the same interval checks at the same moments, however long
    * its thread took to start, so failures noticed together are applied together.
    */

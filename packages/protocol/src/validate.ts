@@ -35,7 +35,10 @@ export function parseFromWorker(value: unknown): FromWorker {
       if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters)) return value as unknown as FromWorker;
       break;
     case 'log':
-      if (typeof value.message === 'string' && LOG_LEVELS.includes(value.level as never)) return value as unknown as FromWorker;
+      if (typeof value.message === 'string' && LOG_LEVELS.includes(value.level as never)
+        && (value.status === undefined || value.status === 'up' || value.status === 'down' || value.status === 'unknown')) {
+        return value as unknown as FromWorker;
+      }
       break;
     case 'heartbeat':
       if (typeof value.at === 'number') return value as unknown as FromWorker;
@@ -59,7 +62,8 @@ export function parseToWorker(value: unknown): ToWorker {
     case 'stop':
       return value as unknown as ToWorker;
     case 'fault':
-      if (value.kind === 'throw' || value.kind === 'exit' || value.kind === 'busy-loop' || value.kind === 'stall-loop') return value as unknown as ToWorker;
+      if (value.kind === 'throw' || value.kind === 'exit' || value.kind === 'busy-loop' || value.kind === 'stall-loop'
+        || value.kind === 'malformed') return value as unknown as ToWorker;
       break;
     default:
       break;

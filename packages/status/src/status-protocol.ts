@@ -36,6 +36,17 @@ export interface ServiceStatus {
   /** Whether the daemon wants it advertised, and whether the BIRD file has it now. */
   readonly advertise: boolean;
   readonly inBirdFile: boolean;
+  /**
+   * The values the Prometheus textfile exports for it (docs/metrics.md): they change at
+   * particular checks only (a decision, an unassigned address), not at every check.
+   */
+  readonly exported?: {
+    readonly stateValue: number | null;
+    readonly durationMs: number | null;
+    readonly ipAssigned: boolean | null;
+    readonly timeouts: number;
+    readonly timeoutsCreatedAt: number | null;
+  };
 }
 
 export interface BirdStatus {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { parseFromWorker } from '@ahc/protocol';
+import { monotonicMs, parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
 import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread, restartDelayMs } from './watchdog';
 
@@ -38,6 +38,11 @@ export interface CheckHostEvents {
   onThreadRecovered(services: readonly string[]): void;
   /** A (re)started thread sent its first heartbeat. */
   onThreadReady?(threadId: number, services: readonly string[], restartLatencyMs: number | null): void;
+  /**
+   * A thread sent a message that is not in the protocol (a bug). It is dropped; this is told at
+   * the first one and then at most once a minute, with how many were dropped since.
+   */
+  onProtocolError?(threadId: number, code: string, message: string, dropped: number): void;
   counters(service: string): CheckCounters;
 }
 
@@ -74,7 +79,13 @@ interface Slot {
   booting: boolean;
   /** The thread's event-loop utilisation at its last heartbeat. */
   eluAtBeat: EventLoopUtilization | null;
+  /** Malformed messages dropped since the last report, and when that report was. */
+  malformed: number;
+  malformedReportedAt: number | null;
 }
+
+/** At most one report of malformed messages per thread in this time. */
+const MALFORMED_REPORT_MS = 60_000;
 
 const STOP_GRACE_MS = 50;
 /** Threads booting at once. Booting an isolate is CPU-heavy; starting 200 at once on 2 cores
@@ -91,11 +102,16 @@ export class WorkerThreadHost implements CheckHost {
   #closed = false;
   #booting = 0;
   readonly #startQueue: Slot[] = [];
-  #lastInspect = Date.now();
+  #lastInspect = monotonicMs();
 
   constructor(private readonly options: WorkerHostOptions, private readonly events: CheckHostEvents) {
     this.#watchdog = setInterval(() => this.#inspect(), options.watchdogIntervalMs ?? 250);
     this.#watchdog.unref();
+  }
+
+  /** Slots kept (a thread, or a place for one): stopped services leave none behind. */
+  get slotCount(): number {
+    return this.#slots.length;
   }
 
   get threadCount(): number {
@@ -103,7 +119,7 @@ export class WorkerThreadHost implements CheckHost {
   }
 
   threads(): ThreadInfo[] {
-    const now = Date.now();
+    const now = monotonicMs();
     return this.#slots.filter((s) => s.specs.size > 0).map((s) => ({
       threadId: s.threadId,
       state: s.state,
@@ -118,7 +134,7 @@ export class WorkerThreadHost implements CheckHost {
     if (this.#closed) return;
     const slot = this.#slotFor(spec.name);
     slot.specs.set(spec.name, spec);
-    slot.progress.set(spec.name, Date.now());
+    slot.progress.set(spec.name, monotonicMs());
     this.#byService.set(spec.name, slot);
     if (slot.worker !== null) {
       this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
@@ -135,7 +151,12 @@ export class WorkerThreadHost implements CheckHost {
     slot.specs.delete(service);
     slot.progress.delete(service);
     this.#post(slot, { type: 'stop', seq: this.#nextSeq(), service });
-    if (slot.specs.size === 0 && this.options.mode === 'per-service') void this.#terminate(slot);
+    if (slot.specs.size === 0 && this.options.mode === 'per-service') {
+      // Its thread goes, and so does the slot: a reload that removes services leaves nothing behind.
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots.splice(i, 1);
+      void this.#terminate(slot);
+    }
   }
 
   runNow(): void {
@@ -158,9 +179,9 @@ export class WorkerThreadHost implements CheckHost {
 
   #newSlot(): Slot {
     const slot: Slot = {
-      worker: null, threadId: null, state: 'starting', specs: new Map(), progress: new Map(), startedAt: Date.now(),
+      worker: null, threadId: null, state: 'starting', specs: new Map(), progress: new Map(), startedAt: monotonicMs(),
       lastHeartbeat: null, restarts: 0, crashes: 0, lastExit: null, killReason: null, diedAt: null, restartTimer: undefined,
-      queued: false, booting: false, eluAtBeat: null,
+      queued: false, booting: false, eluAtBeat: null, malformed: 0, malformedReportedAt: null,
     };
     this.#slots.push(slot);
     return slot;
@@ -215,7 +236,7 @@ export class WorkerThreadHost implements CheckHost {
     slot.booting = true;
     this.#booting += 1;
     slot.threadId = worker.threadId;
-    slot.startedAt = Date.now();
+    slot.startedAt = monotonicMs();
     slot.lastHeartbeat = null;
     slot.killReason = null;
     if (slot.state !== 'failed') slot.state = slot.restarts > 0 ? 'restarting' : 'starting';
@@ -224,7 +245,8 @@ export class WorkerThreadHost implements CheckHost {
       let message: FromWorker;
       try {
         message = parseFromWorker(raw);
-      } catch {
+      } catch (error) {
+        this.#malformed(slot, threadId, error as Error & { code?: string });
         return;
       }
       if (slot.worker !== worker) return;
@@ -235,7 +257,7 @@ export class WorkerThreadHost implements CheckHost {
     worker.on('error', (error) => {
       thrown = `threw ${error.name}: ${error.message}`;
     });
-    const now = Date.now();
+    const now = monotonicMs();
     for (const spec of slot.specs.values()) {
       slot.progress.set(spec.name, now);
       this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters: this.events.counters(spec.name), logLevel: this.options.logLevel });
@@ -247,14 +269,23 @@ export class WorkerThreadHost implements CheckHost {
       if (slot.state === 'stopped' || this.#closed) return;
       const reason = slot.killReason ?? thrown ?? `exited with code ${code}`;
       slot.lastExit = reason;
-      slot.diedAt = Date.now();
+      slot.diedAt = monotonicMs();
       this.events.onThreadExit([...slot.specs.keys()], reason, threadId);
       this.#scheduleRestart(slot, reason);
     });
   }
 
+  #malformed(slot: Slot, threadId: number, error: Error & { code?: string }): void {
+    slot.malformed += 1;
+    const now = monotonicMs();
+    if (slot.malformedReportedAt !== null && now - slot.malformedReportedAt < MALFORMED_REPORT_MS) return;
+    this.events.onProtocolError?.(threadId, error.code ?? 'AHC_PROTOCOL', error.message, slot.malformed);
+    slot.malformed = 0;
+    slot.malformedReportedAt = now;
+  }
+
   #observe(slot: Slot, message: FromWorker, threadId: number): void {
-    const now = Date.now();
+    const now = monotonicMs();
     if (message.type === 'heartbeat') {
       const first = slot.lastHeartbeat === null;
       slot.lastHeartbeat = now;
@@ -279,7 +310,7 @@ export class WorkerThreadHost implements CheckHost {
   }
 
   #scheduleRestart(slot: Slot, reason: string): void {
-    const ranStable = (slot.diedAt ?? Date.now()) - slot.startedAt >= STABLE_RUN_MS;
+    const ranStable = (slot.diedAt ?? monotonicMs()) - slot.startedAt >= STABLE_RUN_MS;
     slot.crashes = ranStable ? 1 : slot.crashes + 1;
     slot.restarts += 1;
     if (slot.crashes === FAILED_AFTER_CRASHES) {
@@ -300,7 +331,7 @@ export class WorkerThreadHost implements CheckHost {
 
   /** The watchdog: terminate threads that stopped beating or whose loops stopped progressing. */
   #inspect(): void {
-    const now = Date.now();
+    const now = monotonicMs();
     const late = now - this.#lastInspect;
     this.#lastInspect = now;
     if (late > MAIN_STALL_MS) {

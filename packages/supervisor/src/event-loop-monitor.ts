@@ -1,3 +1,5 @@
+import { monotonicMs } from '@ahc/protocol';
+
 /**
  * The main thread's own liveness. Checks run in their threads whatever happens here, but BIRD
  * updates, the watchdog and the status socket all live on this event loop: when it is blocked,
@@ -25,7 +27,7 @@ export class EventLoopMonitor {
   constructor(private readonly onBlocked: (lagMs: number) => void) {}
 
   start(): void {
-    this.#expected = Date.now() + SAMPLE_MS;
+    this.#expected = monotonicMs() + SAMPLE_MS;
     this.#timer = setInterval(() => this.#sample(), SAMPLE_MS);
     this.#timer.unref();
   }
@@ -35,7 +37,7 @@ export class EventLoopMonitor {
   }
 
   get lag(): EventLoopLag {
-    const now = Date.now();
+    const now = monotonicMs();
     this.#samples = this.#samples.filter((s) => now - s.at <= WINDOW_MS);
     // A loop blocked right now has not sampled yet: count the time since the expected tick.
     const current = Math.max(this.#lag, now - this.#expected);
@@ -47,7 +49,7 @@ export class EventLoopMonitor {
   }
 
   #sample(): void {
-    const now = Date.now();
+    const now = monotonicMs();
     this.#lag = Math.max(0, now - this.#expected);
     this.#samples.push({ at: now, lag: this.#lag });
     if (this.#lag > BLOCKED_MS) this.onBlocked(this.#lag);

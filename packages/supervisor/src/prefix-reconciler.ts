@@ -12,11 +12,18 @@ import type { ReconfigureQueue } from './reconfigure-queue';
 import type { ServiceRegistry } from './service-registry';
 
 /** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
-interface CustomAction {
+export interface CustomAction {
   readonly service: string;
   readonly command: string;
   readonly direction: 'up' | 'down';
   readonly timeoutMs: number;
+}
+
+/** One decision in the queue: what the Python daemon's queue item is (docs/logging.md). */
+export interface QueueItem {
+  readonly service: string;
+  readonly prefix: string;
+  readonly action: 'add' | 'delete';
 }
 
 /**
@@ -32,6 +39,8 @@ export class PrefixReconciler {
   /** Prefixes without a check kept at startup (purge_ip_prefixes = false) until the first update. */
   #keepUnknown = new Set<string>();
   #custom: CustomAction[] = [];
+  /** Decisions not yet served by a step (each is logged as it is taken from the queue). */
+  #items: QueueItem[] = [];
   lastError: string | null = null;
   lastApplied: Date | null = null;
   /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
@@ -85,14 +94,14 @@ export class PrefixReconciler {
     } catch (error) {
       throw new Error(`cannot read BIRD configuration ${this.bird.path}: ${(error as Error).message}`);
     }
-    const plan = planStartupRepair({ current, variable: this.bird.variable, dummy: this.bird.dummy, configured, purge: this.options.purge });
-    for (const f of plan.findings) this.log.warning(`${this.bird.path}: ${f.detail}`);
+    const plan = planStartupRepair({
+      file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, configured, purge: this.options.purge,
+    });
+    for (const f of plan.findings) this.log.warning(f.detail);
+    // Every service starts as the file has it, until its check (or on_disabled) decides.
     const inFile = new Set(plan.prefixes);
-    for (const record of this.registry.ofFamily(this.bird.family)) {
-      if (!record.config.disabled) record.advertise = inFile.has(record.config.prefix);
-    }
-    const hasDisabled = this.registry.ofFamily(this.bird.family).some((r) => r.config.disabled);
-    this.#keepUnknown = hasDisabled ? new Set() : new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
+    for (const record of this.registry.ofFamily(this.bird.family)) record.advertise = inFile.has(record.config.prefix);
+    this.#keepUnknown = new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
     if (plan.rewrite) {
       this.#inSync = false;
       await this.#write(plan);
@@ -103,15 +112,14 @@ export class PrefixReconciler {
     await this.#loop.settled();
   }
 
-  /** A service of this family changed its decision. */
-  request(custom?: CustomAction): void {
+  /**
+   * Converge again: with `item`, because a service of this family decided (a check, or
+   * on_disabled); without, because something else changed (reload, a failed worker, a retry).
+   */
+  request(item?: QueueItem, custom?: CustomAction): void {
+    if (item !== undefined) this.#items.push(item);
     if (custom !== undefined) this.#custom.push(custom);
     this.#loop.request();
-  }
-
-  /** The first decision of any service ends the grace for prefixes without a check. */
-  endStartupGrace(): void {
-    this.#keepUnknown.clear();
   }
 
   whenIdle(): Promise<void> {
@@ -150,8 +158,37 @@ export class PrefixReconciler {
     }
   }
 
+  /**
+   * The queue items this step serves, logged as the Python daemon logs each one it takes: the
+   * item, then (after the first) prefixes nobody checks that are removed, then what changes for
+   * it. Several items in one step share the write and the reconfigure that follow.
+   */
+  #logItems(items: readonly QueueItem[], current: PrefixFileContent | null, plan: PrefixFilePlan): void {
+    const before = new Set(current?.prefixes ?? []);
+    const after = new Set(plan.prefixes);
+    const told = new Set<string>();
+    items.forEach((item, i) => {
+      const to = item.action === 'add' ? 'add to' : 'delete from';
+      this.log.info(`returned an item from the queue for ${item.service} with IP prefix ${item.prefix} and action to ${to} Bird configuration`);
+      if (i === 0) for (const f of plan.findings) this.log.warning(f.detail);
+      if (told.has(item.prefix)) return;
+      if (item.action === 'add' && !before.has(item.prefix) && after.has(item.prefix)) {
+        this.log.info(`announcing ${item.prefix} for ${item.service}`);
+        told.add(item.prefix);
+      } else if (item.action === 'delete' && before.has(item.prefix) && !after.has(item.prefix)) {
+        this.log.info(`withdrawing ${item.prefix} for ${item.service}`);
+        told.add(item.prefix);
+      }
+    });
+    if (items.length === 0) for (const f of plan.findings) this.log.warning(f.detail);
+  }
+
   /** One convergence step; false means retry later. */
   async #step(): Promise<boolean> {
+    const items = this.#items;
+    this.#items = [];
+    // The first decision taken from the queue ends the start-up grace of prefixes without a check.
+    if (items.length > 0) this.#keepUnknown.clear();
     const desired = this.registry.desired(this.bird.family);
     for (const p of this.#keepUnknown) desired.add(p);
     const custom = this.#custom;
@@ -165,8 +202,11 @@ export class PrefixReconciler {
       this.#custom = [...custom, ...this.#custom];
       return false;
     }
-    const plan = planUpdate({ current, variable: this.bird.variable, dummy: this.bird.dummy, desired, configured: this.registry.configured(this.bird.family) });
-    for (const f of plan.findings) this.log.warning(`${this.bird.path}: ${f.detail}`);
+    const plan = planUpdate({
+      file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, desired,
+      configured: this.registry.configured(this.bird.family),
+    });
+    this.#logItems(items, current, plan);
     if (plan.rewrite) {
       try {
         await this.#write(plan);
@@ -179,13 +219,14 @@ export class PrefixReconciler {
       this.#inSync = false;
     }
     if (!plan.rewrite && this.#inSync && custom.length === 0) {
-      this.log.info('no updates for bird configuration');
+      // Said once per queue item the Python daemon would have taken; silent for our own steps.
+      if (items.length > 0) this.log.info('no updates for bird configuration');
       return true;
     }
     // Services with their own reconfigure command are told up/down instead; the global command
     // runs when anything else changed, or when an earlier run failed.
     if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
-      this.log.info(`reconfiguring BIRD by running ${this.queue.command}`);
+      this.log.info(`reconfiguring BIRD by running ${this.bird.reconfigureCmd.argv.join(' ')}`);
       const outcome = await this.queue.run();
       this.reconfigureRuns += 1;
       this.lastReconfigureMs = outcome.durationMs;
@@ -204,13 +245,13 @@ export class PrefixReconciler {
     }
     const failedCustom: CustomAction[] = [];
     for (const action of custom) {
+      this.log.info(`reconfiguring BIRD by running custom command ${action.command} ${action.direction}`);
       const outcome = await runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.options.signal });
-      const svcLog = this.log.child({ service_name: action.service });
       if (outcome.status === 'failed') {
-        svcLog.error(`custom_bird_reconfigure_cmd failed: ${outcome.reason}`);
+        this.log.error(`custom_bird_reconfigure_cmd of ${action.service} failed: ${outcome.reason}`);
         failedCustom.push(action);
       } else {
-        svcLog.info(`custom_bird_reconfigure_cmd ran with ${action.direction}${outcome.output === '' ? '' : `: ${outcome.output}`}`);
+        this.log.info(`custom command successfully reconfigured Bird${outcome.output === '' ? '' : `: ${outcome.output}`}`);
       }
     }
     if (failedCustom.length > 0) {

@@ -1,6 +1,8 @@
 import type { ServiceConfig } from '@ahc/config';
 import { INITIAL_COUNTERS } from '@ahc/protocol';
 import type { CheckCounters, ResultMessage } from '@ahc/protocol';
+import { NO_EXPORTED_VALUES } from './exported-values';
+import type { ExportedValues } from './exported-values';
 
 /** What the supervisor knows of one service. The decided state and counters live here, not in
  * the worker, so a restarted worker continues without a transition of its own. */
@@ -15,6 +17,8 @@ export interface ServiceRecord {
   checks: number;
   /** The watchdog gave up on its worker for now (restarts continue with backoff). */
   workerFailed: boolean;
+  /** The values of the Prometheus textfile (exported-values.ts). */
+  exported: ExportedValues;
 }
 
 export class ServiceRegistry {
@@ -33,11 +37,13 @@ export class ServiceRegistry {
       timeouts: 0,
       checks: 0,
       workerFailed: false,
+      exported: NO_EXPORTED_VALUES,
     };
     if (from !== undefined && !config.disabled && from.config.prefix === config.prefix) {
       // A changed check keeps its decided state (no flap) and counts rise/fail anew.
       record.counters = { state: from.counters.state, rise: 0, fail: 0 };
       record.advertise = from.advertise;
+      record.exported = from.exported;
     }
     this.#records.set(config.name, record);
     return record;

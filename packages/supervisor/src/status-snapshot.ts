@@ -3,6 +3,7 @@ import { parsePrefixFile } from '@ahc/bird';
 import type { CompiledConfig } from '@ahc/config';
 import type { BirdStatus, ServiceStatus, StatusReply, WorkerStateName } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
+import { monotonicMs } from '@ahc/protocol';
 import type { EventLoopMonitor } from './event-loop-monitor';
 import type { Supervisor } from './supervisor';
 
@@ -13,6 +14,8 @@ export interface SnapshotContext {
   readonly program: string;
   readonly version: string;
   readonly startedAt: Date;
+  /** The start on the monotonic clock (`monotonicMs()`): uptime is measured on it. */
+  readonly startedAtMonotonic: number;
 }
 
 async function filePrefixes(path: string): Promise<string[]> {
@@ -55,7 +58,7 @@ export async function statusSnapshot(ctx: SnapshotContext): Promise<StatusReply>
         at: new Date(last.finishedAt).toISOString(), ok: last.ok, exitCode: last.exitCode, durationMs: last.durationMs,
         timedOut: last.timedOut, ipAssigned: last.ipAssigned,
       },
-      advertise: rec.advertise, inBirdFile: inFile.has(c.prefix),
+      advertise: rec.advertise, inBirdFile: inFile.has(c.prefix), exported: rec.exported,
     };
   });
   return {
@@ -63,7 +66,7 @@ export async function statusSnapshot(ctx: SnapshotContext): Promise<StatusReply>
     ok: true,
     daemon: {
       program: ctx.program, version: ctx.version, pid: process.pid, startedAt: ctx.startedAt.toISOString(),
-      uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000), configFiles: config.files,
+      uptimeSeconds: Math.round((monotonicMs() - ctx.startedAtMonotonic) / 1000), configFiles: config.files,
       workerThreads: config.daemon.workerThreads, threads: supervisor.host?.threadCount ?? 0, eventLoop: ctx.monitor.lag, bird,
     },
     services,

@@ -1,6 +1,8 @@
 import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
-import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
+import { monotonicMs } from '@ahc/protocol';
+import type { CheckCounters, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import { exportResult } from './exported-values';
 import type { CheckHost, CheckHostEvents } from './check-host';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
@@ -51,8 +53,8 @@ export class Supervisor implements CheckHostEvents {
   readonly #abort = new AbortController();
   readonly #serviceLogs = new Map<string, Logger>();
   host: CheckHost | null = null;
-  /** The daemon's start: every check schedule is anchored here. */
-  readonly epochMs = Date.now();
+  /** The daemon's start on the monotonic clock: every check schedule is anchored here. */
+  readonly epochMs = monotonicMs();
 
   constructor(private config: CompiledConfig, private readonly log: Logger) {
     this.registry = new ServiceRegistry(config.services);
@@ -74,41 +76,55 @@ export class Supervisor implements CheckHostEvents {
     return this.#state;
   }
 
-  /** A logger carrying the service's fields (SPEC §7), its current status included. */
-  serviceLog(name: string): Logger {
-    const r = this.registry.get(name);
-    const status = r?.counters.state ?? 'unknown';
-    const key = `${status}\u0000${name}`;
+  /**
+   * A logger for the service's column. With `status`, its records carry the service's fields
+   * (address, prefix length, ip_check_disabled, status) in JSON logs; without, only the column.
+   */
+  serviceLog(name: string, status?: ServiceState): Logger {
+    const key = `${status ?? '-'}\u0000${name}`;
     let l = this.#serviceLogs.get(key);
     if (l === undefined) {
-      l = this.log.child({
-        service_name: name,
-        status,
-        ...(r === undefined ? {} : {
-          ip_address: r.config.address, prefix_length: r.config.prefixLength, ip_check_disabled: r.config.ipCheckDisabled,
-        }),
+      const r = this.registry.get(name);
+      l = this.log.child(status === undefined || r === undefined ? { service_name: name } : {
+        service_name: name, status, ip_address: r.config.address, prefix_length: r.config.prefixLength, ip_check_disabled: r.config.ipCheckDisabled,
       });
       this.#serviceLogs.set(key, l);
     }
     return l;
   }
 
-  /** Repair the BIRD files, apply disabled checks' decisions, then start the check loops. */
-  async start(host: CheckHost): Promise<void> {
-    this.host = host;
+  /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it). */
+  async prepare(): Promise<void> {
     await Promise.all([...this.reconcilers.values()].map((r) => r.start()));
+  }
+
+  /** Apply the disabled checks' decisions, then start the check loops. */
+  startChecks(host: CheckHost): void {
+    this.host = host;
     if (this.#state !== 'starting') return; // stopped while repairing the BIRD files
     for (const record of this.registry.all()) {
       const c = record.config;
       if (!c.disabled) continue;
       const log = this.serviceLog(c.name);
-      log.info(`Check is disabled and ip_prefix will be ${c.onDisabled === 'withdraw' ? 'withdrawn' : 'advertised'}`);
-      log.info('Check is now permanently disabled');
+      const advertise = c.onDisabled === 'advertise';
+      if (advertise) log.info('check is disabled, ip_prefix wont be withdrawn');
+      else log.info('Check is disabled and ip_prefix will be withdrawn');
+      log.info(`adding ${c.prefix} in the queue`);
+      record.advertise = advertise;
+      this.reconcilers.get(c.family)?.request({ service: c.name, prefix: c.prefix, action: advertise ? 'add' : 'delete' });
+      log.info(advertise ? 'check is now permanently disabled' : 'Check is now permanently disabled');
     }
     for (const record of this.registry.all()) {
       if (!record.config.disabled) host.start(toCheckSpec(record.config, this.config.daemon.splayStartupMs, this.epochMs), record.counters);
     }
     this.#state = 'running';
+  }
+
+  /** prepare() and startChecks() in one. */
+  async start(host: CheckHost): Promise<void> {
+    this.host = host;
+    await this.prepare();
+    this.startChecks(host);
   }
 
   /** SIGURG. */
@@ -124,7 +140,7 @@ export class Supervisor implements CheckHostEvents {
   onMessage(message: FromWorker, _threadId: number): void {
     switch (message.type) {
       case 'log':
-        this.serviceLog(message.service).log(message.level, message.message);
+        this.serviceLog(message.service, message.status).log(message.level, message.message);
         return;
       case 'heartbeat':
         return;
@@ -138,6 +154,7 @@ export class Supervisor implements CheckHostEvents {
         r.lastResult = message;
         r.checks += 1;
         if (message.timedOut) r.timeouts += 1;
+        r.exported = exportResult(r.exported, message, r.config, Date.now() / 1000);
         return;
       }
       case 'transition':
@@ -153,6 +170,10 @@ export class Supervisor implements CheckHostEvents {
   onThreadReady(threadId: number, services: readonly string[], restartLatencyMs: number | null): void {
     if (restartLatencyMs === null) return;
     this.log.info(`check thread ${threadId} (${services.join(', ')}) is running, ${restartLatencyMs} ms after its predecessor died`);
+  }
+
+  onProtocolError(threadId: number, code: string, message: string, dropped: number): void {
+    this.log.error(`${code}: check thread ${threadId} sent a message that is not in the protocol (a bug; ${dropped} dropped, reported at most once a minute): ${message.slice(0, 500)}`);
   }
 
   onThreadFailed(services: readonly string[], reason: string): void {
@@ -189,15 +210,12 @@ export class Supervisor implements CheckHostEvents {
     const r = this.registry.get(service);
     if (r === undefined || this.#state === 'stopping' || this.#state === 'stopped') return;
     r.counters = counters;
-    const advertise = state === 'up';
-    const log = this.serviceLog(service);
     const reconciler = this.reconcilers.get(r.config.family);
     if (reconciler === undefined) return;
-    reconciler.endStartupGrace();
-    log.info(`adding ${r.config.prefix} in the queue (${advertise ? 'advertise' : 'withdraw'})`);
-    r.advertise = advertise;
+    // The worker logged "adding PREFIX in the queue"; this is the queue.
+    r.advertise = state === 'up';
     const custom = r.config.customReconfigureCmd;
-    reconciler.request(custom === null ? undefined : {
+    reconciler.request({ service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' }, custom === null ? undefined : {
       service, command: custom.text, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
     });
   }
@@ -205,12 +223,13 @@ export class Supervisor implements CheckHostEvents {
   /**
    * SIGHUP: apply a new configuration. Services added are started, removed ones stopped (their
    * prefixes withdrawn), changed ones restarted keeping their decided state; unchanged services
-   * are not touched. [daemon] changes need a restart and are reported, not applied.
+   * are not touched. [daemon] changes need a restart and are reported, not applied. Returns null,
+   * changing nothing, when the checks are not running (still starting, or stopping).
    */
-  reload(next: CompiledConfig): ReloadSummary {
-    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: 0, daemonChanges: daemonDifferences(this.config, next) };
+  reload(next: CompiledConfig): ReloadSummary | null {
     const host = this.host;
-    if (host === null || this.#state !== 'running') return summary;
+    if (host === null || this.#state !== 'running') return null;
+    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: 0, daemonChanges: daemonDifferences(this.config, next) };
     const before = new Map(this.registry.all().map((r) => [r.config.name, r]));
     const touched = new Set<4 | 6>();
     for (const svc of next.services) {

@@ -75,7 +75,7 @@ describe('supervisor startup and BIRD file handling', () => {
     await startDaemon(bed, config);
     // the startup repair leaves it; the first (failing) check withdraws it
     await until(() => !bed.prefixes().includes('10.52.12.1/32'), 5000, 'withdrawn after the first check');
-    expect(bed.logs.some((l) => l.includes('status DOWN'))).toBe(true);
+    expect(bed.logs.some((l) => l.includes('changed to DOWN'))).toBe(true);
   });
 
   it('reports unknown prefixes at startup without purge and removes them with purge', async () => {
@@ -151,6 +151,27 @@ describe('reload (SIGHUP)', () => {
     // the changed service kept its decided state: its prefix never left the file
     expect(bed.prefixes()).toContain('10.52.12.3/32');
     expect(host.threads().find((t) => t.services.includes('keep'))?.threadId).toBe(keepThread);
+    // per-service: one slot per service; the removed service's slot went with its thread
+    expect(host.slotCount).toBe(3);
+    await until(() => host.threadCount === 3, 5000, 'the removed service\'s thread gone');
+  });
+
+  it('refuses (returns null, changes nothing) while the checks are not running yet', async () => {
+    const bed = makeBed();
+    const first = bed.config({ a: { ip_prefix: '10.52.12.1' } });
+    const sup = new Supervisor(first, bed.logger);
+    running.push(sup);
+    expect(sup.reload(bed.config({ b: { ip_prefix: '10.52.12.2' } }))).toBeNull();
+    expect(sup.registry.all().map((r) => r.config.name)).toEqual(['a']);
+  });
+});
+
+describe('malformed messages from a check thread', () => {
+  it('are logged with AHC_PROTOCOL (first one, then at most once a minute) and dropped', () => {
+    const bed = makeBed();
+    const sup = new Supervisor(bed.config({ a: { ip_prefix: '10.52.12.1' } }), bed.logger);
+    sup.onProtocolError(7, 'AHC_PROTOCOL', 'malformed log message from a check worker: {"type":"log"}', 1);
+    expect(bed.logs.join('')).toMatch(/ERROR +MainThread +AHC_PROTOCOL: check thread 7 sent a message that is not in the protocol/);
   });
 });
 

@@ -49,6 +49,7 @@ class Recorder implements CheckHostEvents {
   failed: string[][] = [];
   recovered: string[][] = [];
   ready: Array<number | null> = [];
+  protocolErrors: Array<{ code: string; message: string; dropped: number }> = [];
   counterState = new Map<string, CheckCounters>();
   onMessage(m: FromWorker): void {
     this.messages.push(m);
@@ -58,6 +59,7 @@ class Recorder implements CheckHostEvents {
   onThreadFailed(s: readonly string[]): void { this.failed.push([...s]); }
   onThreadRecovered(s: readonly string[]): void { this.recovered.push([...s]); }
   onThreadReady(_id: number, _s: readonly string[], latency: number | null): void { this.ready.push(latency); }
+  onProtocolError(_id: number, code: string, message: string, dropped: number): void { this.protocolErrors.push({ code, message, dropped }); }
   counters(service: string): CheckCounters { return this.counterState.get(service) ?? { state: 'unknown', rise: 0, fail: 0 }; }
   transitions(): FromWorker[] { return this.messages.filter((m) => m.type === 'transition'); }
   results(service: string): number { return this.messages.filter((m) => m.type === 'result' && m.service === service).length; }
@@ -97,6 +99,22 @@ describe.each([['per-service' as const], [1]])('watchdog with real worker thread
       if (kind === 'throw') expect(rec.exits[0]).toMatch(/injected fault/);
     }, 20_000);
   }
+});
+
+describe('malformed messages from a real worker', () => {
+  it('are reported once (AHC_PROTOCOL) and dropped; the thread keeps checking', async () => {
+    const rec = new Recorder();
+    const host = makeHost('per-service', rec);
+    host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
+    await until(() => rec.results('a') > 0, 3000, 'first result');
+    expect(host.injectFault('a', 'malformed')).toBe(true);
+    await until(() => rec.protocolErrors.length > 0, 3000, 'the report');
+    const n = rec.results('a');
+    await until(() => rec.results('a') > n, 3000, 'checks go on');
+    expect(rec.protocolErrors).toEqual([{ code: 'AHC_PROTOCOL', message: expect.stringMatching(/malformed log message/), dropped: 1 }]);
+    expect(rec.messages.some((m) => m.type === 'log' && m.message === 'not a level')).toBe(false);
+    expect(rec.exits).toEqual([]);
+  }, 20_000);
 });
 
 describe('watchdog', () => {
