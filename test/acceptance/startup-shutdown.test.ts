@@ -31,9 +31,8 @@ function sortPrefixLists(entry: string): string {
   return entry.replace(/\b((?:[0-9a-fA-F.:]+\/\d+)(?:,[0-9a-fA-F.:]+\/\d+)+)\b/g, (list) => list.split(',').sort().join(','));
 }
 
-/** Start, wait until the service is UP in the BIRD file, then for a textfile written after it. */
-async function startUntilUp(bed: AcceptanceBed) {
-  bed.start();
+/** Wait until the service is UP in the BIRD file, then for a textfile written after it. */
+async function untilUp(bed: AcceptanceBed) {
   await pollUntil(async () => (bed.readBirdPrefixes().includes(PREFIX) ? true : undefined), {
     what: `${PREFIX} in the BIRD file`, timeoutMs: 8_000, describe: () => bed.tail(15),
   });
@@ -50,7 +49,8 @@ describe.skipIf(skip !== null)('start-up repair of stale prefixes', () => {
   it('purge_ip_prefixes = true: removes them at once, reconfigures, then starts; UP is announced', async () => {
     const bed = await AcceptanceBed.create({ id: 'acsp', birdFile: birdFileText(STALE), daemon: { purge_ip_prefixes: 'true' }, service: FAST });
     beds.push(bed);
-    const textfile = await startUntilUp(bed);
+    bed.start();
+    const textfile = await untilUp(bed);
     await bed.stop();
     const records = bed.records();
     expect.soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists)).toEqual([
@@ -72,7 +72,7 @@ describe.skipIf(skip !== null)('start-up repair of stale prefixes', () => {
     bed.start();
     await pollUntil(async () => (bed.doneCount() >= 1 ? true : undefined), { what: 'the first check', timeoutMs: 8_000, describe: () => bed.tail(15) });
     expect.soft(readFileSync(bed.birdConf, 'utf8'), 'the BIRD file before the first update').toBe(initial);
-    const textfile = await startUntilUp(bed).catch((error: unknown) => error as Error);
+    const textfile = await untilUp(bed).catch((error: unknown) => error as Error);
     await bed.stop();
     const records = bed.records();
     expect.soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists)).toEqual([
@@ -94,7 +94,8 @@ describe.skipIf(skip !== null)('SIGTERM', () => {
   it('logs received 15 / remove pidfile / shutdown is complete, exits 0, removes the pidfile, keeps BIRD and textfile', async () => {
     const bed = await AcceptanceBed.create({ id: 'acst', service: FAST });
     beds.push(bed);
-    await startUntilUp(bed);
+    bed.start();
+    await untilUp(bed);
     const pid = readFileSync(bed.pidfile, 'utf8').trim();
     expect.soft(pid).toBe(String(bed.records().find((r) => r.pid !== undefined)?.pid));
     const birdBefore = readFileSync(bed.birdConf, 'utf8');
