@@ -66,7 +66,7 @@ async function printPeerTable(): Promise<void> {
 }
 
 // The daemon's decisions; per-check chatter ("running ...", "check duration ...") is left out.
-const INTERESTING = /status|going|failed|queue|updated|reconfigur|verified|received|start|stop|error|warn/i;
+const INTERESTING = /changed to|status DOWN because|going|failed|returned an item|announcing|withdrawing|updated|reconfigur|verified|received|starting|shutdown|error|warn/i;
 
 function showDaemonLine(line: LogLine): void {
   if (line.level === 'DEBUG') return;
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const lostAt = performance.now();
   const downLine = d.lines.find(statusLine('svc1', 'DOWN'));
   ok(`the peer lost 10.52.12.1/32 ${(lostAt - brokeAt).toFixed(0)} ms after the health file was removed` +
-    (downLine === undefined ? '' : ` (${(lostAt - downLine.at).toFixed(0)} ms after the daemon logged "status DOWN")`));
+    (downLine === undefined ? '' : ` (${(lostAt - downLine.at).toFixed(0)} ms after the daemon logged "changed to DOWN")`));
   await printPeerTable();
 
   step(4, 'repair svc1');
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   await b.delAddress('10.52.12.2/32');
   await b.waitForPeerRoute('10.52.12.2/32', false, 10_000);
   ok(`the peer lost 10.52.12.2/32 ${(performance.now() - removedAt).toFixed(0)} ms later: BIRD's direct route is gone with the address`);
-  const down = await d.waitForLine(statusLine('svc2', 'DOWN'), 5_000, from, '"status DOWN" for svc2');
+  const down = await d.waitForLine(statusLine('svc2', 'DOWN'), 5_000, from, '"changed to DOWN" for svc2');
   ok(`the daemon declared svc2 DOWN ${(down.at - removedAt).toFixed(0)} ms later, at its next check, without counting failures`);
   await whileRunning(d, pollUntil(async () => (parsePrefixFile(readFileSync(b.prefixFile4, 'utf8')).includes('10.52.12.2/32') ? undefined : true),
     { what: `10.52.12.2/32 to leave ${b.prefixFile4}`, timeoutMs: 5_000 }));

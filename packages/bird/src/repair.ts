@@ -16,7 +16,7 @@ export type FindingKind =
 export interface Finding {
   readonly kind: FindingKind;
   /** One sentence for the operator's log: the Python daemon's wording, which log-based alerting
-   * may match (docs/logging.md). */
+   * may match (docs/log-records.md). */
   readonly detail: string;
   /** The prefixes it is about (unknown-prefixes-*), in file order. */
   readonly prefixes?: readonly string[];

@@ -128,7 +128,7 @@ export class CheckLoop {
   }
 
   /**
-   * One check, logged record for record as the Python daemon logs it (docs/logging.md lists the
+   * One check, logged record for record as the Python daemon logs it (docs/log-records.md lists the
    * records operators' alerting reads); records of our own are added beside them, never instead.
    */
   async #checkOnce(): Promise<void> {

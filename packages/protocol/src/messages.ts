@@ -78,7 +78,7 @@ export interface LogMessage {
    * Set on the records that carry the service's fields (address, prefix length, status) in JSON
    * logs: the rise/fall records, `adding … in the queue` and `status DOWN because …`. It is the
    * decided state right after the check that logged it. Absent: the record has the service's
-   * column but none of its fields (docs/logging.md lists which records are which).
+   * column but none of its fields (docs/log-records.md lists which records are which).
    */
   readonly status?: ServiceState;
 }

@@ -124,7 +124,7 @@ export class WorkerThreadHost implements CheckHost {
       threadId: s.threadId,
       state: s.state,
       services: [...s.specs.keys()],
-      lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : now - s.lastHeartbeat,
+      lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : Math.round(now - s.lastHeartbeat),
       restarts: s.restarts,
       lastExit: s.lastExit,
     }));
@@ -293,7 +293,7 @@ export class WorkerThreadHost implements CheckHost {
       if (first) {
         this.#bootDone(slot);
         if (slot.state === 'starting' || slot.state === 'restarting') slot.state = 'running';
-        const latency = slot.diedAt === null ? null : now - slot.diedAt;
+        const latency = slot.diedAt === null ? null : Math.round(now - slot.diedAt);
         this.events.onThreadReady?.(threadId, [...slot.specs.keys()], latency);
       }
       return;

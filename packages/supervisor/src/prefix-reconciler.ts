@@ -19,7 +19,7 @@ export interface CustomAction {
   readonly timeoutMs: number;
 }
 
-/** One decision in the queue: what the Python daemon's queue item is (docs/logging.md). */
+/** One decision in the queue: what the Python daemon's queue item is (docs/log-records.md). */
 export interface QueueItem {
   readonly service: string;
   readonly prefix: string;

@@ -54,12 +54,12 @@ export function judgeThread(o: ThreadObservation): ThreadVerdict {
       ? { ok: false, reason: `did not start within ${START_TIMEOUT_MS} ms` }
       : { ok: true };
   }
-  const silence = o.now - o.lastHeartbeat;
+  const silence = Math.round(o.now - o.lastHeartbeat);
   const busy = o.busyShare === undefined || o.busyShare === null || o.busyShare >= BUSY_SHARE;
   if (silence > HEARTBEAT_TIMEOUT_MS && busy) return { ok: false, reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
   if (silence > SILENCE_LIMIT_MS) return { ok: false, reason: `sent no heartbeat for ${silence} ms (blocked)` };
   for (const loop of o.loops) {
-    const idle = o.now - loop.lastProgress;
+    const idle = Math.round(o.now - loop.lastProgress);
     const limit = progressLimitMs(loop.spec);
     if (idle > limit) return { ok: false, reason: `check loop of ${loop.spec.name} made no progress for ${idle} ms (limit ${limit} ms)` };
   }
