@@ -1,0 +1,90 @@
+/**
+ * The service's prefix missing from its interface (docs/logging.md, docs/metrics.md): the daemon
+ * runs in its own network namespace whose lo starts without 10.52.0.1/32; the test assigns it
+ * (the service goes UP) and removes it again. Compared: the `isn't assigned` / `status DOWN
+ * because` records (with `adding` only when the state was not DOWN yet), MainThread's handling
+ * of each queued change, and the textfile (service_state 1 and ip_assignment 0 while unassigned,
+ * the duration left as the last completed check set it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import { daemonSkipReason } from '../helpers/daemon-process.js';
+import { ADDING, announced, NOT_ASSIGNED, returned, starting, stopped, withdrawn } from '../helpers/expected-records.js';
+import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
+import { ANY, serviceValue, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
+
+const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
+if (skip !== null) console.warn(`ip-assignment acceptance skipped: ${skip}`);
+
+describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, removed', () => {
+  let bed: AcceptanceBed;
+  let drive: DriveResult;
+  let records: LogRecord[];
+  let version: string;
+
+  beforeAll(async () => {
+    version = daemonVersion();
+    bed = await AcceptanceBed.create({ id: 'acip', assignAddress: false });
+    bed.start();
+    drive = await bed.driveChecks([
+      { kind: 'unassigned', moment: 'with the IP unassigned from the start' },
+      { kind: 'unassigned', then: (b) => b.addAddress() },
+      { kind: 'run' },
+      { kind: 'run', then: (b) => b.delAddress(), moment: 'after it was assigned and UP decided' },
+      { kind: 'unassigned', moment: 'after it was removed' },
+      { kind: 'unassigned' },
+    ], 5_000);
+    const last = drive.marks.at(-1);
+    const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
+    await bed.stop();
+    records = bed.entries.filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
+      .map((e) => e.record as LogRecord);
+  }, 60_000);
+
+  afterAll(async () => {
+    await bed?.destroy();
+  });
+
+  it('logs isn\'t assigned / status DOWN because at every such check, adding only when not DOWN yet', () => {
+    expect(checkedSequence(records, SERVICE)).toEqual([
+      ...NOT_ASSIGNED, ADDING,
+      ...NOT_ASSIGNED,
+      'INFO going up 1/2',
+      'INFO changed to UP', ADDING,
+      ...NOT_ASSIGNED, ADDING,
+      ...NOT_ASSIGNED,
+    ]);
+  });
+
+  it('handles each queued change under MainThread: no update for the first withdraw, then announce and withdraw', () => {
+    expect(checkedSequence(records, 'MainThread').map(normaliseFreeText)).toEqual([
+      starting(version),
+      returned('delete from'), 'INFO no updates for bird configuration',
+      ...announced(bed.reconfigureCmd),
+      ...withdrawn(bed.reconfigureCmd),
+      ...stopped(bed.pidfile),
+    ]);
+  });
+
+  const moment = (name: string): Textfile => {
+    const got = drive.moments.get(name);
+    if (got instanceof Error || got === undefined) throw got ?? new Error(`no textfile for ${name}`);
+    return got;
+  };
+
+  it.each<[string, Moment]>([
+    ['with the IP unassigned from the start', { serviceState: 1, ipAssignment: 0 }],
+    ['after it was assigned and UP decided', { serviceState: 0, duration: ANY, ipAssignment: 1 }],
+    ['after it was removed', { serviceState: 1, duration: ANY, ipAssignment: 0 }],
+  ])('textfile %s: exactly the expected samples and values', (name, expected) => {
+    const got = moment(name);
+    expect(textfileProblems(got.parsed, SERVICE, PREFIX, expected), got.text).toEqual([]);
+  });
+
+  it('keeps the last completed check\'s duration while the IP is unassigned', () => {
+    const before = serviceValue(moment('after it was assigned and UP decided').parsed, 'service_check_duration_milliseconds', SERVICE);
+    const after = serviceValue(moment('after it was removed').parsed, 'service_check_duration_milliseconds', SERVICE);
+    expect(before).toBeDefined();
+    expect(after).toBe(before);
+  });
+});
