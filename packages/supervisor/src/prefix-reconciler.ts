@@ -104,7 +104,7 @@ export class PrefixReconciler {
     this.#keepUnknown = new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
     if (plan.rewrite) {
       this.#inSync = false;
-      await this.#write(plan);
+      await this.#write(plan, false);
     }
     // Wait for the first attempt only: with BIRD down, checks must start anyway while the
     // reconfigure is retried in the background.
@@ -140,7 +140,8 @@ export class PrefixReconciler {
     return changed.length > 0 && changed.every((p) => owned.has(p));
   }
 
-  async #write(plan: PrefixFilePlan): Promise<void> {
+  /** `update`: a queued change (the empty-file warning belongs to those, not to start-up repair). */
+  async #write(plan: PrefixFilePlan, update: boolean): Promise<void> {
     if (this.bird.keepChanges) {
       try {
         await archivePrefixFile(this.bird.path, this.bird.changesCounter, new Date());
@@ -153,7 +154,7 @@ export class PrefixReconciler {
     });
     await writeFileAtomic(this.bird.path, content);
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
-    if (plan.prefixes.length === 1) {
+    if (update && plan.prefixes.length === 1) {
       this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
     }
   }
@@ -209,7 +210,7 @@ export class PrefixReconciler {
     this.#logItems(items, current, plan);
     if (plan.rewrite) {
       try {
-        await this.#write(plan);
+        await this.#write(plan, true);
       } catch (error) {
         this.lastError = (error as Error).message;
         this.log.error(`failed to write BIRD configuration: ${this.lastError}; the previous file is left intact`);
