@@ -175,4 +175,23 @@ describe.skipIf(skip !== null)('log destinations and line shapes', () => {
       `${SERVICE} changed to UP`,
     ]));
   }, 20_000);
+
+  it('json_log_file = true: the file holds `anycast-healthchecker: ` + JSON lines, nothing on stdout or stderr', async () => {
+    const bed = await AcceptanceBed.create({ id: 'acjf', netns: false, service: FAST, daemon: { log_file: '{dir}/ahc.log', json_log_file: 'true' } });
+    beds.push(bed);
+    bed.start();
+    const pid = await untilUp(bed);
+    await bed.stop();
+    expect.soft(recordsOn(bed, 'stdout'), 'records on stdout').toEqual([]);
+    expect.soft(recordsOn(bed, 'stderr'), 'records on stderr').toEqual([]);
+    const lines = readFileSync(join(bed.dir, 'ahc.log'), 'utf8').split('\n').filter((l) => l !== '');
+    const records = lines.map((l) => parseRecord(l, 'json'));
+    expect.soft(lines.filter((_, i) => records[i] === undefined), `file lines that are not ${JSON.stringify(JSON_PREFIX)} + a JSON object`).toEqual([]);
+    const up = records.find((r) => r?.thread === SERVICE && r.message === 'changed to UP');
+    expect(up?.json).toMatchObject({
+      levelname: 'INFO', process: Number(pid), version: daemonVersion(), program: 'anycast-healthchecker', service_name: SERVICE,
+      ip_address: '10.52.0.1', prefix_length: 32, ip_check_disabled: true, status: 'up',
+    });
+    expect(up?.json?.asctime).toMatch(ASCTIME);
+  }, 20_000);
 });
