@@ -1,6 +1,6 @@
 // The namespace test bed: an anycast "node" and its upstream "peer", each in its own network
 // namespace running its own BIRD 2, linked by a veth pair with one eBGP session per family.
-// The node exports only what its prefix files (SPEC §4) list and what is on its lo; tests look
+// The node exports only what its prefix files (docs/bird.md) list and what is on its lo; tests look
 // at the peer's routing table to see what the network would see.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -52,7 +52,7 @@ export function parseRoutes(output: string): Map<string, Set<string>> {
   return tables;
 }
 
-/** `birdc configure` succeeded only if BIRD answered `Reconfigured` (SPEC §4). */
+/** `birdc configure` succeeded only if BIRD answered `Reconfigured` (docs/bird.md). */
 export function isReconfigured(output: string): boolean {
   return /^Reconfigured\b/m.test(output) || /^Reconfiguration in progress\b/m.test(output);
 }

@@ -1,4 +1,4 @@
-// BIRD prefix include files in the exact format of SPEC §4, written by the test bed (initial
+// BIRD prefix include files in the exact format of docs/bird.md, written by the test bed (initial
 // files, hand-driven withdraws) the way the daemon writes them.
 import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';

@@ -1,4 +1,4 @@
-// Crash safety of the BIRD files (SPEC §4: atomic writes). The real daemon runs 10 services
+// Crash safety of the BIRD files (docs/bird.md: atomic writes). The real daemon runs 10 services
 // (IPv4 and IPv6) whose health files are toggled every few milliseconds, so both BIRD files are
 // rewritten many times a second; it is killed with SIGKILL at random moments and restarted, over
 // and over. After every kill both files must still be complete: `bird -p` (BIRD's parse-only

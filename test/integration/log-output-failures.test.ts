@@ -206,7 +206,7 @@ describe.skipIf(daemonReason !== null)('stderr (the records) closed', () => {
     // Records keep flowing to the destination that works.
     const n = syslog.got.length;
     await stillRoutes(bed, d);
-    expect(syslog.got.slice(n).some((g) => g.includes('status DOWN'))).toBe(true);
+    expect(syslog.got.slice(n).some((g) => g.includes('changed to DOWN'))).toBe(true);
     await sigtermExitsZero(d);
   });
 });
@@ -224,7 +224,7 @@ describe.skipIf(daemonReason !== null)('stdout (the startup lines) closed', () =
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(new RegExp(`${RECORD.source}ERROR +MainThread +${STDOUT_EPIPE}$`));
     // The records are on stderr.
-    expect(err.text()).toMatch(/ INFO +svc1 +status DOWN\n/);
+    expect(err.text()).toMatch(/ INFO +svc1 +changed to DOWN\n/);
     await sigtermExitsZero(d);
   });
 
@@ -274,7 +274,7 @@ describe.skipIf(tmpfsReason !== null)('log_file on a full file system', () => {
     expect(readFileSync(logFile).length).toBeGreaterThan(sizeWhileFull);
     const before = readFileSync(logFile, 'utf8').length;
     await stillRoutes(bed, d);
-    expect(readFileSync(logFile, 'utf8').slice(before)).toMatch(/ INFO +svc1 +status DOWN\n/);
+    expect(readFileSync(logFile, 'utf8').slice(before)).toMatch(/ INFO +svc1 +changed to DOWN\n/);
     await sigtermExitsZero(d);
   });
 });

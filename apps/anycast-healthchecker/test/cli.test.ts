@@ -1,4 +1,4 @@
-// SPEC §2: the command line of the built program, run as a child process.
+// The command line (docs/anycast-healthchecker.8) of the built program, run as a child process.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// SPEC §6: real daemon processes. Single instance (abstract socket and pidfile), signals, and
+// Real daemon processes (docs/anycast-healthchecker.8, SIGNALS; docs/operations.md). Single instance (abstract socket and pidfile), signals, and
 // staying up with nothing to check. Each daemon has its own instance_lock, so files run in parallel.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,7 +20,7 @@ export interface CheckLoopDeps {
 
 type LoopState = 'idle' | 'running' | 'stopped';
 
-/** One service's check loop (SPEC §5): splay, drift-free ticks, interface check, check_cmd with
+/** One service's check loop (docs/configuration.md, "Service checks"; docs/design.md, "Checks"): splay, drift-free ticks, interface check, check_cmd with
  * timeout, rise/fall. It runs inside a worker thread and only posts messages; it never touches
  * BIRD. */
 export class CheckLoop {

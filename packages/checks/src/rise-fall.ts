@@ -1,6 +1,6 @@
 import type { CheckCounters } from '@ahc/protocol';
 
-/** The rise/fall machine of SPEC §5, pure. A service starts UNKNOWN; `rise` consecutive
+/** The rise/fall machine (docs/configuration.md, "Service checks"), pure. A service starts UNKNOWN; `rise` consecutive
  * successes make it UP, `fail` consecutive failures make it DOWN; a transition is reported only
  * when the decided state changes. */
 export interface Thresholds {

@@ -1,5 +1,5 @@
 /**
- * Built-in defaults (SPEC §3), in the order `-p` prints them. Options without a default
+ * Built-in defaults (docs/configuration.md), in the order `-p` prints them. Options without a default
  * (log_file, stderr_file, log_server, splay_startup, http_server*, and our own additions such
  * as worker_threads) are absent here: like the Python daemon, `-p`/`-P` show only what is set.
  */

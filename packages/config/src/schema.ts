@@ -4,7 +4,7 @@ import {
   onWorkerFailureValue, pathValue, prefixValue, secondsValue, workerThreadsValue,
 } from './value-schemas';
 
-/** The [daemon] section. Every option of SPEC §3 has its default in defaults.ts, so it is
+/** The [daemon] section. Every option of docs/configuration.md has its default in defaults.ts, so it is
  * present; the optional ones have no default. */
 export const daemonSchema = z.object({
   ipv4: boolValue,

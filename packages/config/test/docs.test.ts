@@ -32,7 +32,7 @@ function section(text: string, heading: string): string {
 const rows = optionRows(doc);
 const defaultCell = (option: string): string => rows.get(option)?.[2] ?? '';
 
-// The options of the Python daemon (SPEC §3, plus the seed's JSON-over-HTTP logging). Anything
+// The options of the Python daemon (docs/configuration.md, plus the 0.6 JSON-over-HTTP logging). Anything
 // else the schema knows is ours and must be marked **beyond** in the doc.
 const PYTHON_OPTIONS = new Set([
   'check_cmd', 'ip_prefix', 'interface', 'check_interval', 'check_timeout', 'check_rise', 'check_fail', 'check_disabled',

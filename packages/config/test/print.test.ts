@@ -8,9 +8,9 @@ import { makeTempDir, removeTempDirs } from './fixture';
 
 afterEach(removeTempDirs);
 
-// SPEC §3, the [DEFAULT] and [daemon] tables, in their order. Options the SPEC lists as unset
+// The [DEFAULT] and [daemon] tables of docs/configuration.md, in their order. Options listed as unset
 // (log_file, stderr_file, log_server, splay_startup) are not printed.
-const SPEC_DEFAULTS = `[DEFAULT]
+const PYTHON_DEFAULTS = `[DEFAULT]
 interface = lo
 check_interval = 10
 check_timeout = 2
@@ -53,8 +53,8 @@ prometheus_exporter_interval = 10
 `;
 
 describe('renderDefaults (-p)', () => {
-  it('prints exactly the defaults table of SPEC §3', () => {
-    expect(renderDefaults()).toBe(SPEC_DEFAULTS);
+  it('prints exactly the defaults table of the Python daemon (docs/configuration.md)', () => {
+    expect(renderDefaults()).toBe(PYTHON_DEFAULTS);
   });
 
   it('leaves out the options that have no default', () => {
@@ -237,7 +237,7 @@ describe('renderEffective (-P)', () => {
     expect(renderEffective(exampleDocument().document)).toBe(EXAMPLE_EFFECTIVE);
   });
 
-  it('shows every SPEC §3 option in every section', () => {
+  it('shows every option of the defaults table in every section', () => {
     const sections = printedSections(renderEffective(exampleDocument().document));
     expect([...sections.keys()]).toEqual(['DEFAULT', 'daemon', 'foo1IsUp', 'foo1IPv6IsUp']);
     const serviceOptions = ['interface', 'check_interval', 'check_timeout', 'check_rise', 'check_fail', 'check_disabled', 'on_disabled', 'ip_check_disabled', 'custom_bird_reconfigure_cmd_timeout'];
@@ -286,7 +286,7 @@ describe('renderEffective (-P)', () => {
     const root = makeTempDir('print');
     const file = join(root, 'empty.conf');
     writeFileSync(file, '');
-    const [defaults = '', daemon = ''] = SPEC_DEFAULTS.split('\n\n');
+    const [defaults = '', daemon = ''] = PYTHON_DEFAULTS.split('\n\n');
     const defaultLines = defaults.replace('[DEFAULT]\n', '');
     // [daemon] inherits every DEFAULT option too, after its own.
     expect(renderEffective(loadConfigDocument({ file }).document)).toBe(`${defaults}\n\n${daemon}\n${defaultLines}\n\n`);

@@ -1,4 +1,4 @@
-// SPEC §3 validation: every rule has a bad input here, and the ConfigError it produces must carry a
+// Configuration validation (docs/configuration.md, "Validation"): every rule has a bad input here, and the ConfigError it produces must carry a
 // stable code and a message that says where (file, line, section, option, value) the problem is.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { Exposition } from './exposition';
 export interface MetricsService {
   readonly name: string;
   readonly prefix: string;
-  /** 0 healthy, else the last check's exit code (SPEC §8); null before the first check. */
+  /** 0 healthy, else the last check's exit code (docs/metrics.md); null before the first check. */
   readonly stateValue: number | null;
   readonly durationMs: number | null;
   readonly ipAssigned: boolean | null;
@@ -45,7 +45,7 @@ const P = 'anycast_healthchecker';
 const SVC = ['service_name', 'ip_prefix'] as const;
 
 /**
- * The metrics of SPEC §8, names and labels as the Python daemon exports them (a compatibility
+ * The metrics of docs/metrics.md, names and labels as the Python daemon exports them (a compatibility
  * contract for existing dashboards), and with `extended` the additional ones of this daemon.
  */
 export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {

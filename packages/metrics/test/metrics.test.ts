@@ -16,8 +16,8 @@ const snapshot: MetricsSnapshot = {
   families: [{ family: 4, desired: 2, applied: 2, pending: false, reconfigureRuns: 5, reconfigureFailures: 1, lastReconfigureMs: 6 }],
 };
 
-/** SPEC §8: the names, types and labels existing dashboards rely on. */
-const SPEC_METRICS: Record<string, { type: string; labels: string[] }> = {
+/** docs/metrics.md: the names, types and labels existing dashboards rely on. */
+const CONTRACT_METRICS: Record<string, { type: string; labels: string[] }> = {
   anycast_healthchecker_service_state: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
   anycast_healthchecker_service_check_duration_milliseconds: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
   anycast_healthchecker_service_check_ip_assignment: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
@@ -42,16 +42,16 @@ afterEach(async () => {
 });
 
 describe('Prometheus textfile', () => {
-  it('has exactly the metric names, types and labels of SPEC §8, with the values of the snapshot', async () => {
+  it('has exactly the metric names, types and labels of docs/metrics.md, with the values of the snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
     const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
     await exporter.writeOnce();
     expect(readdirSync(dir)).toEqual([TEXTFILE_NAME]);
     const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
-    expect(families.map((f) => f.name).sort()).toEqual(Object.keys(SPEC_METRICS).sort());
+    expect(families.map((f) => f.name).sort()).toEqual(Object.keys(CONTRACT_METRICS).sort());
     for (const f of families) {
-      expect(f.type, f.name).toBe(SPEC_METRICS[f.name]?.type);
-      for (const m of f.metrics) expect(Object.keys(m.labels ?? {}).sort(), f.name).toEqual([...(SPEC_METRICS[f.name]?.labels ?? [])].sort());
+      expect(f.type, f.name).toBe(CONTRACT_METRICS[f.name]?.type);
+      for (const m of f.metrics) expect(Object.keys(m.labels ?? {}).sort(), f.name).toEqual([...(CONTRACT_METRICS[f.name]?.labels ?? [])].sort());
     }
     expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'dns', ip_prefix: '10.52.12.2/32' })).toBe(7);
     expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'web' })).toBe(0);
@@ -74,7 +74,7 @@ describe('Prometheus textfile', () => {
     const none = { ...snapshot, services: [] };
     await new TextfileExporter(dir, 10_000, async () => none, () => undefined).writeOnce();
     const declared = [...readFileSync(join(dir, TEXTFILE_NAME), 'utf8').matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
-    expect(declared.sort()).toEqual(Object.keys(SPEC_METRICS).filter((n) => !n.endsWith('_created')).sort());
+    expect(declared.sort()).toEqual(Object.keys(CONTRACT_METRICS).filter((n) => !n.endsWith('_created')).sort());
   });
 
   it('writes state 0 in its final write', async () => {
@@ -98,7 +98,7 @@ describe('Prometheus textfile', () => {
 });
 
 describe('HTTP /metrics', () => {
-  it('serves the SPEC metrics and the extended ones, parseable as Prometheus text format', async () => {
+  it('serves the textfile's metrics and the extended ones, parseable as Prometheus text format', async () => {
     const http = new HttpExporter('127.0.0.1', 0, async () => snapshot);
     const { port } = await http.listen();
     closers.push(() => http.close());
@@ -107,7 +107,7 @@ describe('HTTP /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const families = parsePrometheusTextFormat(await res.text());
     const names = families.map((f) => f.name);
-    for (const n of Object.keys(SPEC_METRICS)) expect(names).toContain(n);
+    for (const n of Object.keys(CONTRACT_METRICS)) expect(names).toContain(n);
     expect(value(families, 'anycast_healthchecker_worker_restarts_total', { service_name: 'dns' })).toBe(2);
     expect(value(families, 'anycast_healthchecker_reconfigure_runs_total', { family: 'ipv4' })).toBe(5);
     expect(value(families, 'anycast_healthchecker_reconfigure_failures_total', { family: 'ipv4' })).toBe(1);

@@ -80,7 +80,7 @@ export class PrefixReconciler {
   }
 
   /**
-   * Startup (SPEC §4): repair variable name and dummy, purge or report prefixes without a
+   * Startup (docs/bird.md, "The include file"): repair variable name and dummy, purge or report prefixes without a
    * check, and mark the services whose prefix is in the file as advertised until their checks
    * decide. Returns after the first write/reconfigure attempt; failures keep retrying.
    */
