@@ -98,7 +98,7 @@ describe('Prometheus textfile', () => {
 });
 
 describe('HTTP /metrics', () => {
-  it('serves the textfile's metrics and the extended ones, parseable as Prometheus text format', async () => {
+  it('serves the textfile metrics and the extended ones, parseable as Prometheus text format', async () => {
     const http = new HttpExporter('127.0.0.1', 0, async () => snapshot);
     const { port } = await http.listen();
     closers.push(() => http.close());
