@@ -6,7 +6,7 @@
  * completed check set it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
@@ -54,6 +54,10 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
       'INFO going up 1/2',
       'INFO changed to UP', ADDING,
     ]);
+  });
+
+  it('runs one check per check_interval: no two checks closer than half an interval', () => {
+    expect(scheduleProblems(records, 1.5)).toEqual([]);
   });
 
   it('withdraws after the second timeout and announces again after recovery (MainThread)', () => {

@@ -7,7 +7,7 @@
  * the duration left as the last completed check set it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, NOT_ASSIGNED, returned, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
@@ -54,6 +54,10 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
       ...NOT_ASSIGNED, ADDING,
       ...NOT_ASSIGNED,
     ]);
+  });
+
+  it('runs one check per check_interval: no two checks closer than half an interval', () => {
+    expect(scheduleProblems(records, 1.5)).toEqual([]);
   });
 
   it('handles each queued change under MainThread: no update for the first withdraw, then announce and withdraw', () => {

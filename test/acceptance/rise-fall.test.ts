@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, SERVICE, type DriveResult } from '../helpers/acceptance-bed.js';
+import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult } from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
 import { ANY, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
@@ -67,6 +67,10 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
       'INFO going up 1/2',
       'INFO changed to UP', adding,
     ]);
+  });
+
+  it('runs one check per check_interval: no two checks closer than half an interval', () => {
+    expect(scheduleProblems(records, 1.5)).toEqual([]);
   });
 
   it('logs each queued change, the BIRD update and reconfigure, start and stop under MainThread, exactly and in order', () => {

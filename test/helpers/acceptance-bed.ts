@@ -20,7 +20,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DaemonProcess, daemonBin, type DaemonExit, type LogLine } from './daemon-process.js';
+import { DaemonProcess, daemonBin, logLineWallTime, type DaemonExit, type LogLine } from './daemon-process.js';
 import { exec, execSync } from './exec.js';
 import { parseRecord, type LogRecord, type RecordShape } from './log-records.js';
 import { removeNamespacesSync, removeStale } from './netns.js';
@@ -124,6 +124,22 @@ process.once('exit', () => {
  */
 export function isOutcome(r: LogRecord): boolean {
   return r.thread === SERVICE && /^(going (up|down)\b|changed to (UP|DOWN)\b|status (UP|DOWN)\b)/.test(r.message);
+}
+
+/**
+ * Checks closer together than half of `intervalS`, judged by the text timestamps of consecutive
+ * outcome records (one per check): a schedule that runs a slot twice shows up here.
+ */
+export function scheduleProblems(records: readonly LogRecord[], intervalS: number): string[] {
+  const outcomes = records.filter(isOutcome).map((r) => ({ r, t: logLineWallTime(r.raw) }));
+  const problems: string[] = [];
+  for (let i = 1; i < outcomes.length; i += 1) {
+    const a = outcomes[i - 1];
+    const b = outcomes[i];
+    if (a?.t === undefined || b?.t === undefined) continue;
+    if (b.t - a.t < intervalS * 500) problems.push(`${b.t - a.t} ms between ${JSON.stringify(a.r.raw)} and ${JSON.stringify(b.r.raw)}`);
+  }
+  return problems;
 }
 
 /**
