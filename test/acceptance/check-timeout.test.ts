@@ -23,8 +23,9 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
 
   beforeAll(async () => {
     version = daemonVersion();
-    // The slow check sleeps 5 s; check_timeout is 0.5 s of the 1.5 s interval.
-    bed = await AcceptanceBed.create({ id: 'acto', service: { check_timeout: '0.5' } });
+    // The slow check sleeps 5 s; check_timeout is 0.3 s of a 2 s interval, so that the moment
+    // after a timed-out check still outlasts the textfile's 1 s period.
+    bed = await AcceptanceBed.create({ id: 'acto', service: { check_interval: '2', check_timeout: '0.3' } });
     bed.start();
     drive = await bed.driveChecks([
       { kind: 'run' },
@@ -33,7 +34,7 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
       { kind: 'timeout', then: (b) => b.setSlow(false), moment: 'after two timeouts (DOWN)' },
       { kind: 'run' },
       { kind: 'run', moment: 'after recovery' },
-    ], 5_000);
+    ], 6_000);
     const last = drive.marks.at(-1);
     const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
     await bed.stop();
@@ -57,7 +58,7 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
   });
 
   it('runs one check per check_interval: no two checks closer than half an interval', () => {
-    expect(scheduleProblems(records, 1.5)).toEqual([]);
+    expect(scheduleProblems(records, 2)).toEqual([]);
   });
 
   it('withdraws after the second timeout and announces again after recovery (MainThread)', () => {

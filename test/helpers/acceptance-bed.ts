@@ -177,6 +177,9 @@ export interface DriveResult {
   readonly moments: ReadonlyMap<string, Textfile | Error>;
 }
 
+/** See #textfileInWindow. */
+const SETTLE_MS = 150;
+
 export class AcceptanceBed {
   readonly dir: string;
   readonly confFile: string;
@@ -424,9 +427,14 @@ export class AcceptanceBed {
   }
 
   async #textfileInWindow(mark: Mark, what: string): Promise<Textfile> {
+    // The daemon logs a check's records a little before its main thread applies the result to
+    // the textfile values, and a textfile write in flight carries the values of its start: the
+    // window opens SETTLE_MS after the check's outcome arrived (well inside the 1.5 s window).
+    await delay(Math.max(0, mark.at + SETTLE_MS - performance.now()));
+    const opened = this.#textfileStamp();
     const text = await pollUntil(async () => {
       const stamp = this.#textfileStamp();
-      if (stamp === '' || stamp === mark.textfileStamp) return undefined;
+      if (stamp === '' || stamp === opened) return undefined;
       try {
         return readFileSync(this.textfile, 'utf8');
       } catch {
