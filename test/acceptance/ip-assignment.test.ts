@@ -7,10 +7,11 @@
  * the duration left as the last completed check set it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import { AcceptanceBed, daemonVersion, isOutcome, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, NOT_ASSIGNED, returned, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
+import { pollUntil } from '../helpers/poll.js';
 import { ANY, serviceValue, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
 
 const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
@@ -91,4 +92,22 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
     expect(before).toBeDefined();
     expect(after).toBe(before);
   });
+});
+
+describe.skipIf(skip !== null)('svc-a with its prefix unassigned: the schedule', () => {
+  let bed: AcceptanceBed | undefined;
+  afterAll(async () => {
+    await bed?.destroy();
+  });
+
+  it('runs one unassigned-IP check per check_interval (a check that ends at once does not run its slot twice)', async () => {
+    bed = await AcceptanceBed.create({ id: 'acis', assignAddress: false, service: { check_interval: '0.2', check_timeout: '0.2' } });
+    const b = bed;
+    b.start();
+    await pollUntil(async () => (b.records(SERVICE).filter(isOutcome).length >= 20 ? true : undefined), {
+      what: '20 checks', timeoutMs: 10_000, describe: () => b.tail(5),
+    });
+    await b.stop();
+    expect(scheduleProblems(b.records(SERVICE), 0.2)).toEqual([]);
+  }, 20_000);
 });
