@@ -3,9 +3,9 @@ import type { ServiceCheckSpec } from '@ahc/protocol';
 /**
  * The watchdog's rules, pure. A thread is alive when its heartbeats arrive (its event loop
  * turns) and each of its check loops makes progress (posts results). Limits scale with the
- * checks' own timing, so a check every 5 minutes is not declared stuck after 10 seconds.
+ * checks' own timing, so a check every 5 minutes is not declared stuck after 10 seconds. The
+ * threads beat every HEARTBEAT_INTERVAL_MS (@ahc/protocol).
  */
-export const HEARTBEAT_INTERVAL_MS = 1000;
 /** No heartbeat for this long while the thread's event loop is busy: it is spinning. */
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 /** Share of the silent time the thread's event loop was busy, above which it counts as spinning. */
