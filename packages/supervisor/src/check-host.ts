@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { monotonicMs, parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
-import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread, restartDelayMs } from './watchdog';
+import { RESTART_BACKOFF, backoffDelay } from './backoff';
+import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread } from './watchdog';
 
 /** Where check loops run. The daemon uses worker threads; the transport is behind this
  * interface so the same supervisor code serves both worker modes. */
@@ -319,7 +320,7 @@ export class WorkerThreadHost implements CheckHost {
     } else if (slot.state !== 'failed') {
       slot.state = 'restarting';
     }
-    const delay = restartDelayMs(slot.crashes);
+    const delay = backoffDelay(slot.crashes - 1, RESTART_BACKOFF);
     const restart = (): void => {
       slot.restartTimer = undefined;
       if (this.#closed || slot.worker !== null || slot.specs.size === 0 || slot.state === 'stopped' || slot.queued) return;

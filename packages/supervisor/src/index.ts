@@ -1,4 +1,4 @@
-export { backoffDelay, RECONFIGURE_BACKOFF } from './backoff';
+export { backoffDelay, RECONFIGURE_BACKOFF, RESTART_BACKOFF } from './backoff';
 export type { BackoffPolicy } from './backoff';
 export { ConvergeLoop } from './converge-loop';
 export type { ConvergeLoopOptions, ConvergeState } from './converge-loop';
@@ -14,6 +14,6 @@ export { EventLoopMonitor } from './event-loop-monitor';
 export type { EventLoopLag } from './event-loop-monitor';
 export { statusSnapshot } from './status-snapshot';
 export type { SnapshotContext } from './status-snapshot';
-export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs, restartDelayMs } from './watchdog';
+export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
 export { Supervisor, toCheckSpec } from './supervisor';
 export type { ReloadSummary, SupervisorState } from './supervisor';

@@ -19,17 +19,10 @@ export const FAILED_AFTER_CRASHES = 5;
 /** A thread that ran this long is stable: its next crash counts as the first again, and a failed
  * thread that runs this long (and posts a result) has recovered. */
 export const STABLE_RUN_MS = 5000;
-export const RESTART_BACKOFF = { baseMs: 100, capMs: 30_000 };
 
 /** How long a check loop may go without posting a result. */
 export function progressLimitMs(spec: ServiceCheckSpec): number {
   return 2 * (spec.intervalMs + spec.timeoutMs) + spec.splayMs + 5000;
-}
-
-/** Delay before restart number `crashes` (1-based): the first restart is immediate. */
-export function restartDelayMs(crashes: number): number {
-  if (crashes <= 1) return 0;
-  return Math.min(RESTART_BACKOFF.baseMs * 2 ** (crashes - 2), RESTART_BACKOFF.capMs);
 }
 
 export type ThreadVerdict = { ok: true } | { ok: false; reason: string };
