@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
-import { WorkerThreadHost } from '../src/check-host';
+import { WorkerThreadHost } from '../src/worker-thread-host';
 import type { CheckHostEvents } from '../src/check-host';
 import { RESTART_BACKOFF, backoffDelay } from '../src/backoff';
 import { FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from '../src/watchdog';
