@@ -9,6 +9,8 @@ export { ServiceRegistry } from './service-registry';
 export type { ServiceRecord } from './service-registry';
 export { PrefixReconciler } from './prefix-reconciler';
 export type { CheckHost, CheckHostEvents, ThreadInfo } from './check-host';
+export { InProcessCheckHost } from './in-process-host';
+export type { InProcessHostOptions } from './in-process-host';
 export { WorkerThreadHost } from './worker-thread-host';
 export type { WorkerHostOptions } from './worker-thread-host';
 export { canMove, describeSlotChange, SlotTransitionError, transition, workerState } from './worker-slot';
