@@ -1,4 +1,4 @@
-import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
+import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec } from '@ahc/protocol';
 import type { SlotChange, WorkerState } from './worker-slot';
 
 export type { WorkerState } from './worker-slot';
@@ -43,4 +43,17 @@ export interface CheckHostEvents {
   /** A worker slot changed phase or `failed` marking (docs/design.md); `threadId` is its latest thread's. */
   onSlotChange?(change: SlotChange, threadId: number | null, services: readonly string[]): void;
   counters(service: string): CheckCounters;
+}
+
+/** `WorkerThreadHost`'s options. */
+export interface WorkerHostOptions {
+  /** The bundled worker entry (dist/check-worker.mjs). */
+  readonly workerFile: string | URL;
+  /** 'per-service': one thread per service; N: N threads share all loops. */
+  readonly mode: 'per-service' | number;
+  readonly logLevel: LogLevel;
+  readonly maxOldGenerationSizeMb?: number;
+  readonly faultInjection?: boolean;
+  /** How often the watchdog looks (ms). */
+  readonly watchdogIntervalMs?: number;
 }

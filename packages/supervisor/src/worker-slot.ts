@@ -1,5 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
+import type { ServiceCheckSpec } from '@ahc/protocol';
 import type { WorkerStateName } from '@ahc/status';
 
 /**
@@ -47,6 +48,33 @@ export interface SlotLifecycle {
 }
 
 export const INITIAL_LIFECYCLE: SlotLifecycle = { phase: { kind: 'idle' }, failed: false };
+
+/** A place for one check thread. Its lifecycle changes only through `transition()` (the host's
+ * #move); the rest is what it knows of its services and its latest thread, whatever the phase. */
+export interface Slot {
+  lifecycle: SlotLifecycle;
+  readonly specs: Map<string, ServiceCheckSpec>;
+  readonly progress: Map<string, number>;
+  /** The latest thread's id (null before the first), shown while it is replaced. */
+  threadId: number | null;
+  /** The latest thread's last heartbeat: null from its spawn until its first one. */
+  lastHeartbeat: number | null;
+  restarts: number;
+  crashes: number;
+  lastExit: string | null;
+  /** When its latest thread died: a replacement's start latency is counted from it. */
+  diedAt: number | null;
+  /** Malformed messages dropped since the last report, and when that report was. */
+  malformed: number;
+  malformedReportedAt: number | null;
+}
+
+export function emptySlot(): Slot {
+  return {
+    lifecycle: INITIAL_LIFECYCLE, specs: new Map(), progress: new Map(), threadId: null, lastHeartbeat: null,
+    restarts: 0, crashes: 0, lastExit: null, diedAt: null, malformed: 0, malformedReportedAt: null,
+  };
+}
 
 /** The phases each phase may move to. */
 const NEXT: Readonly<Record<SlotPhaseKind, readonly SlotPhaseKind[]>> = {

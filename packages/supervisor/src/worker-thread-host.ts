@@ -1,43 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { monotonicMs, parseFromWorker } from '@ahc/protocol';
-import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
+import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
 import { RESTART_BACKOFF, backoffDelay } from './backoff';
-import type { CheckHost, CheckHostEvents, ThreadInfo } from './check-host';
+import type { CheckHost, CheckHostEvents, ThreadInfo, WorkerHostOptions } from './check-host';
 import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread } from './watchdog';
-import { INITIAL_LIFECYCLE, liveThread, transition, workerState } from './worker-slot';
-import type { SlotLifecycle, SlotPhase } from './worker-slot';
-
-export interface WorkerHostOptions {
-  /** The bundled worker entry (dist/check-worker.mjs). */
-  readonly workerFile: string | URL;
-  /** 'per-service': one thread per service; N: N threads share all loops. */
-  readonly mode: 'per-service' | number;
-  readonly logLevel: LogLevel;
-  readonly maxOldGenerationSizeMb?: number;
-  readonly faultInjection?: boolean;
-  /** How often the watchdog looks (ms). */
-  readonly watchdogIntervalMs?: number;
-}
-
-/** A place for one check thread. Its lifecycle (worker-slot.ts) changes only through #move; the
- * rest is what it knows of its services and its latest thread, whatever the phase. */
-interface Slot {
-  lifecycle: SlotLifecycle;
-  readonly specs: Map<string, ServiceCheckSpec>;
-  readonly progress: Map<string, number>;
-  /** The latest thread's id (null before the first), shown while it is replaced. */
-  threadId: number | null;
-  /** The latest thread's last heartbeat: null from its spawn until its first one. */
-  lastHeartbeat: number | null;
-  restarts: number;
-  crashes: number;
-  lastExit: string | null;
-  /** When its latest thread died: a replacement's start latency is counted from it. */
-  diedAt: number | null;
-  /** Malformed messages dropped since the last report, and when that report was. */
-  malformed: number;
-  malformedReportedAt: number | null;
-}
+import { emptySlot, liveThread, transition, workerState } from './worker-slot';
+import type { Slot, SlotPhase } from './worker-slot';
 
 /** At most one report of malformed messages per thread in this time. */
 const MALFORMED_REPORT_MS = 60_000;
@@ -150,10 +118,7 @@ export class WorkerThreadHost implements CheckHost {
   }
 
   #newSlot(): Slot {
-    const slot: Slot = {
-      lifecycle: INITIAL_LIFECYCLE, specs: new Map(), progress: new Map(), threadId: null, lastHeartbeat: null,
-      restarts: 0, crashes: 0, lastExit: null, diedAt: null, malformed: 0, malformedReportedAt: null,
-    };
+    const slot = emptySlot();
     this.#slots.push(slot);
     return slot;
   }
