@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
+import { HEARTBEAT_INTERVAL_MS, monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
 import type { FaultKind, FromWorker, ToWorker } from '@ahc/protocol';
 import { CheckLoop } from './check-loop';
 
@@ -8,8 +8,6 @@ import { CheckLoop } from './check-loop';
  * (pooled mode): the messages are the same either way. Deliberately imports almost nothing, so
  * each thread's heap stays small.
  */
-const HEARTBEAT_MS = 1000;
-
 export function runCheckWorker(): void {
   const port = parentPort;
   if (port === null) throw new Error('the check worker must run in a worker thread');
@@ -56,7 +54,7 @@ export function runCheckWorker(): void {
     post({ type: 'heartbeat', seq, service: '*', at: monotonicMs() });
   };
   beat();
-  setInterval(beat, HEARTBEAT_MS);
+  setInterval(beat, HEARTBEAT_INTERVAL_MS);
 }
 
 /** Test-only failures, to prove the watchdog (see FaultMessage). */

@@ -82,6 +82,9 @@ export interface LogMessage {
    */
   readonly status?: ServiceState;
 }
+/** A check worker posts a heartbeat this often (its event loop turns); the supervisor's watchdog
+ * reads them (docs/status-and-watchdog.md). */
+export const HEARTBEAT_INTERVAL_MS = 1000;
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';
   readonly seq: number;

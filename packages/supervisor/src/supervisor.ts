@@ -7,6 +7,8 @@ import type { CheckHost, CheckHostEvents } from './check-host';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
+import { describeSlotChange } from './worker-slot';
+import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -170,6 +172,10 @@ export class Supervisor implements CheckHostEvents {
   onThreadReady(threadId: number, services: readonly string[], restartLatencyMs: number | null): void {
     if (restartLatencyMs === null) return;
     this.log.info(`check thread ${threadId} (${services.join(', ')}) is running, ${restartLatencyMs} ms after its predecessor died`);
+  }
+
+  onSlotChange(change: SlotChange, threadId: number | null, services: readonly string[]): void {
+    this.log.debug(`worker slot of thread ${threadId ?? '-'} (${services.join(', ')}): ${describeSlotChange(change)}`);
   }
 
   onProtocolError(threadId: number, code: string, message: string, dropped: number): void {
