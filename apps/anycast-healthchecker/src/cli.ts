@@ -1,3 +1,4 @@
+import { isErrorCode } from '@ahc/errors';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -117,7 +118,7 @@ function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } 
     return { config: compileConfig(document, files), document };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('AHC_')) invalid(String(e.message));
+    if (isErrorCode(e.code)) invalid(String(e.message));
     throw error;
   }
 }
@@ -144,7 +145,7 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     return await runDaemon(config, sourcesOf(args));
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('AHC_')) {
+    if (isErrorCode(e.code)) {
       process.stderr.write(`${PROGRAM}: ${String(e.message)}\n`);
       return 1;
     }

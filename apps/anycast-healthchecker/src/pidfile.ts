@@ -1,11 +1,11 @@
+import { AhcError, ERR } from '@ahc/errors';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { writeFileAtomic } from '@ahc/bird';
 
-export class PidfileError extends Error {
-  readonly code = 'AHC_PIDFILE';
+export class PidfileError extends AhcError {
+  override name = 'PidfileError';
   constructor(message: string) {
-    super(message);
-    this.name = 'PidfileError';
+    super(ERR.AHC_PIDFILE, message);
   }
 }
 

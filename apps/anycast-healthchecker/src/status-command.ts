@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { compileConfig, loadConfigDocument } from '@ahc/config';
 import type { ConfigSources } from '@ahc/config';
 import { NAGIOS, StatusClientError, renderNagios, renderNagiosFailure, renderTable, requestStatus } from '@ahc/status';
@@ -16,7 +17,7 @@ export interface StatusArgs {
  * find out (UNKNOWN, as the plugin guidelines ask).
  */
 function nagiosStateOf(code: string): NagiosCode {
-  return code === 'AHC_STATUS_DOWN' ? NAGIOS.CRITICAL : NAGIOS.UNKNOWN;
+  return code === ERR.AHC_STATUS_DOWN ? NAGIOS.CRITICAL : NAGIOS.UNKNOWN;
 }
 
 /**
@@ -56,7 +57,7 @@ async function status(args: StatusArgs): Promise<number> {
     const code = error instanceof StatusClientError ? error.code : '';
     const msg = error instanceof StatusClientError ? error.message : String(error);
     if (nagios) {
-      if (code === 'AHC_STATUS_TIMEOUT') {
+      if (code === ERR.AHC_STATUS_TIMEOUT) {
         return print(renderNagiosFailure(NAGIOS.UNKNOWN, `timed out after ${args.timeoutMs / 1000} s (--timeout) waiting for the daemon to answer on ${socket}`));
       }
       return print(renderNagiosFailure(nagiosStateOf(code), msg));

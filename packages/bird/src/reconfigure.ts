@@ -10,6 +10,7 @@
  * queueing new config"): the configuration was accepted and is applied asynchronously.
  * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
  */
+import { AhcError, ERR } from '@ahc/errors';
 import { runCommand, splitCommand } from '@ahc/command';
 import type { CommandResult } from '@ahc/command';
 
@@ -39,12 +40,11 @@ export interface ReconfigureOptions {
 export type CustomReconfigureOptions = Omit<ReconfigureOptions, 'extraArgs'>;
 
 /** Carries a failed reconfigure outcome where an error is expected (retry bookkeeping, status). */
-export class BirdReconfigureError extends Error {
-  readonly code = 'AHC_BIRD_RECONFIGURE';
+export class BirdReconfigureError extends AhcError {
+  override name = 'BirdReconfigureError';
   readonly outcome: ReconfigureOutcome;
   constructor(command: string, outcome: ReconfigureOutcome) {
-    super(`reconfigure command "${command}" failed: ${outcome.reason}`);
-    this.name = 'BirdReconfigureError';
+    super(ERR.AHC_BIRD_RECONFIGURE, `reconfigure command "${command}" failed: ${outcome.reason}`);
     this.outcome = outcome;
   }
 }
@@ -105,7 +105,7 @@ function syntheticResult(message: string): CommandResult {
     code: null,
     signal: null,
     timedOut: false,
-    spawnError: { code: 'AHC_COMMAND_SYNTAX', message },
+    spawnError: { code: ERR.AHC_COMMAND_SYNTAX, message },
     stdout: '',
     stderr: '',
     truncated: false,

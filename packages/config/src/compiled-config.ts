@@ -1,3 +1,5 @@
+import type { ErrorCode } from '@ahc/errors';
+
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
 export interface Command {
   readonly text: string;
@@ -78,7 +80,7 @@ export interface DaemonConfig {
 
 export interface ConfigProblem {
   readonly severity: 'error' | 'warning';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
@@ -92,3 +94,4 @@ export interface CompiledConfig {
   readonly files: readonly string[];
   readonly warnings: readonly ConfigProblem[];
 }
+

@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import type { CheckCounters, LogLevel, ServiceCheckSpec, ServiceState } from './service-spec';
 
 /** An error as it crosses a thread boundary (identity is lost, so code is what callers match). */
@@ -101,10 +102,10 @@ export function serializeError(error: unknown): SerializedError {
     const code = (error as { code?: unknown }).code;
     return {
       name: error.name,
-      code: typeof code === 'string' ? code : 'AHC_INTERNAL',
+      code: typeof code === 'string' ? code : ERR.AHC_INTERNAL,
       message: error.message,
       ...(error.stack === undefined ? {} : { stack: error.stack }),
     };
   }
-  return { name: 'Error', code: 'AHC_INTERNAL', message: String(error) };
+  return { name: 'Error', code: ERR.AHC_INTERNAL, message: String(error) };
 }

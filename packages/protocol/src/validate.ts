@@ -1,3 +1,4 @@
+import { AhcError, ERR } from '@ahc/errors';
 import type { FromWorker, ToWorker } from './messages';
 import { LOG_LEVELS } from './service-spec';
 
@@ -15,11 +16,10 @@ function isCounters(value: unknown): boolean {
     && typeof value.rise === 'number' && typeof value.fail === 'number';
 }
 
-export class ProtocolError extends Error {
-  readonly code = 'AHC_PROTOCOL';
+export class ProtocolError extends AhcError {
+  override name = 'ProtocolError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
+    super(ERR.AHC_PROTOCOL, message);
   }
 }
 
