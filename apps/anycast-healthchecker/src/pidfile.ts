@@ -1,6 +1,6 @@
 import { AhcError, ERR } from '@ahc/errors';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { writeFileAtomic } from '@ahc/bird';
+import { writeFileAtomic } from '@ahc/fs';
 
 export class PidfileError extends AhcError {
   override name = 'PidfileError';

@@ -1,5 +1,6 @@
 import { ERR } from '@ahc/errors';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
+import { isDirectory, isFile } from '@ahc/fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { ConfigLocation } from './config-error';
 import type { Command, DaemonConfig, ServiceConfig } from './compiled-config';
@@ -7,14 +8,6 @@ import type { ProblemList } from './compile';
 import { DAEMON_SECTION } from './defaults';
 
 type Locate = (option: string, section: string) => ConfigLocation;
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function writable(path: string): boolean {
   try {
@@ -29,13 +22,7 @@ function writable(path: string): boolean {
 export function programProblem(program: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | null {
   const candidates = program.includes('/') ? [resolve(program)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, program));
   for (const candidate of candidates) {
-    let isFile = false;
-    try {
-      isFile = statSync(candidate).isFile();
-    } catch {
-      continue;
-    }
-    if (!isFile) continue;
+    if (!isFile(candidate)) continue;
     try {
       accessSync(candidate, constants.X_OK);
       return null;

@@ -1,6 +1,7 @@
 import { ERR, codeOf } from '@ahc/errors';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFile } from '@ahc/fs';
 import { iniFromObject, mergeIni, parseIni } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import { ConfigError } from './config-error';
@@ -23,13 +24,6 @@ export interface LoadedDocument {
 
 export const BUILT_IN = '<built-in defaults>';
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function readText(path: string): string {
   try {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, removeStaleTempFiles, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
+  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable,
 } from '@ahc/bird';
+import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
 import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';

@@ -19,7 +19,10 @@ function uniqueHex(): string {
   return `${tempCounter.toString(16)}${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}`;
 }
 
-/** Thrown when the prefix file (or its history copy) cannot be written. */
+/**
+ * Thrown when a file (the BIRD prefix file, the textfile, the pidfile) cannot be written. Its
+ * name and code (AHC_BIRD_WRITE, docs/errors.md) are kept from when only the BIRD file used it.
+ */
 export class BirdWriteError extends AhcError<{ readonly path: string; readonly osCode: string | null }> {
   override name = 'BirdWriteError';
   /** The path the caller asked to write. */
