@@ -11,7 +11,9 @@ export type {
   ReconfigureOutcome,
   ReconfigureOptions,
   ReconfigureStatus,
+  ReconfigureFailureKind,
+  ReconfigureKind,
   CustomReconfigureOptions,
 } from './reconfigure';
 export { compareSets, parseBirdSet, verifyBirdVariable } from './verify';
-export type { VerifyOutcome } from './verify';
+export type { VerifyKind, VerifyOutcome } from './verify';

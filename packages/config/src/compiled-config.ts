@@ -1,10 +1,9 @@
 import type { ErrorCode } from '@ahc/errors';
 
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
-export interface Command {
-  readonly text: string;
-  readonly argv: readonly string[];
-}
+import type { Command } from '@ahc/command';
+
+export type { Command };
 
 export interface BirdFamilyConfig {
   readonly family: 4 | 6;

@@ -63,7 +63,7 @@ export class Supervisor implements CheckHostEvents {
       // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
       let queue = queues.get(bird.reconfigureCmd.text);
       if (queue === undefined) {
-        queue = new ReconfigureQueue(bird.reconfigureCmd.text, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
+        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
         queues.set(bird.reconfigureCmd.text, queue);
       }
       this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, queue, log, {
@@ -216,7 +216,7 @@ export class Supervisor implements CheckHostEvents {
     r.advertise = state === 'up';
     const custom = r.config.customReconfigureCmd;
     reconciler.request({ service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' }, custom === null ? undefined : {
-      service, command: custom.text, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
+      service, command: custom, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
     });
   }
 
