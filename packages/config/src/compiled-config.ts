@@ -1,3 +1,4 @@
+import type { Family, LogLevel } from '@ahc/protocol';
 import type { ErrorCode } from '@ahc/errors';
 
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
@@ -6,7 +7,7 @@ import type { Command } from '@ahc/command';
 export type { Command };
 
 export interface BirdFamilyConfig {
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly path: string;
   readonly variable: string;
   readonly dummy: string;
@@ -25,7 +26,7 @@ export interface ServiceConfig {
   readonly prefix: string;
   readonly address: string;
   readonly prefixLength: number;
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly interface: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -39,7 +40,7 @@ export interface ServiceConfig {
 }
 
 export interface LoggingConfig {
-  readonly level: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  readonly level: LogLevel;
   readonly logFile: string | null;
   readonly stderrFile: string | null;
   readonly maxBytes: number;

@@ -1,6 +1,6 @@
 import { AhcError, ERR } from '@ahc/errors';
 import type { FromWorker, ToWorker } from './messages';
-import { LOG_LEVELS } from './service-spec';
+import { isLogLevel } from './service-spec';
 
 /** Boundary checks for messages. Hand-written rather than zod so the worker bundle stays tiny. */
 type Obj = Record<string, unknown>;
@@ -35,7 +35,7 @@ export function parseFromWorker(value: unknown): FromWorker {
       if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters)) return value as unknown as FromWorker;
       break;
     case 'log':
-      if (typeof value.message === 'string' && LOG_LEVELS.includes(value.level as never)
+      if (typeof value.message === 'string' && isLogLevel(value.level)
         && (value.status === undefined || value.status === 'up' || value.status === 'down' || value.status === 'unknown')) {
         return value as unknown as FromWorker;
       }

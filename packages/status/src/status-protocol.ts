@@ -5,6 +5,7 @@
  */
 import { ERR } from '@ahc/errors';
 import type { ErrorCode } from '@ahc/errors';
+import type { Family } from '@ahc/protocol';
 
 export const STATUS_PROTOCOL_VERSION = 1;
 /** Longest request line accepted (bytes); longer ones get an error reply and the connection closes. */
@@ -15,7 +16,7 @@ export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' |
 export interface ServiceStatus {
   readonly name: string;
   readonly prefix: string;
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly worker: {
     readonly state: WorkerStateName;
     readonly threadId: number | null;
@@ -53,7 +54,7 @@ export interface ServiceStatus {
 }
 
 export interface BirdStatus {
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly path: string;
   readonly variable: string;
   readonly reconfigureCommand: string;
