@@ -2,7 +2,7 @@ import { isErrorCode } from '@ahc/errors';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, compileConfig, loadConfigDocument, renderDefaults, renderEffective } from '@ahc/config';
+import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, loadCompiledConfig, renderDefaults, renderEffective } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
 import { NAGIOS, renderNagiosFailure } from '@ahc/status';
@@ -114,8 +114,8 @@ function invalid(message: string): never {
 
 function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } {
   try {
-    const { document, files } = loadConfigDocument(sourcesOf(args));
-    return { config: compileConfig(document, files), document };
+    const { config, document } = loadCompiledConfig(sourcesOf(args));
+    return { config, document };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
     if (isErrorCode(e.code)) invalid(String(e.message));

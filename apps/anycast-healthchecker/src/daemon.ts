@@ -1,5 +1,5 @@
 import { AhcError, ERR } from '@ahc/errors';
-import { compileConfig, loadConfigDocument } from '@ahc/config';
+import { loadCompiledConfig } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
@@ -121,8 +121,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     if (stopping) return;
     let next: CompiledConfig;
     try {
-      const { document, files } = loadConfigDocument(sources);
-      next = compileConfig(document, files);
+      next = loadCompiledConfig(sources).config;
     } catch (error) {
       log.error(`configuration reload failed, keeping the running configuration: ${(error as Error).message}`);
       return;

@@ -1,5 +1,5 @@
 import { ERR } from '@ahc/errors';
-import { compileConfig, loadConfigDocument } from '@ahc/config';
+import { loadCompiledConfig } from '@ahc/config';
 import type { ConfigSources } from '@ahc/config';
 import { NAGIOS, StatusClientError, renderNagios, renderNagiosFailure, renderTable, requestStatus } from '@ahc/status';
 import type { NagiosCode } from '@ahc/status';
@@ -39,8 +39,7 @@ async function status(args: StatusArgs): Promise<number> {
   const nagios = args.format === 'nagios';
   let socket: string;
   try {
-    const { document, files } = loadConfigDocument(args.sources);
-    socket = compileConfig(document, files, { filesystem: false }).daemon.statusSocket;
+    socket = loadCompiledConfig(args.sources, { filesystem: false }).config.daemon.statusSocket;
   } catch (error) {
     const msg = `Invalid configuration: ${(error as Error).message}`;
     if (nagios) return print(renderNagiosFailure(NAGIOS.UNKNOWN, msg));
