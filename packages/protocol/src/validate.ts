@@ -9,7 +9,7 @@ function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null;
 }
 function hasBase(value: Obj): boolean {
-  return typeof value.type === 'string' && typeof value.seq === 'number' && typeof value.service === 'string';
+  return typeof value.type === 'string' && typeof value.service === 'string';
 }
 function isCounters(value: unknown): boolean {
   return isObj(value) && (value.state === 'up' || value.state === 'down' || value.state === 'unknown')
