@@ -1,4 +1,4 @@
-import { ERR } from '@ahc/errors';
+import { ERR, describeError } from '@ahc/errors';
 import { loadCompiledConfig } from '@ahc/config';
 import type { ConfigSources } from '@ahc/config';
 import { NAGIOS, StatusClientError, renderNagios, renderNagiosFailure, renderTable, requestStatus } from '@ahc/status';
@@ -31,7 +31,7 @@ export async function runStatus(args: StatusArgs): Promise<number> {
   try {
     return await status(args);
   } catch (error) {
-    return print(renderNagiosFailure(NAGIOS.UNKNOWN, `internal error: ${error instanceof Error ? error.message : String(error)}`));
+    return print(renderNagiosFailure(NAGIOS.UNKNOWN, `internal error: ${describeError(error)}`));
   }
 }
 

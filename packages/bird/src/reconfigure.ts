@@ -10,7 +10,7 @@
  * queueing new config"): the configuration was accepted and is applied asynchronously.
  * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
  */
-import { AhcError, ERR } from '@ahc/errors';
+import { AhcError, ERR, describeError } from '@ahc/errors';
 import { commandArgv, runCommand } from '@ahc/command';
 import type { CommandLine, CommandResult } from '@ahc/command';
 
@@ -155,7 +155,7 @@ async function execute(
   try {
     argv = commandArgv(command);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     return { ...failed('invalid-command', `invalid command line: ${message}`), output: '', durationMs: 0, result: syntheticResult(message) };
   }
   argv.push(...(options.extraArgs ?? []));

@@ -1,3 +1,4 @@
+import { describeError } from '@ahc/errors';
 import { runCommand as realRunCommand, describeResult } from '@ahc/command';
 import type { CommandResult, RunCommandOptions } from '@ahc/command';
 import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
@@ -103,7 +104,7 @@ export class CheckLoop {
     try {
       await this.#checkOnce();
     } catch (error) {
-      this.#log('error', `check loop error: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log('error', `check loop error: ${describeError(error)}`);
     } finally {
       this.#checking = false;
     }
