@@ -13,7 +13,6 @@ export function runCheckWorker(): void {
   if (port === null) throw new Error('the check worker must run in a worker thread');
   const loops = new Map<string, CheckLoop>();
   const post = (message: FromWorker): void => port.postMessage(message);
-  let seq = 0;
 
   const handle = (message: ToWorker): void => {
     switch (message.type) {
@@ -42,16 +41,14 @@ export function runCheckWorker(): void {
     try {
       handle(parseToWorker(raw));
     } catch (error) {
-      seq += 1;
-      post({ type: 'error', seq, service: '*', error: serializeError(error) });
+      post({ type: 'error', service: '*', error: serializeError(error) });
     }
   });
 
   // Liveness: the event loop of this thread is turning. The supervisor's watchdog reads it.
   // The first one goes out at once: it tells the supervisor the thread is up.
   const beat = (): void => {
-    seq += 1;
-    post({ type: 'heartbeat', seq, service: '*', at: monotonicMs() });
+    post({ type: 'heartbeat', service: '*', at: monotonicMs() });
   };
   beat();
   setInterval(beat, HEARTBEAT_INTERVAL_MS);

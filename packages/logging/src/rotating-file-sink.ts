@@ -1,3 +1,4 @@
+import { describeError } from '@ahc/errors';
 import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync } from 'node:fs';
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
@@ -70,7 +71,7 @@ export class RotatingFileSink implements LogSink {
   }
 
   #lose(error: unknown): void {
-    this.#health.failed(error instanceof Error ? error.message : String(error));
+    this.#health.failed(describeError(error));
     // Reopened on the next write: the file may have been replaced meanwhile.
     this.#close();
   }

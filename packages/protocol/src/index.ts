@@ -1,5 +1,5 @@
 export { monotonicMs } from './clock';
-export { INITIAL_COUNTERS, LOG_LEVELS, logLevelRank } from './service-spec';
+export { INITIAL_COUNTERS, LOG_LEVELS, isLogLevel, logLevelRank } from './service-spec';
 export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
 export { HEARTBEAT_INTERVAL_MS, serializeError } from './messages';
 export type {

@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { threadId as mainThreadId } from 'node:worker_threads';
 import { CheckLoop } from '@ahc/checks';
 import type { CheckLoopDeps } from '@ahc/checks';
@@ -76,7 +77,7 @@ export class InProcessCheckHost implements CheckHost {
       message = parseFromWorker(structuredClone(raw));
     } catch (error) {
       const e = error as Error & { code?: string };
-      this.events.onProtocolError?.(mainThreadId, e.code ?? 'AHC_PROTOCOL', e.message, 1);
+      this.events.onProtocolError?.(mainThreadId, e.code ?? ERR.AHC_PROTOCOL, e.message, 1);
       return;
     }
     this.events.onMessage(message, mainThreadId);

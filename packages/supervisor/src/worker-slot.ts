@@ -1,3 +1,4 @@
+import { AhcError, ERR } from '@ahc/errors';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { ServiceCheckSpec } from '@ahc/protocol';
@@ -97,8 +98,12 @@ export interface SlotChange {
 
 export type SlotObserver = (change: SlotChange) => void;
 
-export class SlotTransitionError extends Error {
-  readonly code = 'AHC_SLOT_TRANSITION';
+export class SlotTransitionError extends AhcError {
+  override name = 'SlotTransitionError';
+
+  constructor(message: string) {
+    super(ERR.AHC_SLOT_TRANSITION, message);
+  }
 }
 
 /**

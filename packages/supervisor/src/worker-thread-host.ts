@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { Worker } from 'node:worker_threads';
 import { monotonicMs, parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
@@ -214,7 +215,7 @@ export class WorkerThreadHost implements CheckHost {
     slot.malformed += 1;
     const now = monotonicMs();
     if (slot.malformedReportedAt !== null && now - slot.malformedReportedAt < MALFORMED_REPORT_MS) return;
-    this.events.onProtocolError?.(threadId, error.code ?? 'AHC_PROTOCOL', error.message, slot.malformed);
+    this.events.onProtocolError?.(threadId, error.code ?? ERR.AHC_PROTOCOL, error.message, slot.malformed);
     slot.malformed = 0;
     slot.malformedReportedAt = now;
   }
