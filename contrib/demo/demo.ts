@@ -66,7 +66,7 @@ async function printPeerTable(): Promise<void> {
 }
 
 // The daemon's decisions; per-check chatter ("running ...", "check duration ...") is left out.
-const INTERESTING = /changed to|status DOWN because|going|failed|returned an item|announcing|withdrawing|updated|reconfigur|verified|received|starting|shutdown|error|warn/i;
+const INTERESTING = /changed to|status DOWN because|going|failed|in the queue|returned an item|announcing|withdrawing|updated|reconfigur|verified|received|starting|shutdown|error|warn/i;
 
 function showDaemonLine(line: LogLine): void {
   if (line.level === 'DEBUG') return;

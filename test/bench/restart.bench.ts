@@ -105,7 +105,7 @@ const { Worker } = require('node:worker_threads');
 `;
 const TRIVIAL_WORKER = "require('node:worker_threads').parentPort.postMessage(0)";
 const CHECK_WORKER = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'check-worker.mjs');
-/** What the daemon gives a per-service check thread (packages/supervisor/src/check-host.ts); informational. */
+/** What the daemon gives a per-service check thread (packages/supervisor/src/worker-thread-host.ts); informational. */
 const CHECK_WORKER_OPTIONS = {
   stdout: false, stderr: false, workerData: { faultInjection: false },
   resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },

@@ -1,7 +1,8 @@
+import { isErrorCode } from '@ahc/errors';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, compileConfig, loadConfigDocument, renderDefaults, renderEffective } from '@ahc/config';
+import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, loadCompiledConfig, renderDefaults, renderEffective } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
 import { NAGIOS, renderNagiosFailure } from '@ahc/status';
@@ -113,11 +114,11 @@ function invalid(message: string): never {
 
 function load(args: CliArgs): { config: CompiledConfig; document: IniDocument } {
   try {
-    const { document, files } = loadConfigDocument(sourcesOf(args));
-    return { config: compileConfig(document, files), document };
+    const { config, document } = loadCompiledConfig(sourcesOf(args));
+    return { config, document };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('AHC_')) invalid(String(e.message));
+    if (isErrorCode(e.code)) invalid(String(e.message));
     throw error;
   }
 }
@@ -144,7 +145,7 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     return await runDaemon(config, sourcesOf(args));
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('AHC_')) {
+    if (isErrorCode(e.code)) {
       process.stderr.write(`${PROGRAM}: ${String(e.message)}\n`);
       return 1;
     }

@@ -1,4 +1,5 @@
-import { compileConfig, loadConfigDocument } from '@ahc/config';
+import { AhcError, ERR } from '@ahc/errors';
+import { loadCompiledConfig } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
@@ -24,8 +25,11 @@ function describeReload(r: ReloadSummary): string {
   return `${part(r.added, 'added')}, ${part(r.removed, 'removed')}, ${part(r.changed, 'changed')}, ${r.unchanged} unchanged`;
 }
 
-export class StartupError extends Error {
-  readonly code = 'AHC_STARTUP';
+export class StartupError extends AhcError {
+  override name = 'StartupError';
+  constructor(message: string) {
+    super(ERR.AHC_STARTUP, message);
+  }
 }
 
 /**
@@ -78,7 +82,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     log.info(`status socket listening on ${config.daemon.statusSocket}`);
   } catch (error) {
     const e = error as { code?: string; message: string };
-    if (e.code === 'AHC_STATUS_SOCKET_IN_USE') {
+    if (e.code === ERR.AHC_STATUS_SOCKET_IN_USE) {
       releasePidfile(pidfile);
       lock.close();
       throw new StartupError(e.message);
@@ -117,8 +121,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     if (stopping) return;
     let next: CompiledConfig;
     try {
-      const { document, files } = loadConfigDocument(sources);
-      next = compileConfig(document, files);
+      next = loadCompiledConfig(sources).config;
     } catch (error) {
       log.error(`configuration reload failed, keeping the running configuration: ${(error as Error).message}`);
       return;

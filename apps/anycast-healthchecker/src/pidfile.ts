@@ -1,11 +1,11 @@
+import { AhcError, ERR, errnoCode } from '@ahc/errors';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { writeFileAtomic } from '@ahc/bird';
+import { writeFileAtomic } from '@ahc/fs';
 
-export class PidfileError extends Error {
-  readonly code = 'AHC_PIDFILE';
+export class PidfileError extends AhcError {
+  override name = 'PidfileError';
   constructor(message: string) {
-    super(message);
-    this.name = 'PidfileError';
+    super(ERR.AHC_PIDFILE, message);
   }
 }
 
@@ -14,7 +14,7 @@ function isLiveDaemon(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    if (errnoCode(error) !== 'EPERM') return false;
   }
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -33,7 +33,7 @@ export async function claimPidfile(path: string): Promise<PidfileOutcome> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new PidfileError(`cannot read pidfile ${path}: ${(error as Error).message}`);
+    if (errnoCode(error) !== 'ENOENT') throw new PidfileError(`cannot read pidfile ${path}: ${(error as Error).message}`);
   }
   if (text !== null) {
     const trimmed = text.trim();

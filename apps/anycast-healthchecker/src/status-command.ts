@@ -1,4 +1,5 @@
-import { compileConfig, loadConfigDocument } from '@ahc/config';
+import { ERR, describeError } from '@ahc/errors';
+import { loadCompiledConfig } from '@ahc/config';
 import type { ConfigSources } from '@ahc/config';
 import { NAGIOS, StatusClientError, renderNagios, renderNagiosFailure, renderTable, requestStatus } from '@ahc/status';
 import type { NagiosCode } from '@ahc/status';
@@ -16,7 +17,7 @@ export interface StatusArgs {
  * find out (UNKNOWN, as the plugin guidelines ask).
  */
 function nagiosStateOf(code: string): NagiosCode {
-  return code === 'AHC_STATUS_DOWN' ? NAGIOS.CRITICAL : NAGIOS.UNKNOWN;
+  return code === ERR.AHC_STATUS_DOWN ? NAGIOS.CRITICAL : NAGIOS.UNKNOWN;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function runStatus(args: StatusArgs): Promise<number> {
   try {
     return await status(args);
   } catch (error) {
-    return print(renderNagiosFailure(NAGIOS.UNKNOWN, `internal error: ${error instanceof Error ? error.message : String(error)}`));
+    return print(renderNagiosFailure(NAGIOS.UNKNOWN, `internal error: ${describeError(error)}`));
   }
 }
 
@@ -38,8 +39,7 @@ async function status(args: StatusArgs): Promise<number> {
   const nagios = args.format === 'nagios';
   let socket: string;
   try {
-    const { document, files } = loadConfigDocument(args.sources);
-    socket = compileConfig(document, files, { filesystem: false }).daemon.statusSocket;
+    socket = loadCompiledConfig(args.sources, { filesystem: false }).config.daemon.statusSocket;
   } catch (error) {
     const msg = `Invalid configuration: ${(error as Error).message}`;
     if (nagios) return print(renderNagiosFailure(NAGIOS.UNKNOWN, msg));
@@ -56,7 +56,7 @@ async function status(args: StatusArgs): Promise<number> {
     const code = error instanceof StatusClientError ? error.code : '';
     const msg = error instanceof StatusClientError ? error.message : String(error);
     if (nagios) {
-      if (code === 'AHC_STATUS_TIMEOUT') {
+      if (code === ERR.AHC_STATUS_TIMEOUT) {
         return print(renderNagiosFailure(NAGIOS.UNKNOWN, `timed out after ${args.timeoutMs / 1000} s (--timeout) waiting for the daemon to answer on ${socket}`));
       }
       return print(renderNagiosFailure(nagiosStateOf(code), msg));

@@ -3,16 +3,16 @@
  * beside it, and only the newest `bird_changes_counter` copies are kept.
  */
 import { constants } from 'node:fs';
+import { AhcError, ERR, describeError, errnoCode } from '@ahc/errors';
 import { copyFile, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Thrown when the history copy cannot be made or old copies cannot be removed. */
-export class BirdHistoryError extends Error {
-  readonly code = 'AHC_BIRD_HISTORY';
+export class BirdHistoryError extends AhcError<{ readonly path: string }> {
+  override name = 'BirdHistoryError';
   readonly path: string;
   constructor(message: string, path: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BirdHistoryError';
+    super(ERR.AHC_BIRD_HISTORY, message, { cause: options?.cause, details: { path } });
     this.path = path;
   }
 }
@@ -28,15 +28,6 @@ interface HistoryEntry {
   readonly name: string;
   readonly stamp: string;
   readonly counter: number;
-}
-
-function errnoCode(error: unknown): string | null {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' ? code : null;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function pad(n: number, width: number): string {
@@ -93,7 +84,7 @@ export async function archivePrefixFile(path: string, keep: number, now: Date): 
   try {
     await mkdir(directory, { recursive: true });
   } catch (error) {
-    throw new BirdHistoryError(`cannot create history directory ${directory}: ${describe(error)}`, directory, {
+    throw new BirdHistoryError(`cannot create history directory ${directory}: ${describeError(error)}`, directory, {
       cause: error,
     });
   }
@@ -102,7 +93,7 @@ export async function archivePrefixFile(path: string, keep: number, now: Date): 
   try {
     history = await listHistory(directory, base);
   } catch (error) {
-    throw new BirdHistoryError(`cannot read history directory ${directory}: ${describe(error)}`, directory, { cause: error });
+    throw new BirdHistoryError(`cannot read history directory ${directory}: ${describeError(error)}`, directory, { cause: error });
   }
 
   let archived: string | null = null;
@@ -129,7 +120,7 @@ export async function archivePrefixFile(path: string, keep: number, now: Date): 
           continue;
         }
         if (code === 'ENOENT' && !(await exists(path))) break; // nothing to archive yet
-        throw new BirdHistoryError(`cannot copy ${path} to ${destination}: ${describe(error)}`, destination, {
+        throw new BirdHistoryError(`cannot copy ${path} to ${destination}: ${describeError(error)}`, destination, {
           cause: error,
         });
       }
@@ -144,7 +135,7 @@ export async function archivePrefixFile(path: string, keep: number, now: Date): 
       await unlink(old);
       removed.push(old);
     } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') failures.push(`${old}: ${describe(error)}`);
+      if (errnoCode(error) !== 'ENOENT') failures.push(`${old}: ${describeError(error)}`);
     }
   }
   if (failures.length > 0) {

@@ -4,7 +4,6 @@ export { parsePrefixFile, renderPrefixFile, formatPythonTimestamp } from './pref
 export type { PrefixFileContent, RenderPrefixFileInput } from './prefix-file';
 export { planStartupRepair, planUpdate } from './repair';
 export type { Finding, FindingKind, PrefixFilePlan, StartupRepairInput, UpdateInput } from './repair';
-export { writeFileAtomic, resolveWriteTarget, removeStaleTempFiles, BirdWriteError } from './atomic-write';
 export { archivePrefixFile, historyStamp, BirdHistoryError } from './history';
 export type { ArchiveResult } from './history';
 export { runReconfigure, runCustomReconfigure, classifyBirdReply, BirdReconfigureError } from './reconfigure';
@@ -12,7 +11,9 @@ export type {
   ReconfigureOutcome,
   ReconfigureOptions,
   ReconfigureStatus,
+  ReconfigureFailureKind,
+  ReconfigureKind,
   CustomReconfigureOptions,
 } from './reconfigure';
 export { compareSets, parseBirdSet, verifyBirdVariable } from './verify';
-export type { VerifyOutcome } from './verify';
+export type { VerifyKind, VerifyOutcome } from './verify';

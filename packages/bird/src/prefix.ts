@@ -1,3 +1,5 @@
+import type { Family } from '@ahc/protocol';
+
 /**
  * IP prefixes as the Python daemon reads them: `ipaddress.ip_network(text, strict=True)`.
  *
@@ -12,7 +14,7 @@
  * notation (`::ffff:192.0.2.1`, RFC 5952 section 5, as Python 3.13 prints them).
  */
 
-export type IpFamily = 4 | 6;
+export type IpFamily = Family;
 
 export type PrefixResult =
   | { readonly ok: true; readonly prefix: string; readonly family: IpFamily }

@@ -10,13 +10,38 @@
  * queueing new config"): the configuration was accepted and is applied asynchronously.
  * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
  */
-import { runCommand, splitCommand } from '@ahc/command';
-import type { CommandResult } from '@ahc/command';
+import { AhcError, ERR, describeError } from '@ahc/errors';
+import { commandArgv, runCommand } from '@ahc/command';
+import type { CommandLine, CommandResult } from '@ahc/command';
 
 export type ReconfigureStatus = 'applied' | 'in-progress' | 'failed';
 
+/**
+ * Why a reconfigure command failed, for code that counts failures by kind (status, metrics);
+ * `reason` says the same in words and is what is logged.
+ */
+export type ReconfigureFailureKind =
+  | 'invalid-command' // the command line cannot be split into words
+  | 'not-found' // the program does not exist
+  | 'permission-denied' // the program is not executable
+  | 'spawn-failed' // the program could not be started for another reason
+  | 'timed-out' // killed at the reconfigure timeout
+  | 'aborted' // killed at shutdown
+  | 'killed' // killed by a signal from elsewhere
+  | 'config-rejected' // BIRD: a syntax error in the configuration
+  | 'config-unreadable' // BIRD: the configuration could not be loaded (missing file, ...)
+  | 'no-socket' // BIRD: birdc cannot reach the control socket
+  | 'shutting-down' // BIRD: ignored, shutting down
+  | 'exit-code' // a non-zero exit code and nothing more telling
+  | 'not-confirmed'; // BIRD: exit code 0 but no "Reconfigured" line
+
+/** What happened, one word: `applied`, `in-progress`, or why it failed. */
+export type ReconfigureKind = Exclude<ReconfigureStatus, 'failed'> | ReconfigureFailureKind;
+
 export interface ReconfigureOutcome {
   readonly status: ReconfigureStatus;
+  /** `status` refined: why it failed, typed (`applied`/`in-progress` when it did not). */
+  readonly kind: ReconfigureKind;
   /** Why, in words an operator understands. */
   readonly reason: string;
   /** stdout followed by stderr, trimmed. */
@@ -39,12 +64,11 @@ export interface ReconfigureOptions {
 export type CustomReconfigureOptions = Omit<ReconfigureOptions, 'extraArgs'>;
 
 /** Carries a failed reconfigure outcome where an error is expected (retry bookkeeping, status). */
-export class BirdReconfigureError extends Error {
-  readonly code = 'AHC_BIRD_RECONFIGURE';
+export class BirdReconfigureError extends AhcError {
+  override name = 'BirdReconfigureError';
   readonly outcome: ReconfigureOutcome;
   constructor(command: string, outcome: ReconfigureOutcome) {
-    super(`reconfigure command "${command}" failed: ${outcome.reason}`);
-    this.name = 'BirdReconfigureError';
+    super(ERR.AHC_BIRD_RECONFIGURE, `reconfigure command "${command}" failed: ${outcome.reason}`);
     this.outcome = outcome;
   }
 }
@@ -77,25 +101,35 @@ function exitText(result: CommandResult): string {
 }
 
 /** Reasons shared by BIRD and custom commands: could not run, timed out, killed. */
-function runFailure(argv: readonly string[], result: CommandResult, timeoutMs: number, signal?: AbortSignal): string | null {
+interface Judged {
+  readonly status: ReconfigureStatus;
+  readonly kind: ReconfigureKind;
+  readonly reason: string;
+}
+
+function failed(kind: ReconfigureFailureKind, reason: string): Judged {
+  return { status: 'failed', kind, reason };
+}
+
+function runFailure(argv: readonly string[], result: CommandResult, timeoutMs: number, signal?: AbortSignal): Judged | null {
   const program = argv[0] ?? '';
   if (result.spawnError !== null) {
     switch (result.spawnError.code) {
       case 'ENOENT':
-        return `command not found: ${program}`;
+        return failed('not-found', `command not found: ${program}`);
       case 'EACCES':
-        return `permission denied running ${program}`;
+        return failed('permission-denied', `permission denied running ${program}`);
       default:
-        return `could not start ${program}: ${result.spawnError.message}`;
+        return failed('spawn-failed', `could not start ${program}: ${result.spawnError.message}`);
     }
   }
   const output = combinedOutput(result);
   const said = output === '' ? '' : `; output: ${quote(output)}`;
   if (result.timedOut) {
-    return `timed out after ${timeoutMs} ms; the command and every process it started were killed${said}`;
+    return failed('timed-out', `timed out after ${timeoutMs} ms; the command and every process it started were killed${said}`);
   }
   if (result.signal !== null) {
-    return signal?.aborted === true ? `aborted (shutting down)${said}` : `killed by ${result.signal}${said}`;
+    return signal?.aborted === true ? failed('aborted', `aborted (shutting down)${said}`) : failed('killed', `killed by ${result.signal}${said}`);
   }
   return null;
 }
@@ -105,7 +139,7 @@ function syntheticResult(message: string): CommandResult {
     code: null,
     signal: null,
     timedOut: false,
-    spawnError: { code: 'AHC_COMMAND_SYNTAX', message },
+    spawnError: { code: ERR.AHC_COMMAND_SYNTAX, message },
     stdout: '',
     stderr: '',
     truncated: false,
@@ -114,15 +148,15 @@ function syntheticResult(message: string): CommandResult {
 }
 
 async function execute(
-  command: string,
+  command: CommandLine,
   options: ReconfigureOptions,
 ): Promise<{ argv: string[]; result: CommandResult } | ReconfigureOutcome> {
   let argv: string[];
   try {
-    argv = splitCommand(command);
+    argv = commandArgv(command);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 'failed', reason: `invalid command line: ${message}`, output: '', durationMs: 0, result: syntheticResult(message) };
+    const message = describeError(error);
+    return { ...failed('invalid-command', `invalid command line: ${message}`), output: '', durationMs: 0, result: syntheticResult(message) };
   }
   argv.push(...(options.extraArgs ?? []));
   const result = await runCommand(argv, {
@@ -139,44 +173,43 @@ export function classifyBirdReply(
   result: CommandResult,
   timeoutMs: number,
   signal?: AbortSignal,
-): { status: ReconfigureStatus; reason: string } {
+): Judged {
   const failure = runFailure(argv, result, timeoutMs, signal);
-  if (failure !== null) return { status: 'failed', reason: failure };
+  if (failure !== null) return failure;
   const output = combinedOutput(result);
   const lines = outputLines(output);
   if (result.code === 0 && lines.includes(RECONFIGURED)) {
-    return { status: 'applied', reason: 'BIRD answered "Reconfigured"' };
+    return { status: 'applied', kind: 'applied', reason: 'BIRD answered "Reconfigured"' };
   }
   const progress = lines.find((line) => IN_PROGRESS.test(line));
   if (result.code === 0 && progress !== undefined) {
-    return { status: 'in-progress', reason: `BIRD accepted the configuration and applies it asynchronously ("${progress}")` };
+    return { status: 'in-progress', kind: 'in-progress', reason: `BIRD accepted the configuration and applies it asynchronously ("${progress}")` };
   }
   const configError = lines.find((line) => CONFIG_ERROR.test(line));
   if (configError !== undefined) {
-    return {
-      status: 'failed',
-      reason:
-        'BIRD rejected the configuration: the generated prefix file or the BIRD configuration around it is invalid ' +
+    return failed(
+      'config-rejected',
+      'BIRD rejected the configuration: the generated prefix file or the BIRD configuration around it is invalid ' +
         `(${exitText(result)}): ${configError}`,
-    };
+    );
   }
   const reading = lines.findIndex((line) => READING.test(line));
   const afterReading = reading >= 0 ? lines[reading + 1] : undefined;
   const explained = (line: string): boolean => line === RECONFIGURED || IN_PROGRESS.test(line) || SHUTTING_DOWN.test(line);
   if (afterReading !== undefined && !explained(afterReading)) {
-    return { status: 'failed', reason: `BIRD could not load its configuration (${exitText(result)}): ${afterReading}` };
+    return failed('config-unreadable', `BIRD could not load its configuration (${exitText(result)}): ${afterReading}`);
   }
   const noSocket = lines.find((line) => NO_SOCKET.test(line));
   if (noSocket !== undefined) {
-    return { status: 'failed', reason: `cannot reach BIRD; is it running? (${exitText(result)}): ${noSocket}` };
+    return failed('no-socket', `cannot reach BIRD; is it running? (${exitText(result)}): ${noSocket}`);
   }
   const shutdown = lines.find((line) => SHUTTING_DOWN.test(line));
   if (shutdown !== undefined) {
-    return { status: 'failed', reason: `BIRD is shutting down and ignored the new configuration: ${shutdown}` };
+    return failed('shutting-down', `BIRD is shutting down and ignored the new configuration: ${shutdown}`);
   }
   const said = output === '' ? 'no output' : `output: ${quote(output)}`;
-  if (result.code !== 0) return { status: 'failed', reason: `${exitText(result)}; ${said}` };
-  return { status: 'failed', reason: `exit code 0 but no "Reconfigured" line from BIRD; ${said}` };
+  if (result.code !== 0) return failed('exit-code', `${exitText(result)}; ${said}`);
+  return failed('not-confirmed', `exit code 0 but no "Reconfigured" line from BIRD; ${said}`);
 }
 
 /**
@@ -185,11 +218,11 @@ export function classifyBirdReply(
  * `Reconfigured`; BIRD 3.x's `Reconfiguration in progress` is 'in-progress'; anything else is
  * 'failed' with a reason. Never rejects.
  */
-export async function runReconfigure(command: string, options: ReconfigureOptions): Promise<ReconfigureOutcome> {
+export async function runReconfigure(command: CommandLine, options: ReconfigureOptions): Promise<ReconfigureOutcome> {
   const ran = await execute(command, options);
   if ('status' in ran) return ran;
-  const { status, reason } = classifyBirdReply(ran.argv, ran.result, options.timeoutMs, options.signal);
-  return { status, reason, output: combinedOutput(ran.result), durationMs: ran.result.durationMs, result: ran.result };
+  const judged = classifyBirdReply(ran.argv, ran.result, options.timeoutMs, options.signal);
+  return { ...judged, output: combinedOutput(ran.result), durationMs: ran.result.durationMs, result: ran.result };
 }
 
 /**
@@ -197,7 +230,7 @@ export async function runReconfigure(command: string, options: ReconfigureOption
  * code 0, whatever it prints (callers log the output). Never rejects.
  */
 export async function runCustomReconfigure(
-  command: string,
+  command: CommandLine,
   direction: 'up' | 'down',
   options: CustomReconfigureOptions,
 ): Promise<ReconfigureOutcome> {
@@ -207,8 +240,8 @@ export async function runCustomReconfigure(
   const output = combinedOutput(result);
   const base = { output, durationMs: result.durationMs, result };
   const failure = runFailure(argv, result, options.timeoutMs, options.signal);
-  if (failure !== null) return { status: 'failed', reason: failure, ...base };
-  if (result.code === 0) return { status: 'applied', reason: 'exit code 0', ...base };
+  if (failure !== null) return { ...failure, ...base };
+  if (result.code === 0) return { status: 'applied', kind: 'applied', reason: 'exit code 0', ...base };
   const said = output === '' ? 'no output' : `output: ${quote(output)}`;
-  return { status: 'failed', reason: `${exitText(result)}; ${said}`, ...base };
+  return { ...failed('exit-code', `${exitText(result)}; ${said}`), ...base };
 }

@@ -1,4 +1,5 @@
-import { runCommand, splitCommand } from '@ahc/command';
+import { commandArgv, runCommand } from '@ahc/command';
+import type { CommandLine } from '@ahc/command';
 import { normalizePrefix } from './prefix';
 
 /**
@@ -7,8 +8,12 @@ import { normalizePrefix } from './prefix';
  * `[10.52.12.1/32{0.0.0.1}, 10.189.200.255/32{0.0.0.1}]` (the braces are BIRD's prefix-range
  * notation); any `ip/len` in the reply counts.
  */
+/** Why a verify failed (`match`/`mismatch` when it did not), for code that counts by kind. */
+export type VerifyKind = 'match' | 'mismatch' | 'invalid-command' | 'spawn-failed' | 'timed-out' | 'exit-code' | 'no-prefixes';
+
 export interface VerifyOutcome {
   readonly status: 'match' | 'mismatch' | 'failed';
+  readonly kind: VerifyKind;
   readonly reason: string;
   readonly live: readonly string[];
   readonly missing: readonly string[];
@@ -36,23 +41,23 @@ export function compareSets(live: readonly string[], wanted: readonly string[]):
   return { missing: [...w].filter((p) => !l.has(p)), extra: [...l].filter((p) => !w.has(p)) };
 }
 
-export async function verifyBirdVariable(command: string, variable: string, wanted: readonly string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<VerifyOutcome> {
-  const fail = (reason: string): VerifyOutcome => ({ status: 'failed', reason, live: [], missing: [], extra: [] });
+export async function verifyBirdVariable(command: CommandLine, variable: string, wanted: readonly string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<VerifyOutcome> {
+  const fail = (kind: VerifyKind, reason: string): VerifyOutcome => ({ status: 'failed', kind, reason, live: [], missing: [], extra: [] });
   let argv: string[];
   try {
-    argv = [...splitCommand(command), variable];
+    argv = [...commandArgv(command), variable];
   } catch (error) {
-    return fail(`cannot split the verify command: ${(error as Error).message}`);
+    return fail('invalid-command', `cannot split the verify command: ${(error as Error).message}`);
   }
   const result = await runCommand(argv, { timeoutMs: options.timeoutMs, maxOutputBytes: 256 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
   const output = `${result.stdout}${result.stderr}`.trim();
-  if (result.spawnError !== null) return fail(`cannot run ${argv[0] ?? ''}: ${result.spawnError.message}`);
-  if (result.timedOut) return fail(`${argv.join(' ')} timed out after ${options.timeoutMs} ms`);
-  if (result.code !== 0) return fail(`${argv.join(' ')} exited with code ${result.code ?? 'unknown'}: ${output}`);
+  if (result.spawnError !== null) return fail('spawn-failed', `cannot run ${argv[0] ?? ''}: ${result.spawnError.message}`);
+  if (result.timedOut) return fail('timed-out', `${argv.join(' ')} timed out after ${options.timeoutMs} ms`);
+  if (result.code !== 0) return fail('exit-code', `${argv.join(' ')} exited with code ${result.code ?? 'unknown'}: ${output}`);
   const live = parseBirdSet(result.stdout);
-  if (live.length === 0) return fail(`${argv.join(' ')} printed no prefixes: ${output}`);
+  if (live.length === 0) return fail('no-prefixes', `${argv.join(' ')} printed no prefixes: ${output}`);
   const { missing, extra } = compareSets(live, wanted);
-  if (missing.length === 0 && extra.length === 0) return { status: 'match', reason: `BIRD's ${variable} matches (${live.length} prefixes)`, live, missing, extra };
+  if (missing.length === 0 && extra.length === 0) return { status: 'match', kind: 'match', reason: `BIRD's ${variable} matches (${live.length} prefixes)`, live, missing, extra };
   const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `unexpected ${extra.join(', ')}` : ''].filter((p) => p !== '');
-  return { status: 'mismatch', reason: `BIRD's live ${variable} differs from the file: ${parts.join('; ')}`, live, missing, extra };
+  return { status: 'mismatch', kind: 'mismatch', reason: `BIRD's live ${variable} differs from the file: ${parts.join('; ')}`, live, missing, extra };
 }

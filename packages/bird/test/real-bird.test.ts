@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { runCommand } from '@ahc/command';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizePrefix, renderPrefixFile, runReconfigure, writeFileAtomic } from '../src/index';
+import { writeFileAtomic } from '@ahc/fs';
+import { normalizePrefix, renderPrefixFile, runReconfigure } from '../src/index';
 import { isProcessAlive, makeTempDir, removeTempDir, waitFor } from './fixture';
 
 const BIRD = process.env.AHC_TEST_BIRD ?? '/usr/sbin/bird';

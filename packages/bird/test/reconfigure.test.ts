@@ -168,6 +168,36 @@ describe('runReconfigure against stand-in scripts', () => {
   });
 });
 
+describe('the kind of an outcome', () => {
+  it.each([
+    ['ok-kind.sh', `${READY}; echo Reconfigured`, 'applied'],
+    ['syntax-kind.sh', `${READY}; echo "./prefixes.conf:1:43 syntax error, unexpected ','"; exit 1`, 'config-rejected'],
+    ['socket-kind.sh', 'echo "Unable to connect to server control socket (/run/bird.ctl): No such file or directory" >&2; exit 1', 'no-socket'],
+    ['exit-kind.sh', 'exit 3', 'exit-code'],
+    ['quiet-kind.sh', 'true', 'not-confirmed'],
+  ])('%s is %s', async (name, body, kind) => {
+    const birdc = await standIn(name, body);
+    expect((await runReconfigure(birdc, TIMEOUT)).kind).toBe(kind);
+  });
+
+  it('says not-found, invalid-command and timed-out apart', async () => {
+    expect((await runReconfigure(join(dir, 'no-such-birdc'), TIMEOUT)).kind).toBe('not-found');
+    expect((await runReconfigure('birdc "configure', TIMEOUT)).kind).toBe('invalid-command');
+    const slow = await standIn('slow-kind.sh', 'sleep 5');
+    expect((await runReconfigure(slow, { timeoutMs: 200 })).kind).toBe('timed-out');
+  });
+
+  it('runs an already split command as split, without splitting its text again', async () => {
+    const birdc = await standIn('split-once.sh', `${READY}; echo Reconfigured; echo "args: $*" >&2`);
+    const outcome = await runReconfigure({ text: 'not "split again', argv: [birdc, 'a b', 'configure'] }, TIMEOUT);
+    expect(outcome).toMatchObject({ status: 'applied', kind: 'applied' });
+    expect(outcome.output).toContain('args: a b configure');
+    const custom = await runCustomReconfigure({ text: 'not "split again', argv: [birdc, 'x y'] }, 'up', TIMEOUT);
+    expect(custom.kind).toBe('applied');
+    expect(custom.output).toContain('args: x y up');
+  });
+});
+
 describe('runCustomReconfigure', () => {
   it('appends up or down and succeeds on exit code 0 whatever it prints', async () => {
     const script = await standIn('custom.sh', 'echo "custom $1 done"; echo "warning" >&2');

@@ -37,6 +37,15 @@ describe('verifyBirdVariable', () => {
     const o = await verifyBirdVariable(`${cmd} eval`, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32', '10.52.12.1/32'], { timeoutMs: 2000 });
     expect(o.status).toBe('match');
   });
+  it('has a kind for each outcome and runs an already split command as split', async () => {
+    const cmd = standIn('echo "[10.189.200.255/32{0.0.0.1}]"; echo "args: $*" >&2');
+    const o = await verifyBirdVariable({ text: 'x "unclosed', argv: [cmd, 'a b'] }, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32'], { timeoutMs: 2000 });
+    expect(o).toMatchObject({ status: 'match', kind: 'match' });
+    expect((await verifyBirdVariable(cmd, 'V', ['10.0.0.1/32'], { timeoutMs: 2000 })).kind).toBe('mismatch');
+    expect((await verifyBirdVariable('x "unclosed', 'V', [], { timeoutMs: 2000 })).kind).toBe('invalid-command');
+    expect((await verifyBirdVariable(standIn('exit 4'), 'V', [], { timeoutMs: 2000 })).kind).toBe('exit-code');
+    expect((await verifyBirdVariable(standIn('echo nothing'), 'V', [], { timeoutMs: 2000 })).kind).toBe('no-prefixes');
+  });
   it('reports a mismatch naming the prefixes', async () => {
     const cmd = standIn('echo "[10.189.200.255/32{0.0.0.1}]"');
     const o = await verifyBirdVariable(cmd, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32', '10.52.12.1/32'], { timeoutMs: 2000 });

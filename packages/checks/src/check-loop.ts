@@ -1,3 +1,4 @@
+import { describeError } from '@ahc/errors';
 import { runCommand as realRunCommand, describeResult } from '@ahc/command';
 import type { CommandResult, RunCommandOptions } from '@ahc/command';
 import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
@@ -26,7 +27,6 @@ type LoopState = 'idle' | 'running' | 'stopped';
 export class CheckLoop {
   #state: LoopState = 'idle';
   #counters: CheckCounters;
-  #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #anchor = 0;
   #checking = false;
@@ -104,7 +104,7 @@ export class CheckLoop {
     try {
       await this.#checkOnce();
     } catch (error) {
-      this.#log('error', `check loop error: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log('error', `check loop error: ${describeError(error)}`);
     } finally {
       this.#checking = false;
     }
@@ -200,10 +200,10 @@ export class CheckLoop {
     const name = this.spec.name;
     if (step.transition !== null) {
       this.#log('info', `adding ${this.spec.prefix} in the queue`, true, step.counters.state);
-      this.deps.post({ type: 'transition', seq: this.#nextSeq(), service: name, state: step.transition, reason, counters: step.counters });
+      this.deps.post({ type: 'transition', service: name, state: step.transition, reason, counters: step.counters });
     }
     this.deps.post({
-      type: 'result', seq: this.#nextSeq(), service: name, ...outcome, finishedAt: Date.now(), counters: step.counters,
+      type: 'result', service: name, ...outcome, finishedAt: Date.now(), counters: step.counters,
     });
   }
 
@@ -211,11 +211,6 @@ export class CheckLoop {
    * state after this check; the current one when not given). */
   #log(level: LogLevel, message: string, fields = false, status: ServiceState = this.#counters.state): void {
     if (logLevelRank(level) < this.#minLevel) return;
-    this.deps.post({ type: 'log', seq: this.#nextSeq(), service: this.spec.name, level, message, ...(fields ? { status } : {}) });
-  }
-
-  #nextSeq(): number {
-    this.#seq += 1;
-    return this.#seq;
+    this.deps.post({ type: 'log', service: this.spec.name, level, message, ...(fields ? { status } : {}) });
   }
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
+import { HEARTBEAT_INTERVAL_MS, monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
 import type { FaultKind, FromWorker, ToWorker } from '@ahc/protocol';
 import { CheckLoop } from './check-loop';
 
@@ -8,14 +8,11 @@ import { CheckLoop } from './check-loop';
  * (pooled mode): the messages are the same either way. Deliberately imports almost nothing, so
  * each thread's heap stays small.
  */
-const HEARTBEAT_MS = 1000;
-
 export function runCheckWorker(): void {
   const port = parentPort;
   if (port === null) throw new Error('the check worker must run in a worker thread');
   const loops = new Map<string, CheckLoop>();
   const post = (message: FromWorker): void => port.postMessage(message);
-  let seq = 0;
 
   const handle = (message: ToWorker): void => {
     switch (message.type) {
@@ -44,19 +41,17 @@ export function runCheckWorker(): void {
     try {
       handle(parseToWorker(raw));
     } catch (error) {
-      seq += 1;
-      post({ type: 'error', seq, service: '*', error: serializeError(error) });
+      post({ type: 'error', service: '*', error: serializeError(error) });
     }
   });
 
   // Liveness: the event loop of this thread is turning. The supervisor's watchdog reads it.
   // The first one goes out at once: it tells the supervisor the thread is up.
   const beat = (): void => {
-    seq += 1;
-    post({ type: 'heartbeat', seq, service: '*', at: monotonicMs() });
+    post({ type: 'heartbeat', service: '*', at: monotonicMs() });
   };
   beat();
-  setInterval(beat, HEARTBEAT_MS);
+  setInterval(beat, HEARTBEAT_INTERVAL_MS);
 }
 
 /** Test-only failures, to prove the watchdog (see FaultMessage). */

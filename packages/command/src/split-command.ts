@@ -1,14 +1,15 @@
+import { AhcError, ERR } from '@ahc/errors';
+
 /**
  * Split a command line into words the way a POSIX shell (and Python's shlex.split) does,
  * without any expansion: single quotes are literal, double quotes honour \" \\ \$ \` and
  * backslash-newline, a backslash outside quotes escapes the next character. `#` is an ordinary
  * character (shlex.split's default, comments=False). The result is run without a shell.
  */
-export class CommandSyntaxError extends Error {
-  readonly code = 'AHC_COMMAND_SYNTAX';
+export class CommandSyntaxError extends AhcError {
+  override name = 'CommandSyntaxError';
   constructor(message: string) {
-    super(message);
-    this.name = 'CommandSyntaxError';
+    super(ERR.AHC_COMMAND_SYNTAX, message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { ERR, codeOf } from '@ahc/errors';
+import type { ErrorCode } from '@ahc/errors';
 import { findOption, getValue } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import type * as z from 'zod/mini';
@@ -19,11 +21,11 @@ export function defaultStatusSocket(pidfile: string): string {
 /** Problems found so far; the first error is what `-c` and the daemon report. */
 export class ProblemList {
   readonly items: ConfigProblem[] = [];
-  error(code: string, reason: string, loc: ConfigLocation): void {
+  error(code: ErrorCode, reason: string, loc: ConfigLocation): void {
     const e = configError(code, reason, loc);
     this.items.push({ severity: 'error', code, message: e.message, ...stripValue(loc) });
   }
-  warning(code: string, reason: string, loc: ConfigLocation): void {
+  warning(code: ErrorCode, reason: string, loc: ConfigLocation): void {
     const e = configError(code, reason, loc);
     this.items.push({ severity: 'warning', code, message: e.message, ...stripValue(loc) });
   }
@@ -56,8 +58,7 @@ function readSection(doc: IniDocument, section: string, known: ReadonlySet<strin
       const value = getValue(doc, section, option);
       if (value !== undefined) values[option] = value;
     } catch (error) {
-      const e = error as Error & { code?: string };
-      problems.error(e.code ?? 'AHC_CONFIG_INTERPOLATION', e.message, locate(doc, section, option));
+      problems.error(codeOf(error, ERR.AHC_CONFIG_INTERPOLATION), (error as Error).message, locate(doc, section, option));
       ok = false;
     }
   }
@@ -73,9 +74,9 @@ function parseSection<S extends z.ZodMiniType>(schema: S, doc: IniDocument, sect
     if (values[option] === undefined) {
       // Nothing to point at but the section: name the file (and header line) that defines it.
       const where = doc.sections.get(section);
-      problems.error('AHC_CONFIG_MISSING_OPTION', `option ${option} is required but missing`, where === undefined ? { section, option } : { file: where.file, line: where.line, section, option });
+      problems.error(ERR.AHC_CONFIG_MISSING_OPTION, `option ${option} is required but missing`, where === undefined ? { section, option } : { file: where.file, line: where.line, section, option });
     } else {
-      problems.error('AHC_CONFIG_INVALID', issue.message, loc);
+      problems.error(ERR.AHC_CONFIG_INVALID, issue.message, loc);
     }
   }
   return null;
@@ -167,25 +168,25 @@ function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: stri
   for (const s of services) {
     const loc = locate(doc, s.name, 'ip_prefix');
     if ((s.family === 4 && !daemon.ipv4) || (s.family === 6 && !daemon.ipv6)) {
-      problems.error('AHC_CONFIG_FAMILY_DISABLED', `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`, loc);
+      problems.error(ERR.AHC_CONFIG_FAMILY_DISABLED, `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`, loc);
     }
     const other = owners.get(s.prefix);
     if (other !== undefined) {
-      problems.error('AHC_CONFIG_DUPLICATE_PREFIX', `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`, loc);
+      problems.error(ERR.AHC_CONFIG_DUPLICATE_PREFIX, `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`, loc);
     } else {
       owners.set(s.prefix, s.name);
     }
     if (s.prefix === dummies.v4 || s.prefix === dummies.v6) {
-      problems.error('AHC_CONFIG_DUMMY_PREFIX_USED', `${s.prefix} is the dummy prefix, which must never be used by a service`, loc);
+      problems.error(ERR.AHC_CONFIG_DUMMY_PREFIX_USED, `${s.prefix} is the dummy prefix, which must never be used by a service`, loc);
     }
     if (!s.disabled && s.timeoutMs > s.intervalMs) {
-      problems.warning('AHC_CONFIG_TIMEOUT_OVER_INTERVAL', `check_timeout (${s.timeoutMs / 1000}s) is longer than check_interval (${s.intervalMs / 1000}s): checks will skip ticks`, locate(doc, s.name, 'check_timeout'));
+      problems.warning(ERR.AHC_CONFIG_TIMEOUT_OVER_INTERVAL, `check_timeout (${s.timeoutMs / 1000}s) is longer than check_interval (${s.intervalMs / 1000}s): checks will skip ticks`, locate(doc, s.name, 'check_timeout'));
     }
   }
   const enabled = services.filter((s) => !s.disabled).length;
   if (daemon.workerThreads === 'per-service' && enabled > PER_SERVICE_THREADS_ADVISED) {
     problems.warning(
-      'AHC_CONFIG_MANY_THREADS',
+      ERR.AHC_CONFIG_MANY_THREADS,
       `${enabled} enabled services with worker_threads = per-service start ${enabled} worker threads, each about 5 MiB of memory; ` +
         `checks that fire together then compete for the CPU and their decisions spread out. Set worker_threads = 2 in [daemon] ` +
         `for this many services (docs/design.md, "Memory")`,
@@ -237,7 +238,7 @@ export function compileConfig(doc: IniDocument, files: readonly string[], option
   const { config, problems } = collectProblems(doc, files, options);
   if (config === null) {
     const first = problems.find((p) => p.severity === 'error');
-    throw new ConfigError(first?.code ?? 'AHC_CONFIG_INVALID', first?.message ?? 'invalid configuration', first ?? {});
+    throw new ConfigError(first?.code ?? ERR.AHC_CONFIG_INVALID, first?.message ?? 'invalid configuration', first ?? {});
   }
   return config;
 }

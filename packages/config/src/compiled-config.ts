@@ -1,11 +1,13 @@
+import type { Family, LogLevel } from '@ahc/protocol';
+import type { ErrorCode } from '@ahc/errors';
+
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
-export interface Command {
-  readonly text: string;
-  readonly argv: readonly string[];
-}
+import type { Command } from '@ahc/command';
+
+export type { Command };
 
 export interface BirdFamilyConfig {
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly path: string;
   readonly variable: string;
   readonly dummy: string;
@@ -24,7 +26,7 @@ export interface ServiceConfig {
   readonly prefix: string;
   readonly address: string;
   readonly prefixLength: number;
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly interface: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -38,7 +40,7 @@ export interface ServiceConfig {
 }
 
 export interface LoggingConfig {
-  readonly level: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  readonly level: LogLevel;
   readonly logFile: string | null;
   readonly stderrFile: string | null;
   readonly maxBytes: number;
@@ -78,7 +80,7 @@ export interface DaemonConfig {
 
 export interface ConfigProblem {
   readonly severity: 'error' | 'warning';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
@@ -92,3 +94,4 @@ export interface CompiledConfig {
   readonly files: readonly string[];
   readonly warnings: readonly ConfigProblem[];
 }
+

@@ -1,3 +1,6 @@
+import { AhcError } from '@ahc/errors';
+import type { ErrorCode } from '@ahc/errors';
+
 /** A configuration problem, always naming where it is. `code` is stable (docs/errors.md). */
 export interface ConfigLocation {
   readonly file?: string;
@@ -7,13 +10,11 @@ export interface ConfigLocation {
   readonly value?: string;
 }
 
-export class ConfigError extends Error {
-  readonly code: string;
+export class ConfigError extends AhcError<ConfigLocation> {
+  override name = 'ConfigError';
   readonly location: ConfigLocation;
-  constructor(code: string, message: string, location: ConfigLocation = {}) {
-    super(message);
-    this.name = 'ConfigError';
-    this.code = code;
+  constructor(code: ErrorCode, message: string, location: ConfigLocation = {}) {
+    super(code, message, { details: location });
     this.location = location;
   }
 }
@@ -31,7 +32,7 @@ export function describeLocation(loc: ConfigLocation): string {
   return parts.join(' ');
 }
 
-export function configError(code: string, reason: string, loc: ConfigLocation): ConfigError {
+export function configError(code: ErrorCode, reason: string, loc: ConfigLocation): ConfigError {
   const where = describeLocation(loc);
   return new ConfigError(code, where === '' ? reason : `${where} ${reason}`, loc);
 }

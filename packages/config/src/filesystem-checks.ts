@@ -1,4 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { ERR } from '@ahc/errors';
+import { accessSync, constants } from 'node:fs';
+import { isDirectory, isFile } from '@ahc/fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { ConfigLocation } from './config-error';
 import type { Command, DaemonConfig, ServiceConfig } from './compiled-config';
@@ -6,14 +8,6 @@ import type { ProblemList } from './compile';
 import { DAEMON_SECTION } from './defaults';
 
 type Locate = (option: string, section: string) => ConfigLocation;
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function writable(path: string): boolean {
   try {
@@ -28,13 +22,7 @@ function writable(path: string): boolean {
 export function programProblem(program: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | null {
   const candidates = program.includes('/') ? [resolve(program)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, program));
   for (const candidate of candidates) {
-    let isFile = false;
-    try {
-      isFile = statSync(candidate).isFile();
-    } catch {
-      continue;
-    }
-    if (!isFile) continue;
+    if (!isFile(candidate)) continue;
     try {
       accessSync(candidate, constants.X_OK);
       return null;
@@ -48,7 +36,7 @@ export function programProblem(program: string, path = process.env.PATH ?? '/usr
 function checkCommand(cmd: Command, option: string, section: string, locate: Locate, problems: ProblemList): void {
   const program = cmd.argv[0] ?? '';
   const why = programProblem(program);
-  if (why !== null) problems.error('AHC_CONFIG_COMMAND_NOT_FOUND', `cannot run the command: ${why}`, locate(option, section));
+  if (why !== null) problems.error(ERR.AHC_CONFIG_COMMAND_NOT_FOUND, `cannot run the command: ${why}`, locate(option, section));
 }
 
 /**
@@ -60,7 +48,7 @@ function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, p
   const why = programProblem(cmd.argv[0] ?? '');
   if (why === null) return;
   problems.warning(
-    'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND',
+    ERR.AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND,
     `${why} on this host; accepted (as by the Python daemon), but until it is installed every run for this service's up/down changes fails and is retried`,
     locate('custom_bird_reconfigure_cmd', section),
   );
@@ -68,8 +56,8 @@ function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, p
 
 function checkWritableDir(path: string, option: string, locate: Locate, problems: ProblemList): void {
   const dir = dirname(resolve(path));
-  if (!isDirectory(dir)) problems.error('AHC_CONFIG_MISSING_DIR', `directory ${dir} does not exist`, locate(option, DAEMON_SECTION));
-  else if (!writable(dir)) problems.error('AHC_CONFIG_NOT_WRITABLE', `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
+  if (!isDirectory(dir)) problems.error(ERR.AHC_CONFIG_MISSING_DIR, `directory ${dir} does not exist`, locate(option, DAEMON_SECTION));
+  else if (!writable(dir)) problems.error(ERR.AHC_CONFIG_NOT_WRITABLE, `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
 }
 
 /** Checks against this machine: directories exist and are writable, check programs exist and
@@ -79,13 +67,13 @@ export function checkFilesystem(daemon: DaemonConfig, services: readonly Service
   for (const fam of daemon.bird) {
     const option = fam.family === 4 ? 'bird_conf' : 'bird6_conf';
     checkWritableDir(fam.path, option, locate, problems);
-    if (isDirectory(fam.path)) problems.error('AHC_CONFIG_INVALID', `${fam.path} is a directory, a file is needed`, locate(option, DAEMON_SECTION));
+    if (isDirectory(fam.path)) problems.error(ERR.AHC_CONFIG_INVALID, `${fam.path} is a directory, a file is needed`, locate(option, DAEMON_SECTION));
   }
   const log = daemon.logging;
   if (log.logFile !== null) checkWritableDir(log.logFile, 'log_file', locate, problems);
   if (log.stderrFile !== null) checkWritableDir(log.stderrFile, 'stderr_file', locate, problems);
   if (daemon.prometheus.enabled && !isDirectory(daemon.prometheus.textfileDir)) {
-    problems.error('AHC_CONFIG_MISSING_DIR', `directory ${daemon.prometheus.textfileDir} does not exist`, locate('prometheus_collector_textfile_dir', DAEMON_SECTION));
+    problems.error(ERR.AHC_CONFIG_MISSING_DIR, `directory ${daemon.prometheus.textfileDir} does not exist`, locate('prometheus_collector_textfile_dir', DAEMON_SECTION));
   }
   for (const s of services) {
     checkCommand(s.checkCmd, 'check_cmd', s.name, locate, problems);

@@ -10,6 +10,8 @@ export {
 } from './defaults';
 export { BUILT_IN, listConfigFiles, loadConfigDocument } from './load';
 export type { ConfigSources, LoadedDocument } from './load';
+export { loadCompiledConfig } from './config-loading';
+export type { LoadedConfig } from './config-loading';
 export { renderDefaults, renderEffective } from './print';
 export { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS } from './schema';
 export { programProblem } from './filesystem-checks';

@@ -1,3 +1,4 @@
+import { ERR, codeOf } from '@ahc/errors';
 import type { IniDocument } from '@ahc/ini';
 import { collectProblems } from './compile';
 import type { ConfigProblem } from './compiled-config';
@@ -41,7 +42,7 @@ function unknownOptions(doc: IniDocument): ConfigProblem[] {
     for (const o of options) {
       if (known.has(o.name) || o.file === BUILT_IN) continue;
       out.push({
-        severity: 'warning', code: 'AHC_LINT_UNKNOWN_OPTION', file: o.file, line: o.line, section, option: o.name,
+        severity: 'warning', code: ERR.AHC_LINT_UNKNOWN_OPTION, file: o.file, line: o.line, section, option: o.name,
         message: `${o.file}:${o.line}: [${section}] ${o.name}: unknown option, ignored${suggestion(o.name, known)}`,
       });
     }
@@ -67,9 +68,9 @@ export function lintConfig(sources: ConfigSources): LintReport {
   try {
     loaded = loadConfigDocument(sources);
   } catch (error) {
-    const e = error as Error & { code?: string; location?: { file?: string; line?: number } };
+    const e = error as Error & { location?: { file?: string; line?: number } };
     const problem: ConfigProblem = {
-      severity: 'error', code: e.code ?? 'AHC_CONFIG_INVALID', message: e.message,
+      severity: 'error', code: codeOf(error, ERR.AHC_CONFIG_INVALID), message: e.message,
       ...(e.location?.file === undefined ? {} : { file: e.location.file }), ...(e.location?.line === undefined ? {} : { line: e.location.line }),
     };
     return { files: [], problems: [problem], errors: 1, warnings: 0 };

@@ -1,5 +1,7 @@
+import { ERR, codeOf } from '@ahc/errors';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFile } from '@ahc/fs';
 import { iniFromObject, mergeIni, parseIni } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import { ConfigError } from './config-error';
@@ -22,31 +24,24 @@ export interface LoadedDocument {
 
 export const BUILT_IN = '<built-in defaults>';
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('AHC_CONFIG_UNREADABLE', `${path}: cannot read: ${(error as Error).message}`, { file: path });
+    throw new ConfigError(ERR.AHC_CONFIG_UNREADABLE, `${path}: cannot read: ${(error as Error).message}`, { file: path });
   }
 }
 
 /** The files the daemon reads for these sources, in merge order. */
 export function listConfigFiles(sources: ConfigSources): string[] {
   if (!isFile(sources.file)) {
-    throw new ConfigError('AHC_CONFIG_MISSING_FILE', `${sources.file} configuration file either isn't readable or doesn't exist`, { file: sources.file });
+    throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.file} configuration file either isn't readable or doesn't exist`, { file: sources.file });
   }
   const files = [sources.file];
   if (sources.serviceFile !== undefined) {
     if (!isFile(sources.serviceFile)) {
-      throw new ConfigError('AHC_CONFIG_MISSING_FILE', `${sources.serviceFile} configuration file either isn't readable or doesn't exist`, { file: sources.serviceFile });
+      throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.serviceFile} configuration file either isn't readable or doesn't exist`, { file: sources.serviceFile });
     }
     files.push(sources.serviceFile);
   } else if (sources.dir !== undefined) {
@@ -55,7 +50,7 @@ export function listConfigFiles(sources: ConfigSources): string[] {
       if (!statSync(sources.dir).isDirectory()) throw new Error('not a directory');
       names = readdirSync(sources.dir);
     } catch {
-      throw new ConfigError('AHC_CONFIG_MISSING_DIR', `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`, { file: sources.dir });
+      throw new ConfigError(ERR.AHC_CONFIG_MISSING_DIR, `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`, { file: sources.dir });
     }
     // Like the Python daemon's glob('*.conf'): hidden files (editor and backup leftovers) are skipped.
     for (const name of names.filter((n) => n.endsWith('.conf') && !n.startsWith('.')).sort()) {
@@ -76,8 +71,8 @@ export function loadConfigDocument(sources: ConfigSources): LoadedDocument {
     try {
       parsed = parseIni(text, file);
     } catch (error) {
-      const e = error as Error & { code?: string; line?: number };
-      throw new ConfigError(e.code ?? 'AHC_CONFIG_SYNTAX', e.message, { file, ...(e.line === undefined ? {} : { line: e.line }) });
+      const e = error as Error & { line?: number };
+      throw new ConfigError(codeOf(error, ERR.AHC_CONFIG_SYNTAX), e.message, { file, ...(e.line === undefined ? {} : { line: e.line }) });
     }
     document = mergeIni(document, parsed);
   }

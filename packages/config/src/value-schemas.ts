@@ -1,3 +1,5 @@
+import { LOG_LEVELS, isLogLevel } from '@ahc/protocol';
+import type { Family, LogLevel } from '@ahc/protocol';
 import * as z from 'zod/mini';
 import { parsePythonBool, parsePythonFloat, parsePythonInt } from '@ahc/ini';
 import { normalizePrefix } from '@ahc/bird';
@@ -62,7 +64,7 @@ export const commandValue = fromString((text) => {
   return { ok: true, value: { text, argv } };
 });
 
-export function prefixValue(family?: 4 | 6) {
+export function prefixValue(family?: Family) {
   return fromString((text) => {
     const r = normalizePrefix(text);
     if (!r.ok) return fail(`not a valid IP prefix: ${r.reason}`);
@@ -76,10 +78,10 @@ export const birdVariable = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/,
   error: 'not a valid BIRD symbol name (letters, digits and _, not starting with a digit)',
 }));
 
-export const logLevelValue = fromString<'debug' | 'info' | 'warning' | 'error' | 'critical'>((text) => {
+export const logLevelValue = fromString<LogLevel>((text) => {
   const v = text.toLowerCase();
-  if (v === 'debug' || v === 'info' || v === 'warning' || v === 'error' || v === 'critical') return { ok: true, value: v };
-  return fail('not a log level (debug, info, warning, error, critical)');
+  if (isLogLevel(v)) return { ok: true, value: v };
+  return fail(`not a log level (${LOG_LEVELS.join(', ')})`);
 });
 
 export const onDisabledValue = z.enum(['withdraw', 'advertise'], { error: "must be 'withdraw' or 'advertise'" });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { ConfigError, compileConfig, loadConfigDocument } from '../src/index';
+import { ConfigError, loadCompiledConfig } from '../src/index';
 import type { CompiledConfig, ConfigSources } from '../src/index';
 
 const made: string[] = [];
@@ -79,8 +79,7 @@ export function sourcesOf(tree: ConfigTree): ConfigSources {
 
 /** Load and compile with the filesystem checks on, as the daemon and `-c` do. */
 export function compileSources(sources: ConfigSources): CompiledConfig {
-  const { document, files } = loadConfigDocument(sources);
-  return compileConfig(document, files);
+  return loadCompiledConfig(sources).config;
 }
 
 export function compileTree(tree: ConfigTree): CompiledConfig {

@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { DEFAULT_SECTION, type IniDocument, type IniOption, type IniSection } from './ini-document';
 import { IniError } from './ini-error';
 
@@ -16,7 +17,7 @@ export function iniFromObject(obj: Record<string, Record<string, string>>, file:
       const name = key.toLowerCase();
       if (options.has(name)) {
         throw new IniError(
-          'AHC_INI_DUPLICATE_OPTION',
+          ERR.AHC_INI_DUPLICATE_OPTION,
           `${file}: option '${name}' in section [${sectionName}] is given twice (names are case-insensitive)`,
           { file, section: sectionName, option: name },
         );

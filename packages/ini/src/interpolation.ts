@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import type { IniDocument } from './ini-document';
 import { IniError, location } from './ini-error';
 import { resolveOption, type ResolvedOption } from './find-option';
@@ -30,7 +31,7 @@ export function interpolate(doc: IniDocument, section: string, target: ResolvedO
 
     if (depth > MAX_DEPTH) {
       throw new IniError(
-        'AHC_INI_INTERPOLATION_DEPTH',
+        ERR.AHC_INI_INTERPOLATION_DEPTH,
         `${location(target.option.file, target.option.line)}: option '${top}' in section [${section}] ${describeNesting(trail)}`,
         { file: target.option.file, line: target.option.line, section, option: top },
       );
@@ -50,21 +51,21 @@ export function interpolate(doc: IniDocument, section: string, target: ResolvedO
       } else if (rest[1] === '(') {
         const match = REFERENCE.exec(rest);
         if (match === null) {
-          throw fail('AHC_INI_INTERPOLATION_SYNTAX', `has an unfinished reference near ${excerpt(rest)}: write '%(name)s', or '%%' for a literal '%'`);
+          throw fail(ERR.AHC_INI_INTERPOLATION_SYNTAX, `has an unfinished reference near ${excerpt(rest)}: write '%(name)s', or '%%' for a literal '%'`);
         }
         const name = (match[1] as string).toLowerCase();
         rest = rest.slice(match[0].length);
         const referenced = resolveOption(doc, section, name);
         if (referenced === undefined) {
           throw fail(
-            'AHC_INI_INTERPOLATION_MISSING',
+            ERR.AHC_INI_INTERPOLATION_MISSING,
             `refers to '%(${name})s', but there is no option '${name}' in section [${section}] or [DEFAULT]`,
           );
         }
         if (referenced.option.value.includes('%')) expand(referenced, depth + 1, [...trail, name]);
         else out.push(referenced.option.value);
       } else {
-        throw fail('AHC_INI_INTERPOLATION_SYNTAX', `has a lone '%' near ${excerpt(rest)}: write '%%' for a literal '%'`);
+        throw fail(ERR.AHC_INI_INTERPOLATION_SYNTAX, `has a lone '%' near ${excerpt(rest)}: write '%%' for a literal '%'`);
       }
     }
   }

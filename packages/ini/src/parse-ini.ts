@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { DEFAULT_SECTION, type IniDocument, type IniOption, type IniSection } from './ini-document';
 import { IniError } from './ini-error';
 import { pyIndent, pyRstrip, pyStrip } from './python-whitespace';
@@ -65,7 +66,7 @@ export function parseIni(text: string, file: string): IniDocument {
     }
     if (current === undefined) {
       throw new IniError(
-        'AHC_INI_MISSING_SECTION_HEADER',
+        ERR.AHC_INI_MISSING_SECTION_HEADER,
         `${file}:${line}: ${quote(stripped)} comes before the first section header; ` +
           'every option must follow a [section] or [DEFAULT] line',
         { file, line },
@@ -77,7 +78,7 @@ export function parseIni(text: string, file: string): IniDocument {
     // Python reports every unparsable line of a file at once, after reading all of it.
     const message = unparsable.map((problem) => problem.message).join('\n');
     const [first] = unparsable;
-    throw new IniError('AHC_INI_PARSE', message, { file, line: first?.line, section: first?.section });
+    throw new IniError(ERR.AHC_INI_PARSE, message, { file, line: first?.line, section: first?.section });
   }
 
   return {
@@ -96,7 +97,7 @@ export function parseIni(text: string, file: string): IniDocument {
     const first = sections.get(name);
     if (first !== undefined) {
       throw new IniError(
-        'AHC_INI_DUPLICATE_SECTION',
+        ERR.AHC_INI_DUPLICATE_SECTION,
         `${file}:${line}: section [${name}] is already defined at line ${first.line}`,
         { file, line, section: name },
       );
@@ -132,7 +133,7 @@ export function parseIni(text: string, file: string): IniDocument {
     const first = section.options.get(name);
     if (first !== undefined) {
       throw new IniError(
-        'AHC_INI_DUPLICATE_OPTION',
+        ERR.AHC_INI_DUPLICATE_OPTION,
         `${file}:${line}: option '${name}' in section [${section.name}] is already defined at line ${first.line}`,
         { file, line, section: section.name, option: name },
       );

@@ -24,6 +24,13 @@ describe('docs/configuration-parsing.md', () => {
     expect(DOC).toContain(`| \`${code}\` |`);
   });
 
+  it('lists no AHC_INI_* code in its table that the INI reader does not have', () => {
+    const documented = [...DOC.matchAll(/^\| `(AHC_INI_[A-Z_]+)` \|/gm)].map((m) => m[1] as string);
+    expect(documented.length).toBeGreaterThan(0);
+    expect(documented.filter((c) => !(INI_ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
+    expect(INI_ERROR_CODES.filter((c) => !documented.includes(c))).toEqual([]);
+  });
+
   it.each(INI_ERROR_CODES)('shows the current example message for %s', (code) => {
     const error = iniErrorOf(EXAMPLES[code]);
     expect(error.code).toBe(code);

@@ -1,7 +1,6 @@
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
-import { SinkHealth } from './sink-health';
-import type { SinkMonitor } from './sink-health';
+import { MonitoredSink } from './sink-health';
 
 /**
  * JSON log shipping over HTTP POST (`json_logging`, `http_server*`, from the Python daemon's
@@ -11,7 +10,7 @@ import type { SinkMonitor } from './sink-health';
  * failed request or dropped record of an episode is reported once, the first request that works
  * again says how many records were lost.
  */
-export class HttpJsonSink implements LogSink {
+export class HttpJsonSink extends MonitoredSink implements LogSink {
   #queue: string[] = [];
   #inFlight = false;
   #dropped = 0;
@@ -19,7 +18,6 @@ export class HttpJsonSink implements LogSink {
   #sent = 0;
   /** http.request or https.request, loaded here: only a configured sink pays for node:http(s). */
   readonly #send: typeof import('node:http').request;
-  readonly #health: SinkHealth;
 
   constructor(
     private readonly url: URL,
@@ -27,7 +25,7 @@ export class HttpJsonSink implements LogSink {
     private readonly maxQueue = 1000,
   ) {
     // node:https alone costs about 4 MiB of memory (docs/design.md, "Memory").
-    this.#health = new SinkHealth(`HTTP log server ${url.href}`);
+    super(`HTTP log server ${url.href}`);
     this.#send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
   }
 
@@ -35,19 +33,13 @@ export class HttpJsonSink implements LogSink {
     return { sent: this.#sent, dropped: this.#dropped, failed: this.#failed, queued: this.#queue.length };
   }
 
-  get healthy(): boolean {
-    return this.#health.healthy;
-  }
 
-  monitor(monitor: SinkMonitor): void {
-    this.#health.attach(monitor);
-  }
 
   write(line: string, _level?: LevelName): void {
     if (this.#queue.length >= this.maxQueue) {
       this.#queue.shift();
       this.#dropped += 1;
-      this.#health.stalled(`${this.#queue.length} records are waiting`);
+      this.health.stalled(`${this.#queue.length} records are waiting`);
     }
     this.#queue.push(line.replace(/\n$/, ''));
     this.#pump();
@@ -64,10 +56,10 @@ export class HttpJsonSink implements LogSink {
       done = true;
       if (why === null) {
         this.#sent += 1;
-        this.#health.ok();
+        this.health.ok();
       } else {
         this.#failed += 1;
-        this.#health.failed(why);
+        this.health.failed(why);
       }
       this.#inFlight = false;
       setImmediate(() => this.#pump());

@@ -5,7 +5,7 @@ export { SyslogUdpSink } from './syslog-udp-sink';
 export { HttpJsonSink } from './http-json-sink';
 export { StdioSink, stdioSink } from './stdio-sink';
 export type { StdioSinkOptions } from './stdio-sink';
-export { SinkHealth } from './sink-health';
+export { MonitoredSink, SinkHealth } from './sink-health';
 export type { SinkMonitor } from './sink-health';
 export { formatJournal, formatJson, formatText, MAIN_THREAD, threadColumnWidth } from './formats';
 export type { FormatOptions } from './formats';

@@ -1,6 +1,8 @@
+import type { LogLevel } from '@ahc/protocol';
+
 /** Level names as the Python daemon prints them, and pino's numeric values for them. */
-export const LEVEL_VALUES = { debug: 20, info: 30, warning: 40, error: 50, critical: 60 } as const;
-export type LevelName = keyof typeof LEVEL_VALUES;
+export type LevelName = LogLevel;
+export const LEVEL_VALUES = { debug: 20, info: 30, warning: 40, error: 50, critical: 60 } as const satisfies Record<LevelName, number>;
 
 /** Syslog severities for `log_format_journalctl` (`<N>` line prefix). */
 export const SYSLOG_SEVERITY: Record<LevelName, number> = { debug: 7, info: 6, warning: 4, error: 3, critical: 2 };

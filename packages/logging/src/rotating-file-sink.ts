@@ -1,8 +1,8 @@
+import { describeError } from '@ahc/errors';
 import { closeSync, existsSync, fstatSync, openSync, renameSync, statSync } from 'node:fs';
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
-import { SinkHealth, writeFully } from './sink-health';
-import type { SinkMonitor } from './sink-health';
+import { MonitoredSink, writeFully } from './sink-health';
 
 /**
  * A log file rotated by size like Python's RotatingFileHandler: before a line that would make
@@ -13,8 +13,7 @@ import type { SinkMonitor } from './sink-health';
  * many were lost, in the file itself too. A line cut short by a full disk is ended before the
  * next one. A file deleted or moved away (logrotate) is noticed within a second and opened anew.
  */
-export class RotatingFileSink implements LogSink {
-  readonly #health: SinkHealth;
+export class RotatingFileSink extends MonitoredSink implements LogSink {
   #fd: number | null = null;
   #size = 0;
   #lastCheck = 0;
@@ -27,21 +26,11 @@ export class RotatingFileSink implements LogSink {
     /** How often to look whether the file was deleted or moved away. */
     private readonly recheckMs = 1000,
   ) {
-    this.#health = new SinkHealth(`log file ${path}`);
+    super(`log file ${path}`);
   }
 
-  /** Lines lost since start (disk full, file not writable). */
-  get lost(): number {
-    return this.#health.lost;
-  }
 
-  get healthy(): boolean {
-    return this.#health.healthy;
-  }
 
-  monitor(monitor: SinkMonitor): void {
-    this.#health.attach(monitor);
-  }
 
   write(line: string, _level?: LevelName): void {
     let fd: number;
@@ -62,7 +51,7 @@ export class RotatingFileSink implements LogSink {
       return;
     }
     this.#partial = false;
-    this.#health.ok();
+    this.health.ok();
   }
 
   close(): void {
@@ -70,7 +59,7 @@ export class RotatingFileSink implements LogSink {
   }
 
   #lose(error: unknown): void {
-    this.#health.failed(error instanceof Error ? error.message : String(error));
+    this.health.failed(describeError(error));
     // Reopened on the next write: the file may have been replaced meanwhile.
     this.#close();
   }

@@ -120,3 +120,28 @@ export function writeFully(fd: number, data: Buffer): { written: number; error: 
   }
   return { written, error: null };
 }
+
+/**
+ * A sink whose losses are kept by a SinkHealth: the part of the LogSink contract every sink
+ * answers the same way (the logger reads `healthy` and attaches its monitor; status reads `lost`).
+ */
+export abstract class MonitoredSink {
+  protected readonly health: SinkHealth;
+
+  protected constructor(dest: string) {
+    this.health = new SinkHealth(dest);
+  }
+
+  /** Lines lost since start. */
+  get lost(): number {
+    return this.health.lost;
+  }
+
+  get healthy(): boolean {
+    return this.health.healthy;
+  }
+
+  monitor(monitor: SinkMonitor): void {
+    this.health.attach(monitor);
+  }
+}

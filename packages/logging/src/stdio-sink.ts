@@ -2,8 +2,7 @@ import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { LogSink } from './logger';
 import type { LevelName } from './log-record';
-import { SinkHealth, writeFully } from './sink-health';
-import type { SinkMonitor } from './sink-health';
+import { MonitoredSink, writeFully } from './sink-health';
 
 export interface StdioSinkOptions {
   /** Bytes allowed to wait for a slow reader before lines are dropped (default 1 MiB). */
@@ -30,8 +29,7 @@ const DEFAULT_MAX_QUEUED = 1 << 20;
  *
  * A terminal is written by Node in blocking mode, like every terminal program.
  */
-export class StdioSink implements LogSink {
-  readonly #health: SinkHealth;
+export class StdioSink extends MonitoredSink implements LogSink {
   readonly #stream: Writable | null;
   readonly #write: (chunk: string, cb: (error?: Error | null) => void) => unknown;
   /** Set for a regular file: written directly, never through the stream. */
@@ -41,7 +39,7 @@ export class StdioSink implements LogSink {
   #partial = false;
 
   constructor(readonly name: 'stdout' | 'stderr', options: StdioSinkOptions = {}) {
-    this.#health = new SinkHealth(name);
+    super(name);
     this.#max = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED;
     let stream: Writable | null = options.stream ?? null;
     let fd: number | null = options.fd ?? null;
@@ -65,28 +63,18 @@ export class StdioSink implements LogSink {
     if (stream !== null) {
       stream.on('error', (error: Error) => this.#onError(error));
       stream.on('drain', () => {
-        if (!this.#broken) this.#health.ok();
+        if (!this.#broken) this.health.ok();
       });
     }
     if (stream === null && fd === null) this.#fail('not open');
   }
 
-  get healthy(): boolean {
-    return this.#health.healthy;
-  }
 
-  /** Lines lost since start. */
-  get lost(): number {
-    return this.#health.lost;
-  }
 
-  monitor(monitor: SinkMonitor): void {
-    this.#health.attach(monitor);
-  }
 
   write(line: string, _level?: LevelName): void {
     if (this.#broken) {
-      this.#health.lostOne();
+      this.health.lostOne();
       return;
     }
     if (this.#fd !== null) {
@@ -97,11 +85,11 @@ export class StdioSink implements LogSink {
     if (stream === null) return;
     if (stream.destroyed || stream.writableEnded) {
       this.#fail('the stream is closed');
-      this.#health.lostOne();
+      this.health.lostOne();
       return;
     }
     if (stream.writableLength >= this.#max) {
-      this.#health.stalled(`${Math.round(stream.writableLength / 1024)} KiB are waiting`);
+      this.health.stalled(`${Math.round(stream.writableLength / 1024)} KiB are waiting`);
       return;
     }
     try {
@@ -120,11 +108,11 @@ export class StdioSink implements LogSink {
     const { written, error } = writeFully(fd, Buffer.from(this.#partial ? `\n${line}` : line));
     if (error === null) {
       this.#partial = false;
-      this.#health.ok();
+      this.health.ok();
       return;
     }
     if (written > 0) this.#partial = true;
-    this.#health.failed(error.message);
+    this.health.failed(error.message);
   }
 
   #onError(error: Error): void {
@@ -136,7 +124,7 @@ export class StdioSink implements LogSink {
   #fail(why: string): void {
     if (this.#broken) return;
     this.#broken = true;
-    this.#health.broken(why);
+    this.health.broken(why);
   }
 }
 

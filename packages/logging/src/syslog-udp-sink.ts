@@ -2,8 +2,7 @@ import type { Socket } from 'node:dgram';
 import type { LogSink } from './logger';
 import { SYSLOG_SEVERITY } from './log-record';
 import type { LevelName } from './log-record';
-import { SinkHealth } from './sink-health';
-import type { SinkMonitor } from './sink-health';
+import { MonitoredSink } from './sink-health';
 
 /** Facility `user` (1), as Python's SysLogHandler uses by default. */
 const FACILITY_USER = 1;
@@ -15,19 +14,18 @@ const FACILITY_USER = 1;
  * dropped and counted. Send errors lose the record, are reported once, and the next send that
  * works says how many were lost.
  */
-export class SyslogUdpSink implements LogSink {
+export class SyslogUdpSink extends MonitoredSink implements LogSink {
   readonly #socket: Socket;
-  readonly #health: SinkHealth;
   #errors = 0;
   #inFlight = 0;
 
   constructor(readonly host: string, readonly port: number, private readonly maxInFlight = 1000) {
-    this.#health = new SinkHealth(`syslog server ${host}:${port}`);
+    super(`syslog server ${host}:${port}`);
     // node:dgram is loaded only when a log server is configured (memory: see docs/design.md).
     this.#socket = process.getBuiltinModule('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.#socket.on('error', (error) => {
       this.#errors += 1;
-      this.#health.failed(error.message);
+      this.health.failed(error.message);
     });
     this.#socket.unref();
   }
@@ -36,21 +34,12 @@ export class SyslogUdpSink implements LogSink {
     return this.#errors;
   }
 
-  get lost(): number {
-    return this.#health.lost;
-  }
 
-  get healthy(): boolean {
-    return this.#health.healthy;
-  }
 
-  monitor(monitor: SinkMonitor): void {
-    this.#health.attach(monitor);
-  }
 
   write(line: string, level: LevelName): void {
     if (this.#inFlight >= this.maxInFlight) {
-      this.#health.stalled(`${this.#inFlight} datagrams are waiting to be sent`);
+      this.health.stalled(`${this.#inFlight} datagrams are waiting to be sent`);
       return;
     }
     const pri = FACILITY_USER * 8 + SYSLOG_SEVERITY[level];
@@ -61,15 +50,15 @@ export class SyslogUdpSink implements LogSink {
         this.#inFlight -= 1;
         if (error) {
           this.#errors += 1;
-          this.#health.failed(error.message);
+          this.health.failed(error.message);
         } else {
-          this.#health.ok();
+          this.health.ok();
         }
       });
     } catch (error) {
       this.#inFlight -= 1;
       this.#errors += 1;
-      this.#health.failed((error as Error).message);
+      this.health.failed((error as Error).message);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Family } from '@ahc/protocol';
 import { Exposition } from './exposition';
 
 /**
@@ -22,7 +23,7 @@ export interface MetricsService {
 }
 
 export interface MetricsFamily {
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly desired: number;
   readonly applied: number | null;
   readonly pending: boolean;

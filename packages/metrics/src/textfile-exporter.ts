@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '@ahc/bird';
+import { writeFileAtomic } from '@ahc/fs';
 import { renderMetrics } from './metric-set';
 import type { MetricsSnapshot } from './metric-set';
 

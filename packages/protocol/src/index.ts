@@ -1,7 +1,7 @@
 export { monotonicMs } from './clock';
-export { INITIAL_COUNTERS, LOG_LEVELS, logLevelRank } from './service-spec';
+export { INITIAL_COUNTERS, LOG_LEVELS, isLogLevel, logLevelRank } from './service-spec';
 export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
-export { serializeError } from './messages';
+export { HEARTBEAT_INTERVAL_MS, serializeError } from './messages';
 export type {
   ErrorMessage, FaultKind, FaultMessage, FromWorker, HeartbeatMessage, LogMessage, ResultMessage, RunNowMessage, SerializedError,
   StartMessage, StopMessage, ToWorker, TransitionMessage,

@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import type { CheckCounters, LogLevel, ServiceCheckSpec, ServiceState } from './service-spec';
 
 /** An error as it crosses a thread boundary (identity is lost, so code is what callers match). */
@@ -12,7 +13,9 @@ export interface SerializedError {
 
 export interface StartMessage {
   readonly type: 'start';
-  readonly seq: number;
+  /** Unused: messages on a MessagePort arrive in order and none is lost, so there is nothing
+   * to detect. Still written by check-host.ts until its refactor drops it (docs/design.md). */
+  readonly seq?: number;
   readonly service: string;
   readonly spec: ServiceCheckSpec;
   readonly counters: CheckCounters;
@@ -21,12 +24,16 @@ export interface StartMessage {
 }
 export interface RunNowMessage {
   readonly type: 'run-now';
-  readonly seq: number;
+  /** Unused: messages on a MessagePort arrive in order and none is lost, so there is nothing
+   * to detect. Still written by check-host.ts until its refactor drops it (docs/design.md). */
+  readonly seq?: number;
   readonly service: string;
 }
 export interface StopMessage {
   readonly type: 'stop';
-  readonly seq: number;
+  /** Unused: messages on a MessagePort arrive in order and none is lost, so there is nothing
+   * to detect. Still written by check-host.ts until its refactor drops it (docs/design.md). */
+  readonly seq?: number;
   readonly service: string;
 }
 /** Test-only: make the thread fail in a given way. Honoured only by a worker started with
@@ -35,7 +42,9 @@ export interface StopMessage {
 export type FaultKind = 'throw' | 'exit' | 'busy-loop' | 'stall-loop' | 'malformed';
 export interface FaultMessage {
   readonly type: 'fault';
-  readonly seq: number;
+  /** Unused: messages on a MessagePort arrive in order and none is lost, so there is nothing
+   * to detect. Still written by check-host.ts until its refactor drops it (docs/design.md). */
+  readonly seq?: number;
   readonly service: string;
   readonly kind: FaultKind;
 }
@@ -45,7 +54,6 @@ export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage
 
 export interface TransitionMessage {
   readonly type: 'transition';
-  readonly seq: number;
   readonly service: string;
   readonly state: Exclude<ServiceState, 'unknown'>;
   /** `check`: rise/fail reached; `ip-unassigned`: the prefix left the interface. */
@@ -54,7 +62,6 @@ export interface TransitionMessage {
 }
 export interface ResultMessage {
   readonly type: 'result';
-  readonly seq: number;
   readonly service: string;
   readonly ok: boolean;
   /** Exit code of the check (0 healthy); 127/126 when it could not start; null when killed. */
@@ -70,7 +77,6 @@ export interface ResultMessage {
 }
 export interface LogMessage {
   readonly type: 'log';
-  readonly seq: number;
   readonly service: string;
   readonly level: LogLevel;
   readonly message: string;
@@ -82,15 +88,16 @@ export interface LogMessage {
    */
   readonly status?: ServiceState;
 }
+/** A check worker posts a heartbeat this often (its event loop turns); the supervisor's watchdog
+ * reads them (docs/status-and-watchdog.md). */
+export const HEARTBEAT_INTERVAL_MS = 1000;
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';
-  readonly seq: number;
   readonly service: string;
   readonly at: number;
 }
 export interface ErrorMessage {
   readonly type: 'error';
-  readonly seq: number;
   readonly service: string;
   readonly error: SerializedError;
 }
@@ -101,10 +108,10 @@ export function serializeError(error: unknown): SerializedError {
     const code = (error as { code?: unknown }).code;
     return {
       name: error.name,
-      code: typeof code === 'string' ? code : 'AHC_INTERNAL',
+      code: typeof code === 'string' ? code : ERR.AHC_INTERNAL,
       message: error.message,
       ...(error.stack === undefined ? {} : { stack: error.stack }),
     };
   }
-  return { name: 'Error', code: 'AHC_INTERNAL', message: String(error) };
+  return { name: 'Error', code: ERR.AHC_INTERNAL, message: String(error) };
 }

@@ -3,9 +3,14 @@
 export type ServiceState = 'up' | 'down' | 'unknown';
 export type OnDisabled = 'withdraw' | 'advertise';
 export type Family = 4 | 6;
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+/** The one list of log level names (the Python daemon's), lowest first; every other place
+ * (logging's values, the configuration's log_level) derives from it. */
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+export function isLogLevel(value: unknown): value is LogLevel {
+  return (LOG_LEVELS as readonly unknown[]).includes(value);
+}
 
 export function logLevelRank(level: LogLevel): number {
   return LOG_LEVELS.indexOf(level);

@@ -1,5 +1,6 @@
+import { AhcError, ERR } from '@ahc/errors';
 import type { FromWorker, ToWorker } from './messages';
-import { LOG_LEVELS } from './service-spec';
+import { isLogLevel } from './service-spec';
 
 /** Boundary checks for messages. Hand-written rather than zod so the worker bundle stays tiny. */
 type Obj = Record<string, unknown>;
@@ -8,18 +9,17 @@ function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null;
 }
 function hasBase(value: Obj): boolean {
-  return typeof value.type === 'string' && typeof value.seq === 'number' && typeof value.service === 'string';
+  return typeof value.type === 'string' && typeof value.service === 'string';
 }
 function isCounters(value: unknown): boolean {
   return isObj(value) && (value.state === 'up' || value.state === 'down' || value.state === 'unknown')
     && typeof value.rise === 'number' && typeof value.fail === 'number';
 }
 
-export class ProtocolError extends Error {
-  readonly code = 'AHC_PROTOCOL';
+export class ProtocolError extends AhcError {
+  override name = 'ProtocolError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
+    super(ERR.AHC_PROTOCOL, message);
   }
 }
 
@@ -35,7 +35,7 @@ export function parseFromWorker(value: unknown): FromWorker {
       if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters)) return value as unknown as FromWorker;
       break;
     case 'log':
-      if (typeof value.message === 'string' && LOG_LEVELS.includes(value.level as never)
+      if (typeof value.message === 'string' && isLogLevel(value.level)
         && (value.status === undefined || value.status === 'up' || value.status === 'down' || value.status === 'unknown')) {
         return value as unknown as FromWorker;
       }

@@ -1,13 +1,13 @@
+import { AhcError, ERR } from '@ahc/errors';
+import type { ErrorCode } from '@ahc/errors';
 import { connect } from 'node:net';
 import { STATUS_PROTOCOL_VERSION } from './status-protocol';
 import type { ErrorReply, PongReply, StatusReply } from './status-protocol';
 
-export class StatusClientError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'StatusClientError';
-    this.code = code;
+export class StatusClientError extends AhcError {
+  override name = 'StatusClientError';
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -18,7 +18,7 @@ export function requestStatus(path: string, request: Record<string, unknown> = {
     let buffer = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new StatusClientError('AHC_STATUS_TIMEOUT', `the daemon did not answer on ${path} within ${timeoutMs} ms`));
+      reject(new StatusClientError(ERR.AHC_STATUS_TIMEOUT, `the daemon did not answer on ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     socket.setEncoding('utf8');
     socket.once('connect', () => socket.write(`${JSON.stringify({ version: STATUS_PROTOCOL_VERSION, ...request })}\n`));
@@ -31,7 +31,7 @@ export function requestStatus(path: string, request: Record<string, unknown> = {
       try {
         resolve(JSON.parse(buffer.slice(0, nl)) as StatusReply | ErrorReply | PongReply);
       } catch {
-        reject(new StatusClientError('AHC_STATUS_BAD_REPLY', `the daemon's reply on ${path} is not JSON`));
+        reject(new StatusClientError(ERR.AHC_STATUS_BAD_REPLY, `the daemon's reply on ${path} is not JSON`));
       }
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
@@ -40,7 +40,7 @@ export function requestStatus(path: string, request: Record<string, unknown> = {
         : error.code === 'ECONNREFUSED' ? `nothing is listening on ${path}: anycast-healthchecker is not running (stale socket)`
           : error.code === 'EACCES' ? `permission denied on ${path}: run as root or a member of the daemon's group`
             : `cannot connect to ${path}: ${error.message}`;
-      reject(new StatusClientError(error.code === 'EACCES' ? 'AHC_STATUS_DENIED' : 'AHC_STATUS_DOWN', why));
+      reject(new StatusClientError(error.code === 'EACCES' ? ERR.AHC_STATUS_DENIED : ERR.AHC_STATUS_DOWN, why));
     });
   });
 }

@@ -3,6 +3,10 @@
  * `{"version":1,"command":"status"}` and gets one reply line; it may send more requests on the
  * same connection. Every reply carries `version` and `ok`.
  */
+import { ERR } from '@ahc/errors';
+import type { ErrorCode } from '@ahc/errors';
+import type { Family } from '@ahc/protocol';
+
 export const STATUS_PROTOCOL_VERSION = 1;
 /** Longest request line accepted (bytes); longer ones get an error reply and the connection closes. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -12,7 +16,7 @@ export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' |
 export interface ServiceStatus {
   readonly name: string;
   readonly prefix: string;
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly worker: {
     readonly state: WorkerStateName;
     readonly threadId: number | null;
@@ -50,7 +54,7 @@ export interface ServiceStatus {
 }
 
 export interface BirdStatus {
-  readonly family: 4 | 6;
+  readonly family: Family;
   readonly path: string;
   readonly variable: string;
   readonly reconfigureCommand: string;
@@ -111,12 +115,12 @@ export function parseRequest(line: string): StatusRequest | ErrorReply {
   try {
     value = JSON.parse(line);
   } catch {
-    return errorReply('AHC_STATUS_BAD_REQUEST', 'the request is not JSON; send {"version":1,"command":"status"}');
+    return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'the request is not JSON; send {"version":1,"command":"status"}');
   }
-  if (typeof value !== 'object' || value === null) return errorReply('AHC_STATUS_BAD_REQUEST', 'the request must be a JSON object');
+  if (typeof value !== 'object' || value === null) return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'the request must be a JSON object');
   const v = value as Record<string, unknown>;
   if (v.version !== undefined && v.version !== STATUS_PROTOCOL_VERSION) {
-    return errorReply('AHC_STATUS_VERSION', `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`);
+    return errorReply(ERR.AHC_STATUS_VERSION, `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`);
   }
   switch (v.command) {
     case 'status':
@@ -124,12 +128,12 @@ export function parseRequest(line: string): StatusRequest | ErrorReply {
       return { command: v.command };
     case 'inject-fault':
       if (typeof v.service === 'string' && typeof v.kind === 'string') return { command: 'inject-fault', service: v.service, kind: v.kind };
-      return errorReply('AHC_STATUS_BAD_REQUEST', 'inject-fault needs "service" and "kind"');
+      return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'inject-fault needs "service" and "kind"');
     default:
-      return errorReply('AHC_STATUS_BAD_REQUEST', `unknown command ${JSON.stringify(v.command)}; known: status, ping`);
+      return errorReply(ERR.AHC_STATUS_BAD_REQUEST, `unknown command ${JSON.stringify(v.command)}; known: status, ping`);
   }
 }
 
-export function errorReply(code: string, message: string): ErrorReply {
+export function errorReply(code: ErrorCode, message: string): ErrorReply {
   return { version: STATUS_PROTOCOL_VERSION, ok: false, error: { code, message } };
 }

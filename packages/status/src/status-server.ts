@@ -1,15 +1,15 @@
+import { AhcError, ERR } from '@ahc/errors';
+import type { ErrorCode } from '@ahc/errors';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { MAX_REQUEST_BYTES, STATUS_PROTOCOL_VERSION, errorReply, parseRequest } from './status-protocol';
 import type { ErrorReply, PongReply, StatusReply, StatusRequest } from './status-protocol';
 
-export class StatusSocketError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'StatusSocketError';
-    this.code = code;
+export class StatusSocketError extends AhcError {
+  override name = 'StatusSocketError';
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -48,21 +48,21 @@ export class StatusServer {
     let exists = false;
     try {
       const st = lstatSync(this.path);
-      if (!st.isSocket()) throw new StatusSocketError('AHC_STATUS_SOCKET', `${this.path} exists and is not a socket; refusing to replace it`);
+      if (!st.isSocket()) throw new StatusSocketError(ERR.AHC_STATUS_SOCKET, `${this.path} exists and is not a socket; refusing to replace it`);
       exists = true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'AHC_STATUS_SOCKET') throw error;
+      if ((error as { code?: string }).code === ERR.AHC_STATUS_SOCKET) throw error;
     }
     if (exists) {
       if (await isLive(this.path)) {
-        throw new StatusSocketError('AHC_STATUS_SOCKET_IN_USE', `status socket ${this.path} is in use by another running anycast-healthchecker`);
+        throw new StatusSocketError(ERR.AHC_STATUS_SOCKET_IN_USE, `status socket ${this.path} is in use by another running anycast-healthchecker`);
       }
       unlinkSync(this.path);
     }
     const server = createServer((socket) => this.#serve(socket));
     server.maxConnections = 1024;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new StatusSocketError('AHC_STATUS_SOCKET', `cannot listen on status socket ${this.path}: ${error.message}`)));
+      server.once('error', (error) => reject(new StatusSocketError(ERR.AHC_STATUS_SOCKET, `cannot listen on status socket ${this.path}: ${error.message}`)));
       server.listen(this.path, () => resolve());
     });
     chmodSync(this.path, 0o660);
@@ -102,7 +102,7 @@ export class StatusServer {
       }
       if (Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) {
         buffer = '';
-        socket.end(`${JSON.stringify(errorReply('AHC_STATUS_TOO_LARGE', `request longer than ${MAX_REQUEST_BYTES} bytes`))}\n`);
+        socket.end(`${JSON.stringify(errorReply(ERR.AHC_STATUS_TOO_LARGE, `request longer than ${MAX_REQUEST_BYTES} bytes`))}\n`);
       }
     });
   }
@@ -113,7 +113,7 @@ export class StatusServer {
     try {
       reply = 'ok' in request ? request : await this.#handle(request);
     } catch (error) {
-      reply = errorReply('AHC_STATUS_INTERNAL', (error as Error).message);
+      reply = errorReply(ERR.AHC_STATUS_INTERNAL, (error as Error).message);
     }
     if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
   }
@@ -126,10 +126,10 @@ export class StatusServer {
         return this.handlers.status();
       case 'inject-fault': {
         const inject = this.handlers.injectFault;
-        if (inject === undefined) return errorReply('AHC_STATUS_BAD_REQUEST', 'fault injection is not enabled in this daemon');
+        if (inject === undefined) return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'fault injection is not enabled in this daemon');
         return inject(request.service, request.kind)
           ? { version: STATUS_PROTOCOL_VERSION, ok: true, pong: true }
-          : errorReply('AHC_STATUS_BAD_REQUEST', `cannot inject ${request.kind} into ${request.service}`);
+          : errorReply(ERR.AHC_STATUS_BAD_REQUEST, `cannot inject ${request.kind} into ${request.service}`);
       }
     }
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, removeStaleTempFiles, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
+  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable,
 } from '@ahc/bird';
+import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
-import type { BirdFamilyConfig } from '@ahc/config';
+import type { BirdFamilyConfig, Command } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
 import { ConvergeLoop } from './converge-loop';
@@ -14,7 +15,7 @@ import type { ServiceRegistry } from './service-registry';
 /** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
 export interface CustomAction {
   readonly service: string;
-  readonly command: string;
+  readonly command: Command;
   readonly direction: 'up' | 'down';
   readonly timeoutMs: number;
 }
@@ -246,7 +247,7 @@ export class PrefixReconciler {
     }
     const failedCustom: CustomAction[] = [];
     for (const action of custom) {
-      this.log.info(`reconfiguring BIRD by running custom command ${action.command} ${action.direction}`);
+      this.log.info(`reconfiguring BIRD by running custom command ${action.command.text} ${action.direction}`);
       const outcome = await runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.options.signal });
       if (outcome.status === 'failed') {
         this.log.error(`custom_bird_reconfigure_cmd of ${action.service} failed: ${outcome.reason}`);
@@ -271,7 +272,7 @@ export class PrefixReconciler {
   async #verify(wanted: readonly string[]): Promise<boolean> {
     const cmd = this.bird.verifyCmd;
     if (cmd === null) return true;
-    const v = await verifyBirdVariable(cmd.text, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
+    const v = await verifyBirdVariable(cmd, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
     if (v.status === 'match') {
       this.log.info(`verified: ${v.reason}`);
       return true;

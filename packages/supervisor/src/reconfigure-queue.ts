@@ -1,5 +1,6 @@
 import { runReconfigure } from '@ahc/bird';
 import type { ReconfigureOutcome } from '@ahc/bird';
+import type { CommandLine } from '@ahc/command';
 
 /**
  * One per distinct reconfigure command (BIRD 2 uses one `birdc configure` for both families):
@@ -13,7 +14,7 @@ export class ReconfigureQueue {
   lastOutcome: ReconfigureOutcome | null = null;
 
   constructor(
-    readonly command: string,
+    readonly command: CommandLine,
     readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
   ) {}

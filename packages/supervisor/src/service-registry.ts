@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '@ahc/config';
 import { INITIAL_COUNTERS } from '@ahc/protocol';
-import type { CheckCounters, ResultMessage } from '@ahc/protocol';
+import type { CheckCounters, Family, ResultMessage } from '@ahc/protocol';
 import { NO_EXPORTED_VALUES } from './exported-values';
 import type { ExportedValues } from './exported-values';
 
@@ -61,16 +61,16 @@ export class ServiceRegistry {
     return [...this.#records.values()];
   }
 
-  ofFamily(family: 4 | 6): ServiceRecord[] {
+  ofFamily(family: Family): ServiceRecord[] {
     return this.all().filter((r) => r.config.family === family);
   }
 
   /** The prefixes that belong in the family's BIRD file now. */
-  desired(family: 4 | 6): Set<string> {
+  desired(family: Family): Set<string> {
     return new Set(this.ofFamily(family).filter((r) => r.advertise).map((r) => r.config.prefix));
   }
 
-  configured(family: 4 | 6): Set<string> {
+  configured(family: Family): Set<string> {
     return new Set(this.ofFamily(family).map((r) => r.config.prefix));
   }
 }

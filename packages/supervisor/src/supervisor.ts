@@ -1,12 +1,14 @@
 import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { monotonicMs } from '@ahc/protocol';
-import type { CheckCounters, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { exportResult } from './exported-values';
 import type { CheckHost, CheckHostEvents } from './check-host';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
+import { describeSlotChange } from './worker-slot';
+import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -49,7 +51,7 @@ export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number):
 export class Supervisor implements CheckHostEvents {
   #state: SupervisorState = 'starting';
   readonly registry: ServiceRegistry;
-  readonly reconcilers = new Map<4 | 6, PrefixReconciler>();
+  readonly reconcilers = new Map<Family, PrefixReconciler>();
   readonly #abort = new AbortController();
   readonly #serviceLogs = new Map<string, Logger>();
   host: CheckHost | null = null;
@@ -63,7 +65,7 @@ export class Supervisor implements CheckHostEvents {
       // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
       let queue = queues.get(bird.reconfigureCmd.text);
       if (queue === undefined) {
-        queue = new ReconfigureQueue(bird.reconfigureCmd.text, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
+        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
         queues.set(bird.reconfigureCmd.text, queue);
       }
       this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, queue, log, {
@@ -172,6 +174,10 @@ export class Supervisor implements CheckHostEvents {
     this.log.info(`check thread ${threadId} (${services.join(', ')}) is running, ${restartLatencyMs} ms after its predecessor died`);
   }
 
+  onSlotChange(change: SlotChange, threadId: number | null, services: readonly string[]): void {
+    this.log.debug(`worker slot of thread ${threadId ?? '-'} (${services.join(', ')}): ${describeSlotChange(change)}`);
+  }
+
   onProtocolError(threadId: number, code: string, message: string, dropped: number): void {
     this.log.error(`${code}: check thread ${threadId} sent a message that is not in the protocol (a bug; ${dropped} dropped, reported at most once a minute): ${message.slice(0, 500)}`);
   }
@@ -216,7 +222,7 @@ export class Supervisor implements CheckHostEvents {
     r.advertise = state === 'up';
     const custom = r.config.customReconfigureCmd;
     reconciler.request({ service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' }, custom === null ? undefined : {
-      service, command: custom.text, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
+      service, command: custom, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
     });
   }
 
@@ -231,7 +237,7 @@ export class Supervisor implements CheckHostEvents {
     if (host === null || this.#state !== 'running') return null;
     const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: 0, daemonChanges: daemonDifferences(this.config, next) };
     const before = new Map(this.registry.all().map((r) => [r.config.name, r]));
-    const touched = new Set<4 | 6>();
+    const touched = new Set<Family>();
     for (const svc of next.services) {
       const old = before.get(svc.name);
       if (old !== undefined && JSON.stringify(withoutFile(old.config)) === JSON.stringify(withoutFile(svc))) {

@@ -3,9 +3,9 @@ import type { ServiceCheckSpec } from '@ahc/protocol';
 /**
  * The watchdog's rules, pure. A thread is alive when its heartbeats arrive (its event loop
  * turns) and each of its check loops makes progress (posts results). Limits scale with the
- * checks' own timing, so a check every 5 minutes is not declared stuck after 10 seconds.
+ * checks' own timing, so a check every 5 minutes is not declared stuck after 10 seconds. The
+ * threads beat every HEARTBEAT_INTERVAL_MS (@ahc/protocol).
  */
-export const HEARTBEAT_INTERVAL_MS = 1000;
 /** No heartbeat for this long while the thread's event loop is busy: it is spinning. */
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 /** Share of the silent time the thread's event loop was busy, above which it counts as spinning. */
@@ -19,17 +19,10 @@ export const FAILED_AFTER_CRASHES = 5;
 /** A thread that ran this long is stable: its next crash counts as the first again, and a failed
  * thread that runs this long (and posts a result) has recovered. */
 export const STABLE_RUN_MS = 5000;
-export const RESTART_BACKOFF = { baseMs: 100, capMs: 30_000 };
 
 /** How long a check loop may go without posting a result. */
 export function progressLimitMs(spec: ServiceCheckSpec): number {
   return 2 * (spec.intervalMs + spec.timeoutMs) + spec.splayMs + 5000;
-}
-
-/** Delay before restart number `crashes` (1-based): the first restart is immediate. */
-export function restartDelayMs(crashes: number): number {
-  if (crashes <= 1) return 0;
-  return Math.min(RESTART_BACKOFF.baseMs * 2 ** (crashes - 2), RESTART_BACKOFF.capMs);
 }
 
 export type ThreadVerdict = { ok: true } | { ok: false; reason: string };

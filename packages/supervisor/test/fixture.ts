@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileConfig, loadConfigDocument } from '@ahc/config';
+import { loadCompiledConfig } from '@ahc/config';
 import type { CompiledConfig } from '@ahc/config';
 import { createLogger } from '@ahc/logging';
 import type { Logger } from '@ahc/logging';
@@ -60,8 +60,7 @@ export function makeBed(): Bed {
         };
       }
       writeFileSync(join(dir, 'd', 'services.conf'), ini(full));
-      const { document, files } = loadConfigDocument({ file: join(dir, 'daemon.conf'), dir: join(dir, 'd') });
-      return compileConfig(document, files);
+      return loadCompiledConfig({ file: join(dir, 'daemon.conf'), dir: join(dir, 'd') }).config;
     },
     prefixes() {
       try {

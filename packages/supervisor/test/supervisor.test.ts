@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../src/supervisor';
-import { WorkerThreadHost } from '../src/check-host';
+import { WorkerThreadHost } from '../src/worker-thread-host';
 import { WORKER_FILE, makeBed, until } from './fixture';
 import type { Bed } from './fixture';
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
-import { WorkerThreadHost } from '../src/check-host';
+import { WorkerThreadHost } from '../src/worker-thread-host';
 import type { CheckHostEvents } from '../src/check-host';
-import { FAILED_AFTER_CRASHES, judgeThread, progressLimitMs, restartDelayMs } from '../src/watchdog';
+import { RESTART_BACKOFF, backoffDelay } from '../src/backoff';
+import { FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from '../src/watchdog';
 import { WORKER_FILE, until } from './fixture';
 
 function spec(name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
@@ -38,8 +39,9 @@ describe('watchdog rules (pure)', () => {
     expect(judgeThread({ now: 106_000, startedAt: 100_000, lastHeartbeat: null, loops: [] }).ok).toBe(false);
   });
   it('restarts at once the first time, then backs off exponentially up to 30 s', () => {
-    expect([1, 2, 3, 4, 5].map(restartDelayMs)).toEqual([0, 100, 200, 400, 800]);
-    expect(restartDelayMs(100)).toBe(30_000);
+    const afterCrash = (crashes: number) => backoffDelay(crashes - 1, RESTART_BACKOFF);
+    expect([1, 2, 3, 4, 5].map(afterCrash)).toEqual([0, 100, 200, 400, 800]);
+    expect(afterCrash(100)).toBe(30_000);
   });
 });
 

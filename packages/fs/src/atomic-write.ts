@@ -3,6 +3,7 @@
  * new content, never a partial file, and a failed write leaves the old file intact.
  */
 import { constants } from 'node:fs';
+import { AhcError, ERR, describeError, errnoCode } from '@ahc/errors';
 import { lstat, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -18,16 +19,18 @@ function uniqueHex(): string {
   return `${tempCounter.toString(16)}${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}`;
 }
 
-/** Thrown when the prefix file (or its history copy) cannot be written. */
-export class BirdWriteError extends Error {
-  readonly code = 'AHC_BIRD_WRITE';
+/**
+ * Thrown when a file (the BIRD prefix file, the textfile, the pidfile) cannot be written. Its
+ * name and code (AHC_BIRD_WRITE, docs/errors.md) are kept from when only the BIRD file used it.
+ */
+export class BirdWriteError extends AhcError<{ readonly path: string; readonly osCode: string | null }> {
+  override name = 'BirdWriteError';
   /** The path the caller asked to write. */
   readonly path: string;
   /** The OS error code (ENOSPC, EACCES, EROFS, ENOENT, ...), or null. */
   readonly osCode: string | null;
   constructor(message: string, path: string, osCode: string | null, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BirdWriteError';
+    super(ERR.AHC_BIRD_WRITE, message, { cause: options?.cause, details: { path, osCode } });
     this.path = path;
     this.osCode = osCode;
   }
@@ -35,15 +38,6 @@ export class BirdWriteError extends Error {
 
 const MAX_SYMLINK_HOPS = 40;
 const DEFAULT_MODE = 0o644;
-
-function errnoCode(error: unknown): string | null {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' ? code : null;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * The file a write to `path` must replace: `path` itself, or the final target when it is a
@@ -124,7 +118,7 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   } catch (error) {
     if (temp !== null) await unlink(temp).catch(() => undefined);
     const where = target === resolve(path) || target === path ? path : `${path} (symlink to ${target})`;
-    throw new BirdWriteError(`cannot write ${where}: ${describe(error)}`, path, errnoCode(error), { cause: error });
+    throw new BirdWriteError(`cannot write ${where}: ${describeError(error)}`, path, errnoCode(error), { cause: error });
   }
 }
 
@@ -156,6 +150,6 @@ function pidAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoCode(error) === 'EPERM';
   }
 }

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
+import type { CheckHostEvents } from '../src/check-host';
+import { Supervisor } from '../src/supervisor';
+import { describeSlotChange } from '../src/worker-slot';
+import type { SlotChange } from '../src/worker-slot';
+import { WorkerThreadHost } from '../src/worker-thread-host';
+import { WORKER_FILE, makeBed, until } from './fixture';
+
+function spec(name: string): ServiceCheckSpec {
+  return {
+    name, checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 100, rise: 1, fail: 1, interface: 'lo',
+    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, epochMs: 0,
+  };
+}
+
+class Recorder implements CheckHostEvents {
+  changes: Array<{ text: string; threadId: number | null; services: string[] }> = [];
+  ready = 0;
+  exits = 0;
+  onMessage(_m: FromWorker): void {}
+  onThreadExit(): void { this.exits += 1; }
+  onThreadFailed(): void {}
+  onThreadRecovered(): void {}
+  onThreadReady(): void { this.ready += 1; }
+  onSlotChange(change: SlotChange, threadId: number | null, services: readonly string[]): void {
+    this.changes.push({ text: describeSlotChange(change), threadId, services: [...services] });
+  }
+  counters(): CheckCounters { return { state: 'unknown', rise: 0, fail: 0 }; }
+}
+
+let hosts: WorkerThreadHost[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.map((h) => h.close()));
+  hosts = [];
+});
+
+function makeHost(mode: 'per-service' | number, rec: Recorder): WorkerThreadHost {
+  const host = new WorkerThreadHost({ workerFile: WORKER_FILE, mode, logLevel: 'error', faultInjection: true, watchdogIntervalMs: 100 }, rec);
+  hosts.push(host);
+  return host;
+}
+
+describe('WorkerThreadHost slot changes (real threads)', () => {
+  it('tells the observer every move of a slot: boot, a crash and its immediate restart, close', async () => {
+    const rec = new Recorder();
+    const host = makeHost('per-service', rec);
+    host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
+    await until(() => rec.ready === 1, 5000, 'ready');
+    const first = host.threads()[0]?.threadId ?? null;
+    expect(host.injectFault('a', 'exit')).toBe(true);
+    await until(() => rec.ready === 2, 5000, 'replacement ready');
+    const second = host.threads()[0]?.threadId ?? null;
+    await host.close();
+    expect(rec.changes.map((c) => c.text)).toEqual([
+      'idle -> booting: spawned',
+      'booting -> running: first heartbeat',
+      'running -> idle: exited with code 3',
+      'idle -> booting: spawned',
+      'booting -> running: first heartbeat',
+      'running -> stopped: the host closed',
+    ]);
+    expect(rec.changes.map((c) => c.threadId)).toEqual([first, first, first, second, second, second]);
+    expect(rec.changes.every((c) => c.services.join() === 'a')).toBe(true);
+  });
+
+  it('leaves no stopped slot behind: neither stop() of the last service (per-service) nor close()', async () => {
+    const rec = new Recorder();
+    const host = makeHost('per-service', rec);
+    host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
+    host.start({ ...spec('b'), prefix: '10.52.12.2/32', address: '10.52.12.2' }, { state: 'unknown', rise: 0, fail: 0 });
+    await until(() => rec.ready === 2, 5000, 'both ready');
+    host.stop('a');
+    expect(host.slotCount).toBe(1);
+    expect(host.threads().map((t) => t.services)).toEqual([['b']]);
+    await host.close();
+    expect(host.slotCount).toBe(0);
+    expect(host.threads()).toEqual([]);
+    expect(rec.changes.filter((c) => c.text.includes('-> stopped')).map((c) => c.text)).toEqual([
+      'running -> stopped: its last service a was stopped',
+      'running -> stopped: the host closed',
+    ]);
+    expect(rec.exits).toBe(0);
+  });
+
+  it('pooled: a thread whose services all stopped keeps running, ready for the next service', async () => {
+    const rec = new Recorder();
+    const host = makeHost(1, rec);
+    host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
+    await until(() => rec.ready === 1, 5000, 'ready');
+    host.stop('a');
+    expect(host.slotCount).toBe(1);
+    expect(host.threadCount).toBe(1);
+    host.start(spec('b'), { state: 'unknown', rise: 0, fail: 0 });
+    expect(host.threads()).toMatchObject([{ state: 'running', services: ['b'] }]);
+    expect(rec.changes.map((c) => c.text)).toEqual(['idle -> booting: spawned', 'booting -> running: first heartbeat']);
+  });
+});
+
+describe('the supervisor logs slot changes', () => {
+  it('at debug level, with the thread id and its services', () => {
+    const bed = makeBed();
+    const sup = new Supervisor(bed.config({}), bed.logger);
+    sup.onSlotChange({ from: 'running', to: 'idle', wasFailed: false, failed: false, why: 'exited with code 3' }, 7, ['a', 'b']);
+    sup.onSlotChange({ from: 'idle', to: 'idle', wasFailed: false, failed: true, why: '5 crashes in a row' }, 7, ['a', 'b']);
+    sup.onSlotChange({ from: 'idle', to: 'booting', wasFailed: false, failed: false, why: 'spawned' }, null, ['c']);
+    const lines = bed.logs.join('');
+    expect(lines).toMatch(/DEBUG +MainThread +worker slot of thread 7 \(a, b\): running -> idle: exited with code 3/);
+    expect(lines).toMatch(/DEBUG +MainThread +worker slot of thread 7 \(a, b\): idle, marked failed: 5 crashes in a row/);
+    expect(lines).toMatch(/worker slot of thread - \(c\): idle -> booting: spawned/);
+    // Not the watchdog's own records, which operators' log checks match.
+    expect(lines).not.toMatch(/check thread .* restarting/i);
+  });
+});
