@@ -9,7 +9,6 @@ import { RECONFIGURE_BACKOFF } from './backoff';
 import { ConvergeLoop } from './converge-loop';
 import { RECONFIGURE_GATHER } from './gather';
 import type { ReconfigureQueue } from './reconfigure-queue';
-import type { ServiceRegistry } from './service-registry';
 
 /** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
 export interface CustomAction {
@@ -24,6 +23,16 @@ export interface QueueItem {
   readonly service: string;
   readonly prefix: string;
   readonly action: 'add' | 'delete';
+}
+
+/** What a reconciler asks of the service registry (ServiceRegistry implements it). */
+export interface DesiredPrefixes {
+  /** The prefixes that belong in the family's file now (the dummy aside). */
+  desired(family: 4 | 6): Set<string>;
+  configured(family: 4 | 6): Set<string>;
+  prefixOf(service: string): string | undefined;
+  /** Start-up: services are advertised as the file has them, until they decide. */
+  adoptStartupFile(family: 4 | 6, prefixesInFile: ReadonlySet<string>): void;
 }
 
 /**
@@ -51,7 +60,7 @@ export class PrefixReconciler {
 
   constructor(
     readonly bird: BirdFamilyConfig,
-    private readonly registry: ServiceRegistry,
+    private readonly registry: DesiredPrefixes,
     private readonly queue: ReconfigureQueue,
     private readonly log: Logger,
     private readonly options: { purge: boolean; signal: AbortSignal },
@@ -99,8 +108,7 @@ export class PrefixReconciler {
     });
     for (const f of plan.findings) this.log.warning(f.detail);
     // Every service starts as the file has it, until its check (or on_disabled) decides.
-    const inFile = new Set(plan.prefixes);
-    for (const record of this.registry.ofFamily(this.bird.family)) record.advertise = inFile.has(record.config.prefix);
+    this.registry.adoptStartupFile(this.bird.family, new Set(plan.prefixes));
     this.#keepUnknown = new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
     if (plan.rewrite) {
       this.#inSync = false;
@@ -133,7 +141,7 @@ export class PrefixReconciler {
   /** True when every prefix that changed belongs to a service with its own reconfigure command. */
   #onlyCustomChanges(current: PrefixFileContent | null, plan: PrefixFilePlan, custom: readonly CustomAction[]): boolean {
     if (custom.length === 0 || current === null || current.variable !== this.bird.variable) return false;
-    const owned = new Set(custom.map((c) => this.registry.get(c.service)?.config.prefix));
+    const owned = new Set(custom.map((c) => this.registry.prefixOf(c.service)));
     const before = new Set(current.prefixes);
     const after = new Set(plan.prefixes);
     const changed = [...before, ...after].filter((p) => before.has(p) !== after.has(p));

@@ -45,7 +45,8 @@ export async function statusSnapshot(ctx: SnapshotContext): Promise<StatusReply>
   const services: ServiceStatus[] = supervisor.registry.all().map((rec) => {
     const c = rec.config;
     const thread = threads.find((t) => t.services.includes(c.name));
-    const workerState: WorkerStateName = c.disabled ? 'disabled' : rec.workerFailed ? 'failed' : thread?.state ?? 'stopped';
+    // Worker failure is the host's: the thread's state says 'failed'.
+    const workerState: WorkerStateName = c.disabled ? 'disabled' : thread?.state ?? 'stopped';
     const last = rec.lastResult;
     return {
       name: c.name, prefix: c.prefix, family: c.family,
