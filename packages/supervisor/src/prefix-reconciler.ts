@@ -1,22 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, removeStaleTempFiles, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable, writeFileAtomic,
-} from '@ahc/bird';
+import { planStartupRepair, planUpdate } from '@ahc/bird';
 import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
 import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
+import type { BirdIo, CustomAction } from './bird-io';
 import { ConvergeLoop } from './converge-loop';
 import { RECONFIGURE_GATHER } from './gather';
-import type { ReconfigureQueue } from './reconfigure-queue';
 
-/** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
-export interface CustomAction {
-  readonly service: string;
-  readonly command: string;
-  readonly direction: 'up' | 'down';
-  readonly timeoutMs: number;
-}
+export type { CustomAction } from './bird-io';
 
 /** One decision in the queue: what the Python daemon's queue item is (docs/log-records.md). */
 export interface QueueItem {
@@ -33,6 +24,12 @@ export interface DesiredPrefixes {
   prefixOf(service: string): string | undefined;
   /** Start-up: services are advertised as the file has them, until they decide. */
   adoptStartupFile(family: 4 | 6, prefixesInFile: ReadonlySet<string>): void;
+}
+
+export interface ReconcilerOptions {
+  readonly purge: boolean;
+  /** Monotonic clock in milliseconds for the converge loop (tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 /**
@@ -61,12 +58,13 @@ export class PrefixReconciler {
   constructor(
     readonly bird: BirdFamilyConfig,
     private readonly registry: DesiredPrefixes,
-    private readonly queue: ReconfigureQueue,
+    private readonly io: BirdIo,
     private readonly log: Logger,
-    private readonly options: { purge: boolean; signal: AbortSignal },
+    private readonly options: ReconcilerOptions,
   ) {
     this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, {
       gather: RECONFIGURE_GATHER,
+      ...(options.now === undefined ? {} : { now: options.now }),
       onRetry: (failures, delay) => {
         this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
       },
@@ -77,24 +75,18 @@ export class PrefixReconciler {
     return this.#loop.state !== 'idle';
   }
 
-  async #read(): Promise<PrefixFileContent | null> {
-    let text: string;
-    try {
-      text = await readFile(this.bird.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    return text.trim() === '' ? null : parsePrefixFile(text);
+  #read(): Promise<PrefixFileContent | null> {
+    return this.io.read();
   }
 
   /**
-   * Startup (SPEC §4): repair variable name and dummy, purge or report prefixes without a
-   * check, and mark the services whose prefix is in the file as advertised until their checks
-   * decide. Returns after the first write/reconfigure attempt; failures keep retrying.
+   * Start-up (docs/log-records.md, "Start-up and stop"): repair variable name and dummy, purge
+   * or report prefixes without a check, and mark the services whose prefix is in the file as
+   * advertised until their checks decide. Returns after the first write/reconfigure attempt;
+   * failures keep retrying.
    */
   async start(): Promise<void> {
-    const stale = await removeStaleTempFiles(this.bird.path);
+    const stale = await this.io.removeStaleTempFiles();
     if (stale.length > 0) this.log.warning(`removed ${stale.length} temp file(s) an earlier, interrupted daemon left beside ${this.bird.path}: ${stale.join(', ')}`);
     const configured = this.registry.configured(this.bird.family);
     let current: PrefixFileContent | null;
@@ -152,15 +144,12 @@ export class PrefixReconciler {
   async #write(plan: PrefixFilePlan, update: boolean): Promise<void> {
     if (this.bird.keepChanges) {
       try {
-        await archivePrefixFile(this.bird.path, this.bird.changesCounter, new Date());
+        await this.io.archive();
       } catch (error) {
         this.log.error(`failed to keep a copy of ${this.bird.path} in history: ${(error as Error).message}`);
       }
     }
-    const content = renderPrefixFile({
-      variable: this.bird.variable, dummy: this.bird.dummy, prefixes: plan.prefixes, generatedAt: new Date(), pid: process.pid,
-    });
-    await writeFileAtomic(this.bird.path, content);
+    await this.io.write(plan.prefixes);
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
     if (update && plan.prefixes.length === 1) {
       this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
@@ -236,7 +225,7 @@ export class PrefixReconciler {
     // runs when anything else changed, or when an earlier run failed.
     if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
       this.log.info(`reconfiguring BIRD by running ${this.bird.reconfigureCmd.argv.join(' ')}`);
-      const outcome = await this.queue.run();
+      const outcome = await this.io.reconfigure();
       this.reconfigureRuns += 1;
       this.lastReconfigureMs = outcome.durationMs;
       if (outcome.status === 'failed') {
@@ -255,7 +244,7 @@ export class PrefixReconciler {
     const failedCustom: CustomAction[] = [];
     for (const action of custom) {
       this.log.info(`reconfiguring BIRD by running custom command ${action.command} ${action.direction}`);
-      const outcome = await runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.options.signal });
+      const outcome = await this.io.custom(action);
       if (outcome.status === 'failed') {
         this.log.error(`custom_bird_reconfigure_cmd of ${action.service} failed: ${outcome.reason}`);
         failedCustom.push(action);
@@ -279,7 +268,7 @@ export class PrefixReconciler {
   async #verify(wanted: readonly string[]): Promise<boolean> {
     const cmd = this.bird.verifyCmd;
     if (cmd === null) return true;
-    const v = await verifyBirdVariable(cmd.text, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
+    const v = await this.io.verify(cmd.text, wanted);
     if (v.status === 'match') {
       this.log.info(`verified: ${v.reason}`);
       return true;

@@ -2,6 +2,7 @@ import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { monotonicMs } from '@ahc/protocol';
 import type { CheckCounters, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import { FileBirdIo } from './bird-io';
 import type { CheckHost, CheckHostEvents } from './check-host';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
@@ -65,9 +66,8 @@ export class Supervisor implements CheckHostEvents {
         queue = new ReconfigureQueue(bird.reconfigureCmd.text, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
         queues.set(bird.reconfigureCmd.text, queue);
       }
-      this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, queue, log, {
-        purge: config.daemon.purgeIpPrefixes, signal: this.#abort.signal,
-      }));
+      const io = new FileBirdIo(bird, queue, this.#abort.signal);
+      this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, io, log, { purge: config.daemon.purgeIpPrefixes }));
     }
   }
 
