@@ -26,6 +26,21 @@ export interface DesiredPrefixes {
   adoptStartupFile(family: 4 | 6, prefixesInFile: ReadonlySet<string>): void;
 }
 
+/** What a reconciler knows of its file and of BIRD: plain data, for the status reply and metrics. */
+export interface ReconcilerSnapshot {
+  readonly bird: BirdFamilyConfig;
+  /** The prefixes it last read from or wrote to the file (dummy first); null before the first read. */
+  readonly written: readonly string[] | null;
+  /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
+  readonly applied: readonly string[] | null;
+  readonly pending: boolean;
+  readonly lastApplied: Date | null;
+  readonly lastError: string | null;
+  readonly reconfigureRuns: number;
+  readonly reconfigureFailures: number;
+  readonly lastReconfigureMs: number | null;
+}
+
 export interface ReconcilerOptions {
   readonly purge: boolean;
   /** Monotonic clock in milliseconds for the converge loop (tests pass a fake one). */
@@ -47,13 +62,13 @@ export class PrefixReconciler {
   #custom: CustomAction[] = [];
   /** Decisions not yet served by a step (each is logged as it is taken from the queue). */
   #items: QueueItem[] = [];
-  lastError: string | null = null;
-  lastApplied: Date | null = null;
-  /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
-  applied: readonly string[] | null = null;
-  reconfigureRuns = 0;
-  lastReconfigureMs: number | null = null;
-  reconfigureFailures = 0;
+  #written: readonly string[] | null = null;
+  #lastError: string | null = null;
+  #lastApplied: Date | null = null;
+  #applied: readonly string[] | null = null;
+  #reconfigureRuns = 0;
+  #lastReconfigureMs: number | null = null;
+  #reconfigureFailures = 0;
 
   constructor(
     readonly bird: BirdFamilyConfig,
@@ -75,8 +90,22 @@ export class PrefixReconciler {
     return this.#loop.state !== 'idle';
   }
 
-  #read(): Promise<PrefixFileContent | null> {
-    return this.io.read();
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  snapshot(): ReconcilerSnapshot {
+    return {
+      bird: this.bird, written: this.#written, applied: this.#applied, pending: this.pending, lastApplied: this.#lastApplied,
+      lastError: this.#lastError, reconfigureRuns: this.#reconfigureRuns, reconfigureFailures: this.#reconfigureFailures,
+      lastReconfigureMs: this.#lastReconfigureMs,
+    };
+  }
+
+  async #read(): Promise<PrefixFileContent | null> {
+    const content = await this.io.read();
+    this.#written = content === null ? [] : content.prefixes;
+    return content;
   }
 
   /**
@@ -150,6 +179,7 @@ export class PrefixReconciler {
       }
     }
     await this.io.write(plan.prefixes);
+    this.#written = plan.prefixes;
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
     if (update && plan.prefixes.length === 1) {
       this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
@@ -195,8 +225,8 @@ export class PrefixReconciler {
     try {
       current = await this.#read();
     } catch (error) {
-      this.lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
-      this.log.error(this.lastError);
+      this.#lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
+      this.log.error(this.#lastError);
       this.#custom = [...custom, ...this.#custom];
       return false;
     }
@@ -209,8 +239,8 @@ export class PrefixReconciler {
       try {
         await this.#write(plan, true);
       } catch (error) {
-        this.lastError = (error as Error).message;
-        this.log.error(`failed to write BIRD configuration: ${this.lastError}; the previous file is left intact`);
+        this.#lastError = (error as Error).message;
+        this.log.error(`failed to write BIRD configuration: ${this.#lastError}; the previous file is left intact`);
         this.#custom = [...custom, ...this.#custom];
         return false;
       }
@@ -226,11 +256,11 @@ export class PrefixReconciler {
     if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
       this.log.info(`reconfiguring BIRD by running ${this.bird.reconfigureCmd.argv.join(' ')}`);
       const outcome = await this.io.reconfigure();
-      this.reconfigureRuns += 1;
-      this.lastReconfigureMs = outcome.durationMs;
+      this.#reconfigureRuns += 1;
+      this.#lastReconfigureMs = outcome.durationMs;
       if (outcome.status === 'failed') {
-        this.reconfigureFailures += 1;
-        this.lastError = outcome.reason;
+        this.#reconfigureFailures += 1;
+        this.#lastError = outcome.reason;
         this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
         this.#custom = [...custom, ...this.#custom];
         return false;
@@ -254,13 +284,13 @@ export class PrefixReconciler {
     }
     if (failedCustom.length > 0) {
       this.#custom = [...failedCustom, ...this.#custom];
-      this.lastError = 'custom_bird_reconfigure_cmd failed';
+      this.#lastError = 'custom_bird_reconfigure_cmd failed';
       return false;
     }
     this.#inSync = true;
-    this.lastError = null;
-    this.lastApplied = new Date();
-    this.applied = plan.prefixes;
+    this.#lastError = null;
+    this.#lastApplied = new Date();
+    this.#applied = plan.prefixes;
     return true;
   }
 
@@ -273,7 +303,7 @@ export class PrefixReconciler {
       this.log.info(`verified: ${v.reason}`);
       return true;
     }
-    this.lastError = v.reason;
+    this.#lastError = v.reason;
     this.log.error(`verification of BIRD's applied configuration failed: ${v.reason}`);
     return false;
   }

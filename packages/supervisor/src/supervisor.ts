@@ -4,6 +4,8 @@ import { monotonicMs } from '@ahc/protocol';
 import type { CheckCounters, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { FileBirdIo } from './bird-io';
 import type { CheckHost, CheckHostEvents } from './check-host';
+import { coreSnapshot } from './core-snapshot';
+import type { CoreSnapshot } from './core-snapshot';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
@@ -90,6 +92,11 @@ export class Supervisor implements CheckHostEvents {
       this.#serviceLogs.set(key, l);
     }
     return l;
+  }
+
+  /** What the core knows right now, as plain data: the status reply and the metrics render it. */
+  snapshot(): CoreSnapshot {
+    return coreSnapshot(this.registry, this.reconcilers, this.host);
   }
 
   /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it). */
