@@ -2,8 +2,9 @@ import type { Family } from '@ahc/protocol';
 import { Exposition } from './exposition';
 
 /**
- * What the metrics are computed from: a plain snapshot (the status socket's reply has all of
- * it), so the exporter never reaches into live objects.
+ * What the metrics are computed from: a plain snapshot (rendered from the supervisor's core
+ * snapshot, docs/design.md "The data path, from config to BIRD"), so the exporter never reaches
+ * into live objects.
  */
 export interface MetricsService {
   readonly name: string;
