@@ -25,6 +25,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
     families: snapshot.families.map((f) => ({
       family: f.family, desired: f.desired.length, applied: f.applied === null ? null : f.applied.length, pending: f.pending,
       reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures, lastReconfigureMs: f.lastReconfigureMs,
+      failures: f.failures,
     })),
   };
 }

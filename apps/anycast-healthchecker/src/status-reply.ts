@@ -45,7 +45,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       family: f.family, path: f.bird.path, variable: f.bird.variable, reconfigureCommand: f.bird.reconfigureCmd.text, prefixes,
       applied: f.applied, reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures,
       desired: f.desired, lastReconfigureMs: f.lastReconfigureMs,
-      pending: f.pending, lastApplied: f.lastApplied?.toISOString() ?? null, lastError: f.lastError,
+      pending: f.pending, lastApplied: f.lastApplied?.toISOString() ?? null, lastError: f.lastError, failures: f.failures,
     });
   }
   const services: ServiceStatus[] = snapshot.services.map(({ view, worker }) => {

@@ -31,6 +31,7 @@ const snapshot: CoreSnapshot = {
   families: [{
     family: 4, bird, desired: [DUMMY, '10.52.12.1/32'], written: [DUMMY, '10.52.12.1/32'], applied: [DUMMY], pending: true,
     lastApplied: new Date('2026-12-01T09:00:00.000Z'), lastError: 'BIRD is down', reconfigureRuns: 3, reconfigureFailures: 2, lastReconfigureMs: 7,
+    failures: { 'reconfigure:no-socket': 2 },
   }],
 };
 const facts: DaemonFacts = {
@@ -48,7 +49,7 @@ describe('the status reply rendered from a core snapshot', () => {
       + '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},'
       + `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],`
       + `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,`
-      + '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down"}]},"services":['
+      + '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":['
       + '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1"},'
       + '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},'
       + '"advertise":true,"inBirdFile":true,"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},'
@@ -77,7 +78,8 @@ describe('metrics rendered from a core snapshot', () => {
         { name: 'a', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 1, timeoutsCreatedAt: 1764580000.5, restarts: 5, decided: 'up', advertised: true, workerFailed: true },
         { name: 'd', prefix: '10.52.12.4/32', stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'unknown', advertised: false, workerFailed: false },
       ],
-      families: [{ family: 4, desired: 2, applied: 1, pending: true, reconfigureRuns: 3, reconfigureFailures: 2, lastReconfigureMs: 7 }],
+      families: [{ family: 4, desired: 2, applied: 1, pending: true, reconfigureRuns: 3, reconfigureFailures: 2, lastReconfigureMs: 7,
+        failures: { 'reconfigure:no-socket': 2 } }],
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { Family } from '@ahc/protocol';
 import { planStartupRepair, planUpdate } from '@ahc/bird';
-import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
+import type { PrefixFileContent, PrefixFilePlan, ReconfigureFailureKind, VerifyKind } from '@ahc/bird';
 import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
@@ -40,7 +40,15 @@ export interface ReconcilerSnapshot {
   readonly reconfigureRuns: number;
   readonly reconfigureFailures: number;
   readonly lastReconfigureMs: number | null;
+  /** Failed steps by kind since start (`reconfigure:timed-out`, `verify:mismatch`, `write`, …). */
+  readonly failures: Readonly<Record<string, number>>;
 }
+
+/**
+ * Why a step failed, for status and metrics to count: the file could not be read or written,
+ * or the reconfigure, the verification or a custom command failed (with the outcome's kind).
+ */
+export type StepFailureKind = 'read' | 'write' | `reconfigure:${ReconfigureFailureKind}` | `verify:${Exclude<VerifyKind, 'match'>}` | `custom:${ReconfigureFailureKind}`;
 
 export interface ReconcilerOptions {
   readonly purge: boolean;
@@ -58,6 +66,7 @@ export class PrefixReconciler {
   readonly #loop: ConvergeLoop;
   /** False while BIRD may not have applied the file as written (a reconfigure failed). */
   #inSync = true;
+  readonly #failures = new Map<StepFailureKind, number>();
   /** Prefixes without a check kept at startup (purge_ip_prefixes = false) until the first update. */
   #keepUnknown = new Set<string>();
   #custom: CustomAction[] = [];
@@ -99,8 +108,13 @@ export class PrefixReconciler {
     return {
       bird: this.bird, written: this.#written, applied: this.#applied, pending: this.pending, lastApplied: this.#lastApplied,
       lastError: this.#lastError, reconfigureRuns: this.#reconfigureRuns, reconfigureFailures: this.#reconfigureFailures,
-      lastReconfigureMs: this.#lastReconfigureMs,
+      lastReconfigureMs: this.#lastReconfigureMs, failures: Object.fromEntries(this.#failures),
     };
+  }
+
+  #failed(kind: StepFailureKind): false {
+    this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
+    return false;
   }
 
   async #read(): Promise<PrefixFileContent | null> {
@@ -229,7 +243,9 @@ export class PrefixReconciler {
       this.#lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
       this.log.error(this.#lastError);
       this.#custom = [...custom, ...this.#custom];
-      return false;
+      // Nothing of these decisions was logged or applied yet: the retry takes them again.
+      this.#items = [...items, ...this.#items];
+      return this.#failed('read');
     }
     const plan = planUpdate({
       file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, desired,
@@ -243,7 +259,7 @@ export class PrefixReconciler {
         this.#lastError = (error as Error).message;
         this.log.error(`failed to write BIRD configuration: ${this.#lastError}; the previous file is left intact`);
         this.#custom = [...custom, ...this.#custom];
-        return false;
+        return this.#failed('write');
       }
       this.#inSync = false;
     }
@@ -264,7 +280,7 @@ export class PrefixReconciler {
         this.#lastError = outcome.reason;
         this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
         this.#custom = [...custom, ...this.#custom];
-        return false;
+        return this.#failed(`reconfigure:${outcome.kind as ReconfigureFailureKind}`);
       }
       this.log.info(outcome.status === 'applied' ? 'reconfigured BIRD daemon' : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`);
       if (!(await this.#verify(plan.prefixes))) {
@@ -273,12 +289,14 @@ export class PrefixReconciler {
       }
     }
     const failedCustom: CustomAction[] = [];
+    let customKind: ReconfigureFailureKind | null = null;
     for (const action of custom) {
       this.log.info(`reconfiguring BIRD by running custom command ${action.command.text} ${action.direction}`);
       const outcome = await this.io.custom(action);
       if (outcome.status === 'failed') {
         this.log.error(`custom_bird_reconfigure_cmd of ${action.service} failed: ${outcome.reason}`);
         failedCustom.push(action);
+        customKind ??= outcome.kind as ReconfigureFailureKind;
       } else {
         this.log.info(`custom command successfully reconfigured Bird${outcome.output === '' ? '' : `: ${outcome.output}`}`);
       }
@@ -286,7 +304,7 @@ export class PrefixReconciler {
     if (failedCustom.length > 0) {
       this.#custom = [...failedCustom, ...this.#custom];
       this.#lastError = 'custom_bird_reconfigure_cmd failed';
-      return false;
+      return this.#failed(`custom:${customKind ?? 'exit-code'}`);
     }
     this.#inSync = true;
     this.#lastError = null;
@@ -306,6 +324,6 @@ export class PrefixReconciler {
     }
     this.#lastError = v.reason;
     this.log.error(`verification of BIRD's applied configuration failed: ${v.reason}`);
-    return false;
+    return this.#failed(`verify:${v.kind as Exclude<VerifyKind, 'match'>}`);
   }
 }

@@ -55,7 +55,7 @@ describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
     // The file is as written, so the retry cannot tell whose change it was: the global command runs.
     expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED, `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`, `${I} custom command successfully reconfigured Bird`]);
     expect(b.bird.calls.filter((c) => c.startsWith('custom'))).toEqual(['custom web up', 'custom web up']);
-    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB] });
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB], failures: { 'custom:exit-code': 1 } });
   });
 
   it('keeps the custom command of a step whose global reconfigure failed', async () => {
@@ -107,6 +107,8 @@ describe('PrefixReconciler with bird_verify_cmd', () => {
     expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED, `${I} verified: BIRD has the 2 prefixes of the file`]);
     expect(b.bird.count('write')).toBe(1);
     expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB], reconfigureRuns: 3 });
+    // counted by kind for status and metrics
+    expect(b.reconciler.snapshot().failures).toEqual({ 'verify:mismatch': 1, 'verify:exit-code': 1 });
   });
 });
 
@@ -126,7 +128,7 @@ describe('PrefixReconciler when the file fails', () => {
     await b.converge();
     // The retry carries no queue item: no `returned an item…` again, the custom command still runs.
     expect(b.take()).toEqual([UPDATED, `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`, `${I} custom command successfully reconfigured Bird`]);
-    expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY, WEB], applied: [DUMMY, WEB] });
+    expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY, WEB], applied: [DUMMY, WEB], failures: { write: 1 } });
   });
 
   it('retries when the file cannot be read', async () => {
@@ -138,8 +140,9 @@ describe('PrefixReconciler when the file fails', () => {
     expect(b.take()).toEqual([`${E} cannot read ${FILE}: EACCES: permission denied`, retrying(1, '0.25')]);
     b.bird.readError = null;
     await b.converge();
-    // The item was taken from the queue by the failed step: the retry converges without its records.
-    expect(b.take()).toEqual([UPDATED, RECONFIGURING, RECONFIGURED]);
+    // The failed step put the decision back: the retry takes it, with its records.
+    expect(b.take()).toEqual([item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED]);
+    expect(b.reconciler.snapshot().failures).toEqual({ read: 1 });
     expect(b.bird.file?.prefixes).toEqual([DUMMY, WEB]);
   });
 
