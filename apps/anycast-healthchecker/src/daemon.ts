@@ -4,8 +4,10 @@ import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
 import { setupMetrics } from './metrics-setup';
+import { renderStatusReply } from './status-reply';
+import type { DaemonFacts } from './status-reply';
 import type { MetricsSetup } from './metrics-setup';
-import { EventLoopMonitor, Supervisor, WorkerThreadHost, statusSnapshot } from '@ahc/supervisor';
+import { EventLoopMonitor, Supervisor, WorkerThreadHost } from '@ahc/supervisor';
 import { StatusServer } from '@ahc/status';
 import { constants as osConstants } from 'node:os';
 import type { FaultKind } from '@ahc/protocol';
@@ -72,7 +74,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   }, supervisor);
   const monitor = new EventLoopMonitor((lag) => log.warning(`main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`));
   monitor.start();
-  const snapshot = () => statusSnapshot({ config, supervisor, monitor, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic });
+  const facts: DaemonFacts = { config, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic, eventLoop: () => monitor.lag };
+  const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
   const status = new StatusServer(config.daemon.statusSocket, {
     status: snapshot,
     ...(faultInjection ? { injectFault: (service: string, kind: string) => isFaultKind(kind) && host.injectFault(service, kind) } : {}),
@@ -173,7 +176,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       log.info(`starting ${PROGRAM} version ${VERSION}`);
       log.info(`pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads}`);
       supervisor.startChecks(host);
-      metrics = await setupMetrics(config, snapshot, log);
+      metrics = await setupMetrics(config, () => supervisor.snapshot(), facts, log);
       if (reloadPending && !stopping) {
         reloadPending = false;
         reload();

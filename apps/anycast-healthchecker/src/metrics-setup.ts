@@ -2,37 +2,40 @@ import type { CompiledConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { HttpExporter, TextfileExporter, parseListenAddress } from '@ahc/metrics';
 import type { MetricsSnapshot } from '@ahc/metrics';
-import type { StatusReply } from '@ahc/status';
+import type { CoreSnapshot } from '@ahc/supervisor';
+import { uptimeSeconds } from './status-reply';
+import type { DaemonFacts } from './status-reply';
 
-/** Turns a status reply into a metric snapshot. The per-service values are the ones the
- * supervisor keeps for export (they change at decisions, not at every check). */
-export function metricsFromStatus(): (reply: StatusReply) => MetricsSnapshot {
-  return (reply) => ({
-    version: reply.daemon.version,
-    uptimeSeconds: reply.daemon.uptimeSeconds,
-    eventLoopLagMs: reply.daemon.eventLoop.lagMs,
-    services: reply.services.map((s) => {
-      const x = s.exported;
+/** Turns the core's snapshot into a metric snapshot, without reading the BIRD files. The
+ * per-service values are the ones the registry keeps for export (they change at decisions, not
+ * at every check). */
+export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts): MetricsSnapshot {
+  return {
+    version: facts.version,
+    uptimeSeconds: uptimeSeconds(facts),
+    eventLoopLagMs: facts.eventLoop().lagMs,
+    services: snapshot.services.map(({ view, worker }) => {
+      const x = view.exported;
       return {
-        name: s.name, prefix: s.prefix, stateValue: x?.stateValue ?? null, durationMs: x?.durationMs ?? null,
-        ipAssigned: x?.ipAssigned ?? null, timeouts: x?.timeouts ?? s.timeouts, timeoutsCreatedAt: x?.timeoutsCreatedAt ?? null,
-        restarts: s.worker.restarts, decided: s.state, advertised: s.advertise, workerFailed: s.worker.state === 'failed',
+        name: view.config.name, prefix: view.config.prefix, stateValue: x.stateValue, durationMs: x.durationMs,
+        ipAssigned: x.ipAssigned, timeouts: x.timeouts, timeoutsCreatedAt: x.timeoutsCreatedAt,
+        restarts: worker.restarts, decided: view.counters.state, advertised: view.advertise, workerFailed: worker.state === 'failed',
       };
     }),
-    families: reply.daemon.bird.map((b) => ({
-      family: b.family, desired: b.desired.length, applied: b.applied === null ? null : b.applied.length, pending: b.pending,
-      reconfigureRuns: b.reconfigureRuns, reconfigureFailures: b.reconfigureFailures, lastReconfigureMs: b.lastReconfigureMs,
+    families: snapshot.families.map((f) => ({
+      family: f.family, desired: f.desired.length, applied: f.applied === null ? null : f.applied.length, pending: f.pending,
+      reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures, lastReconfigureMs: f.lastReconfigureMs,
+      failures: f.failures,
     })),
-  });
+  };
 }
 
 export interface MetricsSetup {
   close(): Promise<void>;
 }
 
-export async function setupMetrics(config: CompiledConfig, status: () => Promise<StatusReply>, log: Logger): Promise<MetricsSetup> {
-  const toMetrics = metricsFromStatus();
-  const snapshot = async (): Promise<MetricsSnapshot> => toMetrics(await status());
+export async function setupMetrics(config: CompiledConfig, core: () => CoreSnapshot, facts: DaemonFacts, log: Logger): Promise<MetricsSetup> {
+  const snapshot = (): Promise<MetricsSnapshot> => Promise.resolve(metricsFromSnapshot(core(), facts));
   const closers: Array<() => Promise<void> | void> = [];
   const p = config.daemon.prometheus;
   if (p.enabled) {

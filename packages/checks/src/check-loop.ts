@@ -29,6 +29,8 @@ export class CheckLoop {
   #counters: CheckCounters;
   #timer: NodeJS.Timeout | undefined;
   #anchor = 0;
+  /** The moment the armed (or running) scheduled check is due: the next one is after it. */
+  #due = 0;
   #checking = false;
   #runNowPending = false;
   readonly #abort = new AbortController();
@@ -59,9 +61,11 @@ export class CheckLoop {
       // splay_startup: spread on purpose, each service on its own grid.
       this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}secs`);
       this.#anchor = this.#now() + splay;
+      this.#due = this.#anchor;
     } else {
       // First check now, then the grid shared by every service (anchored at the daemon's start).
       this.#anchor = this.spec.epochMs;
+      this.#due = this.#now();
     }
     this.#arm(splay);
   }
@@ -119,7 +123,11 @@ export class CheckLoop {
   #armNext(): void {
     if (this.#state !== 'running') return;
     const now = this.#now();
-    const next = nextTick(this.#anchor, this.spec.intervalMs, now);
+    // After the tick this check was due at, even if the timer fired a little early: libuv's
+    // timers count whole milliseconds, the clock has fractions, and a check that spawns nothing
+    // (an unassigned address) can end before the tick it ran for, which then ran twice.
+    const next = nextTick(this.#anchor, this.spec.intervalMs, Math.max(now, this.#due));
+    this.#due = next;
     // Never more than one interval, whatever the clock did (defence in depth: the clock is
     // monotonic, so this only matters if it was not).
     const sleep = Math.min(Math.max(0, next - now), this.spec.intervalMs);

@@ -104,6 +104,20 @@ describe('check loop (real commands, real timers)', () => {
     expect(tenth - first).toBeLessThan(1200);
   });
 
+  it('runs each tick once, even when its timer fires before the tick by the clock (whole-ms timers)', async () => {
+    // A clock 2% slower than the timers: every timer fires, by this clock, a little before its
+    // tick, as libuv's whole-millisecond timers do against a clock with fractions.
+    const t0 = monotonicMs();
+    const slow = (): number => t0 + (monotonicMs() - t0) * 0.98;
+    const s = spec({ ipCheckDisabled: false, intervalMs: 100, address: '10.255.254.253', prefix: '10.255.254.253/32' });
+    const { messages } = start(s, { now: slow });
+    await new Promise((r) => setTimeout(r, 1000));
+    const checks = of(messages, 'result').length;
+    // 1 at start + one per tick: 10 or 11 in 1 s (each tick twice would give about 20)
+    expect(checks).toBeGreaterThanOrEqual(9);
+    expect(checks).toBeLessThanOrEqual(12);
+  });
+
   it('runNow runs a check at once without moving the schedule', async () => {
     const { loop, messages } = start(spec({ intervalMs: 60_000 }));
     await until(() => (of(messages, 'result').length === 1 ? true : undefined), 2000);

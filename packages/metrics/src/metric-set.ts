@@ -2,8 +2,9 @@ import type { Family } from '@ahc/protocol';
 import { Exposition } from './exposition';
 
 /**
- * What the metrics are computed from: a plain snapshot (the status socket's reply has all of
- * it), so the exporter never reaches into live objects.
+ * What the metrics are computed from: a plain snapshot (rendered from the supervisor's core
+ * snapshot, docs/design.md "The data path, from config to BIRD"), so the exporter never reaches
+ * into live objects.
  */
 export interface MetricsService {
   readonly name: string;
@@ -30,6 +31,8 @@ export interface MetricsFamily {
   readonly reconfigureRuns: number;
   readonly reconfigureFailures: number;
   readonly lastReconfigureMs: number | null;
+  /** Failed convergence steps by kind (read, write, reconfigure:…, verify:…, custom:…). */
+  readonly failures?: Readonly<Record<string, number>>;
 }
 
 export interface MetricsSnapshot {
@@ -97,6 +100,7 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
   const desired = e.gauge(`${P}_prefixes_desired`, 'Prefixes that should be in the BIRD file (dummy included)', ['family']);
   const applied = e.gauge(`${P}_prefixes_applied`, 'Prefixes BIRD applied at the last successful reconfigure (dummy included)', ['family']);
   const pending = e.gauge(`${P}_reconfigure_pending`, '1 while BIRD has not applied the desired prefixes', ['family']);
+  const steps = e.counter(`${P}_step_failures_total`, 'Failed steps of bringing the BIRD file and BIRD in line, by kind (retried)', ['family', 'kind']);
   for (const f of s.families) {
     const family = `ipv${f.family}`;
     runs.set({ family }, f.reconfigureRuns);
@@ -105,6 +109,7 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     desired.set({ family }, f.desired);
     if (f.applied !== null) applied.set({ family }, f.applied);
     pending.set({ family }, f.pending ? 1 : 0);
+    for (const [kind, n] of Object.entries(f.failures ?? {})) steps.set({ family, kind }, n);
   }
   e.gauge(`${P}_event_loop_lag_seconds`, 'Lag of the main thread\'s event loop at the last sample').set({}, s.eventLoopLagMs / 1000);
 }

@@ -70,6 +70,8 @@ export interface BirdStatus {
   readonly pending: boolean;
   readonly lastApplied: string | null;
   readonly lastError: string | null;
+  /** Failed convergence steps by kind since start (`reconfigure:timed-out`, `verify:mismatch`, `write`, …). */
+  readonly failures?: Readonly<Record<string, number>>;
 }
 
 export interface DaemonStatus {

@@ -1,30 +1,59 @@
-import { readFile } from 'node:fs/promises';
-import {
-  archivePrefixFile, parsePrefixFile, planStartupRepair, planUpdate, renderPrefixFile, runCustomReconfigure, verifyBirdVariable,
-} from '@ahc/bird';
-import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
-import type { PrefixFileContent, PrefixFilePlan } from '@ahc/bird';
-import type { BirdFamilyConfig, Command } from '@ahc/config';
+import type { Family } from '@ahc/protocol';
+import { planStartupRepair, planUpdate } from '@ahc/bird';
+import type { PrefixFileContent, PrefixFilePlan, ReconfigureFailureKind, VerifyKind } from '@ahc/bird';
+import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
+import type { BirdIo, CustomAction } from './bird-io';
 import { ConvergeLoop } from './converge-loop';
 import { RECONFIGURE_GATHER } from './gather';
-import type { ReconfigureQueue } from './reconfigure-queue';
-import type { ServiceRegistry } from './service-registry';
 
-/** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
-export interface CustomAction {
-  readonly service: string;
-  readonly command: Command;
-  readonly direction: 'up' | 'down';
-  readonly timeoutMs: number;
-}
+export type { CustomAction } from './bird-io';
 
 /** One decision in the queue: what the Python daemon's queue item is (docs/log-records.md). */
 export interface QueueItem {
   readonly service: string;
   readonly prefix: string;
   readonly action: 'add' | 'delete';
+}
+
+/** What a reconciler asks of the service registry (ServiceRegistry implements it). */
+export interface DesiredPrefixes {
+  /** The prefixes that belong in the family's file now (the dummy aside). */
+  desired(family: Family): Set<string>;
+  configured(family: Family): Set<string>;
+  prefixOf(service: string): string | undefined;
+  /** Start-up: services are advertised as the file has them, until they decide. */
+  adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void;
+}
+
+/** What a reconciler knows of its file and of BIRD: plain data, for the status reply and metrics. */
+export interface ReconcilerSnapshot {
+  readonly bird: BirdFamilyConfig;
+  /** The prefixes it last read from or wrote to the file (dummy first); null before the first read. */
+  readonly written: readonly string[] | null;
+  /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
+  readonly applied: readonly string[] | null;
+  readonly pending: boolean;
+  readonly lastApplied: Date | null;
+  readonly lastError: string | null;
+  readonly reconfigureRuns: number;
+  readonly reconfigureFailures: number;
+  readonly lastReconfigureMs: number | null;
+  /** Failed steps by kind since start (`reconfigure:timed-out`, `verify:mismatch`, `write`, …). */
+  readonly failures: Readonly<Record<string, number>>;
+}
+
+/**
+ * Why a step failed, for status and metrics to count: the file could not be read or written,
+ * or the reconfigure, the verification or a custom command failed (with the outcome's kind).
+ */
+export type StepFailureKind = 'read' | 'write' | `reconfigure:${ReconfigureFailureKind}` | `verify:${Exclude<VerifyKind, 'match'>}` | `custom:${ReconfigureFailureKind}`;
+
+export interface ReconcilerOptions {
+  readonly purge: boolean;
+  /** Monotonic clock in milliseconds for the converge loop (tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 /**
@@ -37,28 +66,30 @@ export class PrefixReconciler {
   readonly #loop: ConvergeLoop;
   /** False while BIRD may not have applied the file as written (a reconfigure failed). */
   #inSync = true;
+  readonly #failures = new Map<StepFailureKind, number>();
   /** Prefixes without a check kept at startup (purge_ip_prefixes = false) until the first update. */
   #keepUnknown = new Set<string>();
   #custom: CustomAction[] = [];
   /** Decisions not yet served by a step (each is logged as it is taken from the queue). */
   #items: QueueItem[] = [];
-  lastError: string | null = null;
-  lastApplied: Date | null = null;
-  /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
-  applied: readonly string[] | null = null;
-  reconfigureRuns = 0;
-  lastReconfigureMs: number | null = null;
-  reconfigureFailures = 0;
+  #written: readonly string[] | null = null;
+  #lastError: string | null = null;
+  #lastApplied: Date | null = null;
+  #applied: readonly string[] | null = null;
+  #reconfigureRuns = 0;
+  #lastReconfigureMs: number | null = null;
+  #reconfigureFailures = 0;
 
   constructor(
     readonly bird: BirdFamilyConfig,
-    private readonly registry: ServiceRegistry,
-    private readonly queue: ReconfigureQueue,
+    private readonly registry: DesiredPrefixes,
+    private readonly io: BirdIo,
     private readonly log: Logger,
-    private readonly options: { purge: boolean; signal: AbortSignal },
+    private readonly options: ReconcilerOptions,
   ) {
     this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, {
       gather: RECONFIGURE_GATHER,
+      ...(options.now === undefined ? {} : { now: options.now }),
       onRetry: (failures, delay) => {
         this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
       },
@@ -69,24 +100,37 @@ export class PrefixReconciler {
     return this.#loop.state !== 'idle';
   }
 
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  snapshot(): ReconcilerSnapshot {
+    return {
+      bird: this.bird, written: this.#written, applied: this.#applied, pending: this.pending, lastApplied: this.#lastApplied,
+      lastError: this.#lastError, reconfigureRuns: this.#reconfigureRuns, reconfigureFailures: this.#reconfigureFailures,
+      lastReconfigureMs: this.#lastReconfigureMs, failures: Object.fromEntries(this.#failures),
+    };
+  }
+
+  #failed(kind: StepFailureKind): false {
+    this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
+    return false;
+  }
+
   async #read(): Promise<PrefixFileContent | null> {
-    let text: string;
-    try {
-      text = await readFile(this.bird.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    return text.trim() === '' ? null : parsePrefixFile(text);
+    const content = await this.io.read();
+    this.#written = content === null ? [] : content.prefixes;
+    return content;
   }
 
   /**
-   * Startup (docs/bird.md, "The include file"): repair variable name and dummy, purge or report prefixes without a
-   * check, and mark the services whose prefix is in the file as advertised until their checks
-   * decide. Returns after the first write/reconfigure attempt; failures keep retrying.
+   * Start-up (docs/log-records.md, "Start-up and stop"): repair variable name and dummy, purge
+   * or report prefixes without a check, and mark the services whose prefix is in the file as
+   * advertised until their checks decide. Returns after the first write/reconfigure attempt;
+   * failures keep retrying.
    */
   async start(): Promise<void> {
-    const stale = await removeStaleTempFiles(this.bird.path);
+    const stale = await this.io.removeStaleTempFiles();
     if (stale.length > 0) this.log.warning(`removed ${stale.length} temp file(s) an earlier, interrupted daemon left beside ${this.bird.path}: ${stale.join(', ')}`);
     const configured = this.registry.configured(this.bird.family);
     let current: PrefixFileContent | null;
@@ -100,8 +144,7 @@ export class PrefixReconciler {
     });
     for (const f of plan.findings) this.log.warning(f.detail);
     // Every service starts as the file has it, until its check (or on_disabled) decides.
-    const inFile = new Set(plan.prefixes);
-    for (const record of this.registry.ofFamily(this.bird.family)) record.advertise = inFile.has(record.config.prefix);
+    this.registry.adoptStartupFile(this.bird.family, new Set(plan.prefixes));
     this.#keepUnknown = new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
     if (plan.rewrite) {
       this.#inSync = false;
@@ -134,7 +177,7 @@ export class PrefixReconciler {
   /** True when every prefix that changed belongs to a service with its own reconfigure command. */
   #onlyCustomChanges(current: PrefixFileContent | null, plan: PrefixFilePlan, custom: readonly CustomAction[]): boolean {
     if (custom.length === 0 || current === null || current.variable !== this.bird.variable) return false;
-    const owned = new Set(custom.map((c) => this.registry.get(c.service)?.config.prefix));
+    const owned = new Set(custom.map((c) => this.registry.prefixOf(c.service)));
     const before = new Set(current.prefixes);
     const after = new Set(plan.prefixes);
     const changed = [...before, ...after].filter((p) => before.has(p) !== after.has(p));
@@ -145,15 +188,13 @@ export class PrefixReconciler {
   async #write(plan: PrefixFilePlan, update: boolean): Promise<void> {
     if (this.bird.keepChanges) {
       try {
-        await archivePrefixFile(this.bird.path, this.bird.changesCounter, new Date());
+        await this.io.archive();
       } catch (error) {
         this.log.error(`failed to keep a copy of ${this.bird.path} in history: ${(error as Error).message}`);
       }
     }
-    const content = renderPrefixFile({
-      variable: this.bird.variable, dummy: this.bird.dummy, prefixes: plan.prefixes, generatedAt: new Date(), pid: process.pid,
-    });
-    await writeFileAtomic(this.bird.path, content);
+    await this.io.write(plan.prefixes);
+    this.#written = plan.prefixes;
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
     if (update && plan.prefixes.length === 1) {
       this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
@@ -199,10 +240,12 @@ export class PrefixReconciler {
     try {
       current = await this.#read();
     } catch (error) {
-      this.lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
-      this.log.error(this.lastError);
+      this.#lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
+      this.log.error(this.#lastError);
       this.#custom = [...custom, ...this.#custom];
-      return false;
+      // Nothing of these decisions was logged or applied yet: the retry takes them again.
+      this.#items = [...items, ...this.#items];
+      return this.#failed('read');
     }
     const plan = planUpdate({
       file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, desired,
@@ -213,10 +256,10 @@ export class PrefixReconciler {
       try {
         await this.#write(plan, true);
       } catch (error) {
-        this.lastError = (error as Error).message;
-        this.log.error(`failed to write BIRD configuration: ${this.lastError}; the previous file is left intact`);
+        this.#lastError = (error as Error).message;
+        this.log.error(`failed to write BIRD configuration: ${this.#lastError}; the previous file is left intact`);
         this.#custom = [...custom, ...this.#custom];
-        return false;
+        return this.#failed('write');
       }
       this.#inSync = false;
     }
@@ -229,15 +272,15 @@ export class PrefixReconciler {
     // runs when anything else changed, or when an earlier run failed.
     if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
       this.log.info(`reconfiguring BIRD by running ${this.bird.reconfigureCmd.argv.join(' ')}`);
-      const outcome = await this.queue.run();
-      this.reconfigureRuns += 1;
-      this.lastReconfigureMs = outcome.durationMs;
+      const outcome = await this.io.reconfigure();
+      this.#reconfigureRuns += 1;
+      this.#lastReconfigureMs = outcome.durationMs;
       if (outcome.status === 'failed') {
-        this.reconfigureFailures += 1;
-        this.lastError = outcome.reason;
+        this.#reconfigureFailures += 1;
+        this.#lastError = outcome.reason;
         this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
         this.#custom = [...custom, ...this.#custom];
-        return false;
+        return this.#failed(`reconfigure:${outcome.kind as ReconfigureFailureKind}`);
       }
       this.log.info(outcome.status === 'applied' ? 'reconfigured BIRD daemon' : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`);
       if (!(await this.#verify(plan.prefixes))) {
@@ -246,25 +289,27 @@ export class PrefixReconciler {
       }
     }
     const failedCustom: CustomAction[] = [];
+    let customKind: ReconfigureFailureKind | null = null;
     for (const action of custom) {
       this.log.info(`reconfiguring BIRD by running custom command ${action.command.text} ${action.direction}`);
-      const outcome = await runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.options.signal });
+      const outcome = await this.io.custom(action);
       if (outcome.status === 'failed') {
         this.log.error(`custom_bird_reconfigure_cmd of ${action.service} failed: ${outcome.reason}`);
         failedCustom.push(action);
+        customKind ??= outcome.kind as ReconfigureFailureKind;
       } else {
         this.log.info(`custom command successfully reconfigured Bird${outcome.output === '' ? '' : `: ${outcome.output}`}`);
       }
     }
     if (failedCustom.length > 0) {
       this.#custom = [...failedCustom, ...this.#custom];
-      this.lastError = 'custom_bird_reconfigure_cmd failed';
-      return false;
+      this.#lastError = 'custom_bird_reconfigure_cmd failed';
+      return this.#failed(`custom:${customKind ?? 'exit-code'}`);
     }
     this.#inSync = true;
-    this.lastError = null;
-    this.lastApplied = new Date();
-    this.applied = plan.prefixes;
+    this.#lastError = null;
+    this.#lastApplied = new Date();
+    this.#applied = plan.prefixes;
     return true;
   }
 
@@ -272,13 +317,13 @@ export class PrefixReconciler {
   async #verify(wanted: readonly string[]): Promise<boolean> {
     const cmd = this.bird.verifyCmd;
     if (cmd === null) return true;
-    const v = await verifyBirdVariable(cmd, this.bird.variable, wanted, { timeoutMs: this.queue.timeoutMs, signal: this.options.signal });
+    const v = await this.io.verify(cmd, wanted);
     if (v.status === 'match') {
       this.log.info(`verified: ${v.reason}`);
       return true;
     }
-    this.lastError = v.reason;
+    this.#lastError = v.reason;
     this.log.error(`verification of BIRD's applied configuration failed: ${v.reason}`);
-    return false;
+    return this.#failed(`verify:${v.kind as Exclude<VerifyKind, 'match'>}`);
   }
 }

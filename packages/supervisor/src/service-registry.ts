@@ -1,76 +1,160 @@
 import type { ServiceConfig } from '@ahc/config';
 import { INITIAL_COUNTERS } from '@ahc/protocol';
 import type { CheckCounters, Family, ResultMessage } from '@ahc/protocol';
-import { NO_EXPORTED_VALUES } from './exported-values';
+import { NO_EXPORTED_VALUES, exportResult } from './exported-values';
 import type { ExportedValues } from './exported-values';
 
-/** What the supervisor knows of one service. The decided state and counters live here, not in
- * the worker, so a restarted worker continues without a transition of its own. */
-export interface ServiceRecord {
+/**
+ * What the supervisor knows of one service, as everyone but the registry sees it: a value that
+ * never changes (the registry replaces it at every change), so a snapshot stays as it was taken.
+ * Worker failure is not here: it is the check host's (ThreadInfo.state 'failed'), see
+ * docs/design.md, "The data path, from config to BIRD".
+ */
+export interface ServiceView {
   readonly config: ServiceConfig;
-  counters: CheckCounters;
+  /** The decided state and rise/fall counts; a restarted worker continues from them. */
+  readonly counters: CheckCounters;
   /** Whether the prefix belongs in the BIRD file: decided by checks, by on_disabled, or (until
    * the first decision) by whether it was in the file at startup. */
-  advertise: boolean;
-  lastResult: ResultMessage | null;
-  timeouts: number;
-  checks: number;
-  /** The watchdog gave up on its worker for now (restarts continue with backoff). */
-  workerFailed: boolean;
+  readonly advertise: boolean;
+  readonly lastResult: ResultMessage | null;
+  readonly timeouts: number;
+  readonly checks: number;
   /** The values of the Prometheus textfile (exported-values.ts). */
-  exported: ExportedValues;
+  readonly exported: ExportedValues;
 }
 
+function fresh(config: ServiceConfig): ServiceView {
+  return {
+    config,
+    counters: INITIAL_COUNTERS,
+    advertise: config.disabled ? config.onDisabled === 'advertise' : false,
+    lastResult: null,
+    timeouts: 0,
+    checks: 0,
+    exported: NO_EXPORTED_VALUES,
+  };
+}
+
+/**
+ * The one owner of every fact about a service: the decided state and counters (so a restarted
+ * worker continues without a transition of its own), whether its prefix is advertised, the last
+ * result and the exported values. Each change has a named method; everyone else reads views.
+ */
 export class ServiceRegistry {
-  readonly #records = new Map<string, ServiceRecord>();
+  readonly #records = new Map<string, ServiceView>();
 
   constructor(services: readonly ServiceConfig[]) {
     for (const config of services) this.add(config);
   }
 
-  add(config: ServiceConfig, from?: ServiceRecord): ServiceRecord {
-    const record: ServiceRecord = {
-      config,
-      counters: INITIAL_COUNTERS,
-      advertise: config.disabled ? config.onDisabled === 'advertise' : false,
-      lastResult: null,
-      timeouts: 0,
-      checks: 0,
-      workerFailed: false,
-      exported: NO_EXPORTED_VALUES,
-    };
-    if (from !== undefined && !config.disabled && from.config.prefix === config.prefix) {
-      // A changed check keeps its decided state (no flap) and counts rise/fail anew.
-      record.counters = { state: from.counters.state, rise: 0, fail: 0 };
-      record.advertise = from.advertise;
-      record.exported = from.exported;
-    }
-    this.#records.set(config.name, record);
-    return record;
-  }
-
-  remove(name: string): void {
-    this.#records.delete(name);
-  }
-
-  get(name: string): ServiceRecord | undefined {
+  get(name: string): ServiceView | undefined {
     return this.#records.get(name);
   }
 
-  all(): ServiceRecord[] {
+  all(): readonly ServiceView[] {
     return [...this.#records.values()];
   }
 
-  ofFamily(family: Family): ServiceRecord[] {
+  ofFamily(family: Family): readonly ServiceView[] {
     return this.all().filter((r) => r.config.family === family);
   }
 
-  /** The prefixes that belong in the family's BIRD file now. */
+  /** The counters a (re)started worker continues from; UNKNOWN for a service not configured. */
+  counters(name: string): CheckCounters {
+    return this.#records.get(name)?.counters ?? { state: 'unknown', rise: 0, fail: 0 };
+  }
+
+  /** The current prefix of a service, if it is configured. */
+  prefixOf(name: string): string | undefined {
+    return this.#records.get(name)?.config.prefix;
+  }
+
+  /** The prefixes that belong in the family's BIRD file now (the dummy aside). */
   desired(family: Family): Set<string> {
     return new Set(this.ofFamily(family).filter((r) => r.advertise).map((r) => r.config.prefix));
   }
 
   configured(family: Family): Set<string> {
     return new Set(this.ofFamily(family).map((r) => r.config.prefix));
+  }
+
+  /** Reload: a service that was not configured. */
+  add(config: ServiceConfig): ServiceView {
+    const view = fresh(config);
+    this.#records.set(config.name, view);
+    return view;
+  }
+
+  /**
+   * Reload: a changed service. An enabled check with the same prefix keeps its decided state (no
+   * flap), whether it is advertised and its exported values, and counts rise/fail anew.
+   */
+  replaceConfig(config: ServiceConfig): ServiceView {
+    const from = this.#records.get(config.name);
+    const base = fresh(config);
+    const view = from !== undefined && !config.disabled && from.config.prefix === config.prefix
+      ? { ...base, counters: { state: from.counters.state, rise: 0, fail: 0 }, advertise: from.advertise, exported: from.exported }
+      : base;
+    this.#records.set(config.name, view);
+    return view;
+  }
+
+  /** Reload: a service that is no longer configured. */
+  remove(name: string): void {
+    this.#records.delete(name);
+  }
+
+  /** Start-up: every service of the family is advertised as the file has it, until it decides. */
+  adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void {
+    for (const r of this.ofFamily(family)) this.#update(r, { advertise: prefixesInFile.has(r.config.prefix) });
+  }
+
+  /** A disabled check's decision (on_disabled), applied once at start-up. */
+  applyDisabled(name: string): ServiceView | undefined {
+    const r = this.#records.get(name);
+    return r === undefined ? undefined : this.#update(r, { advertise: r.config.onDisabled === 'advertise' });
+  }
+
+  /** A check decided (a transition): its state and counters, and whether it is advertised. */
+  decide(name: string, state: 'up' | 'down', counters: CheckCounters): ServiceView | undefined {
+    const r = this.#records.get(name);
+    return r === undefined ? undefined : this.#update(r, { counters, advertise: state === 'up' });
+  }
+
+  /** A decision that changes no route (its family has no BIRD file): only the counters. */
+  updateCounters(name: string, counters: CheckCounters): void {
+    const r = this.#records.get(name);
+    if (r !== undefined) this.#update(r, { counters });
+  }
+
+  /** One check's result: counters, counts and the exported values (docs/metrics.md). */
+  recordResult(name: string, result: ResultMessage, nowSeconds: number): void {
+    const r = this.#records.get(name);
+    if (r === undefined) return;
+    this.#update(r, {
+      counters: result.counters,
+      lastResult: result,
+      checks: r.checks + 1,
+      timeouts: result.timedOut ? r.timeouts + 1 : r.timeouts,
+      exported: exportResult(r.exported, result, r.config, nowSeconds),
+    });
+  }
+
+  /**
+   * on_worker_failure = withdraw: start over from UNKNOWN, so the check's next rise advertises it
+   * again. True when the prefix was advertised (the reconciler has work to do).
+   */
+  withdrawForWorkerFailure(name: string): boolean {
+    const r = this.#records.get(name);
+    if (r === undefined) return false;
+    this.#update(r, { counters: { state: 'unknown', rise: 0, fail: 0 }, advertise: false });
+    return r.advertise;
+  }
+
+  #update(r: ServiceView, changes: Partial<ServiceView>): ServiceView {
+    const view: ServiceView = { ...r, ...changes };
+    this.#records.set(r.config.name, view);
+    return view;
   }
 }

@@ -2,8 +2,10 @@ import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { monotonicMs } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
-import { exportResult } from './exported-values';
+import { FileBirdIo } from './bird-io';
 import type { CheckHost, CheckHostEvents } from './check-host';
+import { coreSnapshot } from './core-snapshot';
+import type { CoreSnapshot } from './core-snapshot';
 import { PrefixReconciler } from './prefix-reconciler';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
@@ -68,9 +70,8 @@ export class Supervisor implements CheckHostEvents {
         queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
         queues.set(bird.reconfigureCmd.text, queue);
       }
-      this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, queue, log, {
-        purge: config.daemon.purgeIpPrefixes, signal: this.#abort.signal,
-      }));
+      const io = new FileBirdIo(bird, queue, this.#abort.signal);
+      this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, io, log, { purge: config.daemon.purgeIpPrefixes }));
     }
   }
 
@@ -95,6 +96,11 @@ export class Supervisor implements CheckHostEvents {
     return l;
   }
 
+  /** What the core knows right now, as plain data: the status reply and the metrics render it. */
+  snapshot(): CoreSnapshot {
+    return coreSnapshot(this.registry, this.reconcilers, this.host);
+  }
+
   /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it). */
   async prepare(): Promise<void> {
     await Promise.all([...this.reconcilers.values()].map((r) => r.start()));
@@ -104,15 +110,14 @@ export class Supervisor implements CheckHostEvents {
   startChecks(host: CheckHost): void {
     this.host = host;
     if (this.#state !== 'starting') return; // stopped while repairing the BIRD files
-    for (const record of this.registry.all()) {
-      const c = record.config;
+    for (const { config: c } of this.registry.all()) {
       if (!c.disabled) continue;
       const log = this.serviceLog(c.name);
       const advertise = c.onDisabled === 'advertise';
       if (advertise) log.info('check is disabled, ip_prefix wont be withdrawn');
       else log.info('Check is disabled and ip_prefix will be withdrawn');
       log.info(`adding ${c.prefix} in the queue`);
-      record.advertise = advertise;
+      this.registry.applyDisabled(c.name);
       this.reconcilers.get(c.family)?.request({ service: c.name, prefix: c.prefix, action: advertise ? 'add' : 'delete' });
       log.info(advertise ? 'check is now permanently disabled' : 'Check is now permanently disabled');
     }
@@ -135,8 +140,7 @@ export class Supervisor implements CheckHostEvents {
   }
 
   counters(service: string): CheckCounters {
-    const r = this.registry.get(service);
-    return r === undefined ? { state: 'unknown', rise: 0, fail: 0 } : r.counters;
+    return this.registry.counters(service);
   }
 
   onMessage(message: FromWorker, _threadId: number): void {
@@ -149,16 +153,9 @@ export class Supervisor implements CheckHostEvents {
       case 'error':
         this.log.error(`check worker error (${message.service}): ${message.error.code}: ${message.error.message}`);
         return;
-      case 'result': {
-        const r = this.registry.get(message.service);
-        if (r === undefined) return;
-        r.counters = message.counters;
-        r.lastResult = message;
-        r.checks += 1;
-        if (message.timedOut) r.timeouts += 1;
-        r.exported = exportResult(r.exported, message, r.config, Date.now() / 1000);
+      case 'result':
+        this.registry.recordResult(message.service, message, Date.now() / 1000);
         return;
-      }
       case 'transition':
         this.#transition(message.service, message.state, message.counters);
         return;
@@ -182,21 +179,16 @@ export class Supervisor implements CheckHostEvents {
     this.log.error(`${code}: check thread ${threadId} sent a message that is not in the protocol (a bug; ${dropped} dropped, reported at most once a minute): ${message.slice(0, 500)}`);
   }
 
+  /** The host marks the thread failed (its state is the one record of it); this applies the policy. */
   onThreadFailed(services: readonly string[], reason: string): void {
     const policy = this.config.daemon.onWorkerFailure;
     for (const name of services) {
       const r = this.registry.get(name);
       if (r === undefined) continue;
-      r.workerFailed = true;
       const log = this.serviceLog(name);
       if (policy === 'withdraw') {
         log.error(`check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`);
-        // Start over from UNKNOWN, so the check's next rise advertises it again.
-        r.counters = { state: 'unknown', rise: 0, fail: 0 };
-        if (r.advertise) {
-          r.advertise = false;
-          this.reconcilers.get(r.config.family)?.request();
-        }
+        if (this.registry.withdrawForWorkerFailure(name)) this.reconcilers.get(r.config.family)?.request();
       } else {
         log.error(`check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`);
       }
@@ -205,21 +197,24 @@ export class Supervisor implements CheckHostEvents {
 
   onThreadRecovered(services: readonly string[]): void {
     for (const name of services) {
-      const r = this.registry.get(name);
-      if (r === undefined) continue;
-      r.workerFailed = false;
+      if (this.registry.get(name) === undefined) continue;
       this.serviceLog(name).info('check worker recovered: checks are running again');
     }
   }
 
   #transition(service: string, state: 'up' | 'down', counters: CheckCounters): void {
-    const r = this.registry.get(service);
-    if (r === undefined || this.#state === 'stopping' || this.#state === 'stopped') return;
-    r.counters = counters;
-    const reconciler = this.reconcilers.get(r.config.family);
-    if (reconciler === undefined) return;
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    const family = this.registry.get(service)?.config.family;
+    if (family === undefined) return;
+    const reconciler = this.reconcilers.get(family);
+    // A family without a BIRD file (disabled in [daemon]): only the counters change.
+    if (reconciler === undefined) {
+      this.registry.updateCounters(service, counters);
+      return;
+    }
+    const r = this.registry.decide(service, state, counters);
+    if (r === undefined) return;
     // The worker logged "adding PREFIX in the queue"; this is the queue.
-    r.advertise = state === 'up';
     const custom = r.config.customReconfigureCmd;
     reconciler.request({ service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' }, custom === null ? undefined : {
       service, command: custom, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
@@ -252,7 +247,7 @@ export class Supervisor implements CheckHostEvents {
       } else {
         summary.added.push(svc.name);
       }
-      const record = this.registry.add(svc, old);
+      const record = old === undefined ? this.registry.add(svc) : this.registry.replaceConfig(svc);
       this.#serviceLogs.clear();
       touched.add(svc.family);
       if (!svc.disabled) host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs, this.epochMs), record.counters);

@@ -32,9 +32,11 @@ describe('supervisor with the in-process check host', () => {
     bed.healthy('a', true);
     bed.healthy('b', true);
     const config = bed.config({ a: { ip_prefix: '10.52.12.1', check_rise: '2', check_fail: '2' }, b: { ip_prefix: '10.52.12.2' } });
-    const { host } = await startDaemon(bed, config);
+    const { host, sup } = await startDaemon(bed, config);
     expect(host.services()).toEqual(['a', 'b']);
     await until(() => bed.prefixes().length === 3, 5000, 'both prefixes advertised');
+    // the file is written before BIRD is told: wait for the reconfigure that follows it
+    await until(() => sup.reconcilers.get(4)?.pending === false, 5000, 'the advertisement applied');
     expect(bed.prefixes()[0]).toBe(DUMMY);
     expect(bed.prefixes().slice(1).sort()).toEqual(['10.52.12.1/32', '10.52.12.2/32']);
     expect(serviceLines(bed, 'a', 'going up 1/2')).toBeGreaterThanOrEqual(1);
@@ -44,7 +46,7 @@ describe('supervisor with the in-process check host', () => {
     expect(bed.prefixes()).toEqual([DUMMY, '10.52.12.2/32']);
     expect(serviceLines(bed, 'a', 'going down 1/2')).toBeGreaterThanOrEqual(1);
     expect(serviceLines(bed, 'a', 'changed to DOWN')).toBe(1);
-    expect(bed.reconfigures()).toBeGreaterThan(reconfigures);
+    await until(() => bed.reconfigures() > reconfigures, 5000, 'a reconfigure for the withdrawal');
     bed.healthy('a', true);
     await until(() => bed.prefixes().includes('10.52.12.1/32'), 5000, 'a re-advertised');
   });

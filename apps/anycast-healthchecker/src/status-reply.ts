@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { parsePrefixFile } from '@ahc/bird';
+import type { CompiledConfig } from '@ahc/config';
+import type { BirdStatus, ServiceStatus, StatusReply } from '@ahc/status';
+import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
+import { monotonicMs } from '@ahc/protocol';
+import type { CoreSnapshot, EventLoopLag } from '@ahc/supervisor';
+
+/** What the status reply and the metrics say of the daemon beside the core's snapshot. */
+export interface DaemonFacts {
+  readonly config: CompiledConfig;
+  readonly program: string;
+  readonly version: string;
+  readonly startedAt: Date;
+  /** The start on the monotonic clock (`monotonicMs()`): uptime is measured on it. */
+  readonly startedAtMonotonic: number;
+  readonly eventLoop: () => EventLoopLag;
+}
+
+export function uptimeSeconds(facts: DaemonFacts): number {
+  return Math.round((monotonicMs() - facts.startedAtMonotonic) / 1000);
+}
+
+/**
+ * The file's prefixes now. The status reply shows the file as it is, so a file edited by hand
+ * since the daemon last wrote it shows the edit (docs/design.md, "The data path, from config to
+ * BIRD"); the metrics use what the reconciler wrote and never read the file.
+ */
+async function filePrefixes(path: string): Promise<string[]> {
+  try {
+    return [...parsePrefixFile(await readFile(path, 'utf8')).prefixes];
+  } catch {
+    return [];
+  }
+}
+
+/** The status socket's answer (packages/status/src/status-protocol.ts), rendered from a core snapshot. */
+export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFacts): Promise<StatusReply> {
+  const bird: BirdStatus[] = [];
+  const inFile = new Set<string>();
+  for (const f of snapshot.families) {
+    const prefixes = await filePrefixes(f.bird.path);
+    for (const p of prefixes) inFile.add(p);
+    bird.push({
+      family: f.family, path: f.bird.path, variable: f.bird.variable, reconfigureCommand: f.bird.reconfigureCmd.text, prefixes,
+      applied: f.applied, reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures,
+      desired: f.desired, lastReconfigureMs: f.lastReconfigureMs,
+      pending: f.pending, lastApplied: f.lastApplied?.toISOString() ?? null, lastError: f.lastError, failures: f.failures,
+    });
+  }
+  const services: ServiceStatus[] = snapshot.services.map(({ view, worker }) => {
+    const c = view.config;
+    const last = view.lastResult;
+    return {
+      name: c.name, prefix: c.prefix, family: c.family,
+      worker: {
+        state: worker.state, threadId: worker.threadId, lastHeartbeatAgeMs: worker.lastHeartbeatAgeMs,
+        restarts: worker.restarts, lastExit: worker.lastExit,
+      },
+      state: view.counters.state, rise: view.counters.rise, fail: view.counters.fail, checks: view.checks, timeouts: view.timeouts,
+      lastCheck: last === null ? null : {
+        at: new Date(last.finishedAt).toISOString(), ok: last.ok, exitCode: last.exitCode, durationMs: last.durationMs,
+        timedOut: last.timedOut, ipAssigned: last.ipAssigned,
+      },
+      advertise: view.advertise, inBirdFile: inFile.has(c.prefix), exported: view.exported,
+    };
+  });
+  const { config } = facts;
+  return {
+    version: STATUS_PROTOCOL_VERSION,
+    ok: true,
+    daemon: {
+      program: facts.program, version: facts.version, pid: process.pid, startedAt: facts.startedAt.toISOString(),
+      uptimeSeconds: uptimeSeconds(facts), configFiles: config.files,
+      workerThreads: config.daemon.workerThreads, threads: snapshot.threads, eventLoop: facts.eventLoop(), bird,
+    },
+    services,
+  };
+}

@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { APPLIED, DUMMY, FILE, FakeBird, bench, failed, gate } from './reconciler-fixture';
+import type { ReconfigureOutcome } from '@ahc/bird';
+
+// The records are the Python daemon's (docs/log-records.md, "The queue" and "Start-up and stop").
+const WEB = '10.52.12.1/32';
+const DNS = '10.52.12.2/32';
+const SERVICES = { web: WEB, dns: DNS };
+const I = 'INFO MainThread';
+const W = 'WARNING MainThread';
+const E = 'ERROR MainThread';
+const item = (service: string, prefix: string, action: 'add to' | 'delete from') =>
+  `${I} returned an item from the queue for ${service} with IP prefix ${prefix} and action to ${action} Bird configuration`;
+const UPDATED = `${I} Bird configuration for IPv4 is updated`;
+const RECONFIGURING = `${I} reconfiguring BIRD by running birdc configure`;
+const RECONFIGURED = `${I} reconfigured BIRD daemon`;
+const EMPTY = `${W} Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('PrefixReconciler at start-up', () => {
+  it('adopts the file as it is: nothing written, nothing run, nothing logged', async () => {
+    const b = bench({ services: SERVICES, bird: new FakeBird([DUMMY, WEB]) });
+    await b.reconciler.start();
+    expect(b.services.desired()).toEqual(new Set([WEB]));
+    expect(b.bird.calls).toEqual(['read', 'read']);
+    expect(b.take()).toEqual([]);
+    expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY, WEB], applied: null, pending: false, reconfigureRuns: 0 });
+  });
+
+  it.each([
+    {
+      name: 'a missing file gets the variable and the dummy', file: null, purge: false,
+      records: [
+        `${W} failed to find variable name in ${FILE}, going to add it`,
+        `${W} dummy IP prefix ${DUMMY} is missing from bird configuration ${FILE}, adding it`, UPDATED, RECONFIGURING, RECONFIGURED,
+      ],
+      written: [DUMMY],
+    },
+    {
+      name: 'purge_ip_prefixes removes prefixes without a check', file: [DUMMY, '10.9.9.9/32'], purge: true,
+      records: [`${W} removing IP prefix(es) 10.9.9.9/32 from ${FILE} because they don't have a service check configured`, UPDATED, RECONFIGURING, RECONFIGURED],
+      written: [DUMMY],
+    },
+    {
+      name: 'without purge, prefixes without a check are reported and kept', file: [DUMMY, '10.9.9.9/32'], purge: false,
+      records: [`${W} found IP prefixes 10.9.9.9/32 in ${FILE} without a service check configured`],
+      written: [DUMMY, '10.9.9.9/32'],
+    },
+  ])('repairs: $name', async ({ file, purge, records, written }) => {
+    const b = bench({ services: SERVICES, bird: new FakeBird(file), purge });
+    await b.reconciler.start();
+    expect(b.take()).toEqual(records);
+    expect(b.reconciler.snapshot().written).toEqual(written);
+    expect(b.reconciler.pending).toBe(false);
+  });
+
+  it('warns about temp files an interrupted daemon left', async () => {
+    const bird = new FakeBird();
+    bird.stale = ['/etc/bird/.anycast-prefixes.conf.1.tmp'];
+    const b = bench({ services: SERVICES, bird });
+    await b.reconciler.start();
+    expect(b.take()).toEqual([`${W} removed 1 temp file(s) an earlier, interrupted daemon left beside ${FILE}: /etc/bird/.anycast-prefixes.conf.1.tmp`]);
+  });
+
+  it('keeps prefixes without a check through steps without a decision, until the first decision', async () => {
+    const b = bench({ services: SERVICES, bird: new FakeBird([DUMMY, '10.9.9.9/32']) });
+    await b.started();
+    b.reconciler.request(); // a reload, a retry: no queue item
+    await b.converge();
+    expect(b.bird.file?.prefixes).toEqual([DUMMY, '10.9.9.9/32']);
+    expect(b.take()).toEqual([]);
+    b.decide('web', 'up');
+    await b.converge();
+    expect(b.bird.file?.prefixes).toEqual([DUMMY, WEB]);
+    expect(b.take()).toEqual([
+      item('web', WEB, 'add to'),
+      `${W} found 10.9.9.9/32 IP prefixes in Bird configuration but we aren't configured to run health checks on them. Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration`,
+      `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED,
+    ]);
+  });
+
+  it('returns after the first attempt when BIRD is down; the retry goes on', async () => {
+    const bird = new FakeBird(null);
+    bird.reconfigures = [failed('cannot reach BIRD; is it running?')];
+    const b = bench({ services: SERVICES, bird });
+    await b.reconciler.start();
+    expect(b.reconciler.pending).toBe(true);
+    expect(b.take().slice(-3)).toEqual([
+      RECONFIGURING, `${E} reconfiguring BIRD failed: cannot reach BIRD; is it running?`,
+      `${W} IPv4 BIRD configuration is not applied yet (attempt 1 failed); retrying in 0.25s`,
+    ]);
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(1);
+    await vi.advanceTimersByTimeAsync(250);
+    await b.converge();
+    expect(b.bird.count('reconfigure')).toBe(2);
+    expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED]);
+  });
+});
+
+describe('PrefixReconciler decisions', () => {
+  it.each([
+    {
+      name: 'an UP that changes the file', start: [DUMMY], decide: [['web', 'up']] as const,
+      records: [item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED],
+      file: [DUMMY, WEB], reconfigures: 1,
+    },
+    {
+      name: 'an UP already in the file', start: [DUMMY, WEB], decide: [['web', 'up']] as const,
+      records: [item('web', WEB, 'add to'), `${I} no updates for bird configuration`],
+      file: [DUMMY, WEB], reconfigures: 0,
+    },
+    {
+      name: 'the last DOWN leaves only the dummy', start: [DUMMY, WEB], decide: [['web', 'down']] as const,
+      records: [item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`, UPDATED, EMPTY, RECONFIGURING, RECONFIGURED],
+      file: [DUMMY], reconfigures: 1,
+    },
+    {
+      name: 'a DOWN while another is still advertised', start: [DUMMY, WEB, DNS], decide: [['web', 'down']] as const,
+      records: [item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED],
+      file: [DUMMY, DNS], reconfigures: 1,
+    },
+  ])('$name', async ({ start, decide, records, file, reconfigures }) => {
+    const b = bench({ services: SERVICES, bird: new FakeBird(start) });
+    await b.started();
+    for (const [name, state] of decide) b.decide(name, state);
+    await b.converge();
+    expect(b.take()).toEqual(records);
+    expect(b.bird.file?.prefixes).toEqual(file);
+    expect(b.bird.count('reconfigure')).toBe(reconfigures);
+    expect(b.reconciler.snapshot()).toMatchObject({ written: file, pending: false, lastError: null, reconfigureRuns: reconfigures });
+  });
+
+  it('serves the decisions that come during an in-flight reconfigure with one more write and reconfigure', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    const held = gate<ReconfigureOutcome>();
+    b.bird.reconfigures = [held.promise];
+    b.decide('web', 'up');
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(1);
+    b.decide('dns', 'up');
+    b.decide('web', 'down');
+    await b.settle();
+    expect(b.bird.count('write')).toBe(1); // nothing runs beside the reconfigure in flight
+    held.resolve(APPLIED);
+    await b.converge();
+    expect(b.bird.calls.filter((c) => c !== 'read')).toEqual([`write ${DUMMY},${WEB}`, 'reconfigure', `write ${DUMMY},${DNS}`, 'reconfigure']);
+    expect(b.take()).toEqual([
+      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED,
+      item('dns', DNS, 'add to'), `${I} announcing ${DNS} for dns`, item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`,
+      UPDATED, RECONFIGURING, RECONFIGURED,
+    ]);
+    expect(b.reconciler.snapshot().applied).toEqual([DUMMY, DNS]);
+  });
+
+  it('gathers a burst until it goes quiet for 40 ms (docs/design.md, "BIRD file and reconfiguration")', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.decide('web', 'up');
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(1); // lone: at once
+    await vi.advanceTimersByTimeAsync(10);
+    b.decide('dns', 'up'); // 10 ms after the last: a burst
+    await vi.advanceTimersByTimeAsync(39);
+    expect(b.bird.count('reconfigure')).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await b.converge();
+    expect(b.bird.count('reconfigure')).toBe(2);
+  });
+
+  it.each([
+    { name: 'fails', outcome: failed('exit code 1; output: "syntax error"'), error: 'exit code 1; output: "syntax error"' },
+    { name: 'times out', outcome: failed('timed out after 30s; its process group was killed'), error: 'timed out after 30s; its process group was killed' },
+  ])('a reconfigure that $name is retried with backoff, without rewriting the file, until BIRD applies it', async ({ outcome, error }) => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.reconfigures = [outcome, outcome];
+    b.decide('web', 'up');
+    await b.settle();
+    expect(b.take()).toEqual([
+      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, `${E} reconfiguring BIRD failed: ${error}`,
+      `${W} IPv4 BIRD configuration is not applied yet (attempt 1 failed); retrying in 0.25s`,
+    ]);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: true, lastError: error, reconfigureRuns: 1, reconfigureFailures: 1, applied: null });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(b.take()).toEqual([RECONFIGURING, `${E} reconfiguring BIRD failed: ${error}`, `${W} IPv4 BIRD configuration is not applied yet (attempt 2 failed); retrying in 0.50s`]);
+    await vi.advanceTimersByTimeAsync(500);
+    await b.converge();
+    // Out of sync after a failure: the unchanged file is reconfigured again, never rewritten.
+    expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED]);
+    expect(b.bird.count('write')).toBe(1);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, reconfigureRuns: 3, reconfigureFailures: 2, applied: [DUMMY, WEB] });
+  });
+
+  it('a decision during the backoff is applied at once, and the failed reconfigure is not forgotten', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.reconfigures = [failed('BIRD is down')];
+    b.decide('web', 'up');
+    await b.settle();
+    b.take();
+    b.decide('web', 'up'); // the same decision again: the file does not change, BIRD still has to apply it
+    await b.converge();
+    expect(b.take()).toEqual([item('web', WEB, 'add to'), RECONFIGURING, RECONFIGURED]);
+  });
+
+  it('says BIRD applies in the background for BIRD 3\'s "Reconfiguration in progress"', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.reconfigures = [{ ...APPLIED, status: 'in-progress', reason: 'Reconfiguration in progress' }];
+    b.decide('web', 'up');
+    await b.converge();
+    expect(b.take().slice(-2)).toEqual([RECONFIGURING, `${I} BIRD accepted the configuration and applies it in the background (Reconfiguration in progress)`]);
+    expect(b.reconciler.snapshot().applied).toEqual([DUMMY, WEB]);
+  });
+});
