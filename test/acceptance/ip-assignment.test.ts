@@ -57,7 +57,7 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
     ]);
   });
 
-  it('runs one check per check_interval: no two checks closer than half an interval', () => {
+  it('runs one check per check_interval: no two checks closer than a quarter of an interval', () => {
     expect(scheduleProblems(records, 1.5)).toEqual([]);
   });
 

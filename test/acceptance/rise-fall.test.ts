@@ -69,7 +69,7 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
     ]);
   });
 
-  it('runs one check per check_interval: no two checks closer than half an interval', () => {
+  it('runs one check per check_interval: no two checks closer than a quarter of an interval', () => {
     expect(scheduleProblems(records, 1.5)).toEqual([]);
   });
 

@@ -127,8 +127,9 @@ export function isOutcome(r: LogRecord): boolean {
 }
 
 /**
- * Checks closer together than half of `intervalS`, judged by the text timestamps of consecutive
- * outcome records (one per check): a schedule that runs a slot twice shows up here.
+ * Checks closer together than a quarter of `intervalS`, judged by the text timestamps of
+ * consecutive outcome records (one per check): a schedule that runs a slot twice shows up here
+ * (a late check followed by an on-time one, as an anchored schedule does, stays above it).
  */
 export function scheduleProblems(records: readonly LogRecord[], intervalS: number): string[] {
   const outcomes = records.filter(isOutcome).map((r) => ({ r, t: logLineWallTime(r.raw) }));
@@ -137,7 +138,7 @@ export function scheduleProblems(records: readonly LogRecord[], intervalS: numbe
     const a = outcomes[i - 1];
     const b = outcomes[i];
     if (a?.t === undefined || b?.t === undefined) continue;
-    if (b.t - a.t < intervalS * 500) problems.push(`${b.t - a.t} ms between ${JSON.stringify(a.r.raw)} and ${JSON.stringify(b.r.raw)}`);
+    if (b.t - a.t < intervalS * 250) problems.push(`${b.t - a.t} ms between ${JSON.stringify(a.r.raw)} and ${JSON.stringify(b.r.raw)}`);
   }
   return problems;
 }
