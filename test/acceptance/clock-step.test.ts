@@ -129,8 +129,9 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
       const r = results.get(name);
       if (r === undefined || r instanceof Error) throw r ?? new Error('not measured');
       console.log(`${name}: record offset ${Math.round(r.recordOffsetMs / 1000)} s, check gaps ${r.gaps.join(' ')} s, withdrawn after ${r.withdrawMs} ms`);
-      // No stop and no burst: every gap within 40 % of the interval (uptime has 10 ms steps).
-      expect(r.gaps.filter((g) => g < INTERVAL_S * 0.6 || g > INTERVAL_S * 1.4), `gaps (s): ${r.gaps.join(' ')}`).toEqual([]);
+      // No stop and no burst: every gap within 60 % of the interval (uptime has 10 ms steps; a
+      // loaded machine may start one check late, and the next one on time).
+      expect(r.gaps.filter((g) => g < INTERVAL_S * 0.4 || g > INTERVAL_S * 1.6), `gaps (s): ${r.gaps.join(' ')}`).toEqual([]);
       expect(r.withdrawMs).toBeLessThanOrEqual(FAIL * INTERVAL_S * 1000 + 1_000);
     });
   }
