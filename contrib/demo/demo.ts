@@ -6,8 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../../test/helpers/bird-pair.js';
 import {
-  DaemonProcess, daemonBin, daemonUnavailableReason, statusLine, writeDaemonConfig, writeServiceFiles,
-  type LogLine, type ServiceSpec,
+  DaemonProcess,
+  daemonBin,
+  daemonUnavailableReason,
+  statusLine,
+  writeDaemonConfig,
+  writeServiceFiles,
+  type LogLine,
+  type ServiceSpec,
 } from '../../test/helpers/daemon-process.js';
 import { exec } from '../../test/helpers/exec.js';
 import { pollUntil } from '../../test/helpers/poll.js';
@@ -66,7 +72,8 @@ async function printPeerTable(): Promise<void> {
 }
 
 // The daemon's decisions; per-check chatter ("running ...", "check duration ...") is left out.
-const INTERESTING = /changed to|status DOWN because|going|failed|in the queue|returned an item|announcing|withdrawing|updated|reconfigur|verified|received|starting|shutdown|error|warn/i;
+const INTERESTING =
+  /changed to|status DOWN because|going|failed|in the queue|returned an item|announcing|withdrawing|updated|reconfigur|verified|received|starting|shutdown|error|warn/i;
 
 function showDaemonLine(line: LogLine): void {
   if (line.level === 'DEBUG') return;
@@ -95,19 +102,28 @@ async function main(): Promise<void> {
   step(1, 'build the test bed');
   dir = mkdtempSync(join(tmpdir(), `ahc-demo-${process.pid}-daemon-`));
   bed = await createBirdPair({
-    id: 'demo', prefixFile4: join(dir, 'anycast-prefixes.conf'), prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
+    id: 'demo',
+    prefixFile4: join(dir, 'anycast-prefixes.conf'),
+    prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
   });
   const b = bed;
-  ok(`namespaces ${b.names.nodeNs} and ${b.names.peerNs}, veth ${b.link.node.ip4} <-> ${b.link.peer.ip4}, ` +
-    `${b.link.node.ip6} <-> ${b.link.peer.ip6}`);
+  ok(
+    `namespaces ${b.names.nodeNs} and ${b.names.peerNs}, veth ${b.link.node.ip4} <-> ${b.link.peer.ip4}, ` +
+      `${b.link.node.ip6} <-> ${b.link.peer.ip6}`,
+  );
   ok('BGP sessions (IPv4 and IPv6) Established; the node exports only what its prefix files list');
   await printPeerTable();
 
   step(2, 'start anycast-healthchecker with three healthy services');
   const healthFile = (name: string): string => join(dir ?? '', `${name}.healthy`);
   const specs: ServiceSpec[] = SERVICES.map((s) => ({
-    name: s.name, ipPrefix: s.prefix, checkCmd: `/usr/bin/test -e ${healthFile(s.name)}`,
-    checkInterval: 0.5, checkTimeout: 0.4, checkRise: 2, checkFail: 2,
+    name: s.name,
+    ipPrefix: s.prefix,
+    checkCmd: `/usr/bin/test -e ${healthFile(s.name)}`,
+    checkInterval: 0.5,
+    checkTimeout: 0.4,
+    checkRise: 2,
+    checkFail: 2,
   }));
   for (const s of SERVICES) {
     await b.addAddress(s.prefix);
@@ -116,12 +132,15 @@ async function main(): Promise<void> {
   say(`addresses ${SERVICES.map((s) => s.prefix).join(', ')} are on the node's lo`);
   say('each check is `test -e <name>.healthy`, every 0.5 s; UP after 2 successes, DOWN after 2 failures');
   const files = writeDaemonConfig({
-    dir, prefixFile4: b.prefixFile4, prefixFile6: b.prefixFile6, reconfigureCommand: b.nodeReconfigureCommand,
+    dir,
+    prefixFile4: b.prefixFile4,
+    prefixFile6: b.prefixFile6,
+    reconfigureCommand: b.nodeReconfigureCommand,
     loglevel: 'info',
     // After each reconfigure, ask BIRD for the live prefix sets and compare them with the files.
     extra: { bird_verify_cmd: `/usr/sbin/birdc -s ${b.nodeSocket} eval`, bird6_verify_cmd: `/usr/sbin/birdc -s ${b.nodeSocket} eval` },
   });
-  say('after each `birdc configure` the daemon verifies BIRD\'s live sets with `birdc eval` (bird_verify_cmd)');
+  say("after each `birdc configure` the daemon verifies BIRD's live sets with `birdc eval` (bird_verify_cmd)");
   writeServiceFiles(files.servicesDir, specs);
   const check = await exec([daemonBin(repoRoot), '-c', '-f', files.confFile, '-d', files.servicesDir], { allowFailure: true });
   const checkText = `${check.stdout}${check.stderr}`.trim();
@@ -142,8 +161,10 @@ async function main(): Promise<void> {
   await whileRunning(d, b.waitForPeerRoute('10.52.12.1/32', false, 10_000));
   const lostAt = performance.now();
   const downLine = d.lines.find(statusLine('svc1', 'DOWN'));
-  ok(`the peer lost 10.52.12.1/32 ${(lostAt - brokeAt).toFixed(0)} ms after the health file was removed` +
-    (downLine === undefined ? '' : ` (${(lostAt - downLine.at).toFixed(0)} ms after the daemon logged "changed to DOWN")`));
+  ok(
+    `the peer lost 10.52.12.1/32 ${(lostAt - brokeAt).toFixed(0)} ms after the health file was removed` +
+      (downLine === undefined ? '' : ` (${(lostAt - downLine.at).toFixed(0)} ms after the daemon logged "changed to DOWN")`),
+  );
   await printPeerTable();
 
   step(4, 'repair svc1');
@@ -153,7 +174,7 @@ async function main(): Promise<void> {
   ok(`the peer has 10.52.12.1/32 again, ${(performance.now() - fixedAt).toFixed(0)} ms later (2 successful checks)`);
   await printPeerTable();
 
-  step(5, 'remove svc2\'s address 10.52.12.2/32 from lo (its health file stays)');
+  step(5, "remove svc2's address 10.52.12.2/32 from lo (its health file stays)");
   const removedAt = performance.now();
   const from = d.lines.length;
   await b.delAddress('10.52.12.2/32');
@@ -161,8 +182,13 @@ async function main(): Promise<void> {
   ok(`the peer lost 10.52.12.2/32 ${(performance.now() - removedAt).toFixed(0)} ms later: BIRD's direct route is gone with the address`);
   const down = await d.waitForLine(statusLine('svc2', 'DOWN'), 5_000, from, '"changed to DOWN" for svc2');
   ok(`the daemon declared svc2 DOWN ${(down.at - removedAt).toFixed(0)} ms later, at its next check, without counting failures`);
-  await whileRunning(d, pollUntil(async () => (parsePrefixFile(readFileSync(b.prefixFile4, 'utf8')).includes('10.52.12.2/32') ? undefined : true),
-    { what: `10.52.12.2/32 to leave ${b.prefixFile4}`, timeoutMs: 5_000 }));
+  await whileRunning(
+    d,
+    pollUntil(async () => (parsePrefixFile(readFileSync(b.prefixFile4, 'utf8')).includes('10.52.12.2/32') ? undefined : true), {
+      what: `10.52.12.2/32 to leave ${b.prefixFile4}`,
+      timeoutMs: 5_000,
+    }),
+  );
   ok(`and took 10.52.12.2/32 out of ${b.prefixFile4}: putting the address back alone will not re-advertise it`);
   await printPeerTable();
 

@@ -39,7 +39,12 @@ if (opts.help) {
   process.stdout.write('usage: build-packages.mjs [--out-dir DIR] [--format deb,rpm] [--skip-build] [--keep-stage]\n');
   process.exit(0);
 }
-const formats = new Set(opts.format.split(',').map((f) => f.trim()).filter((f) => f !== ''));
+const formats = new Set(
+  opts.format
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== ''),
+);
 
 const appPkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
 const VERSION = appPkg.version;
@@ -90,7 +95,10 @@ const files = () => [
   ['README.md', `${DOC}/README.md`, 0o644],
   ['LICENSE', `${DOC}/LICENSE`, 0o644],
   [{ text: copyrightFile() }, `${DOC}/copyright`, 0o644],
-  ...readdirSync(join(repo, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => [`docs/${f}`, `${DOC}/${f}`, 0o644]),
+  ...readdirSync(join(repo, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => [`docs/${f}`, `${DOC}/${f}`, 0o644]),
   ['contrib/config/example-service.conf', `${DOC}/examples/anycast-healthchecker.d/foo.example.com.conf`, 0o644],
   ['contrib/bird/bird2.conf', `${DOC}/examples/bird/bird2.conf`, 0o644],
   ['contrib/bird/bird1/bird.conf', `${DOC}/examples/bird/bird1/bird.conf`, 0o644],
@@ -163,7 +171,7 @@ function copyrightFile() {
     ' /usr/share/common-licenses/Apache-2.0).',
     '',
     `Files: usr/lib/${NAME}/main.mjs usr/lib/${NAME}/check-worker.mjs`,
-    'Comment: esbuild bundles. Besides this project\'s code they contain these npm packages,',
+    "Comment: esbuild bundles. Besides this project's code they contain these npm packages,",
     ' each under its own license (all permissive):',
     ...bundled.map((p) => ` ${p.name} ${p.version}: ${p.license}`),
     '',
@@ -223,7 +231,7 @@ function buildDeb(work) {
     'Priority: optional',
     `Description: ${appPkg.description.split(' (')[0].replace(/\.$/, '')}`,
     ' anycast-healthchecker runs a health check for every service configured on this',
-    ' host and keeps BIRD advertising a service\'s IP prefix (over BGP or OSPF) only',
+    " host and keeps BIRD advertising a service's IP prefix (over BGP or OSPF) only",
     ' while the service is healthy, so traffic leaves a broken node within seconds.',
     ' .',
     ' A drop-in replacement for the Python anycast-healthchecker 0.9.x: the same command',
@@ -235,7 +243,14 @@ function buildDeb(work) {
   writeFileSync(join(debian, 'control'), control);
   writeFileSync(join(debian, 'conffiles'), `${CONFFILES.join('\n')}\n`);
   const conf = new Set(CONFFILES.map((c) => c.slice(1)));
-  const md5 = paths.filter((f) => !conf.has(f)).map((f) => `${createHash('md5').update(readFileSync(join(root, f))).digest('hex')}  ${f}`);
+  const md5 = paths
+    .filter((f) => !conf.has(f))
+    .map(
+      (f) =>
+        `${createHash('md5')
+          .update(readFileSync(join(root, f)))
+          .digest('hex')}  ${f}`,
+    );
   writeFileSync(join(debian, 'md5sums'), `${md5.join('\n')}\n`);
   for (const script of ['postinst', 'prerm', 'postrm']) {
     cpSync(join(here, 'deb', script), join(debian, script));
@@ -251,7 +266,9 @@ function buildRpm(work) {
   stage(root, [...files(), ...RPM_ONLY]);
   mkdirSync(join(root, 'run', NAME), { recursive: true }); // %ghost: owned, not shipped
   const sysusers = readFileSync(join(repo, 'contrib', 'systemd', 'anycast-healthchecker.sysusers'), 'utf8')
-    .split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).join('\n');
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .join('\n');
   const date = new Date(EPOCH * 1000).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+).*$/, '$1 $3 $2 $4');
   const spec = readFileSync(join(here, 'rpm', `${NAME}.spec.in`), 'utf8')
     .replaceAll('@VERSION@', VERSION.replaceAll('-', '~'))
@@ -261,17 +278,29 @@ function buildRpm(work) {
     .replaceAll('@SYSUSERS@', sysusers);
   const specFile = join(work, `${NAME}.spec`);
   writeFileSync(specFile, spec);
-  run('rpmbuild', [
-    '-bb', '--quiet',
-    '--define', `_topdir ${join(work, 'rpmbuild')}`,
-    '--define', `_rpmdir ${outDir}`,
-    '--define', '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm',
-    '--define', `ahc_stage ${root}`,
-    '--define', `_buildhost ${NAME}-build`,
-    '--define', 'use_source_date_epoch_as_buildtime 1',
-    '--define', 'clamp_mtime_to_source_date_epoch 1',
-    specFile,
-  ], { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  run(
+    'rpmbuild',
+    [
+      '-bb',
+      '--quiet',
+      '--define',
+      `_topdir ${join(work, 'rpmbuild')}`,
+      '--define',
+      `_rpmdir ${outDir}`,
+      '--define',
+      '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm',
+      '--define',
+      `ahc_stage ${root}`,
+      '--define',
+      `_buildhost ${NAME}-build`,
+      '--define',
+      'use_source_date_epoch_as_buildtime 1',
+      '--define',
+      'clamp_mtime_to_source_date_epoch 1',
+      specFile,
+    ],
+    { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } },
+  );
   return join(outDir, `${NAME}-${VERSION.replaceAll('-', '~')}-${RELEASE}.noarch.rpm`);
 }
 

@@ -6,7 +6,17 @@
  * completed check set it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import {
+  AcceptanceBed,
+  daemonVersion,
+  netnsUnavailableReason,
+  PREFIX,
+  REPO_ROOT,
+  scheduleProblems,
+  SERVICE,
+  type DriveResult,
+  type Textfile,
+} from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
@@ -27,18 +37,22 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
     // after a timed-out check still outlasts the textfile's 1 s period.
     bed = await AcceptanceBed.create({ id: 'acto', service: { check_interval: '2', check_timeout: '0.3' } });
     bed.start();
-    drive = await bed.driveChecks([
-      { kind: 'run' },
-      { kind: 'run', then: (b) => b.setSlow(true), moment: 'after UP' },
-      { kind: 'timeout' },
-      { kind: 'timeout', then: (b) => b.setSlow(false), moment: 'after two timeouts (DOWN)' },
-      { kind: 'run' },
-      { kind: 'run', moment: 'after recovery' },
-    ], 6_000);
+    drive = await bed.driveChecks(
+      [
+        { kind: 'run' },
+        { kind: 'run', then: (b) => b.setSlow(true), moment: 'after UP' },
+        { kind: 'timeout' },
+        { kind: 'timeout', then: (b) => b.setSlow(false), moment: 'after two timeouts (DOWN)' },
+        { kind: 'run' },
+        { kind: 'run', moment: 'after recovery' },
+      ],
+      6_000,
+    );
     const last = drive.marks.at(-1);
     const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
     await bed.stop();
-    records = bed.entries.filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
+    records = bed.entries
+      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
       .map((e) => e.record as LogRecord);
   }, 60_000);
 
@@ -49,11 +63,16 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
   it('logs ERROR check timed out and counts it as a failure', () => {
     expect(checkedSequence(records, SERVICE)).toEqual([
       'INFO going up 1/2',
-      'INFO changed to UP', ADDING,
-      'ERROR check timed out', 'INFO going down 1/2',
-      'ERROR check timed out', 'INFO changed to DOWN', ADDING,
+      'INFO changed to UP',
+      ADDING,
+      'ERROR check timed out',
+      'INFO going down 1/2',
+      'ERROR check timed out',
+      'INFO changed to DOWN',
+      ADDING,
       'INFO going up 1/2',
-      'INFO changed to UP', ADDING,
+      'INFO changed to UP',
+      ADDING,
     ]);
   });
 
@@ -86,7 +105,7 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
     expect(textfileProblems(got.parsed, SERVICE, PREFIX, expected), got.text).toEqual([]);
   });
 
-  it('keeps the last completed check\'s duration through timed-out checks', () => {
+  it("keeps the last completed check's duration through timed-out checks", () => {
     const before = serviceValue(moment('after UP').parsed, 'service_check_duration_milliseconds', SERVICE);
     const after = serviceValue(moment('after two timeouts (DOWN)').parsed, 'service_check_duration_milliseconds', SERVICE);
     expect(before).toBeDefined();

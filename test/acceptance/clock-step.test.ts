@@ -54,10 +54,13 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
   const results = new Map<string, StepResult | Error>();
   let restarts: unknown;
 
-  const inBird = (present: boolean, timeoutMs: number, what: string) => pollUntil(
-    async () => (bed.readBirdPrefixes().includes(PREFIX) === present ? performance.now() : undefined),
-    { what, timeoutMs, intervalMs: 5, describe: () => bed.tail(8) },
-  );
+  const inBird = (present: boolean, timeoutMs: number, what: string) =>
+    pollUntil(async () => (bed.readBirdPrefixes().includes(PREFIX) === present ? performance.now() : undefined), {
+      what,
+      timeoutMs,
+      intervalMs: 5,
+      describe: () => bed.tail(8),
+    });
 
   /** Step the daemon's clock to `offset` and measure what the brief promises. */
   async function step(name: string, offset: string, expectedOffsetMs: number): Promise<void> {
@@ -65,17 +68,22 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
       const from = bed.entries.length;
       writeFileSync(clockFile, `${offset}\n`);
       // The step reached the daemon: a record stamped with the new wall clock.
-      const stamped = await pollUntil(async () => {
-        const e = bed.entries.slice(from).find((x) => {
-          const t = logLineWallTime(x.line.raw);
-          return t !== undefined && Math.abs(t - x.wall - expectedOffsetMs) < 60_000;
-        });
-        return e === undefined ? undefined : (logLineWallTime(e.line.raw) ?? 0) - e.wall;
-      }, { what: `a record stamped ${expectedOffsetMs / HOUR_MS} h off the real clock`, timeoutMs: 3_000, describe: () => bed.tail(3) });
+      const stamped = await pollUntil(
+        async () => {
+          const e = bed.entries.slice(from).find((x) => {
+            const t = logLineWallTime(x.line.raw);
+            return t !== undefined && Math.abs(t - x.wall - expectedOffsetMs) < 60_000;
+          });
+          return e === undefined ? undefined : (logLineWallTime(e.line.raw) ?? 0) - e.wall;
+        },
+        { what: `a record stamped ${expectedOffsetMs / HOUR_MS} h off the real clock`, timeoutMs: 3_000, describe: () => bed.tail(3) },
+      );
       // Checks go on at their interval: the next 8 checks take 8 intervals.
       const before = bed.startCount();
       await pollUntil(async () => (bed.startCount() >= before + 9 ? true : undefined), {
-        what: '9 checks after the step', timeoutMs: 9 * INTERVAL_S * 1000 * 2, intervalMs: 10,
+        what: '9 checks after the step',
+        timeoutMs: 9 * INTERVAL_S * 1000 * 2,
+        intervalMs: 10,
         describe: () => `${bed.startCount() - before} checks started`,
       });
       const stamps = bed.checkStamps().slice(before, before + 9);
@@ -95,7 +103,8 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
 
   beforeAll(async () => {
     bed = await AcceptanceBed.create({
-      id: 'acck', netns: false,
+      id: 'acck',
+      netns: false,
       service: { check_interval: String(INTERVAL_S), check_timeout: '0.2', check_rise: '2', check_fail: String(FAIL) },
       env: {
         LD_PRELOAD: LIB ?? '/nonexistent/libfaketime.so.1',
@@ -110,7 +119,9 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
     await inBird(true, 8_000, `${PREFIX} announced at start`);
     await step('back by 1 h', '-3600', -HOUR_MS);
     await step('forward by 1 h', '+0', 0);
-    const status = await exec([daemonBin(REPO_ROOT), 'status', '--json', '-f', bed.confFile, '-d', bed.servicesDir], { allowFailure: true });
+    const status = await exec([daemonBin(REPO_ROOT), 'status', '--json', '-f', bed.confFile, '-d', bed.servicesDir], {
+      allowFailure: true,
+    });
     try {
       const view = JSON.parse(status.stdout) as { services?: Array<{ name: string; worker?: { restarts?: unknown } }> };
       restarts = view.services?.find((s) => s.name === SERVICE)?.worker?.restarts;
@@ -128,18 +139,33 @@ describe.skipIf(skip !== null)('wall-clock steps under libfaketime', () => {
     it(`after a step ${name}: checks keep their interval and a failure is withdrawn in time`, () => {
       const r = results.get(name);
       if (r === undefined || r instanceof Error) throw r ?? new Error('not measured');
-      console.log(`${name}: record offset ${Math.round(r.recordOffsetMs / 1000)} s, check gaps ${r.gaps.join(' ')} s, withdrawn after ${r.withdrawMs} ms`);
+      console.log(
+        `${name}: record offset ${Math.round(r.recordOffsetMs / 1000)} s, check gaps ${r.gaps.join(' ')} s, withdrawn after ${r.withdrawMs} ms`,
+      );
       // No stop and no burst: every gap within 60 % of the interval (uptime has 10 ms steps; a
       // loaded machine may start one check late, and the next one on time).
-      expect(r.gaps.filter((g) => g < INTERVAL_S * 0.4 || g > INTERVAL_S * 1.6), `gaps (s): ${r.gaps.join(' ')}`).toEqual([]);
+      expect(
+        r.gaps.filter((g) => g < INTERVAL_S * 0.4 || g > INTERVAL_S * 1.6),
+        `gaps (s): ${r.gaps.join(' ')}`,
+      ).toEqual([]);
       expect(r.withdrawMs).toBeLessThanOrEqual(FAIL * INTERVAL_S * 1000 + 1_000);
     });
   }
 
   it('restarts no worker and reports no blocked event loop', () => {
     const raw = bed.entries.map((e) => e.line.raw);
-    expect.soft(raw.filter((l) => /check thread .* restarting/i.test(l)), 'worker restarts').toEqual([]);
-    expect.soft(raw.filter((l) => /main thread event loop was blocked/i.test(l)), 'blocked event loop warnings').toEqual([]);
+    expect
+      .soft(
+        raw.filter((l) => /check thread .* restarting/i.test(l)),
+        'worker restarts',
+      )
+      .toEqual([]);
+    expect
+      .soft(
+        raw.filter((l) => /main thread event loop was blocked/i.test(l)),
+        'blocked event loop warnings',
+      )
+      .toEqual([]);
     expect(restarts, 'status --json: worker.restarts of svc-a').toBe(0);
   });
 

@@ -7,7 +7,18 @@
  * the duration left as the last completed check set it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, isOutcome, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult, type Textfile } from '../helpers/acceptance-bed.js';
+import {
+  AcceptanceBed,
+  daemonVersion,
+  isOutcome,
+  netnsUnavailableReason,
+  PREFIX,
+  REPO_ROOT,
+  scheduleProblems,
+  SERVICE,
+  type DriveResult,
+  type Textfile,
+} from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, NOT_ASSIGNED, returned, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
@@ -27,18 +38,22 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
     version = daemonVersion();
     bed = await AcceptanceBed.create({ id: 'acip', assignAddress: false });
     bed.start();
-    drive = await bed.driveChecks([
-      { kind: 'unassigned', moment: 'with the IP unassigned from the start' },
-      { kind: 'unassigned', then: (b) => b.addAddress() },
-      { kind: 'run' },
-      { kind: 'run', then: (b) => b.delAddress(), moment: 'after it was assigned and UP decided' },
-      { kind: 'unassigned', moment: 'after it was removed' },
-      { kind: 'unassigned' },
-    ], 5_000);
+    drive = await bed.driveChecks(
+      [
+        { kind: 'unassigned', moment: 'with the IP unassigned from the start' },
+        { kind: 'unassigned', then: (b) => b.addAddress() },
+        { kind: 'run' },
+        { kind: 'run', then: (b) => b.delAddress(), moment: 'after it was assigned and UP decided' },
+        { kind: 'unassigned', moment: 'after it was removed' },
+        { kind: 'unassigned' },
+      ],
+      5_000,
+    );
     const last = drive.marks.at(-1);
     const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
     await bed.stop();
-    records = bed.entries.filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
+    records = bed.entries
+      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
       .map((e) => e.record as LogRecord);
   }, 60_000);
 
@@ -46,13 +61,16 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
     await bed?.destroy();
   });
 
-  it('logs isn\'t assigned / status DOWN because at every such check, adding only when not DOWN yet', () => {
+  it("logs isn't assigned / status DOWN because at every such check, adding only when not DOWN yet", () => {
     expect(checkedSequence(records, SERVICE)).toEqual([
-      ...NOT_ASSIGNED, ADDING,
+      ...NOT_ASSIGNED,
+      ADDING,
       ...NOT_ASSIGNED,
       'INFO going up 1/2',
-      'INFO changed to UP', ADDING,
-      ...NOT_ASSIGNED, ADDING,
+      'INFO changed to UP',
+      ADDING,
+      ...NOT_ASSIGNED,
+      ADDING,
       ...NOT_ASSIGNED,
     ]);
   });
@@ -64,7 +82,8 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
   it('handles each queued change under MainThread: no update for the first withdraw, then announce and withdraw', () => {
     expect(checkedSequence(records, 'MainThread').map(normaliseFreeText)).toEqual([
       starting(version),
-      returned('delete from'), 'INFO no updates for bird configuration',
+      returned('delete from'),
+      'INFO no updates for bird configuration',
       ...announced(bed.reconfigureCmd),
       ...withdrawn(bed.reconfigureCmd),
       ...stopped(bed.pidfile),
@@ -86,7 +105,7 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
     expect(textfileProblems(got.parsed, SERVICE, PREFIX, expected), got.text).toEqual([]);
   });
 
-  it('keeps the last completed check\'s duration while the IP is unassigned', () => {
+  it("keeps the last completed check's duration while the IP is unassigned", () => {
     const before = serviceValue(moment('after it was assigned and UP decided').parsed, 'service_check_duration_milliseconds', SERVICE);
     const after = serviceValue(moment('after it was removed').parsed, 'service_check_duration_milliseconds', SERVICE);
     expect(before).toBeDefined();
@@ -105,7 +124,9 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned: the schedule',
     const b = bed;
     b.start();
     await pollUntil(async () => (b.records(SERVICE).filter(isOutcome).length >= 20 ? true : undefined), {
-      what: '20 checks', timeoutMs: 10_000, describe: () => b.tail(5),
+      what: '20 checks',
+      timeoutMs: 10_000,
+      describe: () => b.tail(5),
     });
     await b.stop();
     expect(scheduleProblems(b.records(SERVICE), 0.2)).toEqual([]);

@@ -10,7 +10,16 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcceptanceBed, daemonVersion, netnsUnavailableReason, PREFIX, REPO_ROOT, scheduleProblems, SERVICE, type DriveResult } from '../helpers/acceptance-bed.js';
+import {
+  AcceptanceBed,
+  daemonVersion,
+  netnsUnavailableReason,
+  PREFIX,
+  REPO_ROOT,
+  scheduleProblems,
+  SERVICE,
+  type DriveResult,
+} from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
 import { ANY, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
@@ -30,23 +39,27 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
     bed.start();
     const healthy = (h: boolean) => (b: AcceptanceBed) => b.setHealthy(h);
     // Check results: S S | F | S S | F F | S | S
-    drive = await bed.driveChecks([
-      { moment: 'after the first success (no decision yet)' },
-      { then: healthy(false), moment: 'after UP is decided' },
-      { then: healthy(true), moment: 'after one failure while UP' },
-      {},
-      { then: healthy(false) },
-      {},
-      { then: healthy(true), moment: 'after DOWN is decided' },
-      { moment: 'after one success while DOWN' },
-      { moment: 'after UP again' },
-    ], 5_000);
+    drive = await bed.driveChecks(
+      [
+        { moment: 'after the first success (no decision yet)' },
+        { then: healthy(false), moment: 'after UP is decided' },
+        { then: healthy(true), moment: 'after one failure while UP' },
+        {},
+        { then: healthy(false) },
+        {},
+        { then: healthy(true), moment: 'after DOWN is decided' },
+        { moment: 'after one success while DOWN' },
+        { moment: 'after UP again' },
+      ],
+      5_000,
+    );
     const last = drive.marks.at(-1);
     const driven = last === undefined ? bed.entries : bed.drivenEntries(last);
     await bed.stop();
     const drivenMax = driven.at(-1)?.index ?? -1;
     // Service records up to the last driven check; MainThread records to the end (SIGTERM).
-    records = bed.entries.filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
+    records = bed.entries
+      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
       .map((e) => e.record as LogRecord);
   }, 60_000);
 
@@ -58,14 +71,17 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
     const adding = `INFO adding ${PREFIX} in the queue`;
     expect(checkedSequence(records, SERVICE)).toEqual([
       'INFO going up 1/2',
-      'INFO changed to UP', adding,
+      'INFO changed to UP',
+      adding,
       'INFO going down 1/2',
       'INFO going up 1/2',
       'INFO status UP',
       'INFO going down 1/2',
-      'INFO changed to DOWN', adding,
+      'INFO changed to DOWN',
+      adding,
       'INFO going up 1/2',
-      'INFO changed to UP', adding,
+      'INFO changed to UP',
+      adding,
     ]);
   });
 
@@ -74,18 +90,25 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
   });
 
   it('logs each queued change, the BIRD update and reconfigure, start and stop under MainThread, exactly and in order', () => {
-    const returned = (action: string) => `INFO returned an item from the queue for ${SERVICE} with IP prefix ${PREFIX} and action to ${action} Bird configuration`;
-    const update = [
-      'INFO Bird configuration for IPv4 is updated',
-    ];
+    const returned = (action: string) =>
+      `INFO returned an item from the queue for ${SERVICE} with IP prefix ${PREFIX} and action to ${action} Bird configuration`;
+    const update = ['INFO Bird configuration for IPv4 is updated'];
     const reconfigure = [`INFO reconfiguring BIRD by running ${bed.reconfigureCmd}`, 'INFO reconfigured BIRD daemon'];
     expect(checkedSequence(records, 'MainThread').map(normaliseFreeText)).toEqual([
       `INFO starting anycast-healthchecker version ${version}`,
-      returned('add to'), `INFO announcing ${PREFIX} for ${SERVICE}`, ...update, ...reconfigure,
-      returned('delete from'), `INFO withdrawing ${PREFIX} for ${SERVICE}`, ...update,
+      returned('add to'),
+      `INFO announcing ${PREFIX} for ${SERVICE}`,
+      ...update,
+      ...reconfigure,
+      returned('delete from'),
+      `INFO withdrawing ${PREFIX} for ${SERVICE}`,
+      ...update,
       "WARNING Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic",
       ...reconfigure,
-      returned('add to'), `INFO announcing ${PREFIX} for ${SERVICE}`, ...update, ...reconfigure,
+      returned('add to'),
+      `INFO announcing ${PREFIX} for ${SERVICE}`,
+      ...update,
+      ...reconfigure,
       'INFO received 15 at …',
       `INFO going to remove pidfile ${bed.pidfile}`,
       'INFO shutdown is complete',

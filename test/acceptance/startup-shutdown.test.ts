@@ -8,7 +8,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AcceptanceBed, birdFileText, daemonVersion, DUMMY, netnsUnavailableReason, PREFIX, REPO_ROOT, SERVICE } from '../helpers/acceptance-bed.js';
+import {
+  AcceptanceBed,
+  birdFileText,
+  daemonVersion,
+  DUMMY,
+  netnsUnavailableReason,
+  PREFIX,
+  REPO_ROOT,
+  SERVICE,
+} from '../helpers/acceptance-bed.js';
 import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, reconfigured, starting, stopped } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText } from '../helpers/log-records.js';
@@ -34,7 +43,9 @@ function sortPrefixLists(entry: string): string {
 /** Wait until the service is UP in the BIRD file, then for a textfile written after it. */
 async function untilUp(bed: AcceptanceBed) {
   await pollUntil(async () => (bed.readBirdPrefixes().includes(PREFIX) ? true : undefined), {
-    what: `${PREFIX} in the BIRD file`, timeoutMs: 8_000, describe: () => bed.tail(15),
+    what: `${PREFIX} in the BIRD file`,
+    timeoutMs: 8_000,
+    describe: () => bed.tail(15),
   });
   return bed.textfileWrites(undefined, 1, 3_000);
 }
@@ -42,27 +53,41 @@ async function untilUp(bed: AcceptanceBed) {
 /** The service column must start with the rise and then say `status UP` only. */
 function expectRiseThenStatusUp(seq: readonly string[]): void {
   expect.soft(seq.slice(0, 3)).toEqual(['INFO going up 1/2', 'INFO changed to UP', ADDING]);
-  expect.soft(seq.slice(3).filter((e) => e !== 'INFO status UP'), 'after UP: only status UP').toEqual([]);
+  expect
+    .soft(
+      seq.slice(3).filter((e) => e !== 'INFO status UP'),
+      'after UP: only status UP',
+    )
+    .toEqual([]);
 }
 
 describe.skipIf(skip !== null)('start-up repair of stale prefixes', () => {
   it('purge_ip_prefixes = true: removes them at once, reconfigures, then starts; UP is announced', async () => {
-    const bed = await AcceptanceBed.create({ id: 'acsp', birdFile: birdFileText(STALE), daemon: { purge_ip_prefixes: 'true' }, service: FAST });
+    const bed = await AcceptanceBed.create({
+      id: 'acsp',
+      birdFile: birdFileText(STALE),
+      daemon: { purge_ip_prefixes: 'true' },
+      service: FAST,
+    });
     beds.push(bed);
     bed.start();
     const textfile = await untilUp(bed);
     await bed.stop();
     const records = bed.records();
-    expect.soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists)).toEqual([
-      `WARNING removing IP prefix(es) ${STALE.join(',')} from ${bed.birdConf} because they don't have a service check configured`,
-      ...reconfigured(bed.reconfigureCmd),
-      starting(daemonVersion()),
-      ...announced(bed.reconfigureCmd),
-      ...stopped(bed.pidfile),
-    ]);
+    expect
+      .soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists))
+      .toEqual([
+        `WARNING removing IP prefix(es) ${STALE.join(',')} from ${bed.birdConf} because they don't have a service check configured`,
+        ...reconfigured(bed.reconfigureCmd),
+        starting(daemonVersion()),
+        ...announced(bed.reconfigureCmd),
+        ...stopped(bed.pidfile),
+      ]);
     expectRiseThenStatusUp(checkedSequence(records, SERVICE));
     expect.soft(bed.readBirdPrefixes()).toEqual([DUMMY, PREFIX]);
-    expect(textfileProblems(textfile.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1 }), textfile.text).toEqual([]);
+    expect(textfileProblems(textfile.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1 }), textfile.text).toEqual(
+      [],
+    );
   }, 20_000);
 
   it('purge_ip_prefixes = false: reports them, leaves the file, and the first update removes them', async () => {
@@ -70,23 +95,31 @@ describe.skipIf(skip !== null)('start-up repair of stale prefixes', () => {
     const bed = await AcceptanceBed.create({ id: 'acsn', birdFile: initial, daemon: { purge_ip_prefixes: 'false' }, service: FAST });
     beds.push(bed);
     bed.start();
-    await pollUntil(async () => (bed.doneCount() >= 1 ? true : undefined), { what: 'the first check', timeoutMs: 8_000, describe: () => bed.tail(15) });
+    await pollUntil(async () => (bed.doneCount() >= 1 ? true : undefined), {
+      what: 'the first check',
+      timeoutMs: 8_000,
+      describe: () => bed.tail(15),
+    });
     expect.soft(readFileSync(bed.birdConf, 'utf8'), 'the BIRD file before the first update').toBe(initial);
     const textfile = await untilUp(bed).catch((error: unknown) => error as Error);
     await bed.stop();
     const records = bed.records();
-    expect.soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists)).toEqual([
-      `WARNING found IP prefixes ${STALE.join(',')} in ${bed.birdConf} without a service check configured`,
-      starting(daemonVersion()),
-      announced(bed.reconfigureCmd)[0],
-      `WARNING found ${STALE.join(',')} IP prefixes in Bird configuration but we aren't configured to run health checks on them. Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration`,
-      ...announced(bed.reconfigureCmd).slice(1),
-      ...stopped(bed.pidfile),
-    ]);
+    expect
+      .soft(checkedSequence(records, 'MainThread').map(normaliseFreeText).map(sortPrefixLists))
+      .toEqual([
+        `WARNING found IP prefixes ${STALE.join(',')} in ${bed.birdConf} without a service check configured`,
+        starting(daemonVersion()),
+        announced(bed.reconfigureCmd)[0],
+        `WARNING found ${STALE.join(',')} IP prefixes in Bird configuration but we aren't configured to run health checks on them. Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration`,
+        ...announced(bed.reconfigureCmd).slice(1),
+        ...stopped(bed.pidfile),
+      ]);
     expectRiseThenStatusUp(checkedSequence(records, SERVICE));
     expect.soft(bed.readBirdPrefixes()).toEqual([DUMMY, PREFIX]);
     if (textfile instanceof Error) throw textfile;
-    expect(textfileProblems(textfile.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1 }), textfile.text).toEqual([]);
+    expect(textfileProblems(textfile.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1 }), textfile.text).toEqual(
+      [],
+    );
   }, 20_000);
 });
 
@@ -108,6 +141,9 @@ describe.skipIf(skip !== null)('SIGTERM', () => {
     const last = bed.readTextfile();
     expect(last, 'textfile after exit').toBeDefined();
     if (last === undefined) return;
-    expect(textfileProblems(last.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1, daemonState: [0, 1] }), last.text).toEqual([]);
+    expect(
+      textfileProblems(last.parsed, SERVICE, PREFIX, { serviceState: 0, duration: ANY, ipAssignment: 1, daemonState: [0, 1] }),
+      last.text,
+    ).toEqual([]);
   }, 20_000);
 });

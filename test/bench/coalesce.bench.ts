@@ -23,7 +23,14 @@ import { BirdControl, networkCount } from '../helpers/bird-control.js';
 import { ReconnectingStatus, birdOf, isSettled } from '../helpers/bird-status.js';
 import { BIRDC } from '../helpers/birdc.js';
 import { formatCoalesceReport, judge, modeLabel, type CoalesceMeasurement, type CoalesceResult } from '../helpers/coalesce-report.js';
-import { DaemonProcess, daemonBin, logLineWallTime, writeDaemonConfig, writeServiceFiles, type LogLine } from '../helpers/daemon-process.js';
+import {
+  DaemonProcess,
+  daemonBin,
+  logLineWallTime,
+  writeDaemonConfig,
+  writeServiceFiles,
+  type LogLine,
+} from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
 import { REPO_ROOT, DAEMON_BUNDLE, resultFile } from './bench-paths.js';
@@ -37,7 +44,11 @@ type Mode = 'per-service' | number;
 type Trigger = 'tick' | 'sigurg';
 
 function listSetting<T>(name: string, fallback: string, parse: (s: string) => T): T[] {
-  return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '').map(parse);
+  return (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(parse);
 }
 
 const servicePrefix = (i: number): string => `10.53.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
@@ -85,7 +96,10 @@ class BenchDaemon {
   readonly wanted: readonly string[];
   readonly spawnedAt = performance.now();
 
-  constructor(readonly input: DaemonInput, readonly peer: BirdControl) {
+  constructor(
+    readonly input: DaemonInput,
+    readonly peer: BirdControl,
+  ) {
     const { bed, dir, services, mode, index } = input;
     const caseDir = join(dir, `case-${index}`);
     mkdirSync(caseDir, { recursive: true });
@@ -93,14 +107,25 @@ class BenchDaemon {
     writeFileSync(this.shared, '');
     const statusSocket = join(caseDir, 'status.sock');
     const files = writeDaemonConfig({
-      dir: caseDir, prefixFile4: bed.prefixFile4, prefixFile6: bed.prefixFile6, reconfigureCommand: bed.nodeReconfigureCommand,
+      dir: caseDir,
+      prefixFile4: bed.prefixFile4,
+      prefixFile6: bed.prefixFile6,
+      reconfigureCommand: bed.nodeReconfigureCommand,
       loglevel: 'info',
       extra: { worker_threads: String(mode), status_socket: statusSocket, instance_lock: `ahc-coal-${process.pid}-${index}` },
     });
-    writeServiceFiles(files.servicesDir, Array.from({ length: services }, (_, i) => ({
-      name: serviceName(i), ipPrefix: servicePrefix(i), checkCmd: `/usr/bin/test -e ${this.shared}`,
-      checkInterval: 1, checkTimeout: 0.5, checkRise: 1, checkFail: 1,
-    })));
+    writeServiceFiles(
+      files.servicesDir,
+      Array.from({ length: services }, (_, i) => ({
+        name: serviceName(i),
+        ipPrefix: servicePrefix(i),
+        checkCmd: `/usr/bin/test -e ${this.shared}`,
+        checkInterval: 1,
+        checkTimeout: 0.5,
+        checkRise: 1,
+        checkFail: 1,
+      })),
+    );
     this.wanted = Array.from({ length: services }, (_, i) => servicePrefix(i));
     this.status = new ReconnectingStatus(statusSocket, 10_000);
     this.d = new DaemonProcess(bed.execInNode([BIN, '-f', files.confFile, '-d', files.servicesDir]));
@@ -114,18 +139,24 @@ class BenchDaemon {
   async waitAllUp(timeoutMs: number): Promise<void> {
     const { services } = this.input;
     let last = 'no status reply yet';
-    await pollUntil(async () => {
-      const view = await this.status.view();
-      const bird = birdOf(view, 4);
-      const listed = new Set(bird.prefixes);
-      const up = view.services.filter((s) => s.state === 'up').length;
-      const inFile = this.wanted.filter((p) => listed.has(p)).length;
-      last = `${up}/${services} services up, ${inFile}/${services} prefixes in the file, ` +
-        `${bird.pending ? 'pending' : 'idle'}, ${this.watchdogRestarts} check threads replaced by the watchdog`;
-      return up === services && inFile === services && isSettled(bird) ? true : undefined;
-    }, { what: `${services} services up and in the BIRD file`, timeoutMs, intervalMs: 100, describe: () => last });
-    await pollUntil(async () => ((await networkCount(this.peer, 'master4')) === services ? true : undefined),
-      { what: `the peer to have ${services} routes`, timeoutMs: 30_000 });
+    await pollUntil(
+      async () => {
+        const view = await this.status.view();
+        const bird = birdOf(view, 4);
+        const listed = new Set(bird.prefixes);
+        const up = view.services.filter((s) => s.state === 'up').length;
+        const inFile = this.wanted.filter((p) => listed.has(p)).length;
+        last =
+          `${up}/${services} services up, ${inFile}/${services} prefixes in the file, ` +
+          `${bird.pending ? 'pending' : 'idle'}, ${this.watchdogRestarts} check threads replaced by the watchdog`;
+        return up === services && inFile === services && isSettled(bird) ? true : undefined;
+      },
+      { what: `${services} services up and in the BIRD file`, timeoutMs, intervalMs: 100, describe: () => last },
+    );
+    await pollUntil(async () => ((await networkCount(this.peer, 'master4')) === services ? true : undefined), {
+      what: `the peer to have ${services} routes`,
+      timeoutMs: 30_000,
+    });
   }
 
   /** Fail every service at once (remove the shared file; with `sigurg`, also run all checks now). */
@@ -155,20 +186,35 @@ class BenchDaemon {
       const removedAt = Date.now();
       rmSync(this.shared);
       if (trigger === 'sigurg') process.kill(d.pid ?? 0, 'SIGURG');
-      await pollUntil(async () => (d.lines.slice(from).filter(isDown).length >= services ? true : undefined),
-        { what: `${services} "changed to DOWN" lines`, timeoutMs: 30_000, describe: () => `${d.lines.slice(from).filter(isDown).length} so far` });
-      await pollUntil(async () => (peerEmptyAt !== undefined ? true : undefined),
-        { what: 'the peer to lose every route', timeoutMs: 30_000, describe: () => pollError ?? '' });
+      await pollUntil(async () => (d.lines.slice(from).filter(isDown).length >= services ? true : undefined), {
+        what: `${services} "changed to DOWN" lines`,
+        timeoutMs: 30_000,
+        describe: () => `${d.lines.slice(from).filter(isDown).length} so far`,
+      });
+      await pollUntil(async () => (peerEmptyAt !== undefined ? true : undefined), {
+        what: 'the peer to lose every route',
+        timeoutMs: 30_000,
+        describe: () => pollError ?? '',
+      });
       // Settled: nothing pending any more, so every reconfigure of this failure has been logged.
-      await pollUntil(async () => {
-        const bird = birdOf(await this.status.view(), 4);
-        return isSettled(bird) && bird.prefixes.length === 1 ? true : undefined;
-      }, { what: 'the IPv4 reconciler to settle on the dummy alone', timeoutMs: 30_000 });
+      await pollUntil(
+        async () => {
+          const bird = birdOf(await this.status.view(), 4);
+          return isSettled(bird) && bird.prefixes.length === 1 ? true : undefined;
+        },
+        { what: 'the IPv4 reconciler to settle on the dummy alone', timeoutMs: 30_000 },
+      );
       const after = d.lines.slice(from);
       const unexpectedUp = after.filter(isUp);
       if (unexpectedUp.length > 0) throw new Error(`services came back UP during the case:\n${unexpectedUp.map((l) => l.raw).join('\n')}`);
       return {
-        services, mode, trigger, removedAt, pollIntervalMs: POLL_INTERVAL_MS, configureMs, startupSeconds,
+        services,
+        mode,
+        trigger,
+        removedAt,
+        pollIntervalMs: POLL_INTERVAL_MS,
+        configureMs,
+        startupSeconds,
         watchdogRestarts: this.watchdogRestarts,
         decisions: after.filter(isDown).map(wallOf),
         peerEmptyAt: peerEmptyAt ?? Number.NaN,
@@ -200,7 +246,12 @@ interface CaseFailure {
 }
 
 /** All triggers against one daemon: up, configure baseline, fail all, measure, restore, next. */
-async function runDaemonCases(input: DaemonInput, triggers: readonly Trigger[], startTimeoutMs: number, results: CoalesceResult[]): Promise<void> {
+async function runDaemonCases(
+  input: DaemonInput,
+  triggers: readonly Trigger[],
+  startTimeoutMs: number,
+  results: CoalesceResult[],
+): Promise<void> {
   const peer = await BirdControl.open(input.bed.peerSocket);
   const daemon = new BenchDaemon(input, peer);
   const withTail = (e: Error): never => {
@@ -210,7 +261,9 @@ async function runDaemonCases(input: DaemonInput, triggers: readonly Trigger[], 
     await daemon.waitAllUp(startTimeoutMs).catch(withTail);
     const startupSeconds = (performance.now() - daemon.spawnedAt) / 1000;
     for (const trigger of triggers) {
-      process.stdout.write(`- ${input.services} services, worker_threads = ${input.mode}, ${trigger} (up after ${startupSeconds.toFixed(1)} s) ...\n`);
+      process.stdout.write(
+        `- ${input.services} services, worker_threads = ${input.mode}, ${trigger} (up after ${startupSeconds.toFixed(1)} s) ...\n`,
+      );
       await daemon.waitAllUp(startTimeoutMs).catch(withTail);
       // One `birdc configure` with N prefixes in the file, measured now, beside the running daemon.
       const configureMs: number[] = [];
@@ -228,10 +281,12 @@ async function runDaemonCases(input: DaemonInput, triggers: readonly Trigger[], 
 }
 
 function progressLine(r: CoalesceResult): string {
-  return `  decisions spread over ${r.spreadMs} ms (p50 +${r.p50OffsetMs} ms, p90 +${r.p90OffsetMs} ms, ${r.clusters} clusters); ` +
+  return (
+    `  decisions spread over ${r.spreadMs} ms (p50 +${r.p50OffsetMs} ms, p90 +${r.p90OffsetMs} ms, ${r.clusters} clusters); ` +
     `daemon's reconfigures took ${r.daemonReconfigureMedianMs} ms (median); ` +
     `peer empty ${r.goneAfterLastDecisionMs} ms after the last one (target ${r.targetGoneMs.toFixed(0)} ms: ${r.goneVerdict}); ` +
-    `${r.reconfigures.length} reconfigures (${r.reconfigureVerdict}); birdc configure median ${r.configureMedianMs.toFixed(1)} ms\n`;
+    `${r.reconfigures.length} reconfigures (${r.reconfigureVerdict}); birdc configure median ${r.configureMedianMs.toFixed(1)} ms\n`
+  );
 }
 
 function writeResult(report: Record<string, unknown>): void {
@@ -241,7 +296,8 @@ function writeResult(report: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  const reason = requireNetnsSupport() ?? (existsSync(DAEMON_BUNDLE) ? null : `${DAEMON_BUNDLE} is missing; build the daemon first (pnpm run build)`);
+  const reason =
+    requireNetnsSupport() ?? (existsSync(DAEMON_BUNDLE) ? null : `${DAEMON_BUNDLE} is missing; build the daemon first (pnpm run build)`);
   if (reason !== null) {
     process.stdout.write(`coalesce benchmark skipped: ${reason}\n`);
     writeResult({ skipped: reason, finishedAt: new Date().toISOString() });
@@ -255,7 +311,11 @@ async function main(): Promise<void> {
   });
   const startTimeoutMs = Number(process.env.BENCH_COALESCE_START_S ?? '120') * 1000;
   const dir = mkdtempSync(join(tmpdir(), `ahc-coal-${process.pid}-`));
-  const bed = await createBirdPair({ id: 'coal', prefixFile4: join(dir, 'anycast-prefixes.conf'), prefixFile6: join(dir, '6', 'anycast-prefixes.conf') });
+  const bed = await createBirdPair({
+    id: 'coal',
+    prefixFile4: join(dir, 'anycast-prefixes.conf'),
+    prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
+  });
   const results: CoalesceResult[] = [];
   const failures: CaseFailure[] = [];
   try {
@@ -263,7 +323,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `coalesce benchmark: node ${process.version}, ${counts.join('/')} services x worker_threads ${modes.map(modeLabel).join(', ')} ` +
         `x trigger ${triggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
-        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
+        `load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}\n`,
     );
     let index = 0;
     for (const services of counts) {
@@ -289,8 +351,13 @@ async function main(): Promise<void> {
     process.stdout.write(`\nnot measured: ${f.services} services, worker_threads = ${f.mode}, ${f.triggers.join(', ')}: ${f.reason}\n`);
   }
   writeResult({
-    node: process.version, cpus: cpus().length, loadavg: loadavg(), finishedAt: new Date().toISOString(), pollIntervalMs: POLL_INTERVAL_MS,
-    results, notMeasured: failures,
+    node: process.version,
+    cpus: cpus().length,
+    loadavg: loadavg(),
+    finishedAt: new Date().toISOString(),
+    pollIntervalMs: POLL_INTERVAL_MS,
+    results,
+    notMeasured: failures,
   });
   if (failures.length > 0) process.exitCode = 1;
 }

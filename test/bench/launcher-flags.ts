@@ -7,5 +7,8 @@ export function launcherNodeFlags(entry: string): string[] {
   const first = readFileSync(entry, 'utf8').split('\n', 1)[0] ?? '';
   const m = /^#!\s*\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+-[^\s]+)*)\s*$/.exec(first);
   if (m === null) throw new Error(`${entry}: unexpected first line ${JSON.stringify(first)}; expected #!/usr/bin/env -S node [FLAGS]`);
-  return (m[1] ?? '').trim().split(/\s+/).filter((s) => s !== '');
+  return (m[1] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s !== '');
 }

@@ -66,7 +66,12 @@ export class MeasuredProcess {
   readonly #child: ChildProcess;
 
   /** Start `command args` with stdout and stderr appended to `logFile`. */
-  constructor(command: string, args: readonly string[], readonly logFile: string, env: NodeJS.ProcessEnv) {
+  constructor(
+    command: string,
+    args: readonly string[],
+    readonly logFile: string,
+    env: NodeJS.ProcessEnv,
+  ) {
     const logFd = openSync(logFile, 'a');
     try {
       this.#child = spawn(command, args, { stdio: ['ignore', logFd, logFd], env });

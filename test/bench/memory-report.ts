@@ -111,13 +111,33 @@ function signed(value: number | null, digits: number): string {
 function renderTable(header: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** The whole printed report: the table, notes and the targets. */
-export function formatReport(results: readonly CaseResult[], rows: readonly DerivedRow[], verdicts: readonly TargetVerdict[], seconds: number): string {
-  const header = ['case', 'threads', 'RSS med MiB', 'RSS max', 'RSS end', 'HWM', 'RSS - node', 'MiB/extra svc (end)', 'CPU s/min', 'RSS x node', 'CPU x node'];
+export function formatReport(
+  results: readonly CaseResult[],
+  rows: readonly DerivedRow[],
+  verdicts: readonly TargetVerdict[],
+  seconds: number,
+): string {
+  const header = [
+    'case',
+    'threads',
+    'RSS med MiB',
+    'RSS max',
+    'RSS end',
+    'HWM',
+    'RSS - node',
+    'MiB/extra svc (end)',
+    'CPU s/min',
+    'RSS x node',
+    'CPU x node',
+  ];
   const body = results.map((r) => {
     const d = rows.find((row) => row.id === r.id);
     return [

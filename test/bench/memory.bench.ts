@@ -53,7 +53,10 @@ interface BenchSettings {
 function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
   const seconds = Number(env['BENCH_SECONDS'] ?? '60');
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`BENCH_SECONDS must be a positive integer, got ${env['BENCH_SECONDS']}`);
-  const ids = (env['BENCH_CASES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ids = (env['BENCH_CASES'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const known = new Set(allCases().map((c) => c.id));
   const unknown = ids.filter((id) => !known.has(id));
   if (unknown.length > 0) throw new Error(`unknown BENCH_CASES ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
@@ -71,7 +74,12 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function startCase(benchCase: BenchCase, dir: string, settings: BenchSettings, index: number): { proc: MeasuredProcess; fixture: DaemonFixture | null } {
+function startCase(
+  benchCase: BenchCase,
+  dir: string,
+  settings: BenchSettings,
+  index: number,
+): { proc: MeasuredProcess; fixture: DaemonFixture | null } {
   const logFile = join(dir, 'output.log');
   if (benchCase.kind === 'bare-node') {
     const proc = new MeasuredProcess(process.execPath, [...settings.nodeFlags, '-e', 'setInterval(()=>{},1000)'], logFile, childEnv());
@@ -91,7 +99,12 @@ function startCase(benchCase: BenchCase, dir: string, settings: BenchSettings, i
 async function waitUntilUp(proc: MeasuredProcess, fixture: DaemonFixture | null): Promise<void> {
   if (fixture !== null) {
     const tail = new LogTail(proc.logFile);
-    await proc.waitForLog(tail, (lines) => lines.some((l) => STARTED.test(l)), 'the "starting anycast-healthchecker" line', START_TIMEOUT_MS);
+    await proc.waitForLog(
+      tail,
+      (lines) => lines.some((l) => STARTED.test(l)),
+      'the "starting anycast-healthchecker" line',
+      START_TIMEOUT_MS,
+    );
     const pending = new Set(fixture.serviceNames);
     const noteChecks = (lines: readonly string[]): boolean => {
       for (const line of lines) {
@@ -109,7 +122,13 @@ function countLogErrors(logFile: string): number {
   return new LogTail(logFile).readNewLines().filter((l) => ERROR_LINE.test(l)).length;
 }
 
-async function runCase(benchCase: BenchCase, root: string, settings: BenchSettings, index: number, ticksPerSecond: number): Promise<CaseResult> {
+async function runCase(
+  benchCase: BenchCase,
+  root: string,
+  settings: BenchSettings,
+  index: number,
+  ticksPerSecond: number,
+): Promise<CaseResult> {
   const dir = join(root, benchCase.id);
   mkdirSync(dir, { recursive: true });
   const spawnedAt = performance.now();

@@ -48,12 +48,17 @@ interface Settings {
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const samples = Number(env['BENCH_RESTART_SAMPLES'] ?? '20');
-  if (!Number.isInteger(samples) || samples < 1) throw new Error(`BENCH_RESTART_SAMPLES must be a positive integer, got ${env['BENCH_RESTART_SAMPLES']}`);
-  const kinds = (env['BENCH_RESTART_KINDS'] ?? KINDS.join(',')).split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new Error(`BENCH_RESTART_SAMPLES must be a positive integer, got ${env['BENCH_RESTART_SAMPLES']}`);
+  const kinds = (env['BENCH_RESTART_KINDS'] ?? KINDS.join(','))
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   const unknown = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`unknown BENCH_RESTART_KINDS ${unknown.join(', ')}; known: ${KINDS.join(', ')}`);
   const mode = env['BENCH_WORKER_THREADS'] ?? 'per-service';
-  if (mode !== 'per-service' && !/^[1-9]\d*$/.test(mode)) throw new Error(`BENCH_WORKER_THREADS must be per-service or a thread count, got ${mode}`);
+  if (mode !== 'per-service' && !/^[1-9]\d*$/.test(mode))
+    throw new Error(`BENCH_WORKER_THREADS must be per-service or a thread count, got ${mode}`);
   return { samples, kinds: kinds as FaultKind[], mode, keep: env['BENCH_KEEP'] === '1' };
 }
 
@@ -107,16 +112,23 @@ const TRIVIAL_WORKER = "require('node:worker_threads').parentPort.postMessage(0)
 const CHECK_WORKER = join(REPO_ROOT, 'apps', 'anycast-healthchecker', 'dist', 'check-worker.mjs');
 /** What the daemon gives a per-service check thread (packages/supervisor/src/worker-thread-host.ts); informational. */
 const CHECK_WORKER_OPTIONS = {
-  stdout: false, stderr: false, workerData: { faultInjection: false },
+  stdout: false,
+  stderr: false,
+  workerData: { faultInjection: false },
   resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },
 };
 
 function measureBaseline(samples: number, what: string, options: object): Promise<number[]> {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, ['-e', BASELINE_SCRIPT, String(samples), what, JSON.stringify(options)], { timeout: 60_000, env: childEnv() }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`baseline node process failed: ${error.message}\n${stderr}`));
-      else resolvePromise(JSON.parse(stdout) as number[]);
-    });
+    execFile(
+      process.execPath,
+      ['-e', BASELINE_SCRIPT, String(samples), what, JSON.stringify(options)],
+      { timeout: 60_000, env: childEnv() },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`baseline node process failed: ${error.message}\n${stderr}`));
+        else resolvePromise(JSON.parse(stdout) as number[]);
+      },
+    );
   });
 }
 
@@ -136,38 +148,57 @@ function writeFixture(dir: string, settings: Settings): { confFile: string; serv
   chmodSync(reconfigure, 0o755);
   const statusSocket = join(dir, 'status.sock');
   const confFile = join(dir, 'ahc.conf');
-  writeFileSync(confFile, [
-    '[daemon]',
-    `pidfile = ${join(dir, 'ahc.pid')}`,
-    `bird_conf = ${join(dir, 'anycast-prefixes.conf')}`,
-    `bird_reconfigure_cmd = ${reconfigure}`,
-    'loglevel = info',
-    `instance_lock = ahc-bench-${randomBytes(6).toString('hex')}`,
-    `status_socket = ${statusSocket}`,
-    `worker_threads = ${settings.mode}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    confFile,
+    [
+      '[daemon]',
+      `pidfile = ${join(dir, 'ahc.pid')}`,
+      `bird_conf = ${join(dir, 'anycast-prefixes.conf')}`,
+      `bird_reconfigure_cmd = ${reconfigure}`,
+      'loglevel = info',
+      `instance_lock = ahc-bench-${randomBytes(6).toString('hex')}`,
+      `status_socket = ${statusSocket}`,
+      `worker_threads = ${settings.mode}`,
+      '',
+    ].join('\n'),
+  );
   const servicesDir = join(dir, 'services.d');
   mkdirSync(servicesDir);
   const names: string[] = [];
   for (let i = 0; i < settings.samples; i += 1) {
     const name = serviceName(i);
     names.push(name);
-    writeFileSync(join(servicesDir, `${name}.conf`), [
-      `[${name}]`, 'check_cmd = /bin/true', 'check_interval = 1', 'check_timeout = 0.5', 'check_rise = 2', 'check_fail = 2',
-      'check_disabled = false', 'ip_check_disabled = true', `ip_prefix = 10.53.${Math.floor(i / 250)}.${(i % 250) + 1}/32`, '',
-    ].join('\n'));
+    writeFileSync(
+      join(servicesDir, `${name}.conf`),
+      [
+        `[${name}]`,
+        'check_cmd = /bin/true',
+        'check_interval = 1',
+        'check_timeout = 0.5',
+        'check_rise = 2',
+        'check_fail = 2',
+        'check_disabled = false',
+        'ip_check_disabled = true',
+        `ip_prefix = 10.53.${Math.floor(i / 250)}.${(i % 250) + 1}/32`,
+        '',
+      ].join('\n'),
+    );
   }
   return { confFile, servicesDir, statusSocket, names };
 }
 
 /** Inject `kind` into `service` once its thread has run SPACING_MS, and time the replacement. */
 async function takeSample(
-  daemon: DaemonProcess, status: StatusConnection, threadSince: Map<number, number>, service: string, kind: FaultKind,
+  daemon: DaemonProcess,
+  status: StatusConnection,
+  threadSince: Map<number, number>,
+  service: string,
+  kind: FaultKind,
 ): Promise<Sample> {
   let before = serviceOf(await status.status(), service);
   const thread = before.worker.threadId;
-  if (before.worker.state !== 'running' || thread === null) throw new Error(`${service} is not running before the fault: ${JSON.stringify(before.worker)}`);
+  if (before.worker.state !== 'running' || thread === null)
+    throw new Error(`${service} is not running before the fault: ${JSON.stringify(before.worker)}`);
   // Pacing, not synchronisation: a thread faulted again too soon would be restarted with backoff.
   const since = threadSince.get(thread) ?? performance.now();
   threadSince.set(thread, since);
@@ -177,7 +208,11 @@ async function takeSample(
   await status.injectFault(service, kind);
   const replied = performance.now();
   const repliedWall = Date.now();
-  const running = await waitForReplacement(status, before, { timeoutMs: 10_000, intervalMs: POLL_MS, freshHeartbeatMs: FRESH_HEARTBEAT_MS });
+  const running = await waitForReplacement(status, before, {
+    timeoutMs: 10_000,
+    intervalMs: POLL_MS,
+    freshHeartbeatMs: FRESH_HEARTBEAT_MS,
+  });
   const exitLine = await daemon.waitForLine(threadExitLine(thread), 2_000, from, `the exit line of check thread ${thread}`);
   const diedWall = logLineWallTime(exitLine.raw);
   if (diedWall === undefined) throw new Error(`no timestamp in ${exitLine.raw}`);
@@ -186,19 +221,27 @@ async function takeSample(
     if (t !== null && !threadSince.has(t)) threadSince.set(t, running.at);
   }
   return {
-    kind, service, oldThread: thread, newThread: after.worker.threadId,
+    kind,
+    service,
+    oldThread: thread,
+    newThread: after.worker.threadId,
     deathToHeartbeatMs: heartbeatWallTime(running, service) - diedWall,
     replyToRunningMs: running.at - replied,
     replyToDeathMs: diedWall - repliedWall,
-    restartsBefore: before.worker.restarts, restartsAfter: after.worker.restarts, lastExit: after.worker.lastExit,
+    restartsBefore: before.worker.restarts,
+    restartsAfter: after.worker.restarts,
+    lastExit: after.worker.lastExit,
   };
 }
 
 /** Columns right-aligned to the wider of header and values, the first left-aligned. */
 function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells
-    .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -208,18 +251,26 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ahc-bench-restart-'));
   const fixture = writeFixture(dir, settings);
   process.stdout.write(
-    `restart benchmark: ${settings.kinds.join(', ')} x ${settings.samples} samples, worker_threads = ${settings.mode}, `
-      + `${settings.samples} services, node ${process.version}, work dir ${dir}\n`,
+    `restart benchmark: ${settings.kinds.join(', ')} x ${settings.samples} samples, worker_threads = ${settings.mode}, ` +
+      `${settings.samples} services, node ${process.version}, work dir ${dir}\n`,
   );
 
   const baselineSamples = await measureBaseline(settings.samples, TRIVIAL_WORKER, { eval: true });
   const baseline = series(baselineSamples);
-  process.stdout.write(`- baseline: bare new Worker() of a trivial script -> first message, plain node: median ${baseline.medianMs.toFixed(1)} ms, max ${baseline.maxMs.toFixed(1)} ms\n`);
+  process.stdout.write(
+    `- baseline: bare new Worker() of a trivial script -> first message, plain node: median ${baseline.medianMs.toFixed(1)} ms, max ${baseline.maxMs.toFixed(1)} ms\n`,
+  );
   const bareCheckWorkerSamples = await measureBaseline(settings.samples, CHECK_WORKER, CHECK_WORKER_OPTIONS);
   const bareCheckWorker = series(bareCheckWorkerSamples);
-  process.stdout.write(`- the daemon's check-worker.mjs with its per-service resourceLimits -> first heartbeat, plain node: median ${bareCheckWorker.medianMs.toFixed(1)} ms, max ${bareCheckWorker.maxMs.toFixed(1)} ms\n`);
+  process.stdout.write(
+    `- the daemon's check-worker.mjs with its per-service resourceLimits -> first heartbeat, plain node: median ${bareCheckWorker.medianMs.toFixed(1)} ms, max ${bareCheckWorker.maxMs.toFixed(1)} ms\n`,
+  );
 
-  const child = spawn(process.execPath, [...launcherNodeFlags(DAEMON_ENTRY), DAEMON_ENTRY, '-f', fixture.confFile, '-d', fixture.servicesDir], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const child = spawn(
+    process.execPath,
+    [...launcherNodeFlags(DAEMON_ENTRY), DAEMON_ENTRY, '-f', fixture.confFile, '-d', fixture.servicesDir],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() },
+  );
   const daemon = new DaemonProcess(child);
   const samples: Sample[] = [];
   let exit;
@@ -228,10 +279,13 @@ async function main(): Promise<void> {
     status = await StatusConnection.waitFor(fixture.statusSocket, 30_000);
     const connection = status;
     const threadSince = new Map<number, number>();
-    await pollUntil(async () => {
-      const view = await connection.status();
-      return view.services.every((s) => s.worker.state === 'running' && s.checks > 0) ? true : undefined;
-    }, { what: `all ${settings.samples} workers running with a first check`, timeoutMs: 30_000 });
+    await pollUntil(
+      async () => {
+        const view = await connection.status();
+        return view.services.every((s) => s.worker.state === 'running' && s.checks > 0) ? true : undefined;
+      },
+      { what: `all ${settings.samples} workers running with a first check`, timeoutMs: 30_000 },
+    );
     const ready = performance.now();
     for (const s of (await connection.status()).services) if (s.worker.threadId !== null) threadSince.set(s.worker.threadId, ready);
     for (const kind of settings.kinds) {
@@ -252,17 +306,50 @@ async function main(): Promise<void> {
     const death = series(of.map((s) => s.deathToHeartbeatMs));
     const poll = series(of.map((s) => s.replyToRunningMs));
     const kill = series(of.map((s) => s.replyToDeathMs));
-    return { kind, deathToHeartbeat: death, replyToRunning: poll, replyToDeath: kill, xBaseline: death.medianMs / baseline.medianMs, pass: death.medianMs < TARGET_MEDIAN_MS };
+    return {
+      kind,
+      deathToHeartbeat: death,
+      replyToRunning: poll,
+      replyToDeath: kill,
+      xBaseline: death.medianMs / baseline.medianMs,
+      pass: death.medianMs < TARGET_MEDIAN_MS,
+    };
   });
 
   const ms = (v: number): string => `${v.toFixed(0)} ms`;
   const table = formatTable(
-    ['fault', 'death -> 1st heartbeat: median', 'max', 'inject reply -> running poll: median', 'max', 'reply -> death: median', 'x baseline', `median < ${TARGET_MEDIAN_MS} ms`],
     [
-      ...rows.map((r) => [r.kind, ms(r.deathToHeartbeat.medianMs), ms(r.deathToHeartbeat.maxMs), ms(r.replyToRunning.medianMs), ms(r.replyToRunning.maxMs),
-        ms(r.replyToDeath.medianMs), r.xBaseline.toFixed(1), r.pass ? 'PASS' : 'MISS']),
+      'fault',
+      'death -> 1st heartbeat: median',
+      'max',
+      'inject reply -> running poll: median',
+      'max',
+      'reply -> death: median',
+      'x baseline',
+      `median < ${TARGET_MEDIAN_MS} ms`,
+    ],
+    [
+      ...rows.map((r) => [
+        r.kind,
+        ms(r.deathToHeartbeat.medianMs),
+        ms(r.deathToHeartbeat.maxMs),
+        ms(r.replyToRunning.medianMs),
+        ms(r.replyToRunning.maxMs),
+        ms(r.replyToDeath.medianMs),
+        r.xBaseline.toFixed(1),
+        r.pass ? 'PASS' : 'MISS',
+      ]),
       ['baseline', ms(baseline.medianMs), ms(baseline.maxMs), '', '', '', '1.0', ''],
-      ['(info)', ms(bareCheckWorker.medianMs), ms(bareCheckWorker.maxMs), '', '', '', (bareCheckWorker.medianMs / baseline.medianMs).toFixed(1), ''],
+      [
+        '(info)',
+        ms(bareCheckWorker.medianMs),
+        ms(bareCheckWorker.maxMs),
+        '',
+        '',
+        '',
+        (bareCheckWorker.medianMs / baseline.medianMs).toFixed(1),
+        '',
+      ],
     ],
   );
   const out: string[] = [
@@ -276,10 +363,26 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   mkdirSync(dirname(RESULT_FILE), { recursive: true });
-  writeFileSync(RESULT_FILE, `${JSON.stringify({
-    node: process.version, workerThreads: settings.mode, targetMedianMs: TARGET_MEDIAN_MS, pollMs: POLL_MS, finishedAt: new Date().toISOString(),
-    baseline: { ...baseline, samplesMs: baselineSamples }, bareCheckWorker: { ...bareCheckWorker, samplesMs: bareCheckWorkerSamples }, rows, anomalies, samples, daemonExit: exit,
-  }, null, 2)}\n`);
+  writeFileSync(
+    RESULT_FILE,
+    `${JSON.stringify(
+      {
+        node: process.version,
+        workerThreads: settings.mode,
+        targetMedianMs: TARGET_MEDIAN_MS,
+        pollMs: POLL_MS,
+        finishedAt: new Date().toISOString(),
+        baseline: { ...baseline, samplesMs: baselineSamples },
+        bareCheckWorker: { ...bareCheckWorker, samplesMs: bareCheckWorkerSamples },
+        rows,
+        anomalies,
+        samples,
+        daemonExit: exit,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   process.stdout.write(`\nresults written to ${RESULT_FILE}\n`);
   if (anomalies.length > 0 || exit.code !== 0) process.exitCode = 1;
 }

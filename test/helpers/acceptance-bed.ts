@@ -67,7 +67,10 @@ export function birdFileText(prefixes: readonly string[], variable = VARIABLE): 
 
 /** Prefixes in a BIRD prefix file (lines that are a prefix once spaces and commas are gone). */
 export function birdFilePrefixes(text: string): string[] {
-  return text.split('\n').map((l) => l.replace(/[\s,]/g, '')).filter((l) => /^[0-9a-fA-F:.]+\/\d+$/.test(l));
+  return text
+    .split('\n')
+    .map((l) => l.replace(/[\s,]/g, ''))
+    .filter((l) => /^[0-9a-fA-F:.]+\/\d+$/.test(l));
 }
 
 export interface BedOptions {
@@ -235,16 +238,19 @@ export class AcceptanceBed {
     writeFileSync(birdc, `#!/bin/sh\necho "$*" >> ${bed.reconfigureLog}\necho Reconfigured\n`);
     chmodSync(birdc, 0o755);
     const check = join(bed.dir, 'check.sh');
-    writeFileSync(check, [
-      '#!/bin/sh',
-      `cut -d' ' -f1 /proc/uptime >> ${bed.stampsFile}`,
-      `if [ -e ${bed.slowFile} ]; then sleep 5; fi`,
-      `test -e ${bed.healthFile}`,
-      'r=$?',
-      `echo $r >> ${bed.doneFile}`,
-      'exit $r',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      check,
+      [
+        '#!/bin/sh',
+        `cut -d' ' -f1 /proc/uptime >> ${bed.stampsFile}`,
+        `if [ -e ${bed.slowFile} ]; then sleep 5; fi`,
+        `test -e ${bed.healthFile}`,
+        'r=$?',
+        `echo $r >> ${bed.doneFile}`,
+        'exit $r',
+        '',
+      ].join('\n'),
+    );
     chmodSync(check, 0o755);
     if (options.healthy !== false) writeFileSync(bed.healthFile, '');
     const birdFile = options.birdFile === undefined ? birdFileText([]) : options.birdFile;
@@ -262,7 +268,9 @@ export class AcceptanceBed {
       ...options.daemon,
     };
     const render = (options: Record<string, string>): string =>
-      Object.entries(options).map(([k, v]) => `${k} = ${v.replaceAll('{dir}', bed.dir)}`).join('\n');
+      Object.entries(options)
+        .map(([k, v]) => `${k} = ${v.replaceAll('{dir}', bed.dir)}`)
+        .join('\n');
     writeFileSync(bed.confFile, `[daemon]\n${render(daemon)}\n`);
     const service: Record<string, string> = {
       check_cmd: check,
@@ -301,8 +309,14 @@ export class AcceptanceBed {
     const daemon = new DaemonProcess(child);
     daemon.onLine((line) => {
       this.entries.push({
-        index: this.entries.length, line, stream: line.stream, at: line.at, wall: Date.now(),
-        record: parseRecord(line.raw, this.shape), textfileStamp: this.#textfileStamp(), starts: this.startCount(),
+        index: this.entries.length,
+        line,
+        stream: line.stream,
+        at: line.at,
+        wall: Date.now(),
+        record: parseRecord(line.raw, this.shape),
+        textfileStamp: this.#textfileStamp(),
+        starts: this.startCount(),
       });
     });
     this.#daemon = daemon;
@@ -320,8 +334,12 @@ export class AcceptanceBed {
 
   /** Records (lines of the bed's shape), optionally of one thread column. */
   records(thread?: string, stream?: 'stdout' | 'stderr'): LogRecord[] {
-    return this.entries.filter((e) => e.record !== undefined && (thread === undefined || e.record.thread === thread)
-      && (stream === undefined || e.stream === stream)).map((e) => e.record as LogRecord);
+    return this.entries
+      .filter(
+        (e) =>
+          e.record !== undefined && (thread === undefined || e.record.thread === thread) && (stream === undefined || e.stream === stream),
+      )
+      .map((e) => e.record as LogRecord);
   }
 
   /** Wait for the first entry at index >= from whose record matches. */
@@ -329,17 +347,23 @@ export class AcceptanceBed {
     const find = (): Entry | undefined => this.entries.find((e) => e.index >= from && e.record !== undefined && match(e.record));
     const seen = find();
     if (seen !== undefined) return seen;
-    await this.daemon.waitForLine(() => find() !== undefined, timeoutMs, 0, what).catch((error: unknown) => {
-      if (find() === undefined) throw error;
-    });
+    await this.daemon
+      .waitForLine(() => find() !== undefined, timeoutMs, 0, what)
+      .catch((error: unknown) => {
+        if (find() === undefined) throw error;
+      });
     // The bed's listener runs after DaemonProcess stored the line; let it finish.
     return pollUntil(async () => find(), { what, timeoutMs: 1_000, intervalMs: 5 });
   }
 
   /** The record `LEVEL? message` in `thread` (exact message), at index >= from. */
   waitForMessage(thread: string, message: string, timeoutMs: number, from = 0): Promise<Entry> {
-    return this.waitForRecord((r) => r.thread === thread && r.message === message, timeoutMs, from,
-      `${thread}: ${JSON.stringify(message)}`);
+    return this.waitForRecord(
+      (r) => r.thread === thread && r.message === message,
+      timeoutMs,
+      from,
+      `${thread}: ${JSON.stringify(message)}`,
+    );
   }
 
   setHealthy(healthy: boolean): void {
@@ -377,15 +401,18 @@ export class AcceptanceBed {
     let last = after?.textfileStamp ?? this.#textfileStamp();
     let seen = 0;
     let text = '';
-    await pollUntil(async () => {
-      const stamp = this.#textfileStamp();
-      if (stamp !== '' && stamp !== last) {
-        last = stamp;
-        seen += 1;
-        text = readFileSync(this.textfile, 'utf8');
-      }
-      return seen >= count ? true : undefined;
-    }, { what: `${count} textfile writes after ${after === undefined ? 'now' : JSON.stringify(after.line.raw)}`, timeoutMs, intervalMs: 10 });
+    await pollUntil(
+      async () => {
+        const stamp = this.#textfileStamp();
+        if (stamp !== '' && stamp !== last) {
+          last = stamp;
+          seen += 1;
+          text = readFileSync(this.textfile, 'utf8');
+        }
+        return seen >= count ? true : undefined;
+      },
+      { what: `${count} textfile writes after ${after === undefined ? 'now' : JSON.stringify(after.line.raw)}`, timeoutMs, intervalMs: 10 },
+    );
     return { text, parsed: parsePromText(text), at: performance.now() };
   }
 
@@ -406,15 +433,35 @@ export class AcceptanceBed {
       const what = `check ${k + 1} (${step.kind ?? 'run'})`;
       const kind = step.kind ?? 'run';
       if (kind === 'run') {
-        await pollUntil(async () => (this.doneCount() > dones ? true : undefined), { what: `${what} to finish`, timeoutMs: perCheckMs, intervalMs: 5, describe: () => this.tail(10) });
+        await pollUntil(async () => (this.doneCount() > dones ? true : undefined), {
+          what: `${what} to finish`,
+          timeoutMs: perCheckMs,
+          intervalMs: 5,
+          describe: () => this.tail(10),
+        });
       } else if (kind === 'timeout') {
-        await pollUntil(async () => (this.startCount() > starts ? true : undefined), { what: `${what} to start`, timeoutMs: perCheckMs, intervalMs: 5, describe: () => this.tail(10) });
-        await this.waitForRecord((r) => r.thread === SERVICE && /timed out/i.test(r.message), 2_000, from, `${what}: its timeout record`).catch(() => undefined);
+        await pollUntil(async () => (this.startCount() > starts ? true : undefined), {
+          what: `${what} to start`,
+          timeoutMs: perCheckMs,
+          intervalMs: 5,
+          describe: () => this.tail(10),
+        });
+        await this.waitForRecord(
+          (r) => r.thread === SERVICE && /timed out/i.test(r.message),
+          2_000,
+          from,
+          `${what}: its timeout record`,
+        ).catch(() => undefined);
       } else {
         await this.daemon.waitForLine((l) => isUnassignedLine(l.raw), perCheckMs, from, `${what}: the unassigned-IP record`);
       }
       await this.waitForRecord(isOutcome, 300, from, `${what}: its outcome`).catch(() => undefined);
-      const mark: Mark = { index: this.entries.length, at: performance.now(), textfileStamp: this.#textfileStamp(), starts: this.startCount() };
+      const mark: Mark = {
+        index: this.entries.length,
+        at: performance.now(),
+        textfileStamp: this.#textfileStamp(),
+        starts: this.startCount(),
+      };
       marks.push(mark);
       from = mark.index;
       starts = mark.starts;
@@ -433,22 +480,27 @@ export class AcceptanceBed {
     // window opens SETTLE_MS after the check's outcome arrived (well inside the 1.5 s window).
     await delay(Math.max(0, mark.at + SETTLE_MS - performance.now()));
     const opened = this.#textfileStamp();
-    const text = await pollUntil(async () => {
-      const stamp = this.#textfileStamp();
-      if (stamp === '' || stamp === opened) return undefined;
-      try {
-        return readFileSync(this.textfile, 'utf8');
-      } catch {
-        return undefined;
-      }
-    }, { what: `a textfile written after ${what}`, timeoutMs: 3_000, intervalMs: 10 });
+    const text = await pollUntil(
+      async () => {
+        const stamp = this.#textfileStamp();
+        if (stamp === '' || stamp === opened) return undefined;
+        try {
+          return readFileSync(this.textfile, 'utf8');
+        } catch {
+          return undefined;
+        }
+      },
+      { what: `a textfile written after ${what}`, timeoutMs: 3_000, intervalMs: 10 },
+    );
     const at = performance.now();
     const startsThen = this.startCount();
     await delay(30); // lines already in the pipe at the read are handled within a few ms
     const next = this.entries.find((e) => e.index >= mark.index && e.at <= at + 30 && isUnassignedLine(e.line.raw));
     if (startsThen > mark.starts || next !== undefined) {
-      throw new Error(`no textfile was written between ${what} and the next check (the first one after it was read `
-        + `${Math.round(at - mark.at)} ms later)\n${text}`);
+      throw new Error(
+        `no textfile was written between ${what} and the next check (the first one after it was read ` +
+          `${Math.round(at - mark.at)} ms later)\n${text}`,
+      );
     }
     return { text, parsed: parsePromText(text), at };
   }
@@ -473,7 +525,11 @@ export class AcceptanceBed {
 
   checkStamps(): number[] {
     if (!existsSync(this.stampsFile)) return [];
-    return readFileSync(this.stampsFile, 'utf8').trim().split('\n').filter((l) => l !== '').map(Number);
+    return readFileSync(this.stampsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number);
   }
 
   /** SIGTERM and wait for the exit and the end of the output. */

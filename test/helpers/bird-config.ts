@@ -29,13 +29,7 @@ export interface NodeConfigInput extends BirdConfigInput {
   readonly variable6: string;
 }
 
-const TIMERS = [
-  'hold time 3;',
-  'keepalive time 1;',
-  'connect retry time 1;',
-  'connect delay time 0;',
-  'error wait time 1, 2;',
-];
+const TIMERS = ['hold time 3;', 'keepalive time 1;', 'connect retry time 1;', 'connect delay time 0;', 'error wait time 1, 2;'];
 
 function quote(path: string): string {
   if (/["\n]/.test(path)) throw new Error(`path not usable in a BIRD config: ${path}`);
@@ -81,11 +75,25 @@ export function renderNodeConfig(input: NodeConfigInput): string {
     '    interface "lo";',
     '}',
     '',
-    session('peer4', input.node.ip4, input.nodeAs, input.peer.ip4, input.peerAs, [],
-      `ipv4 { import none; export where net ~ ${input.variable4}; };`),
+    session(
+      'peer4',
+      input.node.ip4,
+      input.nodeAs,
+      input.peer.ip4,
+      input.peerAs,
+      [],
+      `ipv4 { import none; export where net ~ ${input.variable4}; };`,
+    ),
     '',
-    session('peer6', input.node.ip6, input.nodeAs, input.peer.ip6, input.peerAs, [],
-      `ipv6 { import none; export where net ~ ${input.variable6}; };`),
+    session(
+      'peer6',
+      input.node.ip6,
+      input.nodeAs,
+      input.peer.ip6,
+      input.peerAs,
+      [],
+      `ipv6 { import none; export where net ~ ${input.variable6}; };`,
+    ),
     '',
   ].join('\n');
 }
@@ -98,11 +106,9 @@ export function renderPeerConfig(input: BirdConfigInput): string {
     '',
     'protocol device { scan time 10; }',
     '',
-    session('node4', input.peer.ip4, input.peerAs, input.node.ip4, input.nodeAs, ['passive on;'],
-      'ipv4 { import all; export none; };'),
+    session('node4', input.peer.ip4, input.peerAs, input.node.ip4, input.nodeAs, ['passive on;'], 'ipv4 { import all; export none; };'),
     '',
-    session('node6', input.peer.ip6, input.peerAs, input.node.ip6, input.nodeAs, ['passive on;'],
-      'ipv6 { import all; export none; };'),
+    session('node6', input.peer.ip6, input.peerAs, input.node.ip6, input.nodeAs, ['passive on;'], 'ipv6 { import all; export none; };'),
     '',
   ].join('\n');
 }

@@ -26,7 +26,10 @@ export class BirdControl {
   #greeted = false;
   #greeting: Waiter | null = null;
 
-  private constructor(readonly path: string, private readonly socket: Socket) {
+  private constructor(
+    readonly path: string,
+    private readonly socket: Socket,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#receive(chunk));
     socket.on('error', (error) => this.#fail(new BirdControlError(`BIRD control socket ${path}: ${error.message}`)));

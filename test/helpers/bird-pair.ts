@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { NODE_SESSIONS, PEER_SESSIONS, renderNodeConfig, renderPeerConfig } from './bird-config.js';
 import { BIRD, BIRDC, birdc, isReconfigured, parseProtocols, parseRoutes } from './birdc.js';
 import { blockFor, exec, isAlive, signalPid, type ExecResult } from './exec.js';
-import {
-  IP, bedNames, createNamespaces, removeNamespacesSync, removeStale, subnetIndex, type BedNames,
-} from './netns.js';
+import { IP, bedNames, createNamespaces, removeNamespacesSync, removeStale, subnetIndex, type BedNames } from './netns.js';
 import { pollUntil } from './poll.js';
 import { IP4_VARIABLE, IP6_VARIABLE, canonicalPrefix, ensurePrefixFile, type Family } from './prefix-file.js';
 
@@ -148,8 +146,7 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
     rmSync(pidfile, { force: true });
     // bird daemonizes: the command returns once the config is parsed and the socket is bound.
     await exec([IP, 'netns', 'exec', ns, BIRD, '-c', conf, '-s', socket, '-P', pidfile]);
-    await pollUntil(async () => (readPid(pidfile) !== undefined ? true : undefined),
-      { what: `BIRD pidfile ${pidfile}`, timeoutMs: 5_000 });
+    await pollUntil(async () => (readPid(pidfile) !== undefined ? true : undefined), { what: `BIRD pidfile ${pidfile}`, timeoutMs: 5_000 });
   };
 
   const sessionsUp = async (socket: string, sessions: readonly string[]): Promise<true | undefined> => {
@@ -158,18 +155,21 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
   };
 
   const waitEstablished = async (timeoutMs = options.establishTimeoutMs ?? 20_000): Promise<void> => {
-    await pollUntil(async () => {
-      const node = await sessionsUp(nodeSocket, NODE_SESSIONS);
-      return node === true ? sessionsUp(peerSocket, PEER_SESSIONS) : undefined;
-    }, {
-      what: 'BGP sessions node<->peer to be Established',
-      timeoutMs,
-      intervalMs: 50,
-      describe: async () => {
-        const node = await birdc(nodeSocket, ['show', 'protocols']).catch((e: Error) => ({ stdout: e.message }));
-        return `node: ${node.stdout.trim()}\nnode log tail:\n${birdLog('node').split('\n').slice(-15).join('\n')}`;
+    await pollUntil(
+      async () => {
+        const node = await sessionsUp(nodeSocket, NODE_SESSIONS);
+        return node === true ? sessionsUp(peerSocket, PEER_SESSIONS) : undefined;
       },
-    });
+      {
+        what: 'BGP sessions node<->peer to be Established',
+        timeoutMs,
+        intervalMs: 50,
+        describe: async () => {
+          const node = await birdc(nodeSocket, ['show', 'protocols']).catch((e: Error) => ({ stdout: e.message }));
+          return `node: ${node.stdout.trim()}\nnode log tail:\n${birdLog('node').split('\n').slice(-15).join('\n')}`;
+        },
+      },
+    );
   };
 
   const stopBird = async (pidfile: string): Promise<void> => {
@@ -203,9 +203,16 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
     ensurePrefixFile(prefixFile4, 4);
     ensurePrefixFile(prefixFile6, 6);
     const common = { node: link.node, peer: link.peer, nodeAs: NODE_AS, peerAs: PEER_AS, logDir: dir };
-    writeFileSync(nodeConf, renderNodeConfig({
-      ...common, prefixFile4, prefixFile6, variable4: IP4_VARIABLE, variable6: IP6_VARIABLE,
-    }));
+    writeFileSync(
+      nodeConf,
+      renderNodeConfig({
+        ...common,
+        prefixFile4,
+        prefixFile6,
+        variable4: IP4_VARIABLE,
+        variable6: IP6_VARIABLE,
+      }),
+    );
     writeFileSync(peerConf, renderPeerConfig(common));
     await startBird(names.peerNs, peerConf, peerSocket, peerPid);
     await startBird(names.nodeNs, nodeConf, nodeSocket, nodePid);
@@ -276,4 +283,3 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
     },
   };
 }
-

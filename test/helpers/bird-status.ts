@@ -75,10 +75,13 @@ export async function waitForBird(
   timeoutMs: number,
 ): Promise<BirdFamilyView> {
   let last: BirdFamilyView | undefined;
-  return pollUntil(async () => {
-    last = birdOf(await reconcilerStatus(connection), family);
-    return accept(last) ? last : undefined;
-  }, { what, timeoutMs, describe: () => JSON.stringify(last ?? null) });
+  return pollUntil(
+    async () => {
+      last = birdOf(await reconcilerStatus(connection), family);
+      return accept(last) ? last : undefined;
+    },
+    { what, timeoutMs, describe: () => JSON.stringify(last ?? null) },
+  );
 }
 
 /**
@@ -88,7 +91,10 @@ export async function waitForBird(
 export class ReconnectingStatus {
   #connection: StatusConnection | undefined;
 
-  constructor(readonly path: string, private readonly requestTimeoutMs = 5_000) {}
+  constructor(
+    readonly path: string,
+    private readonly requestTimeoutMs = 5_000,
+  ) {}
 
   async view(): Promise<ReconcilerView> {
     this.#connection ??= await StatusConnection.open(this.path);

@@ -61,7 +61,7 @@ export function medianOf(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] ?? Number.NaN : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 export function judge(m: CoalesceMeasurement): CoalesceResult {
@@ -124,18 +124,49 @@ function legend(pollIntervalMs: number | undefined): Array<[string, string]> {
 
 export function formatCoalesceReport(results: readonly CoalesceResult[]): string {
   const header = [
-    'N', 'worker_threads', 'trigger', 'cfg ms', 'daemon cfg', 'spread', 'p50', 'p90', 'clusters', 'gone after last', 'target', 'verdict',
-    'reconfigs', 'verdict', 'gone after rm', 'startup s', 'wd restarts',
+    'N',
+    'worker_threads',
+    'trigger',
+    'cfg ms',
+    'daemon cfg',
+    'spread',
+    'p50',
+    'p90',
+    'clusters',
+    'gone after last',
+    'target',
+    'verdict',
+    'reconfigs',
+    'verdict',
+    'gone after rm',
+    'startup s',
+    'wd restarts',
   ];
   const rows = results.map((r) => [
-    String(r.services), modeLabel(r.mode), r.trigger, r.configureMedianMs.toFixed(1), ms(r.daemonReconfigureMedianMs),
-    ms(r.spreadMs), ms(r.p50OffsetMs), ms(r.p90OffsetMs), String(r.clusters), ms(r.goneAfterLastDecisionMs), ms(r.targetGoneMs), r.goneVerdict, String(r.reconfigures.length), r.reconfigureVerdict,
-    ms(r.goneAfterRemovalMs), r.startupSeconds.toFixed(1), String(r.watchdogRestarts),
+    String(r.services),
+    modeLabel(r.mode),
+    r.trigger,
+    r.configureMedianMs.toFixed(1),
+    ms(r.daemonReconfigureMedianMs),
+    ms(r.spreadMs),
+    ms(r.p50OffsetMs),
+    ms(r.p90OffsetMs),
+    String(r.clusters),
+    ms(r.goneAfterLastDecisionMs),
+    ms(r.targetGoneMs),
+    r.goneVerdict,
+    String(r.reconfigures.length),
+    r.reconfigureVerdict,
+    ms(r.goneAfterRemovalMs),
+    r.startupSeconds.toFixed(1),
+    String(r.watchdogRestarts),
   ]);
   const timelines = results.map((r) => {
     const rel = (t: number): string => `${ms(t - r.firstDecision)}`;
-    return `  ${r.services} services, ${modeLabel(r.mode)}, ${r.trigger}: reconfigures at +${r.reconfigures.map(rel).join(', +') || '-'} ms, ` +
-      `peer empty at +${rel(r.peerEmptyAt)} ms (from the first decision; removal at ${rel(r.removedAt)} ms)`;
+    return (
+      `  ${r.services} services, ${modeLabel(r.mode)}, ${r.trigger}: reconfigures at +${r.reconfigures.map(rel).join(', +') || '-'} ms, ` +
+      `peer empty at +${rel(r.peerEmptyAt)} ms (from the first decision; removal at ${rel(r.removedAt)} ms)`
+    );
   });
   return [
     table(header, rows),

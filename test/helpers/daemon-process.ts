@@ -209,7 +209,10 @@ export class DaemonProcess {
 
   /** The last `n` output lines, for failure messages. */
   tail(n = 30): string {
-    return this.lines.slice(-n).map((l) => `  ${l.stream === 'stderr' ? 'err' : 'out'}| ${l.raw}`).join('\n');
+    return this.lines
+      .slice(-n)
+      .map((l) => `  ${l.stream === 'stderr' ? 'err' : 'out'}| ${l.raw}`)
+      .join('\n');
   }
 }
 

@@ -6,7 +6,8 @@ export const NOT_ASSIGNED = [
   `WARNING ${PREFIX} isn't assigned to lo interface`,
   `WARNING status DOWN because ${PREFIX} isn't assigned to lo interface.`,
 ];
-export const ONLY_DUMMY = "WARNING Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic";
+export const ONLY_DUMMY =
+  "WARNING Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic";
 
 export const starting = (version: string): string => `INFO starting anycast-healthchecker version ${version}`;
 

@@ -9,7 +9,10 @@ export class HealthFlipper {
   readonly #healthy: boolean[];
 
   /** `files`: one health file per service; all start healthy. */
-  constructor(private readonly files: readonly string[], private readonly random: () => number = Math.random) {
+  constructor(
+    private readonly files: readonly string[],
+    private readonly random: () => number = Math.random,
+  ) {
     if (files.length === 0) throw new Error('HealthFlipper needs at least one file');
     this.#healthy = files.map(() => true);
     for (const file of files) writeFileSync(file, '');

@@ -77,11 +77,12 @@ export class LocalBird {
     const pid = this.pid();
     if (pid === undefined) return;
     signalPid(pid, 'SIGTERM');
-    await pollUntil(async () => (isAlive(pid) ? undefined : true), { what: `BIRD (pid ${pid}) to exit`, timeoutMs: 5_000 })
-      .catch(async () => {
+    await pollUntil(async () => (isAlive(pid) ? undefined : true), { what: `BIRD (pid ${pid}) to exit`, timeoutMs: 5_000 }).catch(
+      async () => {
         signalPid(pid, 'SIGKILL');
         await pollUntil(async () => (isAlive(pid) ? undefined : true), { what: `BIRD (pid ${pid}) to die`, timeoutMs: 2_000 });
-      });
+      },
+    );
     rmSync(this.pidfile, { force: true });
   }
 

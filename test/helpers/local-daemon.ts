@@ -37,22 +37,25 @@ export function writeLocalDaemonConfig(input: LocalDaemonConfig): LocalDaemonFil
   const pidfile = join(input.dir, 'ahc.pid');
   const statusSocket = join(input.dir, 'status.sock');
   mkdirSync(servicesDir, { recursive: true });
-  writeFileSync(confFile, [
-    '[daemon]',
-    'ipv4 = true',
-    'ipv6 = true',
-    `bird_conf = ${input.prefixFile4}`,
-    `bird6_conf = ${input.prefixFile6}`,
-    `bird_reconfigure_cmd = ${input.reconfigure4}`,
-    `bird6_reconfigure_cmd = ${input.reconfigure6 ?? input.reconfigure4}`,
-    `pidfile = ${pidfile}`,
-    `loglevel = ${input.loglevel ?? 'info'}`,
-    'purge_ip_prefixes = true',
-    `instance_lock = ${input.instanceLock}`,
-    `status_socket = ${statusSocket}`,
-    ...Object.entries(input.extra ?? {}).map(([k, v]) => `${k} = ${v}`),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    confFile,
+    [
+      '[daemon]',
+      'ipv4 = true',
+      'ipv6 = true',
+      `bird_conf = ${input.prefixFile4}`,
+      `bird6_conf = ${input.prefixFile6}`,
+      `bird_reconfigure_cmd = ${input.reconfigure4}`,
+      `bird6_reconfigure_cmd = ${input.reconfigure6 ?? input.reconfigure4}`,
+      `pidfile = ${pidfile}`,
+      `loglevel = ${input.loglevel ?? 'info'}`,
+      'purge_ip_prefixes = true',
+      `instance_lock = ${input.instanceLock}`,
+      `status_socket = ${statusSocket}`,
+      ...Object.entries(input.extra ?? {}).map(([k, v]) => `${k} = ${v}`),
+      '',
+    ].join('\n'),
+  );
   return { confFile, servicesDir, pidfile, statusSocket };
 }
 
@@ -72,7 +75,11 @@ export interface LocalDaemon {
 }
 
 /** Spawn `bin -f CONF -d DIR`, behind `wrapper` (e.g. `['setpriv', '--reuid=65534', ...]`) if given. */
-export function spawnLocalDaemon(bin: string, files: DaemonFiles, options: { wrapper?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): LocalDaemon {
+export function spawnLocalDaemon(
+  bin: string,
+  files: DaemonFiles,
+  options: { wrapper?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): LocalDaemon {
   const argv = [...(options.wrapper ?? []), bin, '-f', files.confFile, '-d', files.servicesDir];
   const [program, ...args] = argv as [string, ...string[]];
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env === undefined ? {} : { env: options.env }) });

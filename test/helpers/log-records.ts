@@ -39,7 +39,13 @@ export function parseRecord(raw: string, shape: RecordShape): LogRecord | undefi
     const m = TEXT.exec(raw);
     if (m === null) return undefined;
     return {
-      shape, raw, asctime: m[1], pid: Number(m[2]), level: m[3] ?? '', thread: m[5] ?? '', message: m[7] ?? '',
+      shape,
+      raw,
+      asctime: m[1],
+      pid: Number(m[2]),
+      level: m[3] ?? '',
+      thread: m[5] ?? '',
+      message: m[7] ?? '',
       padding: { afterLevel: m[4] ?? '', afterThread: m[6] ?? '' },
     };
   }
@@ -60,8 +66,14 @@ export function parseRecord(raw: string, shape: RecordShape): LogRecord | undefi
   const o = json as Record<string, unknown>;
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   return {
-    shape, raw, json: o, level: str(o.levelname), thread: str(o.service_name), message: str(o.message),
-    asctime: str(o.asctime), ...(typeof o.process === 'number' ? { pid: o.process } : {}),
+    shape,
+    raw,
+    json: o,
+    level: str(o.levelname),
+    thread: str(o.service_name),
+    message: str(o.message),
+    asctime: str(o.asctime),
+    ...(typeof o.process === 'number' ? { pid: o.process } : {}),
   };
 }
 

@@ -83,8 +83,16 @@ export function parsePerfdata(text: string): PerfDatum[] {
     if (m === null) fail('the value is not a plain decimal number', text, i);
     const uom = m[2] as string;
     if (!UOMS.has(uom)) fail(`unknown unit of measurement "${uom}"`, text, i);
-    for (const [name, v] of [['warn', warn], ['crit', crit]] as const) if (v !== '' && !RANGE.test(v)) fail(`${name} is not a range`, text, i);
-    for (const [name, v] of [['min', min], ['max', max]] as const) if (v !== '' && !NUMBER.test(v)) fail(`${name} is not a number`, text, i);
+    for (const [name, v] of [
+      ['warn', warn],
+      ['crit', crit],
+    ] as const)
+      if (v !== '' && !RANGE.test(v)) fail(`${name} is not a range`, text, i);
+    for (const [name, v] of [
+      ['min', min],
+      ['max', max],
+    ] as const)
+      if (v !== '' && !NUMBER.test(v)) fail(`${name} is not a number`, text, i);
     out.push({ label, value: m[1] === 'U' ? 'U' : Number(m[1]), uom, warn, crit, min, max });
     i = end;
     if (i >= text.length) return out;

@@ -71,17 +71,24 @@ function probe(): string | null {
 
 export async function listNamespaces(): Promise<string[]> {
   const { stdout } = await exec([IP, 'netns', 'list']);
-  return stdout.split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name !== '');
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name !== '');
 }
 
 function listNamespacesSync(): string[] {
-  return execSync([IP, 'netns', 'list']).stdout.split('\n')
-    .map((line) => line.split(' ')[0] ?? '').filter((name) => name !== '');
+  return execSync([IP, 'netns', 'list'])
+    .stdout.split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name !== '');
 }
 
 function pidsInNamespaceSync(ns: string): number[] {
-  return execSync([IP, 'netns', 'pids', ns]).stdout.split('\n')
-    .map((s) => Number.parseInt(s, 10)).filter((n) => Number.isInteger(n) && n > 0);
+  return execSync([IP, 'netns', 'pids', ns])
+    .stdout.split('\n')
+    .map((s) => Number.parseInt(s, 10))
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /**
@@ -141,8 +148,7 @@ export async function createNamespaces(input: VethInput): Promise<void> {
   const { names } = input;
   await exec([IP, 'netns', 'add', names.nodeNs]);
   await exec([IP, 'netns', 'add', names.peerNs]);
-  await exec([IP, 'link', 'add', names.nodeIf, 'netns', names.nodeNs, 'type', 'veth',
-    'peer', 'name', names.peerIf, 'netns', names.peerNs]);
+  await exec([IP, 'link', 'add', names.nodeIf, 'netns', names.nodeNs, 'type', 'veth', 'peer', 'name', names.peerIf, 'netns', names.peerNs]);
   const sides = [
     { ns: names.nodeNs, ifname: names.nodeIf, addr: input.node },
     { ns: names.peerNs, ifname: names.peerIf, addr: input.peer },

@@ -58,7 +58,9 @@ function parseValue(text: string): number | undefined {
 function parseLabels(text: string, lineNo: number, raw: string): Record<string, string> {
   const labels: Record<string, string> = {};
   let i = 0;
-  const fail = (why: string): never => { throw new PromParseError(lineNo, raw, why); };
+  const fail = (why: string): never => {
+    throw new PromParseError(lineNo, raw, why);
+  };
   while (i < text.length) {
     const eq = text.indexOf('=', i);
     if (eq === -1) fail('label without "="');
@@ -97,7 +99,10 @@ function parseLabels(text: string, lineNo: number, raw: string): Record<string, 
 }
 
 function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
-  return `${name}{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
+  return `${name}{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(',')}}`;
 }
 
 /** Parse a whole textfile; throws PromParseError at the first violation. */
@@ -112,7 +117,9 @@ export function parsePromText(text: string): PromText {
   lines.pop();
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
-    const fail = (why: string): never => { throw new PromParseError(lineNo, raw, why); };
+    const fail = (why: string): never => {
+      throw new PromParseError(lineNo, raw, why);
+    };
     const line = raw.trim();
     if (line === '') return;
     const switchTo = (family: PromFamily): void => {

@@ -56,7 +56,10 @@ export class StatusConnection {
   #buffer = '';
   #closed: Error | null = null;
 
-  private constructor(readonly path: string, private readonly socket: Socket) {
+  private constructor(
+    readonly path: string,
+    private readonly socket: Socket,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#receive(chunk));
     socket.on('error', (error) => this.#fail(new StatusClientError(`status socket ${path}: ${error.message}`)));
@@ -85,16 +88,19 @@ export class StatusConnection {
 
   /** Poll until the daemon's socket accepts a connection and answers `ping`. */
   static async waitFor(path: string, timeoutMs: number): Promise<StatusConnection> {
-    return pollUntil(async () => {
-      const connection = await StatusConnection.open(path);
-      try {
-        await connection.ping();
-        return connection;
-      } catch (error) {
-        connection.close();
-        throw error;
-      }
-    }, { what: `the status socket ${path} to answer ping`, timeoutMs, intervalMs: 20 });
+    return pollUntil(
+      async () => {
+        const connection = await StatusConnection.open(path);
+        try {
+          await connection.ping();
+          return connection;
+        } catch (error) {
+          connection.close();
+          throw error;
+        }
+      },
+      { what: `the status socket ${path} to answer ping`, timeoutMs, intervalMs: 20 },
+    );
   }
 
   request(body: Record<string, unknown>, timeoutMs = 5_000): Promise<Record<string, unknown>> {
@@ -110,7 +116,8 @@ export class StatusConnection {
 
   async status(): Promise<StatusView> {
     const reply = await this.request({ command: 'status' });
-    if (reply.ok !== true || !Array.isArray(reply.services)) throw new StatusClientError(`unexpected status reply: ${JSON.stringify(reply)}`);
+    if (reply.ok !== true || !Array.isArray(reply.services))
+      throw new StatusClientError(`unexpected status reply: ${JSON.stringify(reply)}`);
     return reply as unknown as StatusView;
   }
 
@@ -122,7 +129,8 @@ export class StatusConnection {
   /** Test-only request; resolves once the daemon confirmed it (`{"ok":true,"pong":true}`). */
   async injectFault(service: string, kind: FaultKind): Promise<void> {
     const reply = await this.request({ command: 'inject-fault', service, kind });
-    if (reply.ok !== true || reply.pong !== true) throw new StatusClientError(`inject-fault ${kind} into ${service} refused: ${JSON.stringify(reply)}`);
+    if (reply.ok !== true || reply.pong !== true)
+      throw new StatusClientError(`inject-fault ${kind} into ${service} refused: ${JSON.stringify(reply)}`);
   }
 
   close(): void {

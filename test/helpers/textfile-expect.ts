@@ -91,8 +91,10 @@ export function textfileProblems(parsed: PromText, service: string, prefix: stri
     }
   }
   const created = parsed.families.get(TIMEOUT_CREATED);
-  if (moment.timeouts === undefined && created !== undefined) problems.push(`family ${TIMEOUT_CREATED} is declared before the first timeout`);
-  if (created !== undefined && created.type !== 'gauge') problems.push(`family ${TIMEOUT_CREATED} has TYPE ${created.type ?? '(none)'}, not gauge`);
+  if (moment.timeouts === undefined && created !== undefined)
+    problems.push(`family ${TIMEOUT_CREATED} is declared before the first timeout`);
+  if (created !== undefined && created.type !== 'gauge')
+    problems.push(`family ${TIMEOUT_CREATED} has TYPE ${created.type ?? '(none)'}, not gauge`);
   const expected = wants(service, prefix, moment);
   const matched = new Set<Want>();
   for (const s of parsed.samples) {
@@ -105,7 +107,16 @@ export function textfileProblems(parsed: PromText, service: string, prefix: stri
     if (!valueOk(w.value, s.value)) problems.push(`${sampleKey(s)} is ${s.value}, expected ${show(w.value)}`);
   }
   for (const w of expected) {
-    if (!matched.has(w)) problems.push(`missing sample ${w.name}${'anyOf' in w.labels ? `{${(w.labels.anyOf as string[]).join(',')}=…}` : `{${Object.entries(w.labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`} (${show(w.value)})`);
+    if (!matched.has(w))
+      problems.push(
+        `missing sample ${w.name}${
+          'anyOf' in w.labels
+            ? `{${(w.labels.anyOf as string[]).join(',')}=…}`
+            : `{${Object.entries(w.labels)
+                .map(([k, v]) => `${k}="${v}"`)
+                .join(',')}}`
+        } (${show(w.value)})`,
+      );
   }
   return problems;
 }

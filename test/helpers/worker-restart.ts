@@ -30,32 +30,44 @@ export interface ReplacementOptions {
  * restarts above `before`'s, another thread id, and a heartbeat younger than `freshHeartbeatMs`.
  */
 export function isReplaced(
-  before: ServiceView, now: ServiceView, freshHeartbeatMs = 500, states: readonly WorkerStateName[] = ['running'],
+  before: ServiceView,
+  now: ServiceView,
+  freshHeartbeatMs = 500,
+  states: readonly WorkerStateName[] = ['running'],
 ): boolean {
   const w = now.worker;
-  return states.includes(w.state)
-    && w.restarts > before.worker.restarts
-    && w.threadId !== null && w.threadId !== before.worker.threadId
-    && w.lastHeartbeatAgeMs !== null && w.lastHeartbeatAgeMs <= freshHeartbeatMs;
+  return (
+    states.includes(w.state) &&
+    w.restarts > before.worker.restarts &&
+    w.threadId !== null &&
+    w.threadId !== before.worker.threadId &&
+    w.lastHeartbeatAgeMs !== null &&
+    w.lastHeartbeatAgeMs <= freshHeartbeatMs
+  );
 }
 
 /** Poll the status until the service's worker is replaced; resolves to the first reply showing it. */
 export async function waitForReplacement(
-  connection: StatusConnection, before: ServiceView, options: ReplacementOptions,
+  connection: StatusConnection,
+  before: ServiceView,
+  options: ReplacementOptions,
 ): Promise<StatusSample> {
   let last: ServiceView | undefined;
-  return pollUntil(async () => {
-    const view = await connection.status();
-    const sample: StatusSample = { at: performance.now(), wall: Date.now(), view };
-    options.onSample?.(sample);
-    last = serviceOf(view, before.name);
-    return isReplaced(before, last, options.freshHeartbeatMs, options.states) ? sample : undefined;
-  }, {
-    what: `the worker of ${before.name} (thread ${before.worker.threadId}, ${before.worker.restarts} restarts) to be replaced and ${(options.states ?? ['running']).join(' or ')}`,
-    timeoutMs: options.timeoutMs,
-    intervalMs: options.intervalMs ?? 20,
-    describe: () => (last === undefined ? 'no status reply' : JSON.stringify(last.worker)),
-  });
+  return pollUntil(
+    async () => {
+      const view = await connection.status();
+      const sample: StatusSample = { at: performance.now(), wall: Date.now(), view };
+      options.onSample?.(sample);
+      last = serviceOf(view, before.name);
+      return isReplaced(before, last, options.freshHeartbeatMs, options.states) ? sample : undefined;
+    },
+    {
+      what: `the worker of ${before.name} (thread ${before.worker.threadId}, ${before.worker.restarts} restarts) to be replaced and ${(options.states ?? ['running']).join(' or ')}`,
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs ?? 20,
+      describe: () => (last === undefined ? 'no status reply' : JSON.stringify(last.worker)),
+    },
+  );
 }
 
 /**

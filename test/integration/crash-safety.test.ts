@@ -16,14 +16,19 @@ import { HealthFlipper } from '../helpers/health-flipper.js';
 import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices, type LocalDaemonFiles } from '../helpers/local-daemon.js';
 import { delay } from '../helpers/poll.js';
 import {
-  DUMMY_IP4_PREFIX, DUMMY_IP6_PREFIX, IP4_VARIABLE, IP6_VARIABLE, parsePrefixFile, writePrefixFile,
+  DUMMY_IP4_PREFIX,
+  DUMMY_IP6_PREFIX,
+  IP4_VARIABLE,
+  IP6_VARIABLE,
+  parsePrefixFile,
+  writePrefixFile,
 } from '../helpers/prefix-file.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = daemonBin(repoRoot);
 
-const skipReason = (existsSync(BIRD) ? null : `BIRD is not installed (${BIRD}), needed for its parse-only mode`)
-  ?? daemonSkipReason(repoRoot);
+const skipReason =
+  (existsSync(BIRD) ? null : `BIRD is not installed (${BIRD}), needed for its parse-only mode`) ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the crash-safety test: ${skipReason}`);
 
 const MIN_KILLS = 20;
@@ -58,7 +63,10 @@ function seededRandom(seed: number): () => number {
 }
 
 const TEMP_FILE = /^\.anycast-prefixes\.conf\.(\d+)\.[0-9a-f]+\.tmp$/;
-const updatedLine = (family: 4 | 6) => (line: LogLine): boolean => line.message === `Bird configuration for IPv${family} is updated`;
+const updatedLine =
+  (family: 4 | 6) =>
+  (line: LogLine): boolean =>
+    line.message === `Bird configuration for IPv${family} is updated`;
 
 interface KillRecord {
   readonly pid: number;
@@ -88,23 +96,40 @@ describe.skipIf(skipReason !== null)(`BIRD files under SIGKILL${skipReason === n
     writePrefixFile(file4(), 4, []);
     writePrefixFile(file6(), 6, []);
     birdConf = join(dir, 'bird.conf');
-    writeFileSync(birdConf, [
-      'router id 192.0.2.1;',
-      `include "${file4()}";`,
-      `include "${file6()}";`,
-      'protocol device { }',
-      `filter advertise4 { if net ~ ${IP4_VARIABLE} then accept; reject; }`,
-      `filter advertise6 { if net ~ ${IP6_VARIABLE} then accept; reject; }`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      birdConf,
+      [
+        'router id 192.0.2.1;',
+        `include "${file4()}";`,
+        `include "${file6()}";`,
+        'protocol device { }',
+        `filter advertise4 { if net ~ ${IP4_VARIABLE} then accept; reject; }`,
+        `filter advertise6 { if net ~ ${IP6_VARIABLE} then accept; reject; }`,
+        '',
+      ].join('\n'),
+    );
     files = writeLocalDaemonConfig({
-      dir, prefixFile4: file4(), prefixFile6: file6(), reconfigure4: RECONFIGURE_4, reconfigure6: RECONFIGURE_6,
-      instanceLock: `ahc-crash-${process.pid}`, extra: { worker_threads: '2' },
+      dir,
+      prefixFile4: file4(),
+      prefixFile6: file6(),
+      reconfigure4: RECONFIGURE_4,
+      reconfigure6: RECONFIGURE_6,
+      instanceLock: `ahc-crash-${process.pid}`,
+      extra: { worker_threads: '2' },
     });
-    writeLocalServices(files.servicesDir, SERVICES.map((s) => ({
-      name: s.name, ipPrefix: s.prefix, checkCmd: `/usr/bin/test -e ${join(dir, `${s.name}.healthy`)}`,
-      checkInterval: 0.05, checkTimeout: 0.04, checkRise: 1, checkFail: 1, ipCheckDisabled: true,
-    })));
+    writeLocalServices(
+      files.servicesDir,
+      SERVICES.map((s) => ({
+        name: s.name,
+        ipPrefix: s.prefix,
+        checkCmd: `/usr/bin/test -e ${join(dir, `${s.name}.healthy`)}`,
+        checkInterval: 0.05,
+        checkTimeout: 0.04,
+        checkRise: 1,
+        checkFail: 1,
+        ipCheckDisabled: true,
+      })),
+    );
   });
 
   afterEach(async () => {
@@ -128,7 +153,10 @@ describe.skipIf(skipReason !== null)(`BIRD files under SIGKILL${skipReason === n
     const seed = Number(process.env.AHC_CRASH_SEED ?? Date.now() % 2 ** 31);
     const random = seededRandom(seed);
     const configured = new Set(SERVICES.map((s) => s.prefix));
-    flipper = new HealthFlipper(SERVICES.map((s) => join(dir, `${s.name}.healthy`)), random);
+    flipper = new HealthFlipper(
+      SERVICES.map((s) => join(dir, `${s.name}.healthy`)),
+      random,
+    );
     flipper.start(4);
 
     const kills: KillRecord[] = [];
@@ -156,7 +184,10 @@ describe.skipIf(skipReason !== null)(`BIRD files under SIGKILL${skipReason === n
       const text4 = readFileSync(file4(), 'utf8');
       const text6 = readFileSync(file6(), 'utf8');
       const context = `after kill ${kills.length + 1} (pid ${pid}, ${afterMs.toFixed(0)} ms after spawn, seed ${seed})`;
-      expect(parsed.code, `bird -p -c ${birdConf} ${context}: ${parsed.stdout}${parsed.stderr}\n--- IPv4 file\n${text4}--- IPv6 file\n${text6}`).toBe(0);
+      expect(
+        parsed.code,
+        `bird -p -c ${birdConf} ${context}: ${parsed.stdout}${parsed.stderr}\n--- IPv4 file\n${text4}--- IPv6 file\n${text6}`,
+      ).toBe(0);
       const listed4 = parsePrefixFile(text4);
       const listed6 = parsePrefixFile(text6);
       expect(listed4, `IPv4 file ${context}`).toContain(DUMMY_IP4_PREFIX);
@@ -169,8 +200,14 @@ describe.skipIf(skipReason !== null)(`BIRD files under SIGKILL${skipReason === n
       const leftovers: string[] = [];
       for (const where of [dir4(), dir6()]) {
         const others = readdirSync(where).filter((f) => f !== 'anycast-prefixes.conf' && !seenTemp.has(join(where, f)));
-        expect(others.every((f) => TEMP_FILE.test(f)), `unexpected files in ${where} ${context}: ${others.join(', ')}`).toBe(true);
-        expect(others.every((f) => TEMP_FILE.exec(f)?.[1] === String(pid)), `temp files of another pid in ${where} ${context}: ${others.join(', ')}`).toBe(true);
+        expect(
+          others.every((f) => TEMP_FILE.test(f)),
+          `unexpected files in ${where} ${context}: ${others.join(', ')}`,
+        ).toBe(true);
+        expect(
+          others.every((f) => TEMP_FILE.exec(f)?.[1] === String(pid)),
+          `temp files of another pid in ${where} ${context}: ${others.join(', ')}`,
+        ).toBe(true);
         expect(others.length, `temp files in ${where} ${context}: ${others.join(', ')}`).toBeLessThanOrEqual(1);
         for (const f of others) {
           seenTemp.add(join(where, f));

@@ -46,16 +46,41 @@ function makeBed(extra: Record<string, string> = {}, services: ReadonlyArray<{ n
   const prefixFile = join(dir, 'p4.conf');
   const healthFile = join(dir, 'svc1.healthy');
   const files = writeLocalDaemonConfig({
-    dir, prefixFile4: prefixFile, prefixFile6: join(dir, 'p6.conf'), reconfigure4: '/bin/echo Reconfigured',
-    instanceLock: `ahc-logout-${process.pid}-${beds}`, loglevel: 'debug', extra,
+    dir,
+    prefixFile4: prefixFile,
+    prefixFile6: join(dir, 'p6.conf'),
+    reconfigure4: '/bin/echo Reconfigured',
+    instanceLock: `ahc-logout-${process.pid}-${beds}`,
+    loglevel: 'debug',
+    extra,
   });
   writeLocalServices(files.servicesDir, [
-    { name: 'svc1', ipPrefix: PREFIX, checkCmd: `/usr/bin/test -e ${healthFile}`, checkInterval: 0.1, checkTimeout: 0.1, checkRise: 1, checkFail: 1, ipCheckDisabled: true },
+    {
+      name: 'svc1',
+      ipPrefix: PREFIX,
+      checkCmd: `/usr/bin/test -e ${healthFile}`,
+      checkInterval: 0.1,
+      checkTimeout: 0.1,
+      checkRise: 1,
+      checkFail: 1,
+      ipCheckDisabled: true,
+    },
   ]);
   // Extra services in files of their own short names (a section name may be longer than a file name).
-  services.forEach((s, i) => writeFileSync(join(files.servicesDir, `extra${i}.conf`), `${renderService({
-    name: s.name, ipPrefix: `10.52.78.${i + 1}/32`, checkCmd: s.checkCmd, checkInterval: 0.05, checkTimeout: 0.05, checkRise: 1, checkFail: 1,
-  })}ip_check_disabled = true\n`));
+  services.forEach((s, i) =>
+    writeFileSync(
+      join(files.servicesDir, `extra${i}.conf`),
+      `${renderService({
+        name: s.name,
+        ipPrefix: `10.52.78.${i + 1}/32`,
+        checkCmd: s.checkCmd,
+        checkInterval: 0.05,
+        checkTimeout: 0.05,
+        checkRise: 1,
+        checkFail: 1,
+      })}ip_check_disabled = true\n`,
+    ),
+  );
   writeFileSync(healthFile, '');
   return { dir, files, prefixFile, healthFile };
 }
@@ -76,7 +101,9 @@ interface Daemon {
 function start(bed: Bed, stdio: StdioOptions): Daemon {
   const child = spawn(BIN, ['-f', bed.files.confFile, '-d', bed.files.servicesDir], { stdio });
   running.push(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   if (child.pid === undefined) throw new Error('the daemon did not start');
   return { child, exited, pid: child.pid };
 }
@@ -85,7 +112,9 @@ function start(bed: Bed, stdio: StdioOptions): Daemon {
 function collect(stream: NodeJS.ReadableStream | null): { text: () => string } {
   let text = '';
   stream?.setEncoding('utf8');
-  stream?.on('data', (d: string) => { text += d; });
+  stream?.on('data', (d: string) => {
+    text += d;
+  });
   return { text: () => text };
 }
 
@@ -98,10 +127,14 @@ function advertised(bed: Bed): boolean {
 }
 
 async function waitAdvertised(bed: Bed, d: Daemon, yes: boolean, what: string): Promise<void> {
-  await pollUntil(async () => {
-    if (d.child.exitCode !== null || d.child.signalCode !== null) throw new Error(`the daemon exited (${d.child.exitCode ?? d.child.signalCode})`);
-    return advertised(bed) === yes ? true : undefined;
-  }, { what, timeoutMs: 10_000 });
+  await pollUntil(
+    async () => {
+      if (d.child.exitCode !== null || d.child.signalCode !== null)
+        throw new Error(`the daemon exited (${d.child.exitCode ?? d.child.signalCode})`);
+      return advertised(bed) === yes ? true : undefined;
+    },
+    { what, timeoutMs: 10_000 },
+  );
 }
 
 /** Withdraw and advertise again by flipping the health file: the daemon still routes. */
@@ -127,7 +160,11 @@ function rssKiB(pid: number): number {
 async function notSpinning(d: Daemon): Promise<void> {
   const before = cpuSeconds(d.pid);
   const t0 = performance.now();
-  await pollUntil(async () => (performance.now() - t0 >= 1000 ? true : undefined), { what: 'a second to pass', timeoutMs: 2000, intervalMs: 100 });
+  await pollUntil(async () => (performance.now() - t0 >= 1000 ? true : undefined), {
+    what: 'a second to pass',
+    timeoutMs: 2000,
+    intervalMs: 100,
+  });
   const used = cpuSeconds(d.pid) - before;
   expect(used, `CPU seconds used in one second: ${used}`).toBeLessThan(0.5);
 }
@@ -136,7 +173,9 @@ async function sigtermExitsZero(d: Daemon): Promise<number> {
   const t0 = performance.now();
   d.child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), SIGTERM_EXIT_MS); });
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), SIGTERM_EXIT_MS);
+  });
   const result = await Promise.race([d.exited, late]);
   clearTimeout(timer);
   expect(result, `exit within ${SIGTERM_EXIT_MS} ms of SIGTERM`).not.toBe('late');
@@ -169,7 +208,10 @@ describe.skipIf(daemonReason !== null)('stderr (the records) closed', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(new RegExp(`^<11>${RECORD.source.slice(1)}ERROR +MainThread +${STDERR_EPIPE}\\0$`));
     // stdout has the startup lines only, never a record.
-    const lines = out.text().split('\n').filter((l) => l !== '');
+    const lines = out
+      .text()
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines.map((l) => l.replace(/ \S+$/, ''))).toEqual([
       expect.stringMatching(/^acquired the instance lock, abstract unix socket/) as unknown,
       expect.stringMatching(/^created pidfile .* with process id$/) as unknown,
@@ -198,7 +240,10 @@ describe.skipIf(daemonReason !== null)('stderr (the records) closed', () => {
     await waitAdvertised(bed, d, true, `${PREFIX} advertised`);
     await gone;
     expect(read).toMatch(RECORD);
-    await pollUntil(async () => (syslog.got.some((g) => g.includes(STDERR_EPIPE)) ? true : undefined), { what: 'the report on syslog', timeoutMs: 5000 });
+    await pollUntil(async () => (syslog.got.some((g) => g.includes(STDERR_EPIPE)) ? true : undefined), {
+      what: 'the report on syslog',
+      timeoutMs: 5000,
+    });
     await stillRoutes(bed, d);
     await notSpinning(d);
     await stillRoutes(bed, d);
@@ -220,7 +265,10 @@ describe.skipIf(daemonReason !== null)('stdout (the startup lines) closed', () =
     await waitAdvertised(bed, d, true, `${PREFIX} advertised`);
     await stillRoutes(bed, d);
     await notSpinning(d);
-    const reports = err.text().split('\n').filter((l) => l.includes('cannot write log lines to stdout'));
+    const reports = err
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('cannot write log lines to stdout'));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(new RegExp(`${RECORD.source}ERROR +MainThread +${STDOUT_EPIPE}$`));
     // The records are on stderr.
@@ -239,7 +287,12 @@ describe.skipIf(daemonReason !== null)('stdout (the startup lines) closed', () =
     await stillRoutes(bed, d);
     await notSpinning(d);
     // Whether a startup line was still due when the reader left is timing; reported at most once.
-    expect(err.text().split('\n').filter((l) => l.includes('cannot write log lines to stdout')).length).toBeLessThanOrEqual(1);
+    expect(
+      err
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('cannot write log lines to stdout')).length,
+    ).toBeLessThanOrEqual(1);
     await sigtermExitsZero(d);
   });
 });
@@ -258,7 +311,11 @@ describe.skipIf(tmpfsReason !== null)('log_file on a full file system', () => {
     await waitAdvertised(bed, d, true, `${PREFIX} advertised`);
     const filler = fs.fill();
     const reportLine = `anycast-healthchecker: cannot write log lines to log file ${logFile}: ENOSPC: no space left on device, write; they are dropped and counted until it works again`;
-    await pollUntil(async () => (err.text().includes(reportLine) ? true : undefined), { what: 'the report on stderr', timeoutMs: 10_000, describe: () => err.text() });
+    await pollUntil(async () => (err.text().includes(reportLine) ? true : undefined), {
+      what: 'the report on stderr',
+      timeoutMs: 10_000,
+      describe: () => err.text(),
+    });
     await stillRoutes(bed, d);
     await notSpinning(d);
     await stillRoutes(bed, d);
@@ -266,10 +323,15 @@ describe.skipIf(tmpfsReason !== null)('log_file on a full file system', () => {
     expect(err.text()).toBe(`${reportLine}\n`);
     const sizeWhileFull = readFileSync(logFile).length;
     fs.free(filler);
-    const notice = await pollUntil(async () => {
-      const m = new RegExp(`MainThread +writing log lines to log file ${logFile} works again; (\\d+) log lines were lost$`, 'm').exec(readFileSync(logFile, 'utf8'));
-      return m === null ? undefined : Number(m[1]);
-    }, { what: 'the recovery notice in the log file', timeoutMs: 10_000 });
+    const notice = await pollUntil(
+      async () => {
+        const m = new RegExp(`MainThread +writing log lines to log file ${logFile} works again; (\\d+) log lines were lost$`, 'm').exec(
+          readFileSync(logFile, 'utf8'),
+        );
+        return m === null ? undefined : Number(m[1]);
+      },
+      { what: 'the recovery notice in the log file', timeoutMs: 10_000 },
+    );
     expect(notice).toBeGreaterThan(10);
     expect(readFileSync(logFile).length).toBeGreaterThan(sizeWhileFull);
     const before = readFileSync(logFile, 'utf8').length;
@@ -300,7 +362,9 @@ describe.skipIf(daemonReason !== null)('stderr pipe whose reader never reads', (
       flips += 1;
     }
     const grown = rssKiB(d.pid) - rssBefore;
-    console.log(`RSS grew by ${grown} KiB in ${((performance.now() - t0) / 1000).toFixed(1)} s of a stalled stderr (${flips} withdraw/advertise rounds)`);
+    console.log(
+      `RSS grew by ${grown} KiB in ${((performance.now() - t0) / 1000).toFixed(1)} s of a stalled stderr (${flips} withdraw/advertise rounds)`,
+    );
     expect(grown).toBeLessThan(10 * 1024);
     await sigtermExitsZero(d);
   });

@@ -41,10 +41,26 @@ function setup(extra: Record<string, string>, interval = 0.2) {
   writeFileSync(check, `#!/bin/sh\ndate +%s%3N >> ${stamps}\n`);
   chmodSync(check, 0o755);
   const files = writeLocalDaemonConfig({
-    dir, prefixFile4: join(dir, 'p4.conf'), prefixFile6: join(dir, 'p6.conf'), reconfigure4: birdc,
-    instanceLock: `ahc-logdest-${process.pid}-${Math.random().toString(36).slice(2)}`, loglevel: 'debug', extra,
+    dir,
+    prefixFile4: join(dir, 'p4.conf'),
+    prefixFile6: join(dir, 'p6.conf'),
+    reconfigure4: birdc,
+    instanceLock: `ahc-logdest-${process.pid}-${Math.random().toString(36).slice(2)}`,
+    loglevel: 'debug',
+    extra,
   });
-  writeLocalServices(files.servicesDir, [{ name: 'svc1', ipPrefix: '10.52.12.1/32', checkCmd: check, checkInterval: interval, checkTimeout: interval, checkRise: 1, checkFail: 1, ipCheckDisabled: true }]);
+  writeLocalServices(files.servicesDir, [
+    {
+      name: 'svc1',
+      ipPrefix: '10.52.12.1/32',
+      checkCmd: check,
+      checkInterval: interval,
+      checkTimeout: interval,
+      checkRise: 1,
+      checkFail: 1,
+      ipCheckDisabled: true,
+    },
+  ]);
   const d = spawnLocalDaemon(daemonBin(ROOT), files);
   running.push(d);
   const starts = (): number[] => (existsSync(stamps) ? readFileSync(stamps, 'utf8').trim().split('\n').map(Number) : []);
@@ -52,10 +68,12 @@ function setup(extra: Record<string, string>, interval = 0.2) {
 }
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const a = server.address();
-    resolve(typeof a === 'object' && a !== null ? a.port : 0);
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a !== null ? a.port : 0);
+    }),
+  );
 }
 
 describe('log destinations of the real daemon', () => {
@@ -74,15 +92,29 @@ describe('log destinations of the real daemon', () => {
     const json = setup({ json_stdout: 'true' }).d.daemon;
     const journal = setup({ log_format_journalctl: 'true' }).d.daemon;
     const text = setup({}).d.daemon;
-    await json.waitForLine((l) => l.stream === 'stderr' && l.raw.includes('"service_name":"svc1"'), 10_000, 0, 'a JSON service record on stderr');
+    await json.waitForLine(
+      (l) => l.stream === 'stderr' && l.raw.includes('"service_name":"svc1"'),
+      10_000,
+      0,
+      'a JSON service record on stderr',
+    );
     await journal.waitForLine((l) => l.stream === 'stderr' && /^<6>svc1 - /.test(l.raw), 10_000, 0, 'a journald service record on stderr');
     await text.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a text service record on stderr');
     const rec = json.lines.find((l) => l.raw.includes('"service_name":"svc1"'))?.raw ?? '';
     expect(rec).toMatch(/^anycast-healthchecker: \{"asctime":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}",/);
-    expect(JSON.parse(rec.slice('anycast-healthchecker: '.length))).toMatchObject({ program: 'anycast-healthchecker', service_name: 'svc1', process: json.pid });
+    expect(JSON.parse(rec.slice('anycast-healthchecker: '.length))).toMatchObject({
+      program: 'anycast-healthchecker',
+      service_name: 'svc1',
+      process: json.pid,
+    });
     expect(journal.lines.find((l) => l.raw.startsWith('<6>MainThread - starting '))).toBeDefined();
     for (const d of [json, journal, text]) {
-      await d.waitForLine((l) => l.stream === 'stdout' && l.raw.startsWith('messages for unhandled exceptions go to stderr'), 5_000, 0, 'the last startup line on stdout');
+      await d.waitForLine(
+        (l) => l.stream === 'stdout' && l.raw.startsWith('messages for unhandled exceptions go to stderr'),
+        5_000,
+        0,
+        'the last startup line on stdout',
+      );
       expect(d.lines.filter((l) => l.stream === 'stderr').length).toBeGreaterThan(3);
       // stdout: the startup lines that are not records, nothing else
       expect(d.lines.filter((l) => l.stream === 'stdout').map((l) => l.raw.split(' ')[0])).toEqual(['acquired', 'created', 'messages']);
@@ -94,7 +126,12 @@ describe('log destinations of the real daemon', () => {
     const stderrFile = join(dir, 'stderr.log');
     const { d } = setup({ stderr_file: stderrFile });
     await d.daemon.waitForLine((l) => l.stream === 'stderr' && l.service === 'svc1', 10_000, 0, 'a service record on stderr');
-    await d.daemon.waitForLine((l) => l.stream === 'stdout' && l.raw === `messages for unhandled exceptions go to ${stderrFile}`, 5_000, 0, 'where crash reports go');
+    await d.daemon.waitForLine(
+      (l) => l.stream === 'stdout' && l.raw === `messages for unhandled exceptions go to ${stderrFile}`,
+      5_000,
+      0,
+      'where crash reports go',
+    );
     expect(existsSync(stderrFile)).toBe(true);
     expect(readFileSync(stderrFile, 'utf8')).not.toMatch(/anycast-healthchecker\[\d+\]/);
   }, 20_000);
@@ -119,27 +156,59 @@ describe('log destinations of the real daemon', () => {
     const bodies: string[] = [];
     const server = createServer((req, res) => {
       let b = '';
-      req.on('data', (c: Buffer) => { b += c.toString(); });
-      req.on('end', () => { bodies.push(b); res.end(); });
+      req.on('data', (c: Buffer) => {
+        b += c.toString();
+      });
+      req.on('end', () => {
+        bodies.push(b);
+        res.end();
+      });
     });
     const port = await listen(server);
-    closers.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
-    setup({ json_logging: 'true', http_server: '127.0.0.1', http_server_port: String(port), http_server_protocol: 'http', http_server_timeout: '1' });
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(r);
+        }),
+    );
+    setup({
+      json_logging: 'true',
+      http_server: '127.0.0.1',
+      http_server_port: String(port),
+      http_server_protocol: 'http',
+      http_server_timeout: '1',
+    });
     await until(() => bodies.some((b) => b.includes('status UP')), 10_000, 'status UP shipped');
   }, 20_000);
 
   it('a log server that never answers does not disturb the check schedule (measured)', async () => {
-    const server = createServer(() => { /* accepts, never answers */ });
+    const server = createServer(() => {
+      /* accepts, never answers */
+    });
     const port = await listen(server);
-    closers.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(r);
+        }),
+    );
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     const deadPort = udp.address().port;
     udp.close(); // nobody listens there any more
-    const { starts } = setup({
-      json_logging: 'true', http_server: '127.0.0.1', http_server_port: String(port), http_server_timeout: '5',
-      log_server: '127.0.0.1', log_server_port: String(deadPort),
-    }, 0.2);
+    const { starts } = setup(
+      {
+        json_logging: 'true',
+        http_server: '127.0.0.1',
+        http_server_port: String(port),
+        http_server_timeout: '5',
+        log_server: '127.0.0.1',
+        log_server_port: String(deadPort),
+      },
+      0.2,
+    );
     await until(() => starts().length >= 16, 15_000, '16 checks');
     const s = starts();
     const span = (s[15] ?? 0) - (s[0] ?? 0);

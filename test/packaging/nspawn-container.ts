@@ -33,7 +33,15 @@ export class NspawnMachine {
       await exec(['mount', '-t', 'tmpfs', '-o', 'mode=0700', 'tmpfs', base]);
       mounted = 1;
       for (const d of ['upper', 'work', 'root']) mkdirSync(join(base, d));
-      await exec(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`, root]);
+      await exec([
+        'mount',
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        `lowerdir=/,upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`,
+        root,
+      ]);
       mounted = 2;
     } catch (error) {
       cleanupMounts(base, mounted);
@@ -42,19 +50,40 @@ export class NspawnMachine {
     for (const f of options.removeBeforeBoot ?? []) rmSync(join(root, f), { force: true });
     for (const [, inside] of options.bindReadOnly) mkdirSync(join(root, inside), { recursive: true });
     let log = '';
-    const child = spawn('systemd-nspawn', [
-      '-D', root, '--register=no', '--keep-unit', '--link-journal=no', '--private-network', '--console=passive',
-      `--machine=ahc-pkg-${process.pid}`,
-      ...options.bindReadOnly.map(([host, inside]) => `--bind-ro=${host}:${inside}`),
-      '--boot', 'systemd.unit=basic.target',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
-    child.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
+    const child = spawn(
+      'systemd-nspawn',
+      [
+        '-D',
+        root,
+        '--register=no',
+        '--keep-unit',
+        '--link-journal=no',
+        '--private-network',
+        '--console=passive',
+        `--machine=ahc-pkg-${process.pid}`,
+        ...options.bindReadOnly.map(([host, inside]) => `--bind-ro=${host}:${inside}`),
+        '--boot',
+        'systemd.unit=basic.target',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
     let leader: number;
     try {
-      leader = await pollUntil(async () => (child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : childOf(child.pid ?? -1)), {
-        what: 'the container\'s init', timeoutMs: 15_000, intervalMs: 50,
-      });
+      leader = await pollUntil(
+        async () =>
+          child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : childOf(child.pid ?? -1),
+        {
+          what: "the container's init",
+          timeoutMs: 15_000,
+          intervalMs: 50,
+        },
+      );
     } catch (error) {
       child.kill('SIGKILL');
       await delay(200);
@@ -63,11 +92,14 @@ export class NspawnMachine {
     }
     const machine = new NspawnMachine(base, child, leader, () => log);
     try {
-      await pollUntil(async () => {
-        if (child.exitCode !== null) throw new Error(`systemd-nspawn exited ${child.exitCode}`);
-        const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
-        return state === 'running' || state === 'degraded' ? state : undefined;
-      }, { what: 'systemd in the container to finish booting', timeoutMs: 30_000, intervalMs: 200 });
+      await pollUntil(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`systemd-nspawn exited ${child.exitCode}`);
+          const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
+          return state === 'running' || state === 'degraded' ? state : undefined;
+        },
+        { what: 'systemd in the container to finish booting', timeoutMs: 30_000, intervalMs: 200 },
+      );
     } catch (error) {
       const out = log;
       await machine.destroy();
@@ -79,7 +111,8 @@ export class NspawnMachine {
   /** Run a shell command inside the container (all its namespaces). */
   run(command: string, options: { allowFailure?: boolean; timeoutMs?: number } = {}): Promise<ExecResult> {
     return exec(['nsenter', '-t', String(this.leader), '-a', '--', '/bin/sh', '-c', command], {
-      allowFailure: options.allowFailure ?? false, timeoutMs: options.timeoutMs ?? 30_000,
+      allowFailure: options.allowFailure ?? false,
+      timeoutMs: options.timeoutMs ?? 30_000,
     });
   }
 

@@ -12,7 +12,9 @@ export const SYSUSERS_FILE = join(repoRoot, 'contrib', 'systemd', 'anycast-healt
 export const TMPFILES_FILE = join(repoRoot, 'contrib', 'systemd', 'anycast-healthchecker.tmpfiles');
 export const INIT_SCRIPT = join(repoRoot, 'contrib', 'sysvinit', 'anycast-healthchecker');
 export const MAN_PAGE = join(repoRoot, 'docs', 'anycast-healthchecker.8');
-export const VERSION: string = (JSON.parse(readFileSync(join(repoRoot, 'apps', 'anycast-healthchecker', 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(repoRoot, 'apps', 'anycast-healthchecker', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 export function hasTool(name: string): boolean {
   return execSync(['sh', '-c', `command -v ${name}`]).code === 0;
@@ -32,9 +34,13 @@ export function packagingSkipReason(needs: { root?: boolean; tools?: readonly st
  * bundle is not rebuilt (the global setup did it; rebuilding would race with tests running it). */
 export async function buildPackage(format: 'deb' | 'rpm'): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), `ahc-${format}-`));
-  await exec([process.execPath, join(repoRoot, 'contrib', 'packaging', 'build-packages.mjs'), '--skip-build', '--format', format, '--out-dir', out], { timeoutMs: 60_000 });
+  await exec(
+    [process.execPath, join(repoRoot, 'contrib', 'packaging', 'build-packages.mjs'), '--skip-build', '--format', format, '--out-dir', out],
+    { timeoutMs: 60_000 },
+  );
   const built = readdirSync(out).filter((f) => f.endsWith(`.${format}`));
-  if (built.length !== 1 || built[0] === undefined) throw new Error(`expected one .${format} in ${out}, found ${built.join(', ') || 'none'}`);
+  if (built.length !== 1 || built[0] === undefined)
+    throw new Error(`expected one .${format} in ${out}, found ${built.join(', ') || 'none'}`);
   return join(out, built[0]);
 }
 

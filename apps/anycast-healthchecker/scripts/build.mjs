@@ -21,4 +21,10 @@ const common = {
   banner: { js: "import { createRequire as __ahcCreateRequire } from 'node:module'; const require = __ahcCreateRequire(import.meta.url);" },
 };
 await build({ ...common, entryPoints: { main: 'src/main.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' } });
-await build({ ...common, entryPoints: { 'check-worker': 'src/check-worker.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, minify: true });
+await build({
+  ...common,
+  entryPoints: { 'check-worker': 'src/check-worker.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  minify: true,
+});

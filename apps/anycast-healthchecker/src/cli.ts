@@ -60,20 +60,60 @@ export function parseArgs(argv: string[]): CliArgs {
     .scriptName(PROGRAM)
     .usage(USAGE)
     .command('$0', 'run the daemon in the foreground (or -c, -p, -P)', (y) => daemonOptions(y))
-    .command('status', 'show the running daemon\'s checks and workers (from its status socket)', (y) => y
-      .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
-      .option('nagios', { type: 'boolean', describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN' })
-      .option('timeout', { alias: 't', type: 'number', default: 5, describe: 'give up after this many seconds (the whole command)', requiresArg: true })
-      .conflicts('json', 'nagios')
-      .check((a) => {
-        if (!(typeof a.timeout === 'number' && Number.isFinite(a.timeout) && a.timeout > 0)) throw new Error('--timeout needs a number of seconds greater than 0');
-        return true;
-      }), () => { command = 'status'; })
-    .command('lint', 'report every problem of the configuration at once (file:line), for CI and packaging hooks', (y) => y
-      .option('json', { type: 'boolean', describe: 'print the problems as JSON' }), () => { command = 'lint'; })
-    .option('file', { alias: 'f', type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'read daemon settings from FILE', requiresArg: true })
-    .option('dir', { alias: 'd', type: 'string', describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`, requiresArg: true })
-    .option('service-file', { alias: 'F', type: 'string', describe: 'read a single service check from FILE instead of DIR', requiresArg: true })
+    .command(
+      'status',
+      "show the running daemon's checks and workers (from its status socket)",
+      (y) =>
+        y
+          .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
+          .option('nagios', {
+            type: 'boolean',
+            describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+          })
+          .option('timeout', {
+            alias: 't',
+            type: 'number',
+            default: 5,
+            describe: 'give up after this many seconds (the whole command)',
+            requiresArg: true,
+          })
+          .conflicts('json', 'nagios')
+          .check((a) => {
+            if (!(typeof a.timeout === 'number' && Number.isFinite(a.timeout) && a.timeout > 0))
+              throw new Error('--timeout needs a number of seconds greater than 0');
+            return true;
+          }),
+      () => {
+        command = 'status';
+      },
+    )
+    .command(
+      'lint',
+      'report every problem of the configuration at once (file:line), for CI and packaging hooks',
+      (y) => y.option('json', { type: 'boolean', describe: 'print the problems as JSON' }),
+      () => {
+        command = 'lint';
+      },
+    )
+    .option('file', {
+      alias: 'f',
+      type: 'string',
+      default: DEFAULT_CONFIG_FILE,
+      describe: 'read daemon settings from FILE',
+      requiresArg: true,
+    })
+    .option('dir', {
+      alias: 'd',
+      type: 'string',
+      describe: `read service checks from every *.conf in DIR [default: ${DEFAULT_CONFIG_DIR}]`,
+      requiresArg: true,
+    })
+    .option('service-file', {
+      alias: 'F',
+      type: 'string',
+      describe: 'read a single service check from FILE instead of DIR',
+      requiresArg: true,
+    })
     .conflicts('dir', 'service-file')
     .version('version', 'show the version', VERSION)
     .alias('version', 'v')

@@ -17,7 +17,14 @@ import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
 
-const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>(['throw', 'exit', 'busy-loop', 'stall-loop', 'malformed', 'terminate']);
+const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>([
+  'throw',
+  'exit',
+  'busy-loop',
+  'stall-loop',
+  'malformed',
+  'terminate',
+]);
 function isFaultKind(kind: string): kind is FaultKind | 'terminate' {
   return FAULT_KINDS.has(kind);
 }
@@ -66,13 +73,20 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
   if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');
-  const host = new WorkerThreadHost({
-    workerFile: new URL('./check-worker.mjs', import.meta.url),
-    mode: config.daemon.workerThreads,
-    logLevel: config.daemon.logging.level,
-    faultInjection,
-  }, supervisor);
-  const monitor = new EventLoopMonitor((lag) => log.warning(`main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`));
+  const host = new WorkerThreadHost(
+    {
+      workerFile: new URL('./check-worker.mjs', import.meta.url),
+      mode: config.daemon.workerThreads,
+      logLevel: config.daemon.logging.level,
+      faultInjection,
+    },
+    supervisor,
+  );
+  const monitor = new EventLoopMonitor((lag) =>
+    log.warning(
+      `main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`,
+    ),
+  );
   monitor.start();
   const facts: DaemonFacts = { config, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic, eventLoop: () => monitor.lag };
   const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
@@ -97,7 +111,9 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // The daemon lives until told to stop, even with no enabled checks (nothing else may hold the loop).
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let resolveExit: (code: number) => void = () => undefined;
-  const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
+  const exited = new Promise<number>((resolve) => {
+    resolveExit = resolve;
+  });
   let stopping = false;
   /** `received N at …`, `going to remove pidfile PATH`, `shutdown is complete`: the Python
    * daemon's records of a stop, which process supervisors' log checks may match. */
@@ -106,16 +122,19 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     stopping = true;
     if (signal !== null) log.info(`received ${osConstants.signals[signal]} at ${new Date().toISOString()} (${signal})`);
     log.info('stopping checks; the BIRD configuration is left as last decided');
-    void supervisor.stop().then(() => Promise.all([status.close(), metrics?.close()])).finally(() => {
-      monitor.stop();
-      log.info(`going to remove pidfile ${pidfile}`);
-      releasePidfile(pidfile);
-      lock.close();
-      clearInterval(keepAlive);
-      log.info('shutdown is complete');
-      logging.close();
-      resolveExit(code);
-    });
+    void supervisor
+      .stop()
+      .then(() => Promise.all([status.close(), metrics?.close()]))
+      .finally(() => {
+        monitor.stop();
+        log.info(`going to remove pidfile ${pidfile}`);
+        releasePidfile(pidfile);
+        lock.close();
+        clearInterval(keepAlive);
+        log.info('shutdown is complete');
+        logging.close();
+        resolveExit(code);
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));

@@ -39,7 +39,11 @@ export function setupLogging(config: CompiledConfig): LogSetup {
   if (l.jsonLogging && l.httpServer !== null) {
     const port = l.httpServerPort ?? (l.httpServerProtocol === 'https' ? 443 : 80);
     const host = l.httpServer.includes(':') && !l.httpServer.startsWith('[') ? `[${l.httpServer}]` : l.httpServer;
-    destinations.push({ sink: new HttpJsonSink(new URL(`${l.httpServerProtocol}://${host}:${port}/`), l.httpServerTimeoutMs), json: true, jsonPrefix: false });
+    destinations.push({
+      sink: new HttpJsonSink(new URL(`${l.httpServerProtocol}://${host}:${port}/`), l.httpServerTimeoutMs),
+      json: true,
+      jsonPrefix: false,
+    });
   }
   const stderrFile = l.stderrFile === null ? null : redirectStderr(l.stderrFile);
   const log = createLogger({
@@ -52,7 +56,12 @@ export function setupLogging(config: CompiledConfig): LogSetup {
     // stdout, and stderr when it carries no records: their failures are reported all the same.
     watch: l.logFile === null ? [stdout] : [stdout, stderr],
   });
-  return { log, close: () => { for (const c of closers) c(); } };
+  return {
+    log,
+    close: () => {
+      for (const c of closers) c();
+    },
+  };
 }
 
 /**
@@ -65,7 +74,10 @@ function redirectStderr(path: string): LogSink | null {
   try {
     fd = openSync(path, 'a', 0o640);
   } catch (error) {
-    stdioSink('stderr').write(`anycast-healthchecker: cannot open stderr_file ${path}: ${(error as Error).message}; stderr is kept\n`, 'error');
+    stdioSink('stderr').write(
+      `anycast-healthchecker: cannot open stderr_file ${path}: ${(error as Error).message}; stderr is kept\n`,
+      'error',
+    );
     return null;
   }
   const put = (chunk: string | Uint8Array): void => {

@@ -45,7 +45,9 @@ main().then(
   },
   (error: unknown) => {
     try {
-      process.stderr.write(`anycast-healthchecker: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(
+        `anycast-healthchecker: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     } catch {
       // stderr is gone
     }

@@ -17,14 +17,27 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
     services: snapshot.services.map(({ view, worker }) => {
       const x = view.exported;
       return {
-        name: view.config.name, prefix: view.config.prefix, stateValue: x.stateValue, durationMs: x.durationMs,
-        ipAssigned: x.ipAssigned, timeouts: x.timeouts, timeoutsCreatedAt: x.timeoutsCreatedAt,
-        restarts: worker.restarts, decided: view.counters.state, advertised: view.advertise, workerFailed: worker.state === 'failed',
+        name: view.config.name,
+        prefix: view.config.prefix,
+        stateValue: x.stateValue,
+        durationMs: x.durationMs,
+        ipAssigned: x.ipAssigned,
+        timeouts: x.timeouts,
+        timeoutsCreatedAt: x.timeoutsCreatedAt,
+        restarts: worker.restarts,
+        decided: view.counters.state,
+        advertised: view.advertise,
+        workerFailed: worker.state === 'failed',
       };
     }),
     families: snapshot.families.map((f) => ({
-      family: f.family, desired: f.desired.length, applied: f.applied === null ? null : f.applied.length, pending: f.pending,
-      reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures, lastReconfigureMs: f.lastReconfigureMs,
+      family: f.family,
+      desired: f.desired.length,
+      applied: f.applied === null ? null : f.applied.length,
+      pending: f.pending,
+      reconfigureRuns: f.reconfigureRuns,
+      reconfigureFailures: f.reconfigureFailures,
+      lastReconfigureMs: f.lastReconfigureMs,
       failures: f.failures,
     })),
   };
@@ -34,7 +47,12 @@ export interface MetricsSetup {
   close(): Promise<void>;
 }
 
-export async function setupMetrics(config: CompiledConfig, core: () => CoreSnapshot, facts: DaemonFacts, log: Logger): Promise<MetricsSetup> {
+export async function setupMetrics(
+  config: CompiledConfig,
+  core: () => CoreSnapshot,
+  facts: DaemonFacts,
+  log: Logger,
+): Promise<MetricsSetup> {
   const snapshot = (): Promise<MetricsSnapshot> => Promise.resolve(metricsFromSnapshot(core(), facts));
   const closers: Array<() => Promise<void> | void> = [];
   const p = config.daemon.prometheus;
@@ -42,7 +60,10 @@ export async function setupMetrics(config: CompiledConfig, core: () => CoreSnaps
     const textfile = new TextfileExporter(p.textfileDir, p.intervalMs, snapshot, (m) => log.error(m));
     textfile.start();
     // A stopped daemon shows in the textfile: written once more with anycast_healthchecker_state 0.
-    closers.push(() => textfile.stop(), () => textfile.writeFinal());
+    closers.push(
+      () => textfile.stop(),
+      () => textfile.writeFinal(),
+    );
     log.info(`writing Prometheus metrics to ${textfile.path} every ${p.intervalMs / 1000}s`);
   }
   if (p.listen !== null) {
@@ -60,5 +81,9 @@ export async function setupMetrics(config: CompiledConfig, core: () => CoreSnaps
       }
     }
   }
-  return { close: async () => { for (const c of closers) await c(); } };
+  return {
+    close: async () => {
+      for (const c of closers) await c();
+    },
+  };
 }

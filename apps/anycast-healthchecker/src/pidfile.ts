@@ -40,7 +40,9 @@ export async function claimPidfile(path: string): Promise<PidfileOutcome> {
     const pid = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
     if (!Number.isInteger(pid) || pid <= 0) outcome = 'replaced-garbage';
     else if (pid !== process.pid && isLiveDaemon(pid)) {
-      throw new PidfileError(`pidfile ${path} names process ${pid}, which is a running anycast-healthchecker; refusing to start a second one`);
+      throw new PidfileError(
+        `pidfile ${path} names process ${pid}, which is a running anycast-healthchecker; refusing to start a second one`,
+      );
     } else outcome = 'replaced-stale';
   }
   try {

@@ -57,7 +57,12 @@ async function status(args: StatusArgs): Promise<number> {
     const msg = error instanceof StatusClientError ? error.message : String(error);
     if (nagios) {
       if (code === ERR.AHC_STATUS_TIMEOUT) {
-        return print(renderNagiosFailure(NAGIOS.UNKNOWN, `timed out after ${args.timeoutMs / 1000} s (--timeout) waiting for the daemon to answer on ${socket}`));
+        return print(
+          renderNagiosFailure(
+            NAGIOS.UNKNOWN,
+            `timed out after ${args.timeoutMs / 1000} s (--timeout) waiting for the daemon to answer on ${socket}`,
+          ),
+        );
       }
       return print(renderNagiosFailure(nagiosStateOf(code), msg));
     }

@@ -42,27 +42,55 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
     const prefixes = await filePrefixes(f.bird.path);
     for (const p of prefixes) inFile.add(p);
     bird.push({
-      family: f.family, path: f.bird.path, variable: f.bird.variable, reconfigureCommand: f.bird.reconfigureCmd.text, prefixes,
-      applied: f.applied, reconfigureRuns: f.reconfigureRuns, reconfigureFailures: f.reconfigureFailures,
-      desired: f.desired, lastReconfigureMs: f.lastReconfigureMs,
-      pending: f.pending, lastApplied: f.lastApplied?.toISOString() ?? null, lastError: f.lastError, failures: f.failures,
+      family: f.family,
+      path: f.bird.path,
+      variable: f.bird.variable,
+      reconfigureCommand: f.bird.reconfigureCmd.text,
+      prefixes,
+      applied: f.applied,
+      reconfigureRuns: f.reconfigureRuns,
+      reconfigureFailures: f.reconfigureFailures,
+      desired: f.desired,
+      lastReconfigureMs: f.lastReconfigureMs,
+      pending: f.pending,
+      lastApplied: f.lastApplied?.toISOString() ?? null,
+      lastError: f.lastError,
+      failures: f.failures,
     });
   }
   const services: ServiceStatus[] = snapshot.services.map(({ view, worker }) => {
     const c = view.config;
     const last = view.lastResult;
     return {
-      name: c.name, prefix: c.prefix, family: c.family,
+      name: c.name,
+      prefix: c.prefix,
+      family: c.family,
       worker: {
-        state: worker.state, threadId: worker.threadId, lastHeartbeatAgeMs: worker.lastHeartbeatAgeMs,
-        restarts: worker.restarts, lastExit: worker.lastExit,
+        state: worker.state,
+        threadId: worker.threadId,
+        lastHeartbeatAgeMs: worker.lastHeartbeatAgeMs,
+        restarts: worker.restarts,
+        lastExit: worker.lastExit,
       },
-      state: view.counters.state, rise: view.counters.rise, fail: view.counters.fail, checks: view.checks, timeouts: view.timeouts,
-      lastCheck: last === null ? null : {
-        at: new Date(last.finishedAt).toISOString(), ok: last.ok, exitCode: last.exitCode, durationMs: last.durationMs,
-        timedOut: last.timedOut, ipAssigned: last.ipAssigned,
-      },
-      advertise: view.advertise, inBirdFile: inFile.has(c.prefix), exported: view.exported,
+      state: view.counters.state,
+      rise: view.counters.rise,
+      fail: view.counters.fail,
+      checks: view.checks,
+      timeouts: view.timeouts,
+      lastCheck:
+        last === null
+          ? null
+          : {
+              at: new Date(last.finishedAt).toISOString(),
+              ok: last.ok,
+              exitCode: last.exitCode,
+              durationMs: last.durationMs,
+              timedOut: last.timedOut,
+              ipAssigned: last.ipAssigned,
+            },
+      advertise: view.advertise,
+      inBirdFile: inFile.has(c.prefix),
+      exported: view.exported,
     };
   });
   const { config } = facts;
@@ -70,9 +98,16 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
     version: STATUS_PROTOCOL_VERSION,
     ok: true,
     daemon: {
-      program: facts.program, version: facts.version, pid: process.pid, startedAt: facts.startedAt.toISOString(),
-      uptimeSeconds: uptimeSeconds(facts), configFiles: config.files,
-      workerThreads: config.daemon.workerThreads, threads: snapshot.threads, eventLoop: facts.eventLoop(), bird,
+      program: facts.program,
+      version: facts.version,
+      pid: process.pid,
+      startedAt: facts.startedAt.toISOString(),
+      uptimeSeconds: uptimeSeconds(facts),
+      configFiles: config.files,
+      workerThreads: config.daemon.workerThreads,
+      threads: snapshot.threads,
+      eventLoop: facts.eventLoop(),
+      bird,
     },
     services,
   };

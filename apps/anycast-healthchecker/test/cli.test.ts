@@ -30,7 +30,16 @@ describe('-h / --help', () => {
   it.each(['-h', '--help'])('%s lists every option and exits 0', async (flag) => {
     const result = await runCli([flag]);
     expect(result.code).toBe(0);
-    for (const [short, long] of [['-f', '--file'], ['-d', '--dir'], ['-F', '--service-file'], ['-c', '--check'], ['-p', '--print'], ['-P', '--print-conf'], ['-v', '--version'], ['-h', '--help']]) {
+    for (const [short, long] of [
+      ['-f', '--file'],
+      ['-d', '--dir'],
+      ['-F', '--service-file'],
+      ['-c', '--check'],
+      ['-p', '--print'],
+      ['-P', '--print-conf'],
+      ['-v', '--version'],
+      ['-h', '--help'],
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^\\s+${short}, ${long}\\b`, 'm'));
     }
     expect(result.stdout).toContain('/etc/anycast-healthchecker.conf');
@@ -53,10 +62,24 @@ describe('status --help and lint --help', () => {
 
   it('the daemon help still lists -c, -p and -P', async () => {
     const result = await runCli(['--help']);
-    expect(optionLines(result.stdout)).toEqual(['--check', '--dir', '--file', '--help', '--print', '--print-conf', '--service-file', '--version']);
+    expect(optionLines(result.stdout)).toEqual([
+      '--check',
+      '--dir',
+      '--file',
+      '--help',
+      '--print',
+      '--print-conf',
+      '--service-file',
+      '--version',
+    ]);
   });
 
-  it.each([['status', '-c'], ['status', '-P'], ['lint', '-p'], ['lint', '--check']])('%s refuses the daemon option %s instead of ignoring it', async (command, flag) => {
+  it.each([
+    ['status', '-c'],
+    ['status', '-P'],
+    ['lint', '-p'],
+    ['lint', '--check'],
+  ])('%s refuses the daemon option %s instead of ignoring it', async (command, flag) => {
     const result = await runCli([command, flag, '-f', '/nonexistent/ahc.conf']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Unknown argument/);
@@ -90,7 +113,10 @@ describe('-c / --check', () => {
 
   it('prints OK and the warnings for a configuration that is valid but questionable', async () => {
     const setup = writeDaemonSetup([]);
-    writeFileSync(join(setup.dir, 'web.conf'), '[web]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1\ncheck_disabled = false\ncheck_interval = 1\ncheck_timeout = 5\n');
+    writeFileSync(
+      join(setup.dir, 'web.conf'),
+      '[web]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1\ncheck_disabled = false\ncheck_interval = 1\ncheck_timeout = 5\n',
+    );
     const result = await runCli([...setup.args, '-c']);
     expect(result).toMatchObject({ code: 0, stdout: 'OK\n' });
     expect(result.stderr).toMatch(/^warning: .*\[web\] check_timeout/);
@@ -134,7 +160,10 @@ describe('-c / --check', () => {
   });
 
   it('rejects two services with one prefix, naming both', async () => {
-    const setup = writeDaemonSetup([{ name: 'alpha', prefix: '10.52.12.1' }, { name: 'beta', prefix: '10.52.12.1/32' }]);
+    const setup = writeDaemonSetup([
+      { name: 'alpha', prefix: '10.52.12.1' },
+      { name: 'beta', prefix: '10.52.12.1/32' },
+    ]);
     expectInvalid(await runCli([...setup.args, '-c']), ['[beta] ip_prefix', '[alpha]']);
   });
 

@@ -17,7 +17,10 @@ function setupWithMissingProgram(): { setup: ReturnType<typeof writeDaemonSetup>
   const program = join(setup.root, 'not-installed', 'announce');
   const serviceFile = join(setup.dir, 'web.conf');
   appendFileSync(serviceFile, `custom_bird_reconfigure_cmd = ${program} --quick\n`);
-  const line = readFileSync(serviceFile, 'utf8').split('\n').findIndex((l) => l.startsWith('custom_bird_reconfigure_cmd')) + 1;
+  const line =
+    readFileSync(serviceFile, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith('custom_bird_reconfigure_cmd')) + 1;
   return { setup, program, serviceFile, line };
 }
 
@@ -27,7 +30,9 @@ describe('custom_bird_reconfigure_cmd whose program is missing', () => {
     const result = await runCli([...setup.args, '-c']);
     expect(result).toMatchObject({ code: 0, stdout: 'OK\n' });
     const lines = result.stderr.split('\n').filter((l) => l !== '');
-    expect(lines).toEqual([`warning: ${serviceFile}:${line}: [web] custom_bird_reconfigure_cmd = '${program} --quick': ${program} does not exist on this host; accepted (as by the Python daemon), but until it is installed every run for this service's up/down changes fails and is retried`]);
+    expect(lines).toEqual([
+      `warning: ${serviceFile}:${line}: [web] custom_bird_reconfigure_cmd = '${program} --quick': ${program} does not exist on this host; accepted (as by the Python daemon), but until it is installed every run for this service's up/down changes fails and is retried`,
+    ]);
   });
 
   it('lint exits 0 and lists the warning with file:line', async () => {
@@ -45,7 +50,11 @@ describe('custom_bird_reconfigure_cmd whose program is missing', () => {
     await daemon.waitForLine(/WARNING\s+MainThread\s+.*\[web\] custom_bird_reconfigure_cmd = .*does not exist on this host/);
     const at = await daemon.waitForLine(/custom_bird_reconfigure_cmd of web failed/, 15_000);
     const escaped = program.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    expect(daemon.lines[at]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} anycast-healthchecker\\[${daemon.pid}\\] ERROR\\s+MainThread\\s+custom_bird_reconfigure_cmd of web failed: command not found: ${escaped}$`));
+    expect(daemon.lines[at]).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} anycast-healthchecker\\[${daemon.pid}\\] ERROR\\s+MainThread\\s+custom_bird_reconfigure_cmd of web failed: command not found: ${escaped}$`,
+      ),
+    );
     expect(daemon.exit).toBeUndefined();
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });

@@ -47,8 +47,12 @@ export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<Cli
     const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -127,19 +131,26 @@ export class DaemonProcess {
   /** Wait for an output line (at index `from` or later) matching `pattern`; resolves with its
    * index. Fails early if the daemon exits. */
   waitForLine(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<number> {
-    return pollUntil(`a line matching ${String(pattern)}`, () => {
-      const at = this.lines.findIndex((l, i) => i >= from && pattern.test(l));
-      if (at === -1 && this.#exit !== undefined) {
-        throw new Error(`the daemon exited (${this.#exit.code ?? this.#exit.signal}) before printing ${String(pattern)}\n${this.tail()}`);
-      }
-      return at === -1 ? undefined : at;
-    }, timeoutMs, () => this.tail());
+    return pollUntil(
+      `a line matching ${String(pattern)}`,
+      () => {
+        const at = this.lines.findIndex((l, i) => i >= from && pattern.test(l));
+        if (at === -1 && this.#exit !== undefined) {
+          throw new Error(`the daemon exited (${this.#exit.code ?? this.#exit.signal}) before printing ${String(pattern)}\n${this.tail()}`);
+        }
+        return at === -1 ? undefined : at;
+      },
+      timeoutMs,
+      () => this.tail(),
+    );
   }
 
   /** Wait for the exit, at most `timeoutMs` (then SIGKILL and throw). */
   async waitForExit(timeoutMs = 10_000): Promise<DaemonExit> {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
     const result = await Promise.race([this.exited, deadline]);
     clearTimeout(timer);
     if (result !== 'timeout') return result;
@@ -156,7 +167,10 @@ export class DaemonProcess {
   }
 
   tail(n = 40): string {
-    return this.lines.slice(-n).map((l) => `  | ${l}`).join('\n');
+    return this.lines
+      .slice(-n)
+      .map((l) => `  | ${l}`)
+      .join('\n');
   }
 }
 
@@ -240,10 +254,17 @@ export function writeDaemonSetup(services: readonly ServiceSpec[], daemon: Recor
     ...daemon,
   };
   const file = join(root, 'anycast-healthchecker.conf');
-  writeFileSync(file, `[daemon]\n${Object.entries(options).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `[daemon]\n${Object.entries(options)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n')}\n`,
+  );
   for (const spec of services) writeFileSync(join(dir, `${spec.name}.conf`), serviceText(spec));
   return {
-    root, file, dir,
+    root,
+    file,
+    dir,
     pidfile: options.pidfile as string,
     birdConf: options.bird_conf as string,
     instanceLock: options.instance_lock as string,

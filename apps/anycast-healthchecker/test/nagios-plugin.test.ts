@@ -13,7 +13,17 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestStatus } from '@ahc/status';
 import { parsePluginLine } from '../../../test/helpers/nagios';
 import { pollUntil } from '../../../test/helpers/poll';
-import { CLI, DaemonProcess, appVersion, ensureBuilt, killDaemons, makeTempDir, removeTempDirs, serviceText, writeDaemonSetup } from './harness';
+import {
+  CLI,
+  DaemonProcess,
+  appVersion,
+  ensureBuilt,
+  killDaemons,
+  makeTempDir,
+  removeTempDirs,
+  serviceText,
+  writeDaemonSetup,
+} from './harness';
 import type { CliResult } from './harness';
 
 const PLUGIN = fileURLToPath(new URL('../../../contrib/nagios/check_anycast_healthchecker', import.meta.url));
@@ -39,10 +49,17 @@ function run(file: string, args: readonly string[], timeoutMs = 20_000): Promise
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ANYCAST_HEALTHCHECKER: CLI } });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started });
@@ -97,7 +114,9 @@ describe('check_anycast_healthchecker: usage errors are UNKNOWN, one line on std
     const r = await new Promise<Run>((resolve) => {
       const child = spawn(PLUGIN, [], { env: { ...process.env, ANYCAST_HEALTHCHECKER: '/nonexistent/anycast-healthchecker' } });
       let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        stdout += c;
+      });
       child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr: '', elapsedMs: 0 }));
     });
     expect(r.code).toBe(3);
@@ -108,16 +127,30 @@ describe('check_anycast_healthchecker: usage errors are UNKNOWN, one line on std
 describe('check_anycast_healthchecker -V and -h', () => {
   it.each([['-V'], ['--version']])('%s prints the version in one line and exits 3 (UNKNOWN)', async (flag) => {
     const r = await plugin([flag]);
-    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 3, stdout: `check_anycast_healthchecker (anycast-healthchecker ${appVersion()})\n`, stderr: '' });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 3,
+      stdout: `check_anycast_healthchecker (anycast-healthchecker ${appVersion()})\n`,
+      stderr: '',
+    });
   });
 
-  it.each([['-h'], ['--help'], ['--bogus', '-h'], ['-t', 'x', '--help']])('%s prints the help, wins over other arguments, and exits 3', async (...args) => {
-    const r = await plugin(args);
-    expect(r.code).toBe(3);
-    for (const option of ['-f, --file FILE', '-d, --dir DIR', '-F, --service-file FILE', '-t, --timeout SECONDS', '-V, --version', '-h, --help']) {
-      expect(r.stdout).toContain(option);
-    }
-  });
+  it.each([['-h'], ['--help'], ['--bogus', '-h'], ['-t', 'x', '--help']])(
+    '%s prints the help, wins over other arguments, and exits 3',
+    async (...args) => {
+      const r = await plugin(args);
+      expect(r.code).toBe(3);
+      for (const option of [
+        '-f, --file FILE',
+        '-d, --dir DIR',
+        '-F, --service-file FILE',
+        '-t, --timeout SECONDS',
+        '-V, --version',
+        '-h, --help',
+      ]) {
+        expect(r.stdout).toContain(option);
+      }
+    },
+  );
 });
 
 describe('status --nagios: usage errors are UNKNOWN, one line on stdout', () => {
@@ -192,7 +225,10 @@ describe('no daemon', () => {
     const dir = makeTempDir('nagios-bar');
     const r = await plugin(['-f', join(dir, 'a|b.conf')]);
     expect(r.code).toBe(3);
-    expect(oneLine(r)).toMatchObject({ state: 'UNKNOWN', text: `Invalid configuration: ${join(dir, 'a/b.conf')} configuration file either isn't readable or doesn't exist` });
+    expect(oneLine(r)).toMatchObject({
+      state: 'UNKNOWN',
+      text: `Invalid configuration: ${join(dir, 'a/b.conf')} configuration file either isn't readable or doesn't exist`,
+    });
   });
 });
 
@@ -202,20 +238,39 @@ describe('a running daemon whose services have awkward names', () => {
   it('is OK, with perf data that parses strictly and one duration label per service', async () => {
     const socket = join(makeTempDir('nagios-names'), 'status.sock');
     const setup = writeDaemonSetup([], { status_socket: socket });
-    NAMES.forEach((name, i) => writeFileSync(join(setup.dir, `svc${i}.conf`), serviceText({ name, prefix: `10.52.12.${i + 1}/32`, interval: 0.5 })));
+    NAMES.forEach((name, i) =>
+      writeFileSync(join(setup.dir, `svc${i}.conf`), serviceText({ name, prefix: `10.52.12.${i + 1}/32`, interval: 0.5 })),
+    );
     const daemon = DaemonProcess.start(setup.args);
-    await pollUntil(async () => {
-      if (daemon.exit !== undefined) throw new Error(`the daemon exited\n${daemon.tail()}`);
-      const reply = await requestStatus(socket, { command: 'status' }, 2000);
-      return 'services' in reply && reply.services.length === NAMES.length && reply.services.every((s) => s.lastCheck !== null) ? true : undefined;
-    }, { what: 'a finished check of every service in the status reply', timeoutMs: 15_000, intervalMs: 50, describe: () => daemon.tail() });
+    await pollUntil(
+      async () => {
+        if (daemon.exit !== undefined) throw new Error(`the daemon exited\n${daemon.tail()}`);
+        const reply = await requestStatus(socket, { command: 'status' }, 2000);
+        return 'services' in reply && reply.services.length === NAMES.length && reply.services.every((s) => s.lastCheck !== null)
+          ? true
+          : undefined;
+      },
+      { what: 'a finished check of every service in the status reply', timeoutMs: 15_000, intervalMs: 50, describe: () => daemon.tail() },
+    );
     const r = await plugin([...setup.args, '-t', '5']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const line = oneLine(r);
     expect(line.state).toBe('OK');
     expect(line.text).toBe(`${NAMES.length} check(s) running, ${NAMES.length} up, 0 down`);
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual(['services', 'running', 'failed', 'restarting', 'disabled', 'up', 'down', 'unknown', 'restarts', 'uptime', 'loop_lag']);
+    expect(labels.slice(0, 11)).toEqual([
+      'services',
+      'running',
+      'failed',
+      'restarting',
+      'disabled',
+      'up',
+      'down',
+      'unknown',
+      'restarts',
+      'uptime',
+      'loop_lag',
+    ]);
     expect(labels.slice(11).sort()).toEqual(NAMES.map((n) => `${n.replaceAll('=', '_')}_duration`).sort());
     expect(line.perfdata.find((p) => p.label === 'services')).toMatchObject({ value: NAMES.length, uom: '' });
     for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });

@@ -4,8 +4,17 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DaemonProcess, deadPid, delay, ensureBuilt, killDaemons, makeTempDir, pollUntil, readIfExists, removeTempDirs,
-  uniqueLockName, writeDaemonSetup,
+  DaemonProcess,
+  deadPid,
+  delay,
+  ensureBuilt,
+  killDaemons,
+  makeTempDir,
+  pollUntil,
+  readIfExists,
+  removeTempDirs,
+  uniqueLockName,
+  writeDaemonSetup,
 } from './harness';
 import type { DaemonSetup } from './harness';
 
@@ -19,16 +28,26 @@ const WEB = { name: 'web', prefix: '10.52.12.1/32' } as const;
 
 /** Resolves once the BIRD file holds `prefix`: the daemon is up and its signal handlers are set. */
 function waitForPrefix(daemon: DaemonProcess, setup: DaemonSetup, prefix: string): Promise<string> {
-  return pollUntil(`${prefix} in ${setup.birdConf}`, () => {
-    if (daemon.exit !== undefined) throw new Error(`the daemon exited (${daemon.exit.code ?? daemon.exit.signal})\n${daemon.tail()}`);
-    const text = readIfExists(setup.birdConf);
-    return text !== undefined && new RegExp(`^\\s+${prefix.replaceAll('.', '\\.')},?$`, 'm').test(text) ? text : undefined;
-  }, 15_000, () => daemon.tail());
+  return pollUntil(
+    `${prefix} in ${setup.birdConf}`,
+    () => {
+      if (daemon.exit !== undefined) throw new Error(`the daemon exited (${daemon.exit.code ?? daemon.exit.signal})\n${daemon.tail()}`);
+      const text = readIfExists(setup.birdConf);
+      return text !== undefined && new RegExp(`^\\s+${prefix.replaceAll('.', '\\.')},?$`, 'm').test(text) ? text : undefined;
+    },
+    15_000,
+    () => daemon.tail(),
+  );
 }
 
 /** Resolves with the pidfile's pid once it names `pid`. */
 function waitForPidfile(setup: DaemonSetup, pid: number, daemon: DaemonProcess): Promise<number> {
-  return pollUntil(`pidfile ${setup.pidfile} naming ${pid}`, () => (readIfExists(setup.pidfile)?.trim() === String(pid) ? pid : undefined), 10_000, () => daemon.tail());
+  return pollUntil(
+    `pidfile ${setup.pidfile} naming ${pid}`,
+    () => (readIfExists(setup.pidfile)?.trim() === String(pid) ? pid : undefined),
+    10_000,
+    () => daemon.tail(),
+  );
 }
 
 /** Start a daemon and wait until it advertises the healthy service. */
@@ -115,7 +134,10 @@ describe('stopping', () => {
     // Stopping neither rewrites the file nor reconfigures BIRD.
     const stopAt = daemon.lines.findIndex((l) => l.includes(`received ${signal === 'SIGTERM' ? 15 : 2} at `));
     expect(stopAt).toBeGreaterThanOrEqual(0);
-    expect(daemon.lines.slice(stopAt).filter((l) => /is updated|reconfiguring BIRD/.test(l)), daemon.tail()).toEqual([]);
+    expect(
+      daemon.lines.slice(stopAt).filter((l) => /is updated|reconfiguring BIRD/.test(l)),
+      daemon.tail(),
+    ).toEqual([]);
   });
 
   it('does not remove a pidfile that is no longer its own', async () => {
@@ -135,7 +157,12 @@ describe('nothing to check', () => {
     const setup = writeDaemonSetup(services);
     const daemon = DaemonProcess.start(setup.args);
     // The startup write of the BIRD file (with the dummy prefix) comes after the signal handlers.
-    await pollUntil('the BIRD file', () => readIfExists(setup.birdConf)?.includes('10.189.200.255/32') === true ? true : undefined, 10_000, () => daemon.tail());
+    await pollUntil(
+      'the BIRD file',
+      () => (readIfExists(setup.birdConf)?.includes('10.189.200.255/32') === true ? true : undefined),
+      10_000,
+      () => daemon.tail(),
+    );
     await daemon.waitForLine(/reconfigured BIRD daemon/);
     // An observation window, not a synchronisation: the daemon must still be running after it.
     const outcome = await Promise.race([daemon.exited, delay(1500).then(() => 'still running' as const)]);
@@ -163,11 +190,21 @@ describe('SIGURG', () => {
     ]);
     const daemon = DaemonProcess.start(setup.args);
     const lineCount = (path: string): number => (readIfExists(path) ?? '').split('\n').filter((l) => l !== '').length;
-    await pollUntil('the first run of both checks', () => (lineCount(runs) >= 1 && lineCount(otherRuns) >= 1 ? true : undefined), 10_000, () => daemon.tail());
+    await pollUntil(
+      'the first run of both checks',
+      () => (lineCount(runs) >= 1 && lineCount(otherRuns) >= 1 ? true : undefined),
+      10_000,
+      () => daemon.tail(),
+    );
     expect([lineCount(runs), lineCount(otherRuns)]).toEqual([1, 1]);
     const sentAt = performance.now();
     daemon.child.kill('SIGURG');
-    await pollUntil('a second run of both checks after SIGURG', () => (lineCount(runs) >= 2 && lineCount(otherRuns) >= 2 ? true : undefined), 10_000, () => daemon.tail());
+    await pollUntil(
+      'a second run of both checks after SIGURG',
+      () => (lineCount(runs) >= 2 && lineCount(otherRuns) >= 2 ? true : undefined),
+      10_000,
+      () => daemon.tail(),
+    );
     // Well before the 30 s interval would have run them again.
     expect(performance.now() - sentAt).toBeLessThan(10_000);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });

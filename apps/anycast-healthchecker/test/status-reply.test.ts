@@ -11,7 +11,13 @@ import type { DaemonFacts } from '../src/status-reply';
 const dir = mkdtempSync(join(tmpdir(), 'ahc-reply-'));
 const path = join(dir, 'anycast-prefixes.conf');
 const DUMMY = '10.189.200.255/32';
-const bird = { family: 4, path, variable: 'ACAST_PS_ADVERTISE', dummy: DUMMY, reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] } } as unknown as BirdFamilyConfig;
+const bird = {
+  family: 4,
+  path,
+  variable: 'ACAST_PS_ADVERTISE',
+  dummy: DUMMY,
+  reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] },
+} as unknown as BirdFamilyConfig;
 const svc = (name: string, prefix: string, disabled = false) => ({ name, prefix, family: 4, disabled }) as unknown as ServiceConfig;
 const NONE = { stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null };
 const snapshot: CoreSnapshot = {
@@ -19,24 +25,62 @@ const snapshot: CoreSnapshot = {
   services: [
     {
       view: {
-        config: svc('a', '10.52.12.1/32'), counters: { state: 'up', rise: 2, fail: 0 }, advertise: true, checks: 2, timeouts: 1,
-        lastResult: { type: 'result', service: 'a', ok: true, exitCode: 0, durationMs: 4.5, timedOut: false, ipAssigned: true, finishedAt: 1764580000000, counters: { state: 'up', rise: 2, fail: 0 } },
+        config: svc('a', '10.52.12.1/32'),
+        counters: { state: 'up', rise: 2, fail: 0 },
+        advertise: true,
+        checks: 2,
+        timeouts: 1,
+        lastResult: {
+          type: 'result',
+          service: 'a',
+          ok: true,
+          exitCode: 0,
+          durationMs: 4.5,
+          timedOut: false,
+          ipAssigned: true,
+          finishedAt: 1764580000000,
+          counters: { state: 'up', rise: 2, fail: 0 },
+        },
         exported: { stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 1, timeoutsCreatedAt: 1764580000.5 },
       },
       worker: { state: 'failed', threadId: 11, lastHeartbeatAgeMs: 12, restarts: 5, lastExit: 'exited with code 1' },
     },
-    { view: { config: svc('d', '10.52.12.4/32', true), counters: { state: 'unknown', rise: 0, fail: 0 }, advertise: false, checks: 0, timeouts: 0, lastResult: null, exported: NONE },
-      worker: { state: 'disabled', threadId: null, lastHeartbeatAgeMs: null, restarts: 0, lastExit: null } },
+    {
+      view: {
+        config: svc('d', '10.52.12.4/32', true),
+        counters: { state: 'unknown', rise: 0, fail: 0 },
+        advertise: false,
+        checks: 0,
+        timeouts: 0,
+        lastResult: null,
+        exported: NONE,
+      },
+      worker: { state: 'disabled', threadId: null, lastHeartbeatAgeMs: null, restarts: 0, lastExit: null },
+    },
   ],
-  families: [{
-    family: 4, bird, desired: [DUMMY, '10.52.12.1/32'], written: [DUMMY, '10.52.12.1/32'], applied: [DUMMY], pending: true,
-    lastApplied: new Date('2026-12-01T09:00:00.000Z'), lastError: 'BIRD is down', reconfigureRuns: 3, reconfigureFailures: 2, lastReconfigureMs: 7,
-    failures: { 'reconfigure:no-socket': 2 },
-  }],
+  families: [
+    {
+      family: 4,
+      bird,
+      desired: [DUMMY, '10.52.12.1/32'],
+      written: [DUMMY, '10.52.12.1/32'],
+      applied: [DUMMY],
+      pending: true,
+      lastApplied: new Date('2026-12-01T09:00:00.000Z'),
+      lastError: 'BIRD is down',
+      reconfigureRuns: 3,
+      reconfigureFailures: 2,
+      lastReconfigureMs: 7,
+      failures: { 'reconfigure:no-socket': 2 },
+    },
+  ],
 };
 const facts: DaemonFacts = {
   config: { files: ['/etc/anycast-healthchecker.conf'], daemon: { workerThreads: 'per-service' } } as unknown as CompiledConfig,
-  program: 'anycast-healthchecker', version: '1.2.3', startedAt: new Date('2026-12-01T08:00:00.000Z'), startedAtMonotonic: 0,
+  program: 'anycast-healthchecker',
+  version: '1.2.3',
+  startedAt: new Date('2026-12-01T08:00:00.000Z'),
+  startedAtMonotonic: 0,
   eventLoop: () => ({ lagMs: 1, maxLagMs: 2, blocked: false }),
 };
 
@@ -45,17 +89,19 @@ describe('the status reply rendered from a core snapshot', () => {
     writeFileSync(path, `define ACAST_PS_ADVERTISE =\n    [\n        ${DUMMY},\n        10.52.12.1/32\n    ];\n`);
     const reply = await renderStatusReply(snapshot, facts);
     const text = JSON.stringify({ ...reply, daemon: { ...reply.daemon, pid: 0, uptimeSeconds: 0 } });
-    expect(text).toBe('{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",'
-      + '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},'
-      + `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],`
-      + `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,`
-      + '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":['
-      + '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1"},'
-      + '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},'
-      + '"advertise":true,"inBirdFile":true,"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},'
-      + '{"name":"d","prefix":"10.52.12.4/32","family":4,"worker":{"state":"disabled","threadId":null,"lastHeartbeatAgeMs":null,"restarts":0,"lastExit":null},'
-      + '"state":"unknown","rise":0,"fail":0,"checks":0,"timeouts":0,"lastCheck":null,"advertise":false,"inBirdFile":false,'
-      + '"exported":{"stateValue":null,"durationMs":null,"ipAssigned":null,"timeouts":0,"timeoutsCreatedAt":null}}]}');
+    expect(text).toBe(
+      '{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",' +
+        '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},' +
+        `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +
+        `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,` +
+        '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +
+        '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1"},' +
+        '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},' +
+        '"advertise":true,"inBirdFile":true,"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},' +
+        '{"name":"d","prefix":"10.52.12.4/32","family":4,"worker":{"state":"disabled","threadId":null,"lastHeartbeatAgeMs":null,"restarts":0,"lastExit":null},' +
+        '"state":"unknown","rise":0,"fail":0,"checks":0,"timeouts":0,"lastCheck":null,"advertise":false,"inBirdFile":false,' +
+        '"exported":{"stateValue":null,"durationMs":null,"ipAssigned":null,"timeouts":0,"timeoutsCreatedAt":null}}]}',
+    );
   });
 
   it('shows the file as it is now: a hand edit since the last write, or no file at all', async () => {
@@ -63,7 +109,10 @@ describe('the status reply rendered from a core snapshot', () => {
     let reply = await renderStatusReply(snapshot, facts);
     expect(reply.daemon.bird[0]?.prefixes).toEqual([DUMMY, '10.52.12.4/32']);
     expect(reply.services.map((s) => s.inBirdFile)).toEqual([false, true]);
-    reply = await renderStatusReply({ ...snapshot, families: snapshot.families.map((f) => ({ ...f, bird: { ...f.bird, path: join(dir, 'missing') } })) }, facts);
+    reply = await renderStatusReply(
+      { ...snapshot, families: snapshot.families.map((f) => ({ ...f, bird: { ...f.bird, path: join(dir, 'missing') } })) },
+      facts,
+    );
     expect(reply.daemon.bird[0]?.prefixes).toEqual([]);
   });
 });
@@ -73,13 +122,49 @@ describe('metrics rendered from a core snapshot', () => {
     const missing = { ...snapshot, families: snapshot.families.map((f) => ({ ...f, bird: { ...f.bird, path: join(dir, 'missing') } })) };
     const m = metricsFromSnapshot(missing, facts);
     expect({ ...m, uptimeSeconds: 0 }).toEqual({
-      version: '1.2.3', uptimeSeconds: 0, eventLoopLagMs: 1,
+      version: '1.2.3',
+      uptimeSeconds: 0,
+      eventLoopLagMs: 1,
       services: [
-        { name: 'a', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 1, timeoutsCreatedAt: 1764580000.5, restarts: 5, decided: 'up', advertised: true, workerFailed: true },
-        { name: 'd', prefix: '10.52.12.4/32', stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'unknown', advertised: false, workerFailed: false },
+        {
+          name: 'a',
+          prefix: '10.52.12.1/32',
+          stateValue: 0,
+          durationMs: 4.5,
+          ipAssigned: true,
+          timeouts: 1,
+          timeoutsCreatedAt: 1764580000.5,
+          restarts: 5,
+          decided: 'up',
+          advertised: true,
+          workerFailed: true,
+        },
+        {
+          name: 'd',
+          prefix: '10.52.12.4/32',
+          stateValue: null,
+          durationMs: null,
+          ipAssigned: null,
+          timeouts: 0,
+          timeoutsCreatedAt: null,
+          restarts: 0,
+          decided: 'unknown',
+          advertised: false,
+          workerFailed: false,
+        },
       ],
-      families: [{ family: 4, desired: 2, applied: 1, pending: true, reconfigureRuns: 3, reconfigureFailures: 2, lastReconfigureMs: 7,
-        failures: { 'reconfigure:no-socket': 2 } }],
+      families: [
+        {
+          family: 4,
+          desired: 2,
+          applied: 1,
+          pending: true,
+          reconfigureRuns: 3,
+          reconfigureFailures: 2,
+          lastReconfigureMs: 7,
+          failures: { 'reconfigure:no-socket': 2 },
+        },
+      ],
     });
   });
 });

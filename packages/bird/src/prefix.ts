@@ -17,8 +17,7 @@ import type { Family } from '@ahc/protocol';
 export type IpFamily = Family;
 
 export type PrefixResult =
-  | { readonly ok: true; readonly prefix: string; readonly family: IpFamily }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly prefix: string; readonly family: IpFamily } | { readonly ok: false; readonly reason: string };
 
 /** A parsed prefix: the address as 16-bit groups (2 for IPv4, 8 for IPv6) and its length. */
 interface ParsedPrefix {
@@ -216,10 +215,7 @@ function formatIpv6(groups: readonly number[]): string {
 }
 
 function format(parsed: ParsedPrefix): string {
-  const address =
-    parsed.family === 4
-      ? formatIpv4(parsed.groups[0] as number, parsed.groups[1] as number)
-      : formatIpv6(parsed.groups);
+  const address = parsed.family === 4 ? formatIpv4(parsed.groups[0] as number, parsed.groups[1] as number) : formatIpv6(parsed.groups);
   return `${address}/${parsed.length}`;
 }
 

@@ -88,7 +88,10 @@ function combinedOutput(result: CommandResult): string {
 }
 
 function outputLines(output: string): string[] {
-  return output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 function quote(output: string): string {
@@ -129,7 +132,9 @@ function runFailure(argv: readonly string[], result: CommandResult, timeoutMs: n
     return failed('timed-out', `timed out after ${timeoutMs} ms; the command and every process it started were killed${said}`);
   }
   if (result.signal !== null) {
-    return signal?.aborted === true ? failed('aborted', `aborted (shutting down)${said}`) : failed('killed', `killed by ${result.signal}${said}`);
+    return signal?.aborted === true
+      ? failed('aborted', `aborted (shutting down)${said}`)
+      : failed('killed', `killed by ${result.signal}${said}`);
   }
   return null;
 }
@@ -156,7 +161,12 @@ async function execute(
     argv = commandArgv(command);
   } catch (error) {
     const message = describeError(error);
-    return { ...failed('invalid-command', `invalid command line: ${message}`), output: '', durationMs: 0, result: syntheticResult(message) };
+    return {
+      ...failed('invalid-command', `invalid command line: ${message}`),
+      output: '',
+      durationMs: 0,
+      result: syntheticResult(message),
+    };
   }
   argv.push(...(options.extraArgs ?? []));
   const result = await runCommand(argv, {
@@ -168,12 +178,7 @@ async function execute(
 }
 
 /** Judge what a BIRD reconfigure command did. Exported for tests of recorded answers. */
-export function classifyBirdReply(
-  argv: readonly string[],
-  result: CommandResult,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Judged {
+export function classifyBirdReply(argv: readonly string[], result: CommandResult, timeoutMs: number, signal?: AbortSignal): Judged {
   const failure = runFailure(argv, result, timeoutMs, signal);
   if (failure !== null) return failure;
   const output = combinedOutput(result);
@@ -183,7 +188,11 @@ export function classifyBirdReply(
   }
   const progress = lines.find((line) => IN_PROGRESS.test(line));
   if (result.code === 0 && progress !== undefined) {
-    return { status: 'in-progress', kind: 'in-progress', reason: `BIRD accepted the configuration and applies it asynchronously ("${progress}")` };
+    return {
+      status: 'in-progress',
+      kind: 'in-progress',
+      reason: `BIRD accepted the configuration and applies it asynchronously ("${progress}")`,
+    };
   }
   const configError = lines.find((line) => CONFIG_ERROR.test(line));
   if (configError !== undefined) {

@@ -6,12 +6,7 @@
 import { comparePrefixes } from './prefix';
 import type { PrefixFileContent } from './prefix-file';
 
-export type FindingKind =
-  | 'missing-variable'
-  | 'wrong-variable'
-  | 'missing-dummy'
-  | 'unknown-prefixes-removed'
-  | 'unknown-prefixes-kept';
+export type FindingKind = 'missing-variable' | 'wrong-variable' | 'missing-dummy' | 'unknown-prefixes-removed' | 'unknown-prefixes-kept';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -64,7 +59,12 @@ function variableFindings(current: PrefixFileContent | null, variable: string, f
     return [{ kind: 'missing-variable', detail: `failed to find variable name in ${file}, going to add it` }];
   }
   if (current.variable !== variable) {
-    return [{ kind: 'wrong-variable', detail: `found incorrect variable name ${current.variable} in ${file}, going to add the correct one ${variable}` }];
+    return [
+      {
+        kind: 'wrong-variable',
+        detail: `found incorrect variable name ${current.variable} in ${file}, going to add the correct one ${variable}`,
+      },
+    ];
   }
   return [];
 }
@@ -123,7 +123,11 @@ export function planUpdate(input: UpdateInput): PrefixFilePlan {
   const { current, variable, dummy, desired, configured, file } = input;
   const findings = [
     ...variableFindings(current, variable, file),
-    ...dummyFinding(current, dummy, `dummy IP prefix ${dummy} wasn't found in bird configuration, adding it. This shouldn't have happened!`),
+    ...dummyFinding(
+      current,
+      dummy,
+      `dummy IP prefix ${dummy} wasn't found in bird configuration, adding it. This shouldn't have happened!`,
+    ),
   ];
 
   const existing = (current?.prefixes ?? []).filter((prefix) => prefix !== dummy);
@@ -138,7 +142,8 @@ export function planUpdate(input: UpdateInput): PrefixFilePlan {
       findings.push({
         kind: 'unknown-prefixes-removed',
         prefixes: unknown,
-        detail: `found ${unknown.join(',')} IP prefixes in Bird configuration but we aren't configured to run health checks on them. ` +
+        detail:
+          `found ${unknown.join(',')} IP prefixes in Bird configuration but we aren't configured to run health checks on them. ` +
           'Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration',
       });
     }

@@ -41,7 +41,12 @@ export function compareSets(live: readonly string[], wanted: readonly string[]):
   return { missing: [...w].filter((p) => !l.has(p)), extra: [...l].filter((p) => !w.has(p)) };
 }
 
-export async function verifyBirdVariable(command: CommandLine, variable: string, wanted: readonly string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<VerifyOutcome> {
+export async function verifyBirdVariable(
+  command: CommandLine,
+  variable: string,
+  wanted: readonly string[],
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<VerifyOutcome> {
   const fail = (kind: VerifyKind, reason: string): VerifyOutcome => ({ status: 'failed', kind, reason, live: [], missing: [], extra: [] });
   let argv: string[];
   try {
@@ -49,7 +54,11 @@ export async function verifyBirdVariable(command: CommandLine, variable: string,
   } catch (error) {
     return fail('invalid-command', `cannot split the verify command: ${(error as Error).message}`);
   }
-  const result = await runCommand(argv, { timeoutMs: options.timeoutMs, maxOutputBytes: 256 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
+  const result = await runCommand(argv, {
+    timeoutMs: options.timeoutMs,
+    maxOutputBytes: 256 * 1024,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const output = `${result.stdout}${result.stderr}`.trim();
   if (result.spawnError !== null) return fail('spawn-failed', `cannot run ${argv[0] ?? ''}: ${result.spawnError.message}`);
   if (result.timedOut) return fail('timed-out', `${argv.join(' ')} timed out after ${options.timeoutMs} ms`);
@@ -57,7 +66,18 @@ export async function verifyBirdVariable(command: CommandLine, variable: string,
   const live = parseBirdSet(result.stdout);
   if (live.length === 0) return fail('no-prefixes', `${argv.join(' ')} printed no prefixes: ${output}`);
   const { missing, extra } = compareSets(live, wanted);
-  if (missing.length === 0 && extra.length === 0) return { status: 'match', kind: 'match', reason: `BIRD's ${variable} matches (${live.length} prefixes)`, live, missing, extra };
-  const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `unexpected ${extra.join(', ')}` : ''].filter((p) => p !== '');
-  return { status: 'mismatch', kind: 'mismatch', reason: `BIRD's live ${variable} differs from the file: ${parts.join('; ')}`, live, missing, extra };
+  if (missing.length === 0 && extra.length === 0)
+    return { status: 'match', kind: 'match', reason: `BIRD's ${variable} matches (${live.length} prefixes)`, live, missing, extra };
+  const parts = [
+    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    extra.length > 0 ? `unexpected ${extra.join(', ')}` : '',
+  ].filter((p) => p !== '');
+  return {
+    status: 'mismatch',
+    kind: 'mismatch',
+    reason: `BIRD's live ${variable} differs from the file: ${parts.join('; ')}`,
+    live,
+    missing,
+    extra,
+  };
 }

@@ -24,12 +24,19 @@ describe.skipIf(!present)(suite, () => {
   let pid = 0;
   const sock = () => join(dir, 'bird.ctl');
   const file = () => join(dir, 'anycast-prefixes.conf');
-  const write = (prefixes: string[]) => writeFile(file(), renderPrefixFile({ variable: 'ACAST_PS_ADVERTISE', dummy: '10.189.200.255/32', prefixes, generatedAt: new Date(), pid: process.pid }));
+  const write = (prefixes: string[]) =>
+    writeFile(
+      file(),
+      renderPrefixFile({ variable: 'ACAST_PS_ADVERTISE', dummy: '10.189.200.255/32', prefixes, generatedAt: new Date(), pid: process.pid }),
+    );
 
   beforeAll(async () => {
     dir = await makeTempDir('ahc-bird1-');
     await write(['10.52.12.1/32']);
-    await writeFile(join(dir, 'bird.conf'), `router id 192.0.2.1;\ninclude "${file()}";\nprotocol device {}\nfunction match_route() { return net ~ ACAST_PS_ADVERTISE; }\n`);
+    await writeFile(
+      join(dir, 'bird.conf'),
+      `router id 192.0.2.1;\ninclude "${file()}";\nprotocol device {}\nfunction match_route() { return net ~ ACAST_PS_ADVERTISE; }\n`,
+    );
     const r = await runCommand([BIRD, '-c', join(dir, 'bird.conf'), '-s', sock(), '-P', join(dir, 'bird.pid')], { timeoutMs: 5000 });
     expect(r.code).toBe(0);
     await waitFor('BIRD 1.6 started', () => existsSync(join(dir, 'bird.pid')) && existsSync(sock()), 5000);
@@ -48,7 +55,12 @@ describe.skipIf(!present)(suite, () => {
     await write(['10.52.12.1/32', '10.52.12.2/32']);
     const o = await runReconfigure(`${BIRDC} -s ${sock()} configure`, { timeoutMs: 5000 });
     expect(o.status).toBe('applied');
-    const v = await verifyBirdVariable(`${BIRDC} -s ${sock()} eval`, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32', '10.52.12.1/32', '10.52.12.2/32'], { timeoutMs: 5000 });
+    const v = await verifyBirdVariable(
+      `${BIRDC} -s ${sock()} eval`,
+      'ACAST_PS_ADVERTISE',
+      ['10.189.200.255/32', '10.52.12.1/32', '10.52.12.2/32'],
+      { timeoutMs: 5000 },
+    );
     expect(v.status).toBe('match');
   });
 

@@ -23,10 +23,7 @@ describe('contrib/bird example configurations', () => {
     dir = await makeTempDir('contrib');
     await mkdir(join(dir, '6'));
     await writeFile(join(dir, 'anycast-prefixes.conf'), prefixFile('ACAST_PS_ADVERTISE', '10.189.200.255/32', ['10.52.12.1/32']));
-    await writeFile(
-      join(dir, '6', 'anycast-prefixes.conf'),
-      prefixFile('ACAST6_PS_ADVERTISE', '2001:db8::1/128', ['2001:db8:52::1/128']),
-    );
+    await writeFile(join(dir, '6', 'anycast-prefixes.conf'), prefixFile('ACAST6_PS_ADVERTISE', '2001:db8::1/128', ['2001:db8:52::1/128']));
   });
 
   afterAll(async () => {
@@ -34,7 +31,10 @@ describe('contrib/bird example configurations', () => {
   });
 
   it.each([
-    ['bird2.conf', [`${STATE_DIR}/anycast-prefixes.conf`, `${STATE_DIR}/6/anycast-prefixes.conf`, 'ACAST_PS_ADVERTISE', 'ACAST6_PS_ADVERTISE']],
+    [
+      'bird2.conf',
+      [`${STATE_DIR}/anycast-prefixes.conf`, `${STATE_DIR}/6/anycast-prefixes.conf`, 'ACAST_PS_ADVERTISE', 'ACAST6_PS_ADVERTISE'],
+    ],
     ['bird1/bird.conf', [`${STATE_DIR}/anycast-prefixes.conf`, 'ACAST_PS_ADVERTISE']],
     ['bird1/bird6.conf', [`${STATE_DIR}/6/anycast-prefixes.conf`, 'ACAST6_PS_ADVERTISE']],
   ])('%s includes the default prefix files and uses the default variables', async (name, needles) => {

@@ -100,12 +100,10 @@ describe('parsePrefixFile', () => {
 });
 
 describe('prefix file round trip', () => {
-  const ipv4Prefix = fc
-    .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }))
-    .map(([address, length]) => {
-      const masked = length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
-      return `${masked >>> 24}.${(masked >>> 16) & 255}.${(masked >>> 8) & 255}.${masked & 255}/${length}`;
-    });
+  const ipv4Prefix = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })).map(([address, length]) => {
+    const masked = length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
+    return `${masked >>> 24}.${(masked >>> 16) & 255}.${(masked >>> 8) & 255}.${masked & 255}/${length}`;
+  });
   const ipv6Prefix = fc.ipV6().map((address) => {
     const result = normalizePrefix(address);
     if (!result.ok) throw new Error(result.reason);

@@ -182,9 +182,7 @@ describe('prefixFamily', () => {
 
 describe('comparePrefixes', () => {
   it('orders IPv4 before IPv6, then numerically, then shorter first', () => {
-    const sorted = ['2001:db8::/32', '10.0.0.10/32', '10.0.0.2/32', '10.0.0.0/8', '10.0.0.0/16', '::1/128'].sort(
-      comparePrefixes,
-    );
+    const sorted = ['2001:db8::/32', '10.0.0.10/32', '10.0.0.2/32', '10.0.0.0/8', '10.0.0.0/16', '::1/128'].sort(comparePrefixes);
     expect(sorted).toEqual(['10.0.0.0/8', '10.0.0.0/16', '10.0.0.2/32', '10.0.0.10/32', '::1/128', '2001:db8::/32']);
   });
 });

@@ -92,7 +92,10 @@ describe.skipIf(missing.length > 0)(suite, () => {
         return `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${len}`;
       });
       const v6 = fc
-        .tuple(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }))
+        .tuple(
+          fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 }),
+          fc.integer({ min: 0, max: 128 }),
+        )
         .map(([groups, length]) => {
           const masked = groups.map((g, i) => {
             const keep = Math.min(16, Math.max(0, length - i * 16));

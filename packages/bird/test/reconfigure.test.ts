@@ -56,7 +56,10 @@ describe('runReconfigure against stand-in scripts', () => {
   it.each(['Reconfiguration in progress', 'Reconfiguration already in progress, queueing new config'])(
     'treats the BIRD 3.x answer "%s" as accepted and in progress',
     async (answer) => {
-      const birdc = await standIn(`bird3-${answer.length}.sh`, `echo "BIRD 3.0.0 ready."; echo "Reading configuration from x"; echo "${answer}"`);
+      const birdc = await standIn(
+        `bird3-${answer.length}.sh`,
+        `echo "BIRD 3.0.0 ready."; echo "Reading configuration from x"; echo "${answer}"`,
+      );
       const outcome = await runReconfigure(`${birdc} configure`, TIMEOUT);
       expect(outcome.status).toBe('in-progress');
       expect(outcome.reason).toContain(answer);
@@ -137,9 +140,7 @@ describe('runReconfigure against stand-in scripts', () => {
     const birdc = await standIn('hang.sh', `sleep 60 & echo $! > "${pidFile}"; echo "BIRD 2.0.12 ready."; sleep 60`);
     const outcome = await runReconfigure(`${birdc} configure`, { timeoutMs: 300 });
     expect(outcome.status).toBe('failed');
-    expect(outcome.reason).toBe(
-      'timed out after 300 ms; the command and every process it started were killed; output: BIRD 2.0.12 ready.',
-    );
+    expect(outcome.reason).toBe('timed out after 300 ms; the command and every process it started were killed; output: BIRD 2.0.12 ready.');
     expect(outcome.result.timedOut).toBe(true);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     await waitFor(`grandchild ${grandchild} to die`, () => !isProcessAlive(grandchild), 2000);
@@ -172,7 +173,11 @@ describe('the kind of an outcome', () => {
   it.each([
     ['ok-kind.sh', `${READY}; echo Reconfigured`, 'applied'],
     ['syntax-kind.sh', `${READY}; echo "./prefixes.conf:1:43 syntax error, unexpected ','"; exit 1`, 'config-rejected'],
-    ['socket-kind.sh', 'echo "Unable to connect to server control socket (/run/bird.ctl): No such file or directory" >&2; exit 1', 'no-socket'],
+    [
+      'socket-kind.sh',
+      'echo "Unable to connect to server control socket (/run/bird.ctl): No such file or directory" >&2; exit 1',
+      'no-socket',
+    ],
     ['exit-kind.sh', 'exit 3', 'exit-code'],
     ['quiet-kind.sh', 'true', 'not-confirmed'],
   ])('%s is %s', async (name, body, kind) => {
@@ -222,24 +227,33 @@ describe('runCustomReconfigure', () => {
 
   it('names the missing program when it cannot be run', async () => {
     const program = join(dir, 'not-installed', 'announce');
-    expect(await runCustomReconfigure(`${program} --quick`, 'up', TIMEOUT)).toMatchObject({ status: 'failed', reason: `command not found: ${program}` });
+    expect(await runCustomReconfigure(`${program} --quick`, 'up', TIMEOUT)).toMatchObject({
+      status: 'failed',
+      reason: `command not found: ${program}`,
+    });
   });
 
   it.each([
     ['runCustomReconfigure', (cmd: string) => runCustomReconfigure(cmd, 'up', TIMEOUT)],
     ['runReconfigure', (cmd: string) => runReconfigure(cmd, TIMEOUT)],
-  ])('%s leaves nothing behind: a background job that ignores SIGTERM and holds stdout is killed when the command exits', async (name, run) => {
-    const pidFile = join(dir, `${name}-job.pid`);
-    const script = await standIn(`${name}-leaver.sh`, `(trap '' TERM; exec sleep 60) & echo $! > "${pidFile}"; echo Reconfigured`);
-    expect((await run(script)).status).toBe('applied');
-    const job = Number(await readFile(pidFile, 'utf8'));
-    expect(job).toBeGreaterThan(1);
-    await waitFor(`background job ${job} to be killed`, () => !isProcessAlive(job), 3000);
-  });
+  ])(
+    '%s leaves nothing behind: a background job that ignores SIGTERM and holds stdout is killed when the command exits',
+    async (name, run) => {
+      const pidFile = join(dir, `${name}-job.pid`);
+      const script = await standIn(`${name}-leaver.sh`, `(trap '' TERM; exec sleep 60) & echo $! > "${pidFile}"; echo Reconfigured`);
+      expect((await run(script)).status).toBe('applied');
+      const job = Number(await readFile(pidFile, 'utf8'));
+      expect(job).toBeGreaterThan(1);
+      await waitFor(`background job ${job} to be killed`, () => !isProcessAlive(job), 3000);
+    },
+  );
 
   it('kills it after its timeout', async () => {
     const script = await standIn('custom-hang.sh', 'sleep 60');
     const outcome = await runCustomReconfigure(script, 'up', { timeoutMs: 200 });
-    expect(outcome).toMatchObject({ status: 'failed', reason: 'timed out after 200 ms; the command and every process it started were killed' });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      reason: 'timed out after 200 ms; the command and every process it started were killed',
+    });
   });
 });

@@ -54,10 +54,13 @@ describe('planStartupRepair', () => {
   it('keeps and reports prefixes without a check when purge is off, without rewriting', () => {
     const result = plan(file(VARIABLE, DUMMY, '10.9.9.9/32', '10.0.0.1/32'));
     expect(result).toMatchObject({ prefixes: [DUMMY, '10.9.9.9/32', '10.0.0.1/32'], rewrite: false });
-    expect(result.findings).toEqual([{
-      kind: 'unknown-prefixes-kept', prefixes: ['10.9.9.9/32'],
-      detail: 'found IP prefixes 10.9.9.9/32 in /var/lib/ahc/p.conf without a service check configured',
-    }]);
+    expect(result.findings).toEqual([
+      {
+        kind: 'unknown-prefixes-kept',
+        prefixes: ['10.9.9.9/32'],
+        detail: 'found IP prefixes 10.9.9.9/32 in /var/lib/ahc/p.conf without a service check configured',
+      },
+    ]);
   });
 
   it('removes prefixes without a check when purge is on', () => {
@@ -65,8 +68,10 @@ describe('planStartupRepair', () => {
     expect(result).toMatchObject({ prefixes: [DUMMY, '10.0.0.1/32'], rewrite: true });
     expect(result.findings).toEqual([
       {
-        kind: 'unknown-prefixes-removed', prefixes: ['10.9.9.9/32', '2001:db8::5/128'],
-        detail: "removing IP prefix(es) 10.9.9.9/32,2001:db8::5/128 from /var/lib/ahc/p.conf because they don't have a service check configured",
+        kind: 'unknown-prefixes-removed',
+        prefixes: ['10.9.9.9/32', '2001:db8::5/128'],
+        detail:
+          "removing IP prefix(es) 10.9.9.9/32,2001:db8::5/128 from /var/lib/ahc/p.conf because they don't have a service check configured",
       },
     ]);
   });
@@ -103,12 +108,7 @@ describe('planUpdate', () => {
   });
 
   it('keeps the order of prefixes that stay and appends new ones in address order', () => {
-    const result = plan(file(VARIABLE, DUMMY, '10.0.0.9/32', '10.0.0.3/32'), [
-      '10.0.0.3/32',
-      '10.0.0.10/32',
-      '10.0.0.9/32',
-      '10.0.0.2/32',
-    ]);
+    const result = plan(file(VARIABLE, DUMMY, '10.0.0.9/32', '10.0.0.3/32'), ['10.0.0.3/32', '10.0.0.10/32', '10.0.0.9/32', '10.0.0.2/32']);
     expect(result).toMatchObject({
       prefixes: [DUMMY, '10.0.0.9/32', '10.0.0.3/32', '10.0.0.2/32', '10.0.0.10/32'],
       rewrite: true,
@@ -122,11 +122,15 @@ describe('planUpdate', () => {
 
   it('reports removed prefixes without a check when told which prefixes have one', () => {
     const result = plan(file(VARIABLE, DUMMY, '10.0.0.1/32', '10.9.9.9/32'), [], ['10.0.0.1/32']);
-    expect(result.findings).toEqual([{
-      kind: 'unknown-prefixes-removed', prefixes: ['10.9.9.9/32'],
-      detail: "found 10.9.9.9/32 IP prefixes in Bird configuration but we aren't configured to run health checks on them. "
-        + 'Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration',
-    }]);
+    expect(result.findings).toEqual([
+      {
+        kind: 'unknown-prefixes-removed',
+        prefixes: ['10.9.9.9/32'],
+        detail:
+          "found 10.9.9.9/32 IP prefixes in Bird configuration but we aren't configured to run health checks on them. " +
+          'Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration',
+      },
+    ]);
   });
 
   it('repairs a deleted file', () => {

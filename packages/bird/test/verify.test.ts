@@ -15,7 +15,10 @@ function standIn(body: string): string {
 
 describe('parseBirdSet', () => {
   it("reads BIRD 2's eval reply with prefix-range braces", () => {
-    expect(parseBirdSet('BIRD 2.0.12 ready.\n[10.52.12.1/32{0.0.0.1}, 10.189.200.255/32{0.0.0.1}]\n')).toEqual(['10.52.12.1/32', '10.189.200.255/32']);
+    expect(parseBirdSet('BIRD 2.0.12 ready.\n[10.52.12.1/32{0.0.0.1}, 10.189.200.255/32{0.0.0.1}]\n')).toEqual([
+      '10.52.12.1/32',
+      '10.189.200.255/32',
+    ]);
   });
   it('reads IPv6 sets and normalises them', () => {
     expect(parseBirdSet('[2001:db8::1/128{::1}, 2001:DB8:52:0::1/128]')).toEqual(['2001:db8::1/128', '2001:db8:52::1/128']);
@@ -39,7 +42,9 @@ describe('verifyBirdVariable', () => {
   });
   it('has a kind for each outcome and runs an already split command as split', async () => {
     const cmd = standIn('echo "[10.189.200.255/32{0.0.0.1}]"; echo "args: $*" >&2');
-    const o = await verifyBirdVariable({ text: 'x "unclosed', argv: [cmd, 'a b'] }, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32'], { timeoutMs: 2000 });
+    const o = await verifyBirdVariable({ text: 'x "unclosed', argv: [cmd, 'a b'] }, 'ACAST_PS_ADVERTISE', ['10.189.200.255/32'], {
+      timeoutMs: 2000,
+    });
     expect(o).toMatchObject({ status: 'match', kind: 'match' });
     expect((await verifyBirdVariable(cmd, 'V', ['10.0.0.1/32'], { timeoutMs: 2000 })).kind).toBe('mismatch');
     expect((await verifyBirdVariable('x "unclosed', 'V', [], { timeoutMs: 2000 })).kind).toBe('invalid-command');

@@ -21,9 +21,11 @@ export interface CheckLoopDeps {
 
 type LoopState = 'idle' | 'running' | 'stopped';
 
-/** One service's check loop (docs/configuration.md, "Service checks"; docs/design.md, "Checks"): splay, drift-free ticks, interface check, check_cmd with
- * timeout, rise/fall. It runs inside a worker thread and only posts messages; it never touches
- * BIRD. */
+/**
+ * One service's check loop (docs/configuration.md, "Service checks"; docs/design.md, "Checks"):
+ * splay, drift-free ticks, interface check, check_cmd with timeout, rise/fall. It runs inside a
+ * worker thread and only posts messages; it never touches BIRD.
+ */
 export class CheckLoop {
   #state: LoopState = 'idle';
   #counters: CheckCounters;
@@ -40,7 +42,12 @@ export class CheckLoop {
   readonly #isAssigned: (spec: ServiceCheckSpec) => boolean;
   readonly #run: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
 
-  constructor(readonly spec: ServiceCheckSpec, counters: CheckCounters, logLevel: LogLevel, private readonly deps: CheckLoopDeps) {
+  constructor(
+    readonly spec: ServiceCheckSpec,
+    counters: CheckCounters,
+    logLevel: LogLevel,
+    private readonly deps: CheckLoopDeps,
+  ) {
     this.#counters = counters;
     this.#minLevel = logLevelRank(logLevel);
     this.#now = deps.now ?? monotonicMs;
@@ -188,14 +195,18 @@ export class CheckLoop {
     } else {
       this.#log('info', 'changed to DOWN', true, decided);
     }
-    this.#apply(step, {
-      ok,
-      exitCode: result.timedOut ? null : result.code,
-      timedOut: result.timedOut,
-      signal: result.timedOut ? null : result.signal,
-      ipAssigned: true,
-      durationMs: result.durationMs,
-    }, 'check');
+    this.#apply(
+      step,
+      {
+        ok,
+        exitCode: result.timedOut ? null : result.code,
+        timedOut: result.timedOut,
+        signal: result.timedOut ? null : result.signal,
+        ipAssigned: true,
+        durationMs: result.durationMs,
+      },
+      'check',
+    );
     this.#logWallClock(began, decided);
   }
 
@@ -203,7 +214,11 @@ export class CheckLoop {
     this.#log('info', `wall clock time ${(this.#now() - began).toFixed(3)}ms`, true, status);
   }
 
-  #apply(step: Step, outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; signal?: string | null; ipAssigned: boolean; durationMs: number }, reason: 'check' | 'ip-unassigned'): void {
+  #apply(
+    step: Step,
+    outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; signal?: string | null; ipAssigned: boolean; durationMs: number },
+    reason: 'check' | 'ip-unassigned',
+  ): void {
     this.#counters = step.counters;
     const name = this.spec.name;
     if (step.transition !== null) {
@@ -211,7 +226,11 @@ export class CheckLoop {
       this.deps.post({ type: 'transition', service: name, state: step.transition, reason, counters: step.counters });
     }
     this.deps.post({
-      type: 'result', service: name, ...outcome, finishedAt: Date.now(), counters: step.counters,
+      type: 'result',
+      service: name,
+      ...outcome,
+      finishedAt: Date.now(),
+      counters: step.counters,
     });
   }
 

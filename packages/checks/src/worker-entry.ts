@@ -32,7 +32,8 @@ export function runCheckWorker(): void {
         loops.delete(message.service);
         return;
       case 'fault':
-        if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true) injectFault(message.kind, loops.get(message.service), port);
+        if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true)
+          injectFault(message.kind, loops.get(message.service), port);
         return;
     }
   };

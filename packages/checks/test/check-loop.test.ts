@@ -8,9 +8,23 @@ import { CheckLoop } from '../src/check-loop';
 
 function spec(over: Partial<ServiceCheckSpec>): ServiceCheckSpec {
   return {
-    name: 'svc', checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 1000, rise: 2, fail: 2,
-    interface: 'lo', ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4,
-    splayMs: 0, maxOutputBytes: 4096, epochMs: monotonicMs(), ...over,
+    name: 'svc',
+    checkCmd: '/bin/true',
+    argv: ['/bin/true'],
+    intervalMs: 100,
+    timeoutMs: 1000,
+    rise: 2,
+    fail: 2,
+    interface: 'lo',
+    ipCheckDisabled: true,
+    prefix: '10.52.12.1/32',
+    address: '10.52.12.1',
+    prefixLength: 32,
+    family: 4,
+    splayMs: 0,
+    maxOutputBytes: 4096,
+    epochMs: monotonicMs(),
+    ...over,
   };
 }
 
@@ -37,7 +51,8 @@ function start(s: ServiceCheckSpec, deps: Partial<ConstructorParameters<typeof C
   return { loop, messages };
 }
 
-const of = <T extends FromWorker['type']>(msgs: FromWorker[], type: T) => msgs.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
+const of = <T extends FromWorker['type']>(msgs: FromWorker[], type: T) =>
+  msgs.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
 
 describe('check loop (real commands, real timers)', () => {
   it('decides UP after rise successes and posts one transition', async () => {
@@ -145,8 +160,9 @@ describe('check loop (real commands, real timers)', () => {
   });
 });
 
-describe('records of one check (the Python daemon\'s, in order)', () => {
-  const logs = (msgs: FromWorker[]) => of(msgs, 'log').map((l) => `${l.level} ${l.message}${l.status === undefined ? '' : ` [${l.status}]`}`);
+describe("records of one check (the Python daemon's, in order)", () => {
+  const logs = (msgs: FromWorker[]) =>
+    of(msgs, 'log').map((l) => `${l.level} ${l.message}${l.status === undefined ? '' : ` [${l.status}]`}`);
   const runner = (codes: number[]) => {
     let i = 0;
     return async (): Promise<import('@ahc/command').CommandResult> => {

@@ -67,21 +67,28 @@ describe('rise/fall machine', () => {
   });
 
   it('matches a reference model on any sequence of results (property)', () => {
-    fc.assert(fc.property(fc.array(fc.boolean(), { maxLength: 60 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), (results, rise, fail) => {
-      const got = run(results, { rise, fail }).transitions;
-      // model: the state is decided by the last run of identical results reaching its threshold
-      const expected: Array<'up' | 'down'> = [];
-      let state: 'up' | 'down' | 'unknown' = 'unknown';
-      let streak = 0;
-      let last: boolean | null = null;
-      for (const ok of results) {
-        streak = ok === last ? streak + 1 : 1;
-        last = ok;
-        const next: 'up' | 'down' | 'unknown' = ok ? (streak >= rise ? 'up' : state) : (streak >= fail ? 'down' : state);
-        if (next !== state && next !== 'unknown') expected.push(next);
-        state = next;
-      }
-      expect(got).toEqual(expected);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        (results, rise, fail) => {
+          const got = run(results, { rise, fail }).transitions;
+          // model: the state is decided by the last run of identical results reaching its threshold
+          const expected: Array<'up' | 'down'> = [];
+          let state: 'up' | 'down' | 'unknown' = 'unknown';
+          let streak = 0;
+          let last: boolean | null = null;
+          for (const ok of results) {
+            streak = ok === last ? streak + 1 : 1;
+            last = ok;
+            const next: 'up' | 'down' | 'unknown' = ok ? (streak >= rise ? 'up' : state) : streak >= fail ? 'down' : state;
+            if (next !== state && next !== 'unknown') expected.push(next);
+            state = next;
+          }
+          expect(got).toEqual(expected);
+        },
+      ),
+    );
   });
 });

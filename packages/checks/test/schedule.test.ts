@@ -18,12 +18,19 @@ describe('drift-free schedule', () => {
   });
 
   it('always returns a tick of the grid strictly after now (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 0, max: 1e9 }), (anchor, interval, offset) => {
-      const now = anchor + offset;
-      const t = nextTick(anchor, interval, now);
-      expect(t).toBeGreaterThan(now);
-      expect(t - now).toBeLessThanOrEqual(interval);
-      expect((t - anchor) % interval).toBe(0);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (anchor, interval, offset) => {
+          const now = anchor + offset;
+          const t = nextTick(anchor, interval, now);
+          expect(t).toBeGreaterThan(now);
+          expect(t - now).toBeLessThanOrEqual(interval);
+          expect((t - anchor) % interval).toBe(0);
+        },
+      ),
+    );
   });
 });

@@ -72,8 +72,14 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     const [program, ...args] = argv;
     if (program === undefined || program === '') {
       resolve({
-        code: 127, signal: null, timedOut: false, stdout: '', stderr: '', truncated: false,
-        spawnError: { code: 'EINVAL', message: 'empty command' }, durationMs: 0,
+        code: 127,
+        signal: null,
+        timedOut: false,
+        stdout: '',
+        stderr: '',
+        truncated: false,
+        spawnError: { code: 'EINVAL', message: 'empty command' },
+        durationMs: 0,
       });
       return;
     }

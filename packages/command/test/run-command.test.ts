@@ -110,7 +110,14 @@ describe('runCommand', () => {
       const dir = mkdtempSync(join(tmpdir(), 'ahc-cmd-'));
       const pidFile = join(dir, 'daemon.pid');
       // The parent exits only once the daemon runs in its own session, as a careful daemonizer does.
-      const r = await runCommand(['sh', '-c', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' >/dev/null 2>&1 & until [ -s ${pidFile} ]; do :; done; echo started`], { timeoutMs: 10_000 });
+      const r = await runCommand(
+        [
+          'sh',
+          '-c',
+          `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' >/dev/null 2>&1 & until [ -s ${pidFile} ]; do :; done; echo started`,
+        ],
+        { timeoutMs: 10_000 },
+      );
       expect(r).toMatchObject({ code: 0, stdout: 'started\n' });
       const daemon = Number(readFileSync(pidFile, 'utf8').trim());
       try {

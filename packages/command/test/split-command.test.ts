@@ -4,7 +4,7 @@ import { splitCommand } from '../src/split-command';
 // Expected values are what Python's shlex.split (POSIX mode) returns for the same input.
 const cases: Array<[string, string[]]> = [
   ['/usr/bin/curl --fail --silent http://10.52.12.1/', ['/usr/bin/curl', '--fail', '--silent', 'http://10.52.12.1/']],
-  ["  spaced   out\targs  ", ['spaced', 'out', 'args']],
+  ['  spaced   out\targs  ', ['spaced', 'out', 'args']],
   ["sh -c 'exit 3'", ['sh', '-c', 'exit 3']],
   ['echo "a \\"quoted\\" word"', ['echo', 'a "quoted" word']],
   ['echo "keeps \\n as is"', ['echo', 'keeps \\n as is']],

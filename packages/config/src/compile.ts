@@ -65,7 +65,13 @@ function readSection(doc: IniDocument, section: string, known: ReadonlySet<strin
   return ok ? values : null;
 }
 
-function parseSection<S extends z.ZodMiniType>(schema: S, doc: IniDocument, section: string, values: Record<string, string>, problems: ProblemList): z.output<S> | null {
+function parseSection<S extends z.ZodMiniType>(
+  schema: S,
+  doc: IniDocument,
+  section: string,
+  values: Record<string, string>,
+  problems: ProblemList,
+): z.output<S> | null {
   const result = schema.safeParse(values);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
@@ -74,7 +80,11 @@ function parseSection<S extends z.ZodMiniType>(schema: S, doc: IniDocument, sect
     if (values[option] === undefined) {
       // Nothing to point at but the section: name the file (and header line) that defines it.
       const where = doc.sections.get(section);
-      problems.error(ERR.AHC_CONFIG_MISSING_OPTION, `option ${option} is required but missing`, where === undefined ? { section, option } : { file: where.file, line: where.line, section, option });
+      problems.error(
+        ERR.AHC_CONFIG_MISSING_OPTION,
+        `option ${option} is required but missing`,
+        where === undefined ? { section, option } : { file: where.file, line: where.line, section, option },
+      );
     } else {
       problems.error(ERR.AHC_CONFIG_INVALID, issue.message, loc);
     }
@@ -86,15 +96,25 @@ function birdFamilies(d: DaemonOptions): BirdFamilyConfig[] {
   const out: BirdFamilyConfig[] = [];
   if (d.ipv4) {
     out.push({
-      family: 4, path: d.bird_conf, variable: d.bird_variable, dummy: d.dummy_ip_prefix.prefix,
-      reconfigureCmd: d.bird_reconfigure_cmd, keepChanges: d.bird_keep_changes, changesCounter: d.bird_changes_counter,
+      family: 4,
+      path: d.bird_conf,
+      variable: d.bird_variable,
+      dummy: d.dummy_ip_prefix.prefix,
+      reconfigureCmd: d.bird_reconfigure_cmd,
+      keepChanges: d.bird_keep_changes,
+      changesCounter: d.bird_changes_counter,
       verifyCmd: d.bird_verify_cmd ?? null,
     });
   }
   if (d.ipv6) {
     out.push({
-      family: 6, path: d.bird6_conf, variable: d.bird6_variable, dummy: d.dummy_ip6_prefix.prefix,
-      reconfigureCmd: d.bird6_reconfigure_cmd, keepChanges: d.bird6_keep_changes, changesCounter: d.bird6_changes_counter,
+      family: 6,
+      path: d.bird6_conf,
+      variable: d.bird6_variable,
+      dummy: d.dummy_ip6_prefix.prefix,
+      reconfigureCmd: d.bird6_reconfigure_cmd,
+      keepChanges: d.bird6_keep_changes,
+      changesCounter: d.bird6_changes_counter,
       verifyCmd: d.bird6_verify_cmd ?? null,
     });
   }
@@ -163,16 +183,30 @@ function serviceConfig(name: string, file: string, s: ServiceOptions): ServiceCo
   };
 }
 
-function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: string; v6: string }, services: ServiceConfig[], problems: ProblemList): void {
+function crossChecks(
+  doc: IniDocument,
+  daemon: DaemonConfig,
+  dummies: { v4: string; v6: string },
+  services: ServiceConfig[],
+  problems: ProblemList,
+): void {
   const owners = new Map<string, string>();
   for (const s of services) {
     const loc = locate(doc, s.name, 'ip_prefix');
     if ((s.family === 4 && !daemon.ipv4) || (s.family === 6 && !daemon.ipv6)) {
-      problems.error(ERR.AHC_CONFIG_FAMILY_DISABLED, `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`, loc);
+      problems.error(
+        ERR.AHC_CONFIG_FAMILY_DISABLED,
+        `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`,
+        loc,
+      );
     }
     const other = owners.get(s.prefix);
     if (other !== undefined) {
-      problems.error(ERR.AHC_CONFIG_DUPLICATE_PREFIX, `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`, loc);
+      problems.error(
+        ERR.AHC_CONFIG_DUPLICATE_PREFIX,
+        `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`,
+        loc,
+      );
     } else {
       owners.set(s.prefix, s.name);
     }
@@ -180,7 +214,11 @@ function crossChecks(doc: IniDocument, daemon: DaemonConfig, dummies: { v4: stri
       problems.error(ERR.AHC_CONFIG_DUMMY_PREFIX_USED, `${s.prefix} is the dummy prefix, which must never be used by a service`, loc);
     }
     if (!s.disabled && s.timeoutMs > s.intervalMs) {
-      problems.warning(ERR.AHC_CONFIG_TIMEOUT_OVER_INTERVAL, `check_timeout (${s.timeoutMs / 1000}s) is longer than check_interval (${s.intervalMs / 1000}s): checks will skip ticks`, locate(doc, s.name, 'check_timeout'));
+      problems.warning(
+        ERR.AHC_CONFIG_TIMEOUT_OVER_INTERVAL,
+        `check_timeout (${s.timeoutMs / 1000}s) is longer than check_interval (${s.intervalMs / 1000}s): checks will skip ticks`,
+        locate(doc, s.name, 'check_timeout'),
+      );
     }
   }
   const enabled = services.filter((s) => !s.disabled).length;
@@ -207,7 +245,11 @@ export interface CompileOptions {
 }
 
 /** All problems of a configuration document (lint shows all of them). */
-export function collectProblems(doc: IniDocument, files: readonly string[], options: CompileOptions = {}): { config: CompiledConfig | null; problems: ConfigProblem[] } {
+export function collectProblems(
+  doc: IniDocument,
+  files: readonly string[],
+  options: CompileOptions = {},
+): { config: CompiledConfig | null; problems: ConfigProblem[] } {
   const problems = new ProblemList();
   const daemonValues = readSection(doc, DAEMON_SECTION, KNOWN_DAEMON_OPTIONS, problems);
   const daemonOpts = daemonValues === null ? null : parseSection(daemonSchema, doc, DAEMON_SECTION, daemonValues, problems);

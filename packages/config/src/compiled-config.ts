@@ -67,7 +67,12 @@ export interface DaemonConfig {
   readonly pidfile: string;
   readonly logging: LoggingConfig;
   readonly splayStartupMs: number;
-  readonly prometheus: { readonly enabled: boolean; readonly textfileDir: string; readonly intervalMs: number; readonly listen: string | null };
+  readonly prometheus: {
+    readonly enabled: boolean;
+    readonly textfileDir: string;
+    readonly intervalMs: number;
+    readonly listen: string | null;
+  };
   readonly workerThreads: 'per-service' | number;
   readonly reconfigureTimeoutMs: number;
   /** Name of the abstract unix socket that keeps a second daemon from starting. */
@@ -94,4 +99,3 @@ export interface CompiledConfig {
   readonly files: readonly string[];
   readonly warnings: readonly ConfigProblem[];
 }
-

@@ -20,7 +20,12 @@ function writable(path: string): boolean {
 
 /** Why `program` cannot be run, or null when it can. Looks it up like execvp, without running it. */
 export function programProblem(program: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | null {
-  const candidates = program.includes('/') ? [resolve(program)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, program));
+  const candidates = program.includes('/')
+    ? [resolve(program)]
+    : path
+        .split(delimiter)
+        .filter((d) => d !== '')
+        .map((d) => join(d, program));
   for (const candidate of candidates) {
     if (!isFile(candidate)) continue;
     try {
@@ -49,7 +54,8 @@ function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, p
   if (why === null) return;
   problems.warning(
     ERR.AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND,
-    `${why} on this host; accepted (as by the Python daemon), but until it is installed every run for this service's up/down changes fails and is retried`,
+    `${why} on this host; accepted (as by the Python daemon), ` +
+      "but until it is installed every run for this service's up/down changes fails and is retried",
     locate('custom_bird_reconfigure_cmd', section),
   );
 }
@@ -57,7 +63,8 @@ function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, p
 function checkWritableDir(path: string, option: string, locate: Locate, problems: ProblemList): void {
   const dir = dirname(resolve(path));
   if (!isDirectory(dir)) problems.error(ERR.AHC_CONFIG_MISSING_DIR, `directory ${dir} does not exist`, locate(option, DAEMON_SECTION));
-  else if (!writable(dir)) problems.error(ERR.AHC_CONFIG_NOT_WRITABLE, `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
+  else if (!writable(dir))
+    problems.error(ERR.AHC_CONFIG_NOT_WRITABLE, `directory ${dir} is not writable by this user`, locate(option, DAEMON_SECTION));
 }
 
 /** Checks against this machine: directories exist and are writable, check programs exist and
@@ -67,13 +74,18 @@ export function checkFilesystem(daemon: DaemonConfig, services: readonly Service
   for (const fam of daemon.bird) {
     const option = fam.family === 4 ? 'bird_conf' : 'bird6_conf';
     checkWritableDir(fam.path, option, locate, problems);
-    if (isDirectory(fam.path)) problems.error(ERR.AHC_CONFIG_INVALID, `${fam.path} is a directory, a file is needed`, locate(option, DAEMON_SECTION));
+    if (isDirectory(fam.path))
+      problems.error(ERR.AHC_CONFIG_INVALID, `${fam.path} is a directory, a file is needed`, locate(option, DAEMON_SECTION));
   }
   const log = daemon.logging;
   if (log.logFile !== null) checkWritableDir(log.logFile, 'log_file', locate, problems);
   if (log.stderrFile !== null) checkWritableDir(log.stderrFile, 'stderr_file', locate, problems);
   if (daemon.prometheus.enabled && !isDirectory(daemon.prometheus.textfileDir)) {
-    problems.error(ERR.AHC_CONFIG_MISSING_DIR, `directory ${daemon.prometheus.textfileDir} does not exist`, locate('prometheus_collector_textfile_dir', DAEMON_SECTION));
+    problems.error(
+      ERR.AHC_CONFIG_MISSING_DIR,
+      `directory ${daemon.prometheus.textfileDir} does not exist`,
+      locate('prometheus_collector_textfile_dir', DAEMON_SECTION),
+    );
   }
   for (const s of services) {
     checkCommand(s.checkCmd, 'check_cmd', s.name, locate, problems);

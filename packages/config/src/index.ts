@@ -1,13 +1,17 @@
 export { compileConfig, collectProblems } from './compile';
 export type { CompileOptions } from './compile';
 export type {
-  BirdFamilyConfig, Command, CompiledConfig, ConfigProblem, DaemonConfig, LoggingConfig, ServiceConfig,
+  BirdFamilyConfig,
+  Command,
+  CompiledConfig,
+  ConfigProblem,
+  DaemonConfig,
+  LoggingConfig,
+  ServiceConfig,
 } from './compiled-config';
 export { ConfigError, describeLocation } from './config-error';
 export type { ConfigLocation } from './config-error';
-export {
-  DAEMON_DEFAULTS, DAEMON_SECTION, DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, DEFAULT_SECTION, SERVICE_DEFAULTS,
-} from './defaults';
+export { DAEMON_DEFAULTS, DAEMON_SECTION, DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, DEFAULT_SECTION, SERVICE_DEFAULTS } from './defaults';
 export { BUILT_IN, listConfigFiles, loadConfigDocument } from './load';
 export type { ConfigSources, LoadedDocument } from './load';
 export { loadCompiledConfig } from './config-loading';

@@ -42,7 +42,12 @@ function unknownOptions(doc: IniDocument): ConfigProblem[] {
     for (const o of options) {
       if (known.has(o.name) || o.file === BUILT_IN) continue;
       out.push({
-        severity: 'warning', code: ERR.AHC_LINT_UNKNOWN_OPTION, file: o.file, line: o.line, section, option: o.name,
+        severity: 'warning',
+        code: ERR.AHC_LINT_UNKNOWN_OPTION,
+        file: o.file,
+        line: o.line,
+        section,
+        option: o.name,
         message: `${o.file}:${o.line}: [${section}] ${o.name}: unknown option, ignored${suggestion(o.name, known)}`,
       });
     }
@@ -50,7 +55,11 @@ function unknownOptions(doc: IniDocument): ConfigProblem[] {
   const allKnown = new Set([...KNOWN_DAEMON_OPTIONS, ...KNOWN_SERVICE_OPTIONS]);
   report('DEFAULT', allKnown, doc.defaults.values());
   for (const s of doc.sections.values()) {
-    report(s.name, s.name === DAEMON_SECTION ? new Set([...KNOWN_DAEMON_OPTIONS, ...KNOWN_SERVICE_OPTIONS]) : KNOWN_SERVICE_OPTIONS, s.options.values());
+    report(
+      s.name,
+      s.name === DAEMON_SECTION ? new Set([...KNOWN_DAEMON_OPTIONS, ...KNOWN_SERVICE_OPTIONS]) : KNOWN_SERVICE_OPTIONS,
+      s.options.values(),
+    );
   }
   return out;
 }
@@ -70,8 +79,11 @@ export function lintConfig(sources: ConfigSources): LintReport {
   } catch (error) {
     const e = error as Error & { location?: { file?: string; line?: number } };
     const problem: ConfigProblem = {
-      severity: 'error', code: codeOf(error, ERR.AHC_CONFIG_INVALID), message: e.message,
-      ...(e.location?.file === undefined ? {} : { file: e.location.file }), ...(e.location?.line === undefined ? {} : { line: e.location.line }),
+      severity: 'error',
+      code: codeOf(error, ERR.AHC_CONFIG_INVALID),
+      message: e.message,
+      ...(e.location?.file === undefined ? {} : { file: e.location.file }),
+      ...(e.location?.line === undefined ? {} : { line: e.location.line }),
     };
     return { files: [], problems: [problem], errors: 1, warnings: 0 };
   }

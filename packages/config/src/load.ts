@@ -24,7 +24,6 @@ export interface LoadedDocument {
 
 export const BUILT_IN = '<built-in defaults>';
 
-
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -36,12 +35,18 @@ function readText(path: string): string {
 /** The files the daemon reads for these sources, in merge order. */
 export function listConfigFiles(sources: ConfigSources): string[] {
   if (!isFile(sources.file)) {
-    throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.file} configuration file either isn't readable or doesn't exist`, { file: sources.file });
+    throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.file} configuration file either isn't readable or doesn't exist`, {
+      file: sources.file,
+    });
   }
   const files = [sources.file];
   if (sources.serviceFile !== undefined) {
     if (!isFile(sources.serviceFile)) {
-      throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.serviceFile} configuration file either isn't readable or doesn't exist`, { file: sources.serviceFile });
+      throw new ConfigError(
+        ERR.AHC_CONFIG_MISSING_FILE,
+        `${sources.serviceFile} configuration file either isn't readable or doesn't exist`,
+        { file: sources.serviceFile },
+      );
     }
     files.push(sources.serviceFile);
   } else if (sources.dir !== undefined) {
@@ -50,7 +55,11 @@ export function listConfigFiles(sources: ConfigSources): string[] {
       if (!statSync(sources.dir).isDirectory()) throw new Error('not a directory');
       names = readdirSync(sources.dir);
     } catch {
-      throw new ConfigError(ERR.AHC_CONFIG_MISSING_DIR, `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`, { file: sources.dir });
+      throw new ConfigError(
+        ERR.AHC_CONFIG_MISSING_DIR,
+        `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`,
+        { file: sources.dir },
+      );
     }
     // Like the Python daemon's glob('*.conf'): hidden files (editor and backup leftovers) are skipped.
     for (const name of names.filter((n) => n.endsWith('.conf') && !n.startsWith('.')).sort()) {

@@ -1,7 +1,19 @@
 import * as z from 'zod/mini';
 import {
-  birdVariable, boolValue, listenAddressValue, commandValue, httpProtocolValue, intValue, logLevelValue, nonEmpty, onDisabledValue,
-  onWorkerFailureValue, pathValue, prefixValue, secondsValue, workerThreadsValue,
+  birdVariable,
+  boolValue,
+  listenAddressValue,
+  commandValue,
+  httpProtocolValue,
+  intValue,
+  logLevelValue,
+  nonEmpty,
+  onDisabledValue,
+  onWorkerFailureValue,
+  pathValue,
+  prefixValue,
+  secondsValue,
+  workerThreadsValue,
 } from './value-schemas';
 
 /** The [daemon] section. Every option of docs/configuration.md has its default in defaults.ts, so it is

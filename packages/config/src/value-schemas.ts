@@ -13,12 +13,15 @@ import { splitCommand } from '@ahc/command';
 type Parse<T> = (text: string) => { ok: true; value: T } | { ok: false; message: string };
 
 function fromString<T>(parse: Parse<T>) {
-  return z.pipe(z.string(), z.transform((text: string, ctx) => {
-    const r = parse(text);
-    if (r.ok) return r.value;
-    ctx.issues.push({ code: 'custom', message: r.message, input: text });
-    return z.NEVER;
-  }));
+  return z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      const r = parse(text);
+      if (r.ok) return r.value;
+      ctx.issues.push({ code: 'custom', message: r.message, input: text });
+      return z.NEVER;
+    }),
+  );
 }
 
 const fail = (message: string) => ({ ok: false as const, message });
@@ -32,7 +35,8 @@ export function intValue(min: number, max = Number.MAX_SAFE_INTEGER) {
   return fromString((text) => {
     const r = parsePythonInt(text);
     if (!r.ok) return fail('not an integer');
-    if (r.value < min || r.value > max) return fail(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`);
+    if (r.value < min || r.value > max)
+      return fail(max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`);
     return r;
   });
 }
@@ -74,9 +78,11 @@ export function prefixValue(family?: Family) {
   });
 }
 
-export const birdVariable = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-  error: 'not a valid BIRD symbol name (letters, digits and _, not starting with a digit)',
-}));
+export const birdVariable = z.string().check(
+  z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    error: 'not a valid BIRD symbol name (letters, digits and _, not starting with a digit)',
+  }),
+);
 
 export const logLevelValue = fromString<LogLevel>((text) => {
   const v = text.toLowerCase();
@@ -95,12 +101,14 @@ export const workerThreadsValue = fromString<'per-service' | number>((text) => {
 
 export const httpProtocolValue = z.enum(['http', 'https'], { error: "must be 'http' or 'https'" });
 
-export const onWorkerFailureValue = z.enum(['keep', 'withdraw'], { error: "must be 'keep' (the route stays as last decided) or 'withdraw'" });
+export const onWorkerFailureValue = z.enum(['keep', 'withdraw'], {
+  error: "must be 'keep' (the route stays as last decided) or 'withdraw'",
+});
 
 /** `prometheus_listen`: HOST:PORT, [IPv6]:PORT or :PORT. */
 export const listenAddressValue = fromString((text) => {
   const m = /^(?:\[[^\]]+\]|[^:[\]]*):(\d{1,5})$/.exec(text.trim());
   const port = m === null ? 0 : Number(m[1]);
-  if (port < 1 || port > 65535) return fail("must be HOST:PORT, [IPv6]:PORT or :PORT (e.g. 127.0.0.1:9610)");
+  if (port < 1 || port > 65535) return fail('must be HOST:PORT, [IPv6]:PORT or :PORT (e.g. 127.0.0.1:9610)');
   return { ok: true, value: text.trim() };
 });

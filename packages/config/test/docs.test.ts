@@ -2,9 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INI_ERROR_CODES, iniFromObject } from '@ahc/ini';
-import {
-  DAEMON_DEFAULTS, KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, SERVICE_DEFAULTS, compileConfig,
-} from '../src/index';
+import { DAEMON_DEFAULTS, KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, SERVICE_DEFAULTS, compileConfig } from '../src/index';
 
 const DOC_URL = new URL('../../../docs/configuration.md', import.meta.url);
 const doc = readFileSync(DOC_URL, 'utf8');
@@ -15,7 +13,10 @@ function optionRows(text: string): Map<string, string[]> {
   for (const line of text.split('\n')) {
     const m = /^\| `([a-z0-9_]+)` \|/.exec(line);
     if (m === null) continue;
-    const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((c) => c.trim());
     rows.set(m[1] as string, cells);
   }
   return rows;
@@ -35,14 +36,54 @@ const defaultCell = (option: string): string => rows.get(option)?.[2] ?? '';
 // The options of the Python daemon (docs/configuration.md, plus the 0.6 JSON-over-HTTP logging). Anything
 // else the schema knows is ours and must be marked **beyond** in the doc.
 const PYTHON_OPTIONS = new Set([
-  'check_cmd', 'ip_prefix', 'interface', 'check_interval', 'check_timeout', 'check_rise', 'check_fail', 'check_disabled',
-  'on_disabled', 'ip_check_disabled', 'custom_bird_reconfigure_cmd', 'custom_bird_reconfigure_cmd_timeout',
-  'ipv4', 'ipv6', 'bird_conf', 'bird6_conf', 'bird_variable', 'bird6_variable', 'bird_reconfigure_cmd', 'bird6_reconfigure_cmd',
-  'dummy_ip_prefix', 'dummy_ip6_prefix', 'bird_keep_changes', 'bird6_keep_changes', 'bird_changes_counter', 'bird6_changes_counter',
-  'purge_ip_prefixes', 'pidfile', 'loglevel', 'log_file', 'stderr_file', 'log_maxbytes', 'log_backups', 'log_server',
-  'log_server_port', 'json_stdout', 'json_log_file', 'json_log_server', 'log_format_journalctl', 'splay_startup',
-  'prometheus_exporter', 'prometheus_collector_textfile_dir', 'prometheus_exporter_interval',
-  'json_logging', 'http_server', 'http_server_port', 'http_server_protocol', 'http_server_timeout',
+  'check_cmd',
+  'ip_prefix',
+  'interface',
+  'check_interval',
+  'check_timeout',
+  'check_rise',
+  'check_fail',
+  'check_disabled',
+  'on_disabled',
+  'ip_check_disabled',
+  'custom_bird_reconfigure_cmd',
+  'custom_bird_reconfigure_cmd_timeout',
+  'ipv4',
+  'ipv6',
+  'bird_conf',
+  'bird6_conf',
+  'bird_variable',
+  'bird6_variable',
+  'bird_reconfigure_cmd',
+  'bird6_reconfigure_cmd',
+  'dummy_ip_prefix',
+  'dummy_ip6_prefix',
+  'bird_keep_changes',
+  'bird6_keep_changes',
+  'bird_changes_counter',
+  'bird6_changes_counter',
+  'purge_ip_prefixes',
+  'pidfile',
+  'loglevel',
+  'log_file',
+  'stderr_file',
+  'log_maxbytes',
+  'log_backups',
+  'log_server',
+  'log_server_port',
+  'json_stdout',
+  'json_log_file',
+  'json_log_server',
+  'log_format_journalctl',
+  'splay_startup',
+  'prometheus_exporter',
+  'prometheus_collector_textfile_dir',
+  'prometheus_exporter_interval',
+  'json_logging',
+  'http_server',
+  'http_server_port',
+  'http_server_protocol',
+  'http_server_timeout',
 ]);
 
 describe('docs/configuration.md', () => {
@@ -90,7 +131,10 @@ describe('docs/configuration.md', () => {
   });
 
   it('marks every option the Python daemon does not have as beyond it, and only those', () => {
-    const marked = [...rows].filter(([, cells]) => (cells[3] ?? '').startsWith('**beyond**')).map(([o]) => o).sort();
+    const marked = [...rows]
+      .filter(([, cells]) => (cells[3] ?? '').startsWith('**beyond**'))
+      .map(([o]) => o)
+      .sort();
     const ours = [...KNOWN_DAEMON_OPTIONS, ...KNOWN_SERVICE_OPTIONS].filter((o) => !PYTHON_OPTIONS.has(o)).sort();
     expect(marked).toEqual(ours);
     expect(ours).toEqual(expect.arrayContaining(['worker_threads', 'bird_reconfigure_timeout', 'instance_lock']));
@@ -98,7 +142,10 @@ describe('docs/configuration.md', () => {
 
   it('lists every configuration and INI error code under Validation', () => {
     const srcDir = new URL('../src/', import.meta.url);
-    const source = readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(new URL(f, srcDir), 'utf8')).join('\n');
+    const source = readdirSync(srcDir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(new URL(f, srcDir), 'utf8'))
+      .join('\n');
     // The source names codes as constants of the table in @ahc/errors (ERR.AHC_…).
     const codes = new Set([...source.matchAll(/\bERR\.(AHC_[A-Z_]+)\b/g)].map((m) => m[1] as string));
     for (const code of INI_ERROR_CODES) codes.add(code);

@@ -41,16 +41,12 @@ export function goodDaemonOptions(root: string): Record<string, string> {
   };
 }
 
-export const GOOD_SERVICE = [
-  '[web]',
-  'check_cmd = /bin/true',
-  'ip_prefix = 10.52.12.1/32',
-  'check_disabled = false',
-  '',
-].join('\n');
+export const GOOD_SERVICE = ['[web]', 'check_cmd = /bin/true', 'ip_prefix = 10.52.12.1/32', 'check_disabled = false', ''].join('\n');
 
 export function daemonText(options: Record<string, string>, extra = ''): string {
-  return `[daemon]\n${Object.entries(options).map(([k, v]) => `${k} = ${v}`).join('\n')}\n${extra}`;
+  return `[daemon]\n${Object.entries(options)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('\n')}\n${extra}`;
 }
 
 /**
@@ -58,7 +54,11 @@ export function daemonText(options: Record<string, string>, extra = ''): string 
  * and the given files in the service directory (name -> text). A `null` daemon override removes
  * the option.
  */
-export function writeTree(services: Record<string, string> = { 'web.conf': GOOD_SERVICE }, daemon: Record<string, string | null> = {}, daemonExtra = ''): ConfigTree {
+export function writeTree(
+  services: Record<string, string> = { 'web.conf': GOOD_SERVICE },
+  daemon: Record<string, string | null> = {},
+  daemonExtra = '',
+): ConfigTree {
   const root = makeTempDir();
   for (const sub of ['run', 'bird', 'services.d']) mkdirSync(join(root, sub));
   const options: Record<string, string> = goodDaemonOptions(root);

@@ -14,10 +14,12 @@ function files(daemon: string, services: Record<string, string>) {
 
 describe('lint', () => {
   it('reports every problem at once with file:line, where -c stops at the first', () => {
-    const r = lintConfig(files('', {
-      'a.conf': '[a]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.1/24\n',
-      'b.conf': '[b]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.2\ncheck_rise = 0\n',
-    }));
+    const r = lintConfig(
+      files('', {
+        'a.conf': '[a]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.1/24\n',
+        'b.conf': '[b]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.2\ncheck_rise = 0\n',
+      }),
+    );
     expect(r.errors).toBe(2);
     expect(r.problems.map((p) => `${p.file?.split('/').pop()}:${p.line}`)).toEqual(['a.conf:3', 'b.conf:4']);
   });
@@ -31,11 +33,21 @@ describe('lint', () => {
   });
 
   it('warns with file:line about a custom_bird_reconfigure_cmd program missing on this host, and accepts it', () => {
-    const r = lintConfig(files('', { 'a.conf': '[a]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.1\ncustom_bird_reconfigure_cmd = /nonexistent/announce\n' }));
+    const r = lintConfig(
+      files('', { 'a.conf': '[a]\ncheck_cmd = /bin/true\nip_prefix = 10.0.0.1\ncustom_bird_reconfigure_cmd = /nonexistent/announce\n' }),
+    );
     expect(r).toMatchObject({ errors: 0, warnings: 1 });
     const [w] = r.problems;
-    expect(w).toMatchObject({ severity: 'warning', code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', line: 4, section: 'a', option: 'custom_bird_reconfigure_cmd' });
-    expect(w?.message).toMatch(/\/a\.conf:4: \[a\] custom_bird_reconfigure_cmd = '\/nonexistent\/announce': \/nonexistent\/announce does not exist on this host/);
+    expect(w).toMatchObject({
+      severity: 'warning',
+      code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND',
+      line: 4,
+      section: 'a',
+      option: 'custom_bird_reconfigure_cmd',
+    });
+    expect(w?.message).toMatch(
+      /\/a\.conf:4: \[a\] custom_bird_reconfigure_cmd = '\/nonexistent\/announce': \/nonexistent\/announce does not exist on this host/,
+    );
   });
 
   it('reports a missing file as one error instead of throwing', () => {

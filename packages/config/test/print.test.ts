@@ -59,7 +59,17 @@ describe('renderDefaults (-p)', () => {
 
   it('leaves out the options that have no default', () => {
     const printed = renderDefaults();
-    for (const unset of ['log_file', 'stderr_file', 'log_server ', 'splay_startup', 'http_server', 'json_logging', 'worker_threads', 'instance_lock', 'bird_reconfigure_timeout']) {
+    for (const unset of [
+      'log_file',
+      'stderr_file',
+      'log_server ',
+      'splay_startup',
+      'http_server',
+      'json_logging',
+      'worker_threads',
+      'instance_lock',
+      'bird_reconfigure_timeout',
+    ]) {
       expect(printed).not.toMatch(new RegExp(`^${unset}`, 'm'));
     }
   });
@@ -240,13 +250,47 @@ describe('renderEffective (-P)', () => {
   it('shows every option of the defaults table in every section', () => {
     const sections = printedSections(renderEffective(exampleDocument().document));
     expect([...sections.keys()]).toEqual(['DEFAULT', 'daemon', 'foo1IsUp', 'foo1IPv6IsUp']);
-    const serviceOptions = ['interface', 'check_interval', 'check_timeout', 'check_rise', 'check_fail', 'check_disabled', 'on_disabled', 'ip_check_disabled', 'custom_bird_reconfigure_cmd_timeout'];
+    const serviceOptions = [
+      'interface',
+      'check_interval',
+      'check_timeout',
+      'check_rise',
+      'check_fail',
+      'check_disabled',
+      'on_disabled',
+      'ip_check_disabled',
+      'custom_bird_reconfigure_cmd_timeout',
+    ];
     const daemonOptions = [
-      'ipv4', 'ipv6', 'bird_conf', 'bird6_conf', 'bird_variable', 'bird6_variable', 'bird_reconfigure_cmd', 'bird6_reconfigure_cmd',
-      'dummy_ip_prefix', 'dummy_ip6_prefix', 'bird_keep_changes', 'bird6_keep_changes', 'bird_changes_counter', 'bird6_changes_counter',
-      'purge_ip_prefixes', 'pidfile', 'loglevel', 'log_file', 'stderr_file', 'log_maxbytes', 'log_backups', 'log_server_port',
-      'json_stdout', 'json_log_file', 'json_log_server', 'log_format_journalctl', 'prometheus_exporter',
-      'prometheus_collector_textfile_dir', 'prometheus_exporter_interval',
+      'ipv4',
+      'ipv6',
+      'bird_conf',
+      'bird6_conf',
+      'bird_variable',
+      'bird6_variable',
+      'bird_reconfigure_cmd',
+      'bird6_reconfigure_cmd',
+      'dummy_ip_prefix',
+      'dummy_ip6_prefix',
+      'bird_keep_changes',
+      'bird6_keep_changes',
+      'bird_changes_counter',
+      'bird6_changes_counter',
+      'purge_ip_prefixes',
+      'pidfile',
+      'loglevel',
+      'log_file',
+      'stderr_file',
+      'log_maxbytes',
+      'log_backups',
+      'log_server_port',
+      'json_stdout',
+      'json_log_file',
+      'json_log_server',
+      'log_format_journalctl',
+      'prometheus_exporter',
+      'prometheus_collector_textfile_dir',
+      'prometheus_exporter_interval',
     ];
     for (const [name, options] of sections) {
       for (const option of serviceOptions) expect(options.has(option), `[${name}] ${option}`).toBe(true);

@@ -6,8 +6,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, collectProblems, compileConfig, loadConfigDocument } from '../src/index';
 import {
-  GOOD_SERVICE, compileSources, compileTree, configErrorOf, expectConfigError, makeTempDir, removeTempDirs,
-  sourcesOf, writeTree,
+  GOOD_SERVICE,
+  compileSources,
+  compileTree,
+  configErrorOf,
+  expectConfigError,
+  makeTempDir,
+  removeTempDirs,
+  sourcesOf,
+  writeTree,
 } from './fixture';
 
 afterEach(removeTempDirs);
@@ -15,8 +22,9 @@ afterEach(removeTempDirs);
 /** A service section with `lines` added to a working check. */
 function service(name: string, ...lines: string[]): string {
   const own = new Set(lines.map((l) => l.split(/[=:]/)[0]?.trim().toLowerCase()));
-  const base = ['check_cmd = /bin/true', 'ip_prefix = 10.52.12.1/32', 'check_disabled = false']
-    .filter((l) => !own.has(l.split('=')[0]?.trim()));
+  const base = ['check_cmd = /bin/true', 'ip_prefix = 10.52.12.1/32', 'check_disabled = false'].filter(
+    (l) => !own.has(l.split('=')[0]?.trim()),
+  );
   return [`[${name}]`, ...base, ...lines, ''].join('\n');
 }
 
@@ -88,12 +96,22 @@ describe('syntax errors name the file and the line', () => {
 
   it("rejects a lone '%' in a value, naming the option", () => {
     const tree = writeTree({ 'web.conf': service('web', 'check_cmd = /bin/echo http://127.0.0.1/?load=50%') });
-    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_SYNTAX', [`${tree.service('web.conf')}:4`, 'check_cmd', '[web]', "'%%'"]);
+    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_SYNTAX', [
+      `${tree.service('web.conf')}:4`,
+      'check_cmd',
+      '[web]',
+      "'%%'",
+    ]);
   });
 
   it('rejects a reference to an option that does not exist', () => {
     const tree = writeTree({ 'web.conf': service('web', 'check_cmd = /bin/echo %(url)s') });
-    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_MISSING', [`${tree.service('web.conf')}:4`, 'check_cmd', '[web]', 'url']);
+    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_MISSING', [
+      `${tree.service('web.conf')}:4`,
+      'check_cmd',
+      '[web]',
+      'url',
+    ]);
   });
 
   it('rejects a syntax error in the daemon file too', () => {
@@ -103,9 +121,14 @@ describe('syntax errors name the file and the line', () => {
 });
 
 describe('[daemon] paths', () => {
-  it("refuses a pidfile whose directory does not exist", () => {
+  it('refuses a pidfile whose directory does not exist', () => {
     const tree = writeTree(undefined, { pidfile: '/nonexistent-ahc-dir/ahc.pid' });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', [tree.file, '[daemon] pidfile', "'/nonexistent-ahc-dir/ahc.pid'", '/nonexistent-ahc-dir']);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', [
+      tree.file,
+      '[daemon] pidfile',
+      "'/nonexistent-ahc-dir/ahc.pid'",
+      '/nonexistent-ahc-dir',
+    ]);
   });
 
   it('refuses a pidfile below a path that is a file, not a directory', () => {
@@ -116,7 +139,11 @@ describe('[daemon] paths', () => {
 
   it.each(['log_file', 'stderr_file'])('refuses %s in a directory that does not exist', (option) => {
     const tree = writeTree(undefined, { [option]: '/nonexistent-ahc-dir/ahc.log' });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', [tree.file, `[daemon] ${option}`, "'/nonexistent-ahc-dir/ahc.log'"]);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', [
+      tree.file,
+      `[daemon] ${option}`,
+      "'/nonexistent-ahc-dir/ahc.log'",
+    ]);
   });
 
   it.for(['log_file', 'stderr_file'])('refuses %s in a directory this user cannot write to', (option, ctx) => {
@@ -150,7 +177,10 @@ describe('[daemon] paths', () => {
 
   it('refuses a missing textfile directory when the Prometheus exporter is on', () => {
     const tree = writeTree(undefined, { prometheus_exporter: 'true', prometheus_collector_textfile_dir: '/nonexistent-ahc-dir/' });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', ['[daemon] prometheus_collector_textfile_dir', '/nonexistent-ahc-dir']);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_DIR', [
+      '[daemon] prometheus_collector_textfile_dir',
+      '/nonexistent-ahc-dir',
+    ]);
   });
 });
 
@@ -298,7 +328,11 @@ const BAD_SERVICE_VALUES: Array<[string, string, string]> = [
 describe('typed options of a service', () => {
   it.each(BAD_SERVICE_VALUES)('rejects %s = %j', (option, value, reason) => {
     const tree = writeTree({ 'web.conf': service('web', `${option} = ${value}`) }, { ipv6: 'true' });
-    const error = expectConfigError(() => compileTree(tree), 'AHC_CONFIG_INVALID', [tree.service('web.conf'), `[web] ${option} = '${value}'`, reason]);
+    const error = expectConfigError(() => compileTree(tree), 'AHC_CONFIG_INVALID', [
+      tree.service('web.conf'),
+      `[web] ${option} = '${value}'`,
+      reason,
+    ]);
     expect(error.location).toMatchObject({ file: tree.service('web.conf'), section: 'web', option });
   });
 
@@ -309,13 +343,23 @@ describe('typed options of a service', () => {
 
   it('reports a bad value inherited from [DEFAULT] in the file that sets it', () => {
     const tree = writeTree({ '00-defaults.conf': '[DEFAULT]\ncheck_interval = often\n', 'web.conf': GOOD_SERVICE });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_INVALID', [`${tree.service('00-defaults.conf')}:2`, "[web] check_interval = 'often'", 'not a number']);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_INVALID', [
+      `${tree.service('00-defaults.conf')}:2`,
+      "[web] check_interval = 'often'",
+      'not a number',
+    ]);
   });
 
   it.each(['check_cmd', 'ip_prefix'])('requires %s, naming the service and its file', (option) => {
-    const text = GOOD_SERVICE.split('\n').filter((l) => !l.startsWith(option)).join('\n');
+    const text = GOOD_SERVICE.split('\n')
+      .filter((l) => !l.startsWith(option))
+      .join('\n');
     const tree = writeTree({ 'web.conf': text });
-    const error = expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_OPTION', [tree.service('web.conf'), `[web] ${option}`, 'required']);
+    const error = expectConfigError(() => compileTree(tree), 'AHC_CONFIG_MISSING_OPTION', [
+      tree.service('web.conf'),
+      `[web] ${option}`,
+      'required',
+    ]);
     expect(error.location).toMatchObject({ file: tree.service('web.conf'), section: 'web', option });
   });
 });
@@ -323,7 +367,12 @@ describe('typed options of a service', () => {
 describe('prefixes across services and families', () => {
   it('refuses an IPv6 prefix while ipv6 = false', () => {
     const tree = writeTree({ 'web.conf': service('web', 'ip_prefix = 2001:db8::10/128') }, { ipv6: 'false' });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_FAMILY_DISABLED', [tree.service('web.conf'), "[web] ip_prefix = '2001:db8::10/128'", 'IPv6 is disabled', 'ipv6 = true']);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_FAMILY_DISABLED', [
+      tree.service('web.conf'),
+      "[web] ip_prefix = '2001:db8::10/128'",
+      'IPv6 is disabled',
+      'ipv6 = true',
+    ]);
   });
 
   it('refuses an IPv4 prefix while ipv4 = false', () => {
@@ -337,20 +386,34 @@ describe('prefixes across services and families', () => {
     ['IPv6 in two spellings', '2001:db8:0:0::10', '2001:0DB8::10/128'],
     ['IPv6 networks in two spellings', '2001:db8:a::/48', '2001:0db8:000a:0000::/48'],
   ])('refuses one prefix in two services (%s)', (_what, first, second) => {
-    const tree = writeTree({
-      'a.conf': service('alpha', `ip_prefix = ${first}`),
-      'b.conf': service('beta', `ip_prefix = ${second}`),
-    }, { ipv6: 'true' });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_DUPLICATE_PREFIX', [tree.service('b.conf'), `[beta] ip_prefix = '${second}'`, '[alpha]']);
+    const tree = writeTree(
+      {
+        'a.conf': service('alpha', `ip_prefix = ${first}`),
+        'b.conf': service('beta', `ip_prefix = ${second}`),
+      },
+      { ipv6: 'true' },
+    );
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_DUPLICATE_PREFIX', [
+      tree.service('b.conf'),
+      `[beta] ip_prefix = '${second}'`,
+      '[alpha]',
+    ]);
   });
 
   it('refuses a service that uses the IPv4 dummy prefix, however it is written', () => {
     const tree = writeTree({ 'web.conf': service('web', 'ip_prefix = 10.189.200.255') });
-    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_DUMMY_PREFIX_USED', [tree.service('web.conf'), "[web] ip_prefix = '10.189.200.255'", 'dummy']);
+    expectConfigError(() => compileTree(tree), 'AHC_CONFIG_DUMMY_PREFIX_USED', [
+      tree.service('web.conf'),
+      "[web] ip_prefix = '10.189.200.255'",
+      'dummy',
+    ]);
   });
 
   it('refuses a service that uses a configured IPv6 dummy prefix', () => {
-    const tree = writeTree({ 'web.conf': service('web', 'ip_prefix = 2001:db8:0::ff') }, { ipv6: 'true', dummy_ip6_prefix: '2001:db8::ff/128' });
+    const tree = writeTree(
+      { 'web.conf': service('web', 'ip_prefix = 2001:db8:0::ff') },
+      { ipv6: 'true', dummy_ip6_prefix: '2001:db8::ff/128' },
+    );
     expectConfigError(() => compileTree(tree), 'AHC_CONFIG_DUMMY_PREFIX_USED', ["[web] ip_prefix = '2001:db8:0::ff'"]);
   });
 });
@@ -360,7 +423,11 @@ describe('programs are checked without being run', () => {
     const tree = writeTree();
     const program = join(tree.root, 'no-such-check');
     const bad = writeTree({ 'web.conf': service('web', `check_cmd = ${program} --fail`) });
-    expectConfigError(() => compileTree(bad), 'AHC_CONFIG_COMMAND_NOT_FOUND', [bad.service('web.conf'), `[web] check_cmd = '${program} --fail'`, 'does not exist']);
+    expectConfigError(() => compileTree(bad), 'AHC_CONFIG_COMMAND_NOT_FOUND', [
+      bad.service('web.conf'),
+      `[web] check_cmd = '${program} --fail'`,
+      'does not exist',
+    ]);
   });
 
   it('refuses a check_cmd program that is not in PATH', () => {
@@ -386,11 +453,19 @@ describe('programs are checked without being run', () => {
     const tree = writeTree({ 'web.conf': service('web', 'custom_bird_reconfigure_cmd = /nonexistent/reconfigure --fast') });
     const config = compileTree(tree);
     expect(config.services[0]?.customReconfigureCmd?.argv).toEqual(['/nonexistent/reconfigure', '--fast']);
-    expect(config.warnings).toEqual([expect.objectContaining({
-      severity: 'warning', code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', file: tree.service('web.conf'), section: 'web', option: 'custom_bird_reconfigure_cmd',
-    })]);
+    expect(config.warnings).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND',
+        file: tree.service('web.conf'),
+        section: 'web',
+        option: 'custom_bird_reconfigure_cmd',
+      }),
+    ]);
     expect(config.warnings[0]?.line).toBeGreaterThan(0);
-    expect(config.warnings[0]?.message).toMatch(/^.+web\.conf:\d+: \[web\] custom_bird_reconfigure_cmd = '\/nonexistent\/reconfigure --fast': \/nonexistent\/reconfigure does not exist on this host; accepted/);
+    expect(config.warnings[0]?.message).toMatch(
+      /^.+web\.conf:\d+: \[web\] custom_bird_reconfigure_cmd = '\/nonexistent\/reconfigure --fast': \/nonexistent\/reconfigure does not exist on this host; accepted/,
+    );
   });
 
   it('accepts a custom_bird_reconfigure_cmd program that is not executable or not in PATH, with warnings', () => {
@@ -402,7 +477,9 @@ describe('programs are checked without being run', () => {
     });
     const messages = compileTree(tree).warnings.map((w) => `${w.code} ${w.message}`);
     expect(messages).toEqual([
-      expect.stringMatching(new RegExp(`^AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND .*\\[a\\] custom_bird_reconfigure_cmd.*is not executable on this host`)),
+      expect.stringMatching(
+        new RegExp(`^AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND .*\\[a\\] custom_bird_reconfigure_cmd.*is not executable on this host`),
+      ),
       expect.stringMatching(/^AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND .*\[b\] custom_bird_reconfigure_cmd.*was not found in PATH/),
     ]);
     expect(existsSync(script.marker)).toBe(false);
@@ -412,7 +489,9 @@ describe('programs are checked without being run', () => {
     const root = makeTempDir();
     const check = markerScript(root, 'check.sh', 0o755);
     const custom = markerScript(root, 'custom.sh', 0o755);
-    const tree = writeTree({ 'web.conf': service('web', `check_cmd = ${check.path} --quick`, `custom_bird_reconfigure_cmd = ${custom.path}`) });
+    const tree = writeTree({
+      'web.conf': service('web', `check_cmd = ${check.path} --quick`, `custom_bird_reconfigure_cmd = ${custom.path}`),
+    });
     const config = compileTree(tree);
     expect(config.services[0]?.checkCmd.argv).toEqual([check.path, '--quick']);
     expect(existsSync(check.marker)).toBe(false);
@@ -425,20 +504,35 @@ describe('warnings and accepted oddities', () => {
     const tree = writeTree({ 'web.conf': service('web', 'check_interval = 1', 'check_timeout = 3') });
     const config = compileTree(tree);
     expect(config.services.map((s) => s.name)).toEqual(['web']);
-    expect(config.warnings).toEqual([expect.objectContaining({
-      severity: 'warning', code: 'AHC_CONFIG_TIMEOUT_OVER_INTERVAL', section: 'web', option: 'check_timeout',
-    })]);
+    expect(config.warnings).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'AHC_CONFIG_TIMEOUT_OVER_INTERVAL',
+        section: 'web',
+        option: 'check_timeout',
+      }),
+    ]);
     expect(config.warnings[0]?.message).toContain(tree.service('web.conf'));
   });
 
   it('advises pooled threads when per-service mode would start more than 64 threads', () => {
-    const many = (n: number, disabled = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [
-      `s${i}.conf`, service(`s${i}`, `ip_prefix = 10.9.${Math.floor(i / 200)}.${(i % 200) + 1}/32`, ...(i < disabled ? ['check_disabled = true'] : [])),
-    ]));
+    const many = (n: number, disabled = 0) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          `s${i}.conf`,
+          service(
+            `s${i}`,
+            `ip_prefix = 10.9.${Math.floor(i / 200)}.${(i % 200) + 1}/32`,
+            ...(i < disabled ? ['check_disabled = true'] : []),
+          ),
+        ]),
+      );
     expect(compileTree(writeTree(many(64))).warnings).toEqual([]);
     expect(compileTree(writeTree(many(70, 6))).warnings).toEqual([]);
     const warned = compileTree(writeTree(many(65)));
-    expect(warned.warnings).toEqual([expect.objectContaining({ severity: 'warning', code: 'AHC_CONFIG_MANY_THREADS', section: 'daemon', option: 'worker_threads' })]);
+    expect(warned.warnings).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'AHC_CONFIG_MANY_THREADS', section: 'daemon', option: 'worker_threads' }),
+    ]);
     expect(warned.warnings[0]?.message).toContain('65 enabled services with worker_threads = per-service');
     expect(compileTree(writeTree(many(65), {}, 'worker_threads = 2\n')).warnings).toEqual([]);
   });
@@ -462,14 +556,19 @@ describe('warnings and accepted oddities', () => {
     const { document, files } = loadConfigDocument(sourcesOf(tree));
     const { config, problems } = collectProblems(document, files);
     expect(config).toBeNull();
-    expect(problems.map((p) => [p.severity, p.code, p.section, p.option])).toEqual(expect.arrayContaining([
-      ['error', 'AHC_CONFIG_INVALID', 'alpha', 'check_rise'],
-      ['error', 'AHC_CONFIG_INVALID', 'beta', 'on_disabled'],
-    ]));
+    expect(problems.map((p) => [p.severity, p.code, p.section, p.option])).toEqual(
+      expect.arrayContaining([
+        ['error', 'AHC_CONFIG_INVALID', 'alpha', 'check_rise'],
+        ['error', 'AHC_CONFIG_INVALID', 'beta', 'on_disabled'],
+      ]),
+    );
   });
 
   it('throws the first error, so the daemon and -c report one line', () => {
-    const tree = writeTree({ 'a.conf': service('alpha', 'check_rise = 0'), 'b.conf': service('beta', 'ip_prefix = 10.1.1.1', 'check_fail = 0') });
+    const tree = writeTree({
+      'a.conf': service('alpha', 'check_rise = 0'),
+      'b.conf': service('beta', 'ip_prefix = 10.1.1.1', 'check_fail = 0'),
+    });
     const error = configErrorOf(() => compileTree(tree));
     expect(error.message).toContain('[alpha] check_rise');
     expect(error.message).not.toContain('\n');
@@ -478,10 +577,25 @@ describe('warnings and accepted oddities', () => {
 
 describe('values read the way Python reads them', () => {
   it.each([
-    ['1', true], ['yes', true], ['true', true], ['on', true], ['YES', true], ['True', true], ['oN', true],
-    ['0', false], ['no', false], ['false', false], ['off', false], ['NO', false], ['FaLsE', false], ['OFF', false],
+    ['1', true],
+    ['yes', true],
+    ['true', true],
+    ['on', true],
+    ['YES', true],
+    ['True', true],
+    ['oN', true],
+    ['0', false],
+    ['no', false],
+    ['false', false],
+    ['off', false],
+    ['NO', false],
+    ['FaLsE', false],
+    ['OFF', false],
   ])('reads the boolean %j as %s', (text, value) => {
-    const tree = writeTree({ 'web.conf': service('web', `check_disabled = ${text}`, `ip_check_disabled = ${text}`) }, { ipv6: text, purge_ip_prefixes: text });
+    const tree = writeTree(
+      { 'web.conf': service('web', `check_disabled = ${text}`, `ip_check_disabled = ${text}`) },
+      { ipv6: text, purge_ip_prefixes: text },
+    );
     const config = compileTree(tree);
     expect(config.services[0]?.disabled).toBe(value);
     expect(config.services[0]?.ipCheckDisabled).toBe(value);
@@ -500,7 +614,9 @@ describe('values read the way Python reads them', () => {
     ['check_rise', '007', 'rise', 7],
     ['check_fail', '+3', 'fail', 3],
   ] as const)('reads %s = %j as Python does', (option, text, field, value) => {
-    const tree = writeTree({ 'web.conf': service('web', `${option} = ${text}`, ...(option === 'check_interval' ? ['check_timeout = 0.1'] : [])) });
+    const tree = writeTree({
+      'web.conf': service('web', `${option} = ${text}`, ...(option === 'check_interval' ? ['check_timeout = 0.1'] : [])),
+    });
     expect(compileTree(tree).services[0]?.[field]).toBe(value);
   });
 
@@ -511,7 +627,12 @@ describe('values read the way Python reads them', () => {
   });
 
   it('reads [daemon] numbers the same way', () => {
-    const tree = writeTree(undefined, { log_maxbytes: '10_485_760', log_server_port: '0514', bird_changes_counter: ' 64 ', splay_startup: '0' });
+    const tree = writeTree(undefined, {
+      log_maxbytes: '10_485_760',
+      log_server_port: '0514',
+      bird_changes_counter: ' 64 ',
+      splay_startup: '0',
+    });
     const d = compileTree(tree).daemon;
     expect([d.logging.maxBytes, d.logging.serverPort, d.bird[0]?.changesCounter, d.splayStartupMs]).toEqual([10_485_760, 514, 64, 0]);
   });
@@ -556,7 +677,11 @@ describe('values read the way Python reads them', () => {
       '00-defaults.conf': '[DEFAULT]\ncheck_cmd = /bin/echo http://%(vip)s/\n',
       'web.conf': '[web]\nip_prefix = 10.52.12.1/32\n',
     });
-    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_MISSING', [`${tree.service('00-defaults.conf')}:2`, '[web] check_cmd', 'vip']);
+    expectConfigError(() => compileTree(tree), 'AHC_INI_INTERPOLATION_MISSING', [
+      `${tree.service('00-defaults.conf')}:2`,
+      '[web] check_cmd',
+      'vip',
+    ]);
   });
 
   it("ignores a lone '%' in an option the daemon does not read, as the Python daemon does", () => {
@@ -565,12 +690,17 @@ describe('values read the way Python reads them', () => {
   });
 
   it('joins continuation lines into one value', () => {
-    const tree = writeTree({ 'web.conf': '[web]\ncheck_cmd = /bin/echo\n    --fail\n    # a comment inside the value\n    http://10.52.12.1/\nip_prefix = 10.52.12.1\ncheck_disabled = false\n' });
+    const tree = writeTree({
+      'web.conf':
+        '[web]\ncheck_cmd = /bin/echo\n    --fail\n    # a comment inside the value\n    http://10.52.12.1/\nip_prefix = 10.52.12.1\ncheck_disabled = false\n',
+    });
     expect(compileTree(tree).services[0]?.checkCmd.argv).toEqual(['/bin/echo', '--fail', 'http://10.52.12.1/']);
   });
 
   it("accepts ':' as the separator, and the first separator ends the name", () => {
-    const tree = writeTree({ 'web.conf': '[web]\ncheck_cmd: /bin/echo http://10.52.12.1:80/\nip_prefix: 10.52.12.1/32\ncheck_disabled: false\n' });
+    const tree = writeTree({
+      'web.conf': '[web]\ncheck_cmd: /bin/echo http://10.52.12.1:80/\nip_prefix: 10.52.12.1/32\ncheck_disabled: false\n',
+    });
     expect(compileTree(tree).services[0]?.checkCmd.argv).toEqual(['/bin/echo', 'http://10.52.12.1:80/']);
   });
 
@@ -582,10 +712,13 @@ describe('values read the way Python reads them', () => {
   });
 
   it('reads option names in any case, but section names as written', () => {
-    const tree = writeTree({
-      'web.conf': '[web]\nCheck_Cmd = /bin/true\nIP_PREFIX = 10.52.12.1\nCHECK_DISABLED = False\n',
-      'Web.conf': '[Web]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.2\n',
-    }, { IPv6: 'TRUE' });
+    const tree = writeTree(
+      {
+        'web.conf': '[web]\nCheck_Cmd = /bin/true\nIP_PREFIX = 10.52.12.1\nCHECK_DISABLED = False\n',
+        'Web.conf': '[Web]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.2\n',
+      },
+      { IPv6: 'TRUE' },
+    );
     const config = compileTree(tree);
     expect(config.services.map((s) => [s.name, s.prefix, s.disabled])).toEqual([
       ['Web', '10.52.12.2/32', true],
@@ -623,7 +756,7 @@ describe('files of the service directory', () => {
       'web.conf': GOOD_SERVICE,
       'web.conf.bak': bad,
       'web.conf~': bad,
-      'README': bad,
+      README: bad,
       'web.conf.dpkg-dist': bad,
       '.web.conf.swp': bad,
       '.hidden.conf': bad,

@@ -137,7 +137,10 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
       if (m === null) continue;
       const pid = Number(m[1]);
       if (pid === process.pid || pidAlive(pid)) continue;
-      await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
+      await unlink(join(dir, name)).then(
+        () => removed.push(name),
+        () => undefined,
+      );
     }
   } catch {
     // nothing to clean, or cannot look: not worth failing over

@@ -19,7 +19,9 @@ async function tempFiles(directory: string): Promise<string[]> {
   return (await readdir(directory)).filter((name) => name.endsWith('.tmp'));
 }
 
-async function expectWriteError(promise: Promise<unknown>): Promise<{ code: string; message: string; osCode: string | null; path: string }> {
+async function expectWriteError(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; osCode: string | null; path: string }> {
   const error = await promise.then(
     () => {
       throw new Error('expected the write to fail');
@@ -142,7 +144,8 @@ describe('writeFileAtomic', () => {
   });
 
   it('fails with EACCES in a directory the user may not write, old file intact', async (ctx) => {
-    if (process.getuid?.() === 0) ctx.skip('root ignores permission bits; the read-only tmpfs test covers a directory that cannot be written');
+    if (process.getuid?.() === 0)
+      ctx.skip('root ignores permission bits; the read-only tmpfs test covers a directory that cannot be written');
     const sub = join(dir, 'locked');
     await mkdir(sub);
     const path = join(sub, 'anycast-prefixes.conf');
@@ -210,6 +213,12 @@ describe('removeStaleTempFiles', () => {
     writeFileSync(j(dir, `.anycast-prefixes.conf.${process.pid}.abcdef012345.tmp`), 'live writer');
     writeFileSync(j(dir, '.other.conf.999999.abcdef012345.tmp'), 'not ours');
     expect(await removeStaleTempFiles(file)).toEqual(['.anycast-prefixes.conf.999999.abcdef012345.tmp']);
-    expect(readdirSync(dir).sort()).toEqual(['.anycast-prefixes.conf.' + process.pid + '.abcdef012345.tmp', '.other.conf.999999.abcdef012345.tmp', 'anycast-prefixes.conf'].sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        '.anycast-prefixes.conf.' + process.pid + '.abcdef012345.tmp',
+        '.other.conf.999999.abcdef012345.tmp',
+        'anycast-prefixes.conf',
+      ].sort(),
+    );
   });
 });

@@ -51,7 +51,10 @@ export function interpolate(doc: IniDocument, section: string, target: ResolvedO
       } else if (rest[1] === '(') {
         const match = REFERENCE.exec(rest);
         if (match === null) {
-          throw fail(ERR.AHC_INI_INTERPOLATION_SYNTAX, `has an unfinished reference near ${excerpt(rest)}: write '%(name)s', or '%%' for a literal '%'`);
+          throw fail(
+            ERR.AHC_INI_INTERPOLATION_SYNTAX,
+            `has an unfinished reference near ${excerpt(rest)}: write '%(name)s', or '%%' for a literal '%'`,
+          );
         }
         const name = (match[1] as string).toLowerCase();
         rest = rest.slice(match[0].length);

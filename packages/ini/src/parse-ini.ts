@@ -96,11 +96,11 @@ export function parseIni(text: string, file: string): IniDocument {
     if (name === DEFAULT_SECTION) return defaults;
     const first = sections.get(name);
     if (first !== undefined) {
-      throw new IniError(
-        ERR.AHC_INI_DUPLICATE_SECTION,
-        `${file}:${line}: section [${name}] is already defined at line ${first.line}`,
-        { file, line, section: name },
-      );
+      throw new IniError(ERR.AHC_INI_DUPLICATE_SECTION, `${file}:${line}: section [${name}] is already defined at line ${first.line}`, {
+        file,
+        line,
+        section: name,
+      });
     }
     const section: DraftSection = { name, line, options: new Map() };
     sections.set(name, section);

@@ -12,7 +12,10 @@ const EXAMPLES: Record<IniErrorCode, () => unknown> = {
   AHC_INI_MISSING_SECTION_HEADER: () => parseIni('# foo service\ncheck_cmd = curl -fs http://10.52.12.1/\n[foo]\n', FILE),
   AHC_INI_DUPLICATE_SECTION: () => parseIni('[foo]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1/32\n\n[foo]\n', FILE),
   AHC_INI_DUPLICATE_OPTION: () =>
-    parseIni('[foo]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1/32\ncheck_interval = 10\ncheck_timeout = 5\ncheck_rise = 3\n\ncheck_cmd = /bin/false\n', FILE),
+    parseIni(
+      '[foo]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1/32\ncheck_interval = 10\ncheck_timeout = 5\ncheck_rise = 3\n\ncheck_cmd = /bin/false\n',
+      FILE,
+    ),
   AHC_INI_PARSE: () => parseIni('[foo]\ncheck_cmd = curl\n--silent --fail\nip_prefix = 10.52.12.1/32\n= 10\n', FILE),
   AHC_INI_INTERPOLATION_SYNTAX: () => read('[foo]\ncheck_cmd = /usr/lib/nagios/plugins/check_load -w 90% -c 95%\n', 'check_cmd'),
   AHC_INI_INTERPOLATION_MISSING: () => read('[foo]\ncheck_cmd = curl http://%(hots)s/\nhost = 10.52.12.1\n', 'check_cmd'),

@@ -38,10 +38,10 @@ const valueLines = fc
   .map(([first, rest]) => [first, ...rest])
   .filter((lines) => lines.length === 1 || (lines[0] !== '' && lines.at(-1) !== ''));
 
-const optionsModel = fc.uniqueArray(
-  fc.record({ name: optionName, lines: valueLines }),
-  { selector: (option) => option.name, maxLength: 4 },
-);
+const optionsModel = fc.uniqueArray(fc.record({ name: optionName, lines: valueLines }), {
+  selector: (option) => option.name,
+  maxLength: 4,
+});
 const documentModel = fc.record({
   defaults: optionsModel,
   sections: fc.uniqueArray(fc.record({ name: sectionName, options: optionsModel }), {
@@ -119,7 +119,10 @@ describe('properties', () => {
 
   it('a value built from escaped literals and %(name)s references expands to their concatenation', () => {
     const literal = fc.string({ unit: fc.constantFrom('a', '%', '(', ')', 's', ' ', '$') });
-    const part = fc.oneof(literal.map((text) => ({ text })), fc.constantFrom('x', 'y').map((ref) => ({ ref })));
+    const part = fc.oneof(
+      literal.map((text) => ({ text })),
+      fc.constantFrom('x', 'y').map((ref) => ({ ref })),
+    );
     fc.assert(
       fc.property(fc.array(part, { maxLength: 6 }), literal, literal, (parts, x, y) => {
         const escape = (text: string): string => text.replaceAll('%', '%%');

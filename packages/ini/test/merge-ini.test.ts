@@ -4,12 +4,21 @@ import { iniErrorOf, rawValues } from './helpers';
 
 describe('mergeIni', () => {
   const daemon = parseIni('[DEFAULT]\ncheck_rise = 2\ninterface = lo\n[daemon]\nloglevel = debug\n', '/etc/a.conf');
-  const service = parseIni('[DEFAULT]\ninterface = eth0\n[daemon]\nloglevel = info\npidfile = /p\n[foo]\ncheck_cmd = true\n', '/etc/b.conf');
+  const service = parseIni(
+    '[DEFAULT]\ninterface = eth0\n[daemon]\nloglevel = info\npidfile = /p\n[foo]\ncheck_cmd = true\n',
+    '/etc/b.conf',
+  );
   const merged = mergeIni(daemon, service);
 
   it('lets the later file override an option, keeping its position', () => {
-    expect(rawValues(merged, 'DEFAULT')).toEqual([['check_rise', '2'], ['interface', 'eth0']]);
-    expect(rawValues(merged, 'daemon')).toEqual([['loglevel', 'info'], ['pidfile', '/p']]);
+    expect(rawValues(merged, 'DEFAULT')).toEqual([
+      ['check_rise', '2'],
+      ['interface', 'eth0'],
+    ]);
+    expect(rawValues(merged, 'daemon')).toEqual([
+      ['loglevel', 'info'],
+      ['pidfile', '/p'],
+    ]);
   });
 
   it("records the overriding option's file and line", () => {
@@ -30,7 +39,10 @@ describe('mergeIni', () => {
   });
 
   it('does not change its inputs', () => {
-    expect(rawValues(daemon, 'DEFAULT')).toEqual([['check_rise', '2'], ['interface', 'lo']]);
+    expect(rawValues(daemon, 'DEFAULT')).toEqual([
+      ['check_rise', '2'],
+      ['interface', 'lo'],
+    ]);
   });
 
   it('resolves references against the merged document', () => {
@@ -43,7 +55,10 @@ describe('iniFromObject', () => {
   it('fills defaults from the "DEFAULT" key and sections from the others, in order', () => {
     const doc = iniFromObject({ DEFAULT: { Interface: 'lo' }, daemon: { ipv4: 'true', ipv6: 'false' } }, '<built-in>');
     expect(rawValues(doc, 'DEFAULT')).toEqual([['interface', 'lo']]);
-    expect(rawValues(doc, 'daemon')).toEqual([['ipv4', 'true'], ['ipv6', 'false']]);
+    expect(rawValues(doc, 'daemon')).toEqual([
+      ['ipv4', 'true'],
+      ['ipv6', 'false'],
+    ]);
     expect(doc.sections.get('daemon')).toMatchObject({ file: '<built-in>', line: 0 });
   });
 

@@ -7,12 +7,19 @@ const FILE = '/etc/anycast-healthchecker.d/foo.conf';
 describe('parseIni: options', () => {
   it('accepts both "=" and ":" as separators and strips name and value', () => {
     const doc = parseIni('[foo]\n  a = 1  \nb:2\nc :  3\n', FILE);
-    expect(rawValues(doc, 'foo')).toEqual([['a', '1'], ['b', '2'], ['c', '3']]);
+    expect(rawValues(doc, 'foo')).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ]);
   });
 
   it('splits at the first "=" or ":", so the value may contain either', () => {
     const doc = parseIni('[foo]\nurl: http://h:80/?a=b\nk = v: w\n', FILE);
-    expect(rawValues(doc, 'foo')).toEqual([['url', 'http://h:80/?a=b'], ['k', 'v: w']]);
+    expect(rawValues(doc, 'foo')).toEqual([
+      ['url', 'http://h:80/?a=b'],
+      ['k', 'v: w'],
+    ]);
   });
 
   it('lower-cases option names but keeps the case of section names', () => {
@@ -26,7 +33,10 @@ describe('parseIni: options', () => {
   });
 
   it('accepts an empty value', () => {
-    expect(rawValues(parseIni('[s]\nempty =\nalso:\n', FILE), 's')).toEqual([['empty', ''], ['also', '']]);
+    expect(rawValues(parseIni('[s]\nempty =\nalso:\n', FILE), 's')).toEqual([
+      ['empty', ''],
+      ['also', ''],
+    ]);
   });
 
   it('records file and 1-based line of each option and section', () => {
@@ -51,24 +61,36 @@ describe('parseIni: comments', () => {
 
   it('keeps inline "#" and ";" as part of the value', () => {
     const doc = parseIni('[s]\nurl = http://h/#frag ; x\ncmd = a;b # c\n', FILE);
-    expect(rawValues(doc, 's')).toEqual([['url', 'http://h/#frag ; x'], ['cmd', 'a;b # c']]);
+    expect(rawValues(doc, 's')).toEqual([
+      ['url', 'http://h/#frag ; x'],
+      ['cmd', 'a;b # c'],
+    ]);
   });
 });
 
 describe('parseIni: multi-line values', () => {
   it('continues a value on lines indented more than the option line', () => {
     const doc = parseIni('[s]\ncmd = one\n  two\n\tthree\nnext = x\n', FILE);
-    expect(rawValues(doc, 's')).toEqual([['cmd', 'one\ntwo\nthree'], ['next', 'x']]);
+    expect(rawValues(doc, 's')).toEqual([
+      ['cmd', 'one\ntwo\nthree'],
+      ['next', 'x'],
+    ]);
   });
 
   it('measures indentation relative to the option line', () => {
     const doc = parseIni('[s]\n  a = 1\n    more\n  b = 2\n', FILE);
-    expect(rawValues(doc, 's')).toEqual([['a', '1\nmore'], ['b', '2']]);
+    expect(rawValues(doc, 's')).toEqual([
+      ['a', '1\nmore'],
+      ['b', '2'],
+    ]);
   });
 
   it('keeps empty lines inside a value and drops trailing ones', () => {
     const doc = parseIni('[s]\na = 1\n\n  after blank\n\n\nb = 2\n\n', FILE);
-    expect(rawValues(doc, 's')).toEqual([['a', '1\n\nafter blank'], ['b', '2']]);
+    expect(rawValues(doc, 's')).toEqual([
+      ['a', '1\n\nafter blank'],
+      ['b', '2'],
+    ]);
   });
 
   it('skips a comment line inside a multi-line value without ending it', () => {
@@ -107,7 +129,10 @@ describe('parseIni: section headers', () => {
   it('keeps [DEFAULT] apart from the sections and allows it more than once', () => {
     const doc = parseIni('[DEFAULT]\na = 1\n[s]\nb = 2\n[DEFAULT]\nc = 3\n', FILE);
     expect([...doc.sections.keys()]).toEqual(['s']);
-    expect(rawValues(doc, 'DEFAULT')).toEqual([['a', '1'], ['c', '3']]);
+    expect(rawValues(doc, 'DEFAULT')).toEqual([
+      ['a', '1'],
+      ['c', '3'],
+    ]);
   });
 
   it('treats [default] in another case as an ordinary section', () => {
@@ -118,7 +143,10 @@ describe('parseIni: section headers', () => {
 describe('parseIni: line endings and encoding', () => {
   it('accepts CRLF and lone CR line endings', () => {
     const doc = parseIni('[s]\r\na = 1\r\n  2\rb = 3\r\n', FILE);
-    expect(rawValues(doc, 's')).toEqual([['a', '1\n2'], ['b', '3']]);
+    expect(rawValues(doc, 's')).toEqual([
+      ['a', '1\n2'],
+      ['b', '3'],
+    ]);
   });
 
   it('ignores a UTF-8 byte order mark', () => {

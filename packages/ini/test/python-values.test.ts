@@ -78,9 +78,12 @@ describe('parsePythonFloat', () => {
   it('reads every finite double written in JavaScript notation back exactly', () => {
     fc.assert(
       // -0 is left out: String(-0) is "0", which loses the sign before parsing.
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((v) => !Object.is(v, -0)), (value) => {
-        expect(valueOf(parsePythonFloat(String(value)))).toBe(value);
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((v) => !Object.is(v, -0)),
+        (value) => {
+          expect(valueOf(parsePythonFloat(String(value)))).toBe(value);
+        },
+      ),
     );
   });
 });

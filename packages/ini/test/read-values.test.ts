@@ -29,11 +29,18 @@ describe('sectionValues', () => {
   const doc = parseIni('[DEFAULT]\nz = 1\nb = 2\n[s]\na = 3\nz = 4\n', FILE);
 
   it("lists the section's own options first, then the DEFAULT options it does not override", () => {
-    expect(sectionValues(doc, 's')).toEqual([['a', '3'], ['z', '4'], ['b', '2']]);
+    expect(sectionValues(doc, 's')).toEqual([
+      ['a', '3'],
+      ['z', '4'],
+      ['b', '2'],
+    ]);
   });
 
   it('lists the defaults for "DEFAULT"', () => {
-    expect(sectionValues(doc, 'DEFAULT')).toEqual([['z', '1'], ['b', '2']]);
+    expect(sectionValues(doc, 'DEFAULT')).toEqual([
+      ['z', '1'],
+      ['b', '2'],
+    ]);
   });
 
   it('is empty for a section that does not exist', () => {
@@ -42,7 +49,10 @@ describe('sectionValues', () => {
 
   it('returns interpolated values', () => {
     const withRefs = parseIni('[DEFAULT]\nhost = 10.0.0.1\n[s]\nurl = http://%(host)s/\n', FILE);
-    expect(sectionValues(withRefs, 's')).toEqual([['url', 'http://10.0.0.1/'], ['host', '10.0.0.1']]);
+    expect(sectionValues(withRefs, 's')).toEqual([
+      ['url', 'http://10.0.0.1/'],
+      ['host', '10.0.0.1'],
+    ]);
   });
 });
 
@@ -102,9 +112,7 @@ describe('interpolation', () => {
       section: 'foo',
       option: 'check_cmd',
     });
-    expect(error.message).toBe(
-      `${FILE}:3: option 'check_cmd' in section [foo] has a lone '%' near '% done': write '%%' for a literal '%'`,
-    );
+    expect(error.message).toBe(`${FILE}:3: option 'check_cmd' in section [foo] has a lone '%' near '% done': write '%%' for a literal '%'`);
   });
 
   it('rejects a "%" at the end of a value', () => {

@@ -32,7 +32,8 @@ const threadOf = (record: LogRecord): string => record.service_name ?? MAIN_THRE
 /** `2026-11-24 10:00:00,123 anycast-healthchecker[4242] INFO     svc-name  message` */
 export function formatText(record: LogRecord, options: FormatOptions): string {
   const level = levelName(record.level).toUpperCase();
-  return `${asctime(record.time)} ${options.program}[${options.pid}] ${level.padEnd(8)} ${threadOf(record).padEnd(options.nameWidth)} ${record.message}\n`;
+  const thread = threadOf(record).padEnd(options.nameWidth);
+  return `${asctime(record.time)} ${options.program}[${options.pid}] ${level.padEnd(8)} ${thread} ${record.message}\n`;
 }
 
 /** `log_format_journalctl`: `<6>svc-name - message`; journald adds time, pid and priority itself. */

@@ -33,8 +33,6 @@ export class HttpJsonSink extends MonitoredSink implements LogSink {
     return { sent: this.#sent, dropped: this.#dropped, failed: this.#failed, queued: this.#queue.length };
   }
 
-
-
   write(line: string, _level?: LevelName): void {
     if (this.#queue.length >= this.maxQueue) {
       this.#queue.shift();
@@ -66,16 +64,20 @@ export class HttpJsonSink extends MonitoredSink implements LogSink {
     };
     let req: import('node:http').ClientRequest;
     try {
-      req = this.#send(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        timeout: this.timeoutMs,
-      }, (res) => {
-        res.resume();
-        const code = res.statusCode ?? 500;
-        res.on('end', () => finish(code < 400 ? null : `HTTP status ${code}`));
-        res.on('error', (error) => finish(error.message));
-      });
+      req = this.#send(
+        this.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          const code = res.statusCode ?? 500;
+          res.on('end', () => finish(code < 400 ? null : `HTTP status ${code}`));
+          res.on('error', (error) => finish(error.message));
+        },
+      );
     } catch (error) {
       finish((error as Error).message);
       return;

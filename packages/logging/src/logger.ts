@@ -24,7 +24,8 @@ export interface Logger {
    * `status` is `unknown` when left out).
    *
    * ```ts
-   * log.logWith('info', 'going up 1/2', { service_name: 'web', ip_address: '10.0.0.1', prefix_length: 32, ip_check_disabled: false, status: 'unknown' });
+   * const web = { service_name: 'web', ip_address: '10.0.0.1', prefix_length: 32, ip_check_disabled: false };
+   * log.logWith('info', 'going up 1/2', { ...web, status: 'unknown' });
    * log.logWith('warning', "10.0.0.1/32 isn't assigned to lo interface", { service_name: 'web' });
    * ```
    */
@@ -113,7 +114,11 @@ function wrap(inner: PinoLogger, level: LevelName, bindings: Fields | undefined)
 
 export function createLogger(options: LoggerOptions): Logger {
   const base: FormatOptions = {
-    program: options.program, version: options.version, nameWidth: options.nameWidth, pid: options.pid ?? process.pid, journalctl: false,
+    program: options.program,
+    version: options.version,
+    nameWidth: options.nameWidth,
+    pid: options.pid ?? process.pid,
+    journalctl: false,
   };
   const destinations: Dest[] = options.destinations.map((d) => ({ sink: d.sink, render: renderer(d, base) }));
   const writeAll = (record: LogRecord, level: LevelName): void => {
@@ -181,13 +186,16 @@ export function createLogger(options: LoggerOptions): Logger {
       writeAll(record, levelName(record.level));
     },
   };
-  const inner = pino<LevelName, true>({
-    level: options.level,
-    customLevels: LEVEL_VALUES,
-    useOnlyCustomLevels: true,
-    base: undefined,
-    messageKey: 'message',
-    timestamp: () => `,"time":${Date.now()}`,
-  }, destination);
+  const inner = pino<LevelName, true>(
+    {
+      level: options.level,
+      customLevels: LEVEL_VALUES,
+      useOnlyCustomLevels: true,
+      base: undefined,
+      messageKey: 'message',
+      timestamp: () => `,"time":${Date.now()}`,
+    },
+    destination,
+  );
   return wrap(inner, options.level, undefined);
 }

@@ -29,9 +29,6 @@ export class RotatingFileSink extends MonitoredSink implements LogSink {
     super(`log file ${path}`);
   }
 
-
-
-
   write(line: string, _level?: LevelName): void {
     let fd: number;
     try {

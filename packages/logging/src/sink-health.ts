@@ -13,7 +13,9 @@ export interface SinkMonitor {
   recovered(message: string): void;
 }
 
-type Event = { readonly kind: 'failing'; readonly message: string; readonly level: LevelName } | { readonly kind: 'recovered'; readonly message: string };
+type Event =
+  | { readonly kind: 'failing'; readonly message: string; readonly level: LevelName }
+  | { readonly kind: 'recovered'; readonly message: string };
 
 /**
  * The loss bookkeeping every sink shares: counts lost lines, turns the first loss of an episode
@@ -57,7 +59,10 @@ export class SinkHealth {
     this.#broken = true;
     // Reported even when a stall was reported before: the stall will never end now.
     if (first) this.#failing = false;
-    this.#lose(() => `cannot write log lines to ${this.dest}: ${why}; the reader is gone, its log lines are dropped and counted from now on`, 'error');
+    this.#lose(
+      () => `cannot write log lines to ${this.dest}: ${why}; the reader is gone, its log lines are dropped and counted from now on`,
+      'error',
+    );
   }
 
   /** The destination does not keep up: `backlog` describes what is waiting. */

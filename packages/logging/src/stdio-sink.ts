@@ -38,7 +38,10 @@ export class StdioSink extends MonitoredSink implements LogSink {
   #broken = false;
   #partial = false;
 
-  constructor(readonly name: 'stdout' | 'stderr', options: StdioSinkOptions = {}) {
+  constructor(
+    readonly name: 'stdout' | 'stderr',
+    options: StdioSinkOptions = {},
+  ) {
     super(name);
     this.#max = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED;
     let stream: Writable | null = options.stream ?? null;
@@ -59,7 +62,8 @@ export class StdioSink extends MonitoredSink implements LogSink {
     this.#fd = fd;
     this.#stream = stream;
     // Bound now: a later replacement of process.stderr.write (stderr_file) does not redirect us.
-    this.#write = stream === null ? () => undefined : stream.write.bind(stream) as (chunk: string, cb: (error?: Error | null) => void) => unknown;
+    this.#write =
+      stream === null ? () => undefined : (stream.write.bind(stream) as (chunk: string, cb: (error?: Error | null) => void) => unknown);
     if (stream !== null) {
       stream.on('error', (error: Error) => this.#onError(error));
       stream.on('drain', () => {
@@ -68,9 +72,6 @@ export class StdioSink extends MonitoredSink implements LogSink {
     }
     if (stream === null && fd === null) this.#fail('not open');
   }
-
-
-
 
   write(line: string, _level?: LevelName): void {
     if (this.#broken) {

@@ -19,7 +19,11 @@ export class SyslogUdpSink extends MonitoredSink implements LogSink {
   #errors = 0;
   #inFlight = 0;
 
-  constructor(readonly host: string, readonly port: number, private readonly maxInFlight = 1000) {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly maxInFlight = 1000,
+  ) {
     super(`syslog server ${host}:${port}`);
     // node:dgram is loaded only when a log server is configured (memory: see docs/design.md).
     this.#socket = process.getBuiltinModule('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
@@ -33,9 +37,6 @@ export class SyslogUdpSink extends MonitoredSink implements LogSink {
   get errors(): number {
     return this.#errors;
   }
-
-
-
 
   write(line: string, level: LevelName): void {
     if (this.#inFlight >= this.maxInFlight) {

@@ -10,7 +10,14 @@ const STAMP = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}`;
 
 function capture(json: boolean, journalctl = false, level: LevelName = 'debug', nameWidth = 10) {
   const lines: string[] = [];
-  const log = createLogger({ level, program: 'anycast-healthchecker', version: '1.2.3', nameWidth, pid: 4242, destinations: [{ json, journalctl, sink: { write: (l) => void lines.push(l) } }] });
+  const log = createLogger({
+    level,
+    program: 'anycast-healthchecker',
+    version: '1.2.3',
+    nameWidth,
+    pid: 4242,
+    destinations: [{ json, journalctl, sink: { write: (l) => void lines.push(l) } }],
+  });
   return { log, lines };
 }
 
@@ -65,7 +72,14 @@ describe('journald format (log_format_journalctl)', () => {
     log.error('e');
     log.critical('c');
     log.child({ service_name: 'svc-a', ip_address: '10.0.0.1' }).info('status UP');
-    expect(lines).toEqual(['<7>MainThread - d\n', '<6>MainThread - i\n', '<4>MainThread - w\n', '<3>MainThread - e\n', '<2>MainThread - c\n', '<6>svc-a - status UP\n']);
+    expect(lines).toEqual([
+      '<7>MainThread - d\n',
+      '<6>MainThread - i\n',
+      '<4>MainThread - w\n',
+      '<3>MainThread - e\n',
+      '<2>MainThread - c\n',
+      '<6>svc-a - status UP\n',
+    ]);
   });
 });
 
@@ -75,14 +89,34 @@ describe('JSON format', () => {
     log.info('main');
     const main = parseJson(lines[0]);
     expect(Object.keys(main)).toEqual(BASE_KEYS);
-    expect(main).toEqual({ asctime: expect.stringMatching(new RegExp(`^${STAMP}$`)) as unknown, levelname: 'INFO', process: 4242, message: 'main', version: '1.2.3', program: 'anycast-healthchecker', service_name: 'MainThread' });
+    expect(main).toEqual({
+      asctime: expect.stringMatching(new RegExp(`^${STAMP}$`)) as unknown,
+      levelname: 'INFO',
+      process: 4242,
+      message: 'main',
+      version: '1.2.3',
+      program: 'anycast-healthchecker',
+      service_name: 'MainThread',
+    });
   });
 
   it('adds ip_address, prefix_length, ip_check_disabled and status for records that carry them, with their types', () => {
     const { log, lines } = capture(true);
     log.child(SERVICE).info('status UP');
     const svc = parseJson(lines[0]);
-    expect(Object.keys(svc)).toEqual(['asctime', 'levelname', 'process', 'message', 'ip_address', 'prefix_length', 'ip_check_disabled', 'status', 'version', 'program', 'service_name']);
+    expect(Object.keys(svc)).toEqual([
+      'asctime',
+      'levelname',
+      'process',
+      'message',
+      'ip_address',
+      'prefix_length',
+      'ip_check_disabled',
+      'status',
+      'version',
+      'program',
+      'service_name',
+    ]);
     expect(svc).toMatchObject({ ...SERVICE, message: 'status UP' });
   });
 
@@ -97,7 +131,7 @@ describe('JSON format', () => {
     }
   });
 
-  it('logWith gives one record its own fields over the child\'s, without changing the child', () => {
+  it("logWith gives one record its own fields over the child's, without changing the child", () => {
     const { log, lines } = capture(true);
     const web = log.child({ service_name: 'web' });
     web.logWith('info', 'changed to UP', { ip_address: '10.52.12.1', prefix_length: 32, ip_check_disabled: true, status: 'up' });
@@ -119,7 +153,13 @@ describe('JSON format', () => {
 
   it('HTTP bodies (jsonPrefix false) are the bare object', () => {
     const lines: string[] = [];
-    const log = createLogger({ level: 'info', program: 'anycast-healthchecker', version: 'v', nameWidth: 8, destinations: [{ json: true, jsonPrefix: false, sink: { write: (l) => void lines.push(l) } }] });
+    const log = createLogger({
+      level: 'info',
+      program: 'anycast-healthchecker',
+      version: 'v',
+      nameWidth: 8,
+      destinations: [{ json: true, jsonPrefix: false, sink: { write: (l) => void lines.push(l) } }],
+    });
     log.info('x');
     expect(lines[0]).toMatch(/^\{"asctime":/);
   });
@@ -130,7 +170,10 @@ class FlakySink implements LogSink {
   readonly lines: string[] = [];
   readonly health: SinkHealth;
   failing = false;
-  constructor(name: string, private readonly onWrite?: () => void) {
+  constructor(
+    name: string,
+    private readonly onWrite?: () => void,
+  ) {
     this.health = new SinkHealth(name);
   }
   get healthy(): boolean {
@@ -153,7 +196,10 @@ class FlakySink implements LogSink {
 function two(extra: Partial<{ fallback: LogSink }> = {}) {
   const a = new FlakySink('log file /x.log');
   const b = new FlakySink('syslog server h:514');
-  const destinations: LogDestination[] = [{ sink: a, json: false }, { sink: b, json: false }];
+  const destinations: LogDestination[] = [
+    { sink: a, json: false },
+    { sink: b, json: false },
+  ];
   const log = createLogger({ level: 'debug', program: 'anycast-healthchecker', version: 'v', nameWidth: 10, destinations, ...extra });
   return { a, b, log };
 }
@@ -169,9 +215,15 @@ describe('a destination that breaks', () => {
     log.info('four');
     const reportsOnB = b.lines.filter((l) => l.includes('log file /x.log'));
     expect(reportsOnB).toHaveLength(2);
-    expect(reportsOnB[0]).toMatch(/ ERROR +MainThread cannot write log lines to log file \/x\.log: ENOSPC: no space left on device; they are dropped and counted until it works again\n$/);
+    expect(reportsOnB[0]).toMatch(
+      / ERROR +MainThread cannot write log lines to log file \/x\.log: ENOSPC: no space left on device; they are dropped and counted until it works again\n$/,
+    );
     expect(reportsOnB[1]).toMatch(/ WARNING +MainThread writing log lines to log file \/x\.log works again; 2 log lines were lost\n$/);
-    expect(a.lines.map((l) => l.replace(/^.* MainThread +/, ''))).toEqual(['one\n', 'four\n', 'writing log lines to log file /x.log works again; 2 log lines were lost\n']);
+    expect(a.lines.map((l) => l.replace(/^.* MainThread +/, ''))).toEqual([
+      'one\n',
+      'four\n',
+      'writing log lines to log file /x.log works again; 2 log lines were lost\n',
+    ]);
     expect(a.health.lost).toBe(2);
   });
 
@@ -186,7 +238,14 @@ describe('a destination that breaks', () => {
       'anycast-healthchecker: cannot write log lines to log file /x.log: ENOSPC: no space left on device; they are dropped and counted until it works again\n',
       'anycast-healthchecker: cannot write log lines to syslog server h:514: ENOSPC: no space left on device; they are dropped and counted until it works again\n',
     ]);
-    const alone = createLogger({ level: 'debug', program: 'anycast-healthchecker', version: 'v', nameWidth: 10, destinations: [{ sink: fallback, json: false }], fallback });
+    const alone = createLogger({
+      level: 'debug',
+      program: 'anycast-healthchecker',
+      version: 'v',
+      nameWidth: 10,
+      destinations: [{ sink: fallback, json: false }],
+      fallback,
+    });
     fallback.failing = true;
     alone.info('x');
     expect(fallback.lines).toHaveLength(2);
@@ -195,21 +254,50 @@ describe('a destination that breaks', () => {
   it('a report that makes another sink fail is queued, not recursed into, and reaches whatever still works', () => {
     const c = new FlakySink('HTTP log server http://h/');
     const b = new FlakySink('syslog server h:514');
-    const a = new FlakySink('log file /x.log', () => { b.failing = true; });
-    const log = createLogger({ level: 'debug', program: 'p', version: 'v', nameWidth: 10, destinations: [{ sink: a, json: false }, { sink: b, json: false }, { sink: c, json: false }] });
+    const a = new FlakySink('log file /x.log', () => {
+      b.failing = true;
+    });
+    const log = createLogger({
+      level: 'debug',
+      program: 'p',
+      version: 'v',
+      nameWidth: 10,
+      destinations: [
+        { sink: a, json: false },
+        { sink: b, json: false },
+        { sink: c, json: false },
+      ],
+    });
     a.failing = true;
     log.info('x');
     // Recursion would deliver b's report (made while a's was being delivered) before a's.
-    expect(c.lines.map((l) => l.replace(/^.* MainThread +/, '').replace(/:.*/s, ''))).toEqual(['cannot write log lines to log file /x.log', 'cannot write log lines to syslog server h', 'x\n']);
+    expect(c.lines.map((l) => l.replace(/^.* MainThread +/, '').replace(/:.*/s, ''))).toEqual([
+      'cannot write log lines to log file /x.log',
+      'cannot write log lines to syslog server h',
+      'x\n',
+    ]);
     expect(b.lines).toEqual([]);
   });
 
   it('a sink that throws does not stop the others, and no logger method throws', () => {
     const good: string[] = [];
-    const log = createLogger({ level: 'debug', program: 'p', version: 'v', nameWidth: 10, destinations: [
-      { json: false, sink: { write: () => { throw new Error('broken'); } } },
-      { json: false, sink: { write: (l) => void good.push(l) } },
-    ] });
+    const log = createLogger({
+      level: 'debug',
+      program: 'p',
+      version: 'v',
+      nameWidth: 10,
+      destinations: [
+        {
+          json: false,
+          sink: {
+            write: () => {
+              throw new Error('broken');
+            },
+          },
+        },
+        { json: false, sink: { write: (l) => void good.push(l) } },
+      ],
+    });
     expect(() => log.info('still here')).not.toThrow();
     expect(good).toHaveLength(1);
   });

@@ -72,7 +72,9 @@ describe('RotatingFileSink', () => {
     expect(sink.lost).toBe(2);
     expect(sink.healthy).toBe(false);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatch(new RegExp(`^failing: cannot write log lines to log file ${path}: ENOENT.*; they are dropped and counted until it works again$`));
+    expect(reports[0]).toMatch(
+      new RegExp(`^failing: cannot write log lines to log file ${path}: ENOENT.*; they are dropped and counted until it works again$`),
+    );
     mkdirSync(join(dir, 'missing-dir'));
     sink.write('c\n', 'info');
     sink.write('d\n', 'info');
@@ -113,7 +115,13 @@ function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void
     server.listen(0, '127.0.0.1', () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+      cleanups.push(
+        () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(r);
+          }),
+      );
       resolve({ server, url: new URL(`http://127.0.0.1:${port}/`) });
     });
   });
@@ -124,8 +132,13 @@ describe('HttpJsonSink', () => {
     const bodies: string[] = [];
     const { url } = await httpServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { bodies.push(body); res.end('ok'); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        res.end('ok');
+      });
     });
     const sink = new HttpJsonSink(url, 1000);
     sink.write('{"message":"one"}\n', 'info');
@@ -136,7 +149,9 @@ describe('HttpJsonSink', () => {
   });
 
   it('a server that never answers costs nothing: writes return at once, records beyond the queue are dropped and counted', async () => {
-    const { url } = await httpServer(() => { /* never answers */ });
+    const { url } = await httpServer(() => {
+      /* never answers */
+    });
     const sink = new HttpJsonSink(url, 200, 10);
     const start = performance.now();
     for (let i = 0; i < 100; i += 1) sink.write(`{"n":${i}}\n`, 'info');

@@ -27,7 +27,10 @@ function reader(script: string): { child: ChildProcess; exited: Promise<void> } 
 
 function recorder() {
   const reports: string[] = [];
-  return { reports, monitor: { failing: (m: string) => void reports.push(`failing: ${m}`), recovered: (m: string) => void reports.push(`recovered: ${m}`) } };
+  return {
+    reports,
+    monitor: { failing: (m: string) => void reports.push(`failing: ${m}`), recovered: (m: string) => void reports.push(`recovered: ${m}`) },
+  };
 }
 
 const LINE = `${'x'.repeat(99)}\n`;
@@ -35,9 +38,13 @@ const LINE = `${'x'.repeat(99)}\n`;
 describe('StdioSink on a pipe', () => {
   it('a reader that never reads: the queue stays bounded, lines are dropped and counted, one report; reading again ends it with one notice', async () => {
     // Reads nothing until SIGUSR1, then everything, echoing what it got to its stdout.
-    const { child } = reader("process.on('SIGUSR1', () => { process.stdin.on('data', (d) => process.stdout.write(d)); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);");
+    const { child } = reader(
+      "process.on('SIGUSR1', () => { process.stdin.on('data', (d) => process.stdout.write(d)); }); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);",
+    );
     let got = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => { got += d; });
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      got += d;
+    });
     await pollUntil(async () => (got === 'ready\n' ? true : undefined), { what: 'the reader to start', timeoutMs: 10_000 });
     const stdin = child.stdin;
     if (stdin === null) throw new Error('no stdin pipe');
@@ -55,7 +62,9 @@ describe('StdioSink on a pipe', () => {
     expect(sink.lost).toBeGreaterThan(15_000);
     expect(sink.healthy).toBe(false);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatch(/^failing: stderr is not being read \(\d+ KiB are waiting\); log lines are dropped and counted until it drains$/);
+    expect(reports[0]).toMatch(
+      /^failing: stderr is not being read \(\d+ KiB are waiting\); log lines are dropped and counted until it drains$/,
+    );
     const lost = sink.lost;
     child.kill('SIGUSR1');
     await pollUntil(async () => (sink.healthy ? true : undefined), { what: 'the sink to recover', timeoutMs: 5000 });
@@ -73,16 +82,21 @@ describe('StdioSink on a pipe', () => {
     sink.monitor(monitor);
     sink.write(LINE, 'info');
     await exited;
-    await pollUntil(async () => {
-      sink.write(LINE, 'info');
-      return sink.healthy ? undefined : true;
-    }, { what: 'EPIPE', timeoutMs: 5000 });
+    await pollUntil(
+      async () => {
+        sink.write(LINE, 'info');
+        return sink.healthy ? undefined : true;
+      },
+      { what: 'EPIPE', timeoutMs: 5000 },
+    );
     const lost = sink.lost;
     for (let i = 0; i < 1000; i += 1) sink.write(LINE, 'info');
     expect(sink.lost).toBe(lost + 1000);
     // EPIPE, or the child's stdin closed by child_process when it noticed the exit first.
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatch(/^failing: cannot write log lines to stdout: (EPIPE|the stream is closed); the reader is gone, its log lines are dropped and counted from now on$/);
+    expect(reports[0]).toMatch(
+      /^failing: cannot write log lines to stdout: (EPIPE|the stream is closed); the reader is gone, its log lines are dropped and counted from now on$/,
+    );
   });
 
   it('a reader gone before the first write: the same single report', async () => {
@@ -97,7 +111,9 @@ describe('StdioSink on a pipe', () => {
     // The monitor comes later (the daemon's logger exists after the first startup lines): the report waits for it.
     sink.monitor(monitor);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatch(/^failing: cannot write log lines to stderr: (EPIPE|the stream is closed); the reader is gone, its log lines are dropped and counted from now on$/);
+    expect(reports[0]).toMatch(
+      /^failing: cannot write log lines to stderr: (EPIPE|the stream is closed); the reader is gone, its log lines are dropped and counted from now on$/,
+    );
   });
 });
 
@@ -108,7 +124,10 @@ describe.skipIf(tmpfsReason !== null)('StdioSink on a regular file', () => {
   it('a full file system loses lines, reports once, ends cut lines, and says how many were lost once it has room', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-stdio-tmpfs-'));
     const fs = await Tmpfs.mount(dir, 64);
-    cleanups.push(() => { fs.unmount(); rmdirSync(dir); });
+    cleanups.push(() => {
+      fs.unmount();
+      rmdirSync(dir);
+    });
     const path = join(dir, 'stderr.log');
     const fd = openSync(path, 'a');
     cleanups.unshift(() => closeSync(fd));
@@ -120,7 +139,9 @@ describe.skipIf(tmpfsReason !== null)('StdioSink on a regular file', () => {
     for (let i = 0; i < 200; i += 1) sink.write(LINE, 'info');
     expect(sink.healthy).toBe(false);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatch(/^failing: cannot write log lines to stderr: ENOSPC: no space left on device, write; they are dropped and counted until it works again$/);
+    expect(reports[0]).toMatch(
+      /^failing: cannot write log lines to stderr: ENOSPC: no space left on device, write; they are dropped and counted until it works again$/,
+    );
     const lost = sink.lost;
     expect(lost).toBeGreaterThan(0);
     fs.free(filler);

@@ -23,7 +23,12 @@ function formatValue(value: number): string {
 export class Metric {
   readonly #samples = new Map<string, number>();
 
-  constructor(readonly name: string, readonly type: MetricType, readonly help: string, readonly labelNames: readonly string[]) {
+  constructor(
+    readonly name: string,
+    readonly type: MetricType,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {
     // As prom-client: a metric without labels has one sample from the start, 0.
     if (labelNames.length === 0) this.#samples.set('', 0);
   }

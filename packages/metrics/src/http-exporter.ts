@@ -7,7 +7,11 @@ import type { MetricsSnapshot } from './metric-set';
 export class HttpExporter {
   #server: Server | null = null;
 
-  constructor(private readonly host: string, private readonly port: number, private readonly snapshot: () => Promise<MetricsSnapshot>) {}
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly snapshot: () => Promise<MetricsSnapshot>,
+  ) {}
 
   async listen(): Promise<{ host: string; port: number }> {
     // node:http is loaded only when prometheus_listen is set (memory: see docs/design.md).

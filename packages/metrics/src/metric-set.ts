@@ -54,7 +54,11 @@ const SVC = ['service_name', 'ip_prefix'] as const;
  */
 export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
   const e = new Exposition();
-  const state = e.gauge(`${P}_service_state`, 'The status of the service check: 0 healthy, any other value is the exit code of the failed check', SVC);
+  const state = e.gauge(
+    `${P}_service_state`,
+    'The status of the service check: 0 healthy, any other value is the exit code of the failed check',
+    SVC,
+  );
   const duration = e.gauge(`${P}_service_check_duration_milliseconds`, 'Time the last check took, in milliseconds', SVC);
   const ipAssign = e.gauge(`${P}_service_check_ip_assignment`, 'Whether ip_prefix is assigned to the interface: 1 yes, 0 no', SVC);
   const timeouts = e.counter(`${P}_service_check_timeout_total`, 'Checks killed because they ran longer than check_timeout', SVC);
@@ -85,9 +89,9 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
 
 function addExtended(e: Exposition, s: MetricsSnapshot): void {
   const up = e.gauge(`${P}_service_up`, 'The decided state: 1 up, 0 down, -1 unknown', SVC);
-  const advertised = e.gauge(`${P}_service_advertised`, 'Whether the service\'s prefix is in the BIRD file: 1 advertised, 0 withdrawn', SVC);
+  const advertised = e.gauge(`${P}_service_advertised`, "Whether the service's prefix is in the BIRD file: 1 advertised, 0 withdrawn", SVC);
   const restarts = e.counter(`${P}_worker_restarts_total`, 'Restarts of the check worker thread of the service', ['service_name']);
-  const failed = e.gauge(`${P}_worker_failed`, '1 while the watchdog has given up on the service\'s worker', ['service_name']);
+  const failed = e.gauge(`${P}_worker_failed`, "1 while the watchdog has given up on the service's worker", ['service_name']);
   for (const svc of s.services) {
     up.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
     if (svc.advertised !== undefined) advertised.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.advertised ? 1 : 0);
@@ -100,7 +104,10 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
   const desired = e.gauge(`${P}_prefixes_desired`, 'Prefixes that should be in the BIRD file (dummy included)', ['family']);
   const applied = e.gauge(`${P}_prefixes_applied`, 'Prefixes BIRD applied at the last successful reconfigure (dummy included)', ['family']);
   const pending = e.gauge(`${P}_reconfigure_pending`, '1 while BIRD has not applied the desired prefixes', ['family']);
-  const steps = e.counter(`${P}_step_failures_total`, 'Failed steps of bringing the BIRD file and BIRD in line, by kind (retried)', ['family', 'kind']);
+  const steps = e.counter(`${P}_step_failures_total`, 'Failed steps of bringing the BIRD file and BIRD in line, by kind (retried)', [
+    'family',
+    'kind',
+  ]);
   for (const f of s.families) {
     const family = `ipv${f.family}`;
     runs.set({ family }, f.reconfigureRuns);
@@ -111,5 +118,5 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     pending.set({ family }, f.pending ? 1 : 0);
     for (const [kind, n] of Object.entries(f.failures ?? {})) steps.set({ family, kind }, n);
   }
-  e.gauge(`${P}_event_loop_lag_seconds`, 'Lag of the main thread\'s event loop at the last sample').set({}, s.eventLoopLagMs / 1000);
+  e.gauge(`${P}_event_loop_lag_seconds`, "Lag of the main thread's event loop at the last sample").set({}, s.eventLoopLagMs / 1000);
 }

@@ -45,7 +45,9 @@ export class TextfileExporter {
 
   writeOnce(running = true): Promise<void> {
     if (this.#inFlight !== null) return this.#inFlight;
-    const write = this.#write(running).finally(() => { this.#inFlight = null; });
+    const write = this.#write(running).finally(() => {
+      this.#inFlight = null;
+    });
     this.#inFlight = write;
     return write;
   }

@@ -16,8 +16,17 @@ function rng(seed: number): () => number {
 const NASTY = ['plain', 'a"quote', 'back\\slash', 'new\nline', 'é ünïcode', '', '10.0.0.1/32', '2001:db8::1/128', '{}=,'];
 const VALUES = [0, 1, -1, 1.5, 0.001, 1e-7, 1e21, 123456789, -0, Infinity, -Infinity, 2 ** 53];
 
-interface Sample { readonly labels: Record<string, string>; readonly value: number }
-interface Def { readonly name: string; readonly type: 'gauge' | 'counter'; readonly help: string; readonly labelNames: string[]; readonly samples: readonly Sample[] }
+interface Sample {
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+interface Def {
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  readonly labelNames: string[];
+  readonly samples: readonly Sample[];
+}
 
 function randomDefs(seed: number): Def[] {
   const r = rng(seed);
@@ -32,12 +41,15 @@ function randomDefs(seed: number): Def[] {
     // Counters only take values prom-client can reach by incrementing from 0 once: finite, one
     // sample per label set.
     const seen = new Set<string>();
-    const samples = type === 'gauge' ? drawn : drawn.filter((s) => {
-      const key = JSON.stringify(s.labels);
-      if (seen.has(key) || !Number.isFinite(s.value)) return false;
-      seen.add(key);
-      return true;
-    });
+    const samples =
+      type === 'gauge'
+        ? drawn
+        : drawn.filter((s) => {
+            const key = JSON.stringify(s.labels);
+            if (seen.has(key) || !Number.isFinite(s.value)) return false;
+            seen.add(key);
+            return true;
+          });
     return { name: `m${i}_${type}${type === 'counter' ? '_total' : ''}`, type, help: `help ${pick(NASTY)}`, labelNames, samples };
   });
 }

@@ -8,10 +8,36 @@ import type { MetricsSnapshot } from '../src/metric-set';
 import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
 
 const snapshot: MetricsSnapshot = {
-  version: '1.2.3', uptimeSeconds: 42, eventLoopLagMs: 3,
+  version: '1.2.3',
+  uptimeSeconds: 42,
+  eventLoopLagMs: 3,
   services: [
-    { name: 'web', prefix: '10.52.12.1/32', stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 0, timeoutsCreatedAt: null, restarts: 0, decided: 'up', advertised: true, workerFailed: false },
-    { name: 'dns', prefix: '10.52.12.2/32', stateValue: 7, durationMs: 12, ipAssigned: true, timeouts: 3, timeoutsCreatedAt: 1764580000.5, restarts: 2, decided: 'down', advertised: false, workerFailed: false },
+    {
+      name: 'web',
+      prefix: '10.52.12.1/32',
+      stateValue: 0,
+      durationMs: 4.5,
+      ipAssigned: true,
+      timeouts: 0,
+      timeoutsCreatedAt: null,
+      restarts: 0,
+      decided: 'up',
+      advertised: true,
+      workerFailed: false,
+    },
+    {
+      name: 'dns',
+      prefix: '10.52.12.2/32',
+      stateValue: 7,
+      durationMs: 12,
+      ipAssigned: true,
+      timeouts: 3,
+      timeoutsCreatedAt: 1764580000.5,
+      restarts: 2,
+      decided: 'down',
+      advertised: false,
+      workerFailed: false,
+    },
   ],
   families: [{ family: 4, desired: 2, applied: 2, pending: false, reconfigureRuns: 5, reconfigureFailures: 1, lastReconfigureMs: 6 }],
 };
@@ -30,7 +56,11 @@ const CONTRACT_METRICS: Record<string, { type: string; labels: string[] }> = {
   anycast_healthchecker_service_check_timeout_created: { type: 'GAUGE', labels: ['service_name', 'ip_prefix'] },
 };
 
-function value(families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string> = {}): number | undefined {
+function value(
+  families: ReturnType<typeof parsePrometheusTextFormat>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const f = families.find((x) => x.name === name);
   const m = f?.metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
   return m?.value === undefined ? undefined : Number(m.value);
@@ -44,14 +74,20 @@ afterEach(async () => {
 describe('Prometheus textfile', () => {
   it('has exactly the metric names, types and labels of docs/metrics.md, with the values of the snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    const exporter = new TextfileExporter(
+      dir,
+      10_000,
+      async () => snapshot,
+      () => undefined,
+    );
     await exporter.writeOnce();
     expect(readdirSync(dir)).toEqual([TEXTFILE_NAME]);
     const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
     expect(families.map((f) => f.name).sort()).toEqual(Object.keys(CONTRACT_METRICS).sort());
     for (const f of families) {
       expect(f.type, f.name).toBe(CONTRACT_METRICS[f.name]?.type);
-      for (const m of f.metrics) expect(Object.keys(m.labels ?? {}).sort(), f.name).toEqual([...(CONTRACT_METRICS[f.name]?.labels ?? [])].sort());
+      for (const m of f.metrics)
+        expect(Object.keys(m.labels ?? {}).sort(), f.name).toEqual([...(CONTRACT_METRICS[f.name]?.labels ?? [])].sort());
     }
     expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'dns', ip_prefix: '10.52.12.2/32' })).toBe(7);
     expect(value(families, 'anycast_healthchecker_service_state', { service_name: 'web' })).toBe(0);
@@ -63,7 +99,12 @@ describe('Prometheus textfile', () => {
 
   it('has no timeout samples for a service that never timed out, and a _created sample for one that did', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    const exporter = new TextfileExporter(
+      dir,
+      10_000,
+      async () => snapshot,
+      () => undefined,
+    );
     await exporter.writeOnce();
     const text = readFileSync(join(dir, TEXTFILE_NAME), 'utf8');
     const families = parsePrometheusTextFormat(text);
@@ -72,14 +113,28 @@ describe('Prometheus textfile', () => {
     expect(value(families, 'anycast_healthchecker_service_check_timeout_created', { service_name: 'web' })).toBeUndefined();
     // the eight families of the Python daemon are declared even without samples
     const none = { ...snapshot, services: [] };
-    await new TextfileExporter(dir, 10_000, async () => none, () => undefined).writeOnce();
+    await new TextfileExporter(
+      dir,
+      10_000,
+      async () => none,
+      () => undefined,
+    ).writeOnce();
     const declared = [...readFileSync(join(dir, TEXTFILE_NAME), 'utf8').matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
-    expect(declared.sort()).toEqual(Object.keys(CONTRACT_METRICS).filter((n) => !n.endsWith('_created')).sort());
+    expect(declared.sort()).toEqual(
+      Object.keys(CONTRACT_METRICS)
+        .filter((n) => !n.endsWith('_created'))
+        .sort(),
+    );
   });
 
   it('writes state 0 in its final write', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(dir, 10_000, async () => snapshot, () => undefined);
+    const exporter = new TextfileExporter(
+      dir,
+      10_000,
+      async () => snapshot,
+      () => undefined,
+    );
     await exporter.writeOnce();
     await exporter.writeFinal();
     const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
@@ -89,7 +144,12 @@ describe('Prometheus textfile', () => {
 
   it('says once that it cannot write, and keeps trying', async () => {
     const errors: string[] = [];
-    const exporter = new TextfileExporter('/nonexistent/dir', 10_000, async () => snapshot, (m) => void errors.push(m));
+    const exporter = new TextfileExporter(
+      '/nonexistent/dir',
+      10_000,
+      async () => snapshot,
+      (m) => void errors.push(m),
+    );
     await exporter.writeOnce();
     await exporter.writeOnce();
     expect(errors.length).toBe(1);

@@ -3,7 +3,18 @@ export { INITIAL_COUNTERS, LOG_LEVELS, isLogLevel, logLevelRank } from './servic
 export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
 export { HEARTBEAT_INTERVAL_MS, serializeError } from './messages';
 export type {
-  ErrorMessage, FaultKind, FaultMessage, FromWorker, HeartbeatMessage, LogMessage, ResultMessage, RunNowMessage, SerializedError,
-  StartMessage, StopMessage, ToWorker, TransitionMessage,
+  ErrorMessage,
+  FaultKind,
+  FaultMessage,
+  FromWorker,
+  HeartbeatMessage,
+  LogMessage,
+  ResultMessage,
+  RunNowMessage,
+  SerializedError,
+  StartMessage,
+  StopMessage,
+  ToWorker,
+  TransitionMessage,
 } from './messages';
 export { parseFromWorker, parseToWorker, ProtocolError } from './validate';

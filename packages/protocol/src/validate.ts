@@ -12,8 +12,12 @@ function hasBase(value: Obj): boolean {
   return typeof value.type === 'string' && typeof value.service === 'string';
 }
 function isCounters(value: unknown): boolean {
-  return isObj(value) && (value.state === 'up' || value.state === 'down' || value.state === 'unknown')
-    && typeof value.rise === 'number' && typeof value.fail === 'number';
+  return (
+    isObj(value) &&
+    (value.state === 'up' || value.state === 'down' || value.state === 'unknown') &&
+    typeof value.rise === 'number' &&
+    typeof value.fail === 'number'
+  );
 }
 
 export class ProtocolError extends AhcError {
@@ -27,16 +31,24 @@ export function parseFromWorker(value: unknown): FromWorker {
   if (!isObj(value) || !hasBase(value)) throw new ProtocolError(`malformed message from a check worker: ${JSON.stringify(value)}`);
   switch (value.type) {
     case 'transition':
-      if ((value.state === 'up' || value.state === 'down') && (value.reason === 'check' || value.reason === 'ip-unassigned') && isCounters(value.counters)) {
+      if (
+        (value.state === 'up' || value.state === 'down') &&
+        (value.reason === 'check' || value.reason === 'ip-unassigned') &&
+        isCounters(value.counters)
+      ) {
         return value as unknown as FromWorker;
       }
       break;
     case 'result':
-      if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters)) return value as unknown as FromWorker;
+      if (typeof value.ok === 'boolean' && typeof value.durationMs === 'number' && isCounters(value.counters))
+        return value as unknown as FromWorker;
       break;
     case 'log':
-      if (typeof value.message === 'string' && isLogLevel(value.level)
-        && (value.status === undefined || value.status === 'up' || value.status === 'down' || value.status === 'unknown')) {
+      if (
+        typeof value.message === 'string' &&
+        isLogLevel(value.level) &&
+        (value.status === undefined || value.status === 'up' || value.status === 'down' || value.status === 'unknown')
+      ) {
         return value as unknown as FromWorker;
       }
       break;
@@ -62,8 +74,14 @@ export function parseToWorker(value: unknown): ToWorker {
     case 'stop':
       return value as unknown as ToWorker;
     case 'fault':
-      if (value.kind === 'throw' || value.kind === 'exit' || value.kind === 'busy-loop' || value.kind === 'stall-loop'
-        || value.kind === 'malformed') return value as unknown as ToWorker;
+      if (
+        value.kind === 'throw' ||
+        value.kind === 'exit' ||
+        value.kind === 'busy-loop' ||
+        value.kind === 'stall-loop' ||
+        value.kind === 'malformed'
+      )
+        return value as unknown as ToWorker;
       break;
     default:
       break;

@@ -1,6 +1,13 @@
 export { MAX_REQUEST_BYTES, STATUS_PROTOCOL_VERSION, errorReply, parseRequest } from './status-protocol';
 export type {
-  BirdStatus, DaemonStatus, ErrorReply, PongReply, ServiceStatus, StatusReply, StatusRequest, WorkerStateName,
+  BirdStatus,
+  DaemonStatus,
+  ErrorReply,
+  PongReply,
+  ServiceStatus,
+  StatusReply,
+  StatusRequest,
+  WorkerStateName,
 } from './status-protocol';
 export { StatusServer, StatusSocketError } from './status-server';
 export type { StatusHandlers } from './status-server';

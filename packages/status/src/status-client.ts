@@ -12,7 +12,11 @@ export class StatusClientError extends AhcError {
 }
 
 /** Send one request and read one reply line. Rejects with a code an operator can act on. */
-export function requestStatus(path: string, request: Record<string, unknown> = { command: 'status' }, timeoutMs = 5000): Promise<StatusReply | ErrorReply | PongReply> {
+export function requestStatus(
+  path: string,
+  request: Record<string, unknown> = { command: 'status' },
+  timeoutMs = 5000,
+): Promise<StatusReply | ErrorReply | PongReply> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let buffer = '';
@@ -36,10 +40,14 @@ export function requestStatus(path: string, request: Record<string, unknown> = {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = error.code === 'ENOENT' ? `status socket ${path} does not exist: is anycast-healthchecker running?`
-        : error.code === 'ECONNREFUSED' ? `nothing is listening on ${path}: anycast-healthchecker is not running (stale socket)`
-          : error.code === 'EACCES' ? `permission denied on ${path}: run as root or a member of the daemon's group`
-            : `cannot connect to ${path}: ${error.message}`;
+      const why =
+        error.code === 'ENOENT'
+          ? `status socket ${path} does not exist: is anycast-healthchecker running?`
+          : error.code === 'ECONNREFUSED'
+            ? `nothing is listening on ${path}: anycast-healthchecker is not running (stale socket)`
+            : error.code === 'EACCES'
+              ? `permission denied on ${path}: run as root or a member of the daemon's group`
+              : `cannot connect to ${path}: ${error.message}`;
       reject(new StatusClientError(error.code === 'EACCES' ? ERR.AHC_STATUS_DENIED : ERR.AHC_STATUS_DOWN, why));
     });
   });

@@ -122,7 +122,10 @@ export function parseRequest(line: string): StatusRequest | ErrorReply {
   if (typeof value !== 'object' || value === null) return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'the request must be a JSON object');
   const v = value as Record<string, unknown>;
   if (v.version !== undefined && v.version !== STATUS_PROTOCOL_VERSION) {
-    return errorReply(ERR.AHC_STATUS_VERSION, `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`);
+    return errorReply(
+      ERR.AHC_STATUS_VERSION,
+      `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`,
+    );
   }
   switch (v.command) {
     case 'status':

@@ -53,10 +53,16 @@ export function renderNagios(reply: StatusReply): NagiosResult {
   const stale = reply.daemon.bird.filter((b) => b.lastError !== null);
   const enabled = count(s, (x) => x.worker.state !== 'disabled');
   const perf = [
-    `services=${s.length}`, `running=${count(s, (x) => x.worker.state === 'running')}`, `failed=${failed.length}`,
-    `restarting=${restarting.length}`, `disabled=${count(s, (x) => x.worker.state === 'disabled')}`,
-    `up=${count(s, (x) => x.state === 'up')}`, `down=${count(s, (x) => x.state === 'down')}`, `unknown=${count(s, (x) => x.state === 'unknown')}`,
-    `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`, `uptime=${perfNumber(reply.daemon.uptimeSeconds)}s`,
+    `services=${s.length}`,
+    `running=${count(s, (x) => x.worker.state === 'running')}`,
+    `failed=${failed.length}`,
+    `restarting=${restarting.length}`,
+    `disabled=${count(s, (x) => x.worker.state === 'disabled')}`,
+    `up=${count(s, (x) => x.state === 'up')}`,
+    `down=${count(s, (x) => x.state === 'down')}`,
+    `unknown=${count(s, (x) => x.state === 'unknown')}`,
+    `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`,
+    `uptime=${perfNumber(reply.daemon.uptimeSeconds)}s`,
     `loop_lag=${perfNumber(reply.daemon.eventLoop.lagMs)}ms`,
     ...s.flatMap((x) => (x.lastCheck === null ? [] : [`${perfLabel(`${x.name}_duration`)}=${perfNumber(x.lastCheck.durationMs)}ms;;;0`])),
   ].join(' ');
@@ -78,8 +84,10 @@ export function renderNagios(reply: StatusReply): NagiosResult {
     if (code === NAGIOS.OK) code = NAGIOS.WARNING;
     problems.push(`main thread blocked (event loop lag ${reply.daemon.eventLoop.lagMs} ms)`);
   }
-  const summary = problems.length > 0 ? problems.join('; ')
-    : `${enabled} check(s) running, ${count(s, (x) => x.state === 'up')} up, ${count(s, (x) => x.state === 'down')} down`;
+  const summary =
+    problems.length > 0
+      ? problems.join('; ')
+      : `${enabled} check(s) running, ${count(s, (x) => x.state === 'up')} up, ${count(s, (x) => x.state === 'down')} down`;
   return { code, line: `ANYCAST-HEALTHCHECKER ${NAMES[code]} - ${nagiosText(summary)} | ${perf}` };
 }
 
@@ -96,21 +104,53 @@ function age(ms: number | null): string {
 export function renderTable(reply: StatusReply): string {
   const d = reply.daemon;
   const lines: string[] = [];
-  lines.push(`${d.program} ${d.version}, pid ${d.pid}, up ${d.uptimeSeconds}s, worker_threads = ${d.workerThreads} (${d.threads} threads), main-thread lag ${d.eventLoop.lagMs} ms${d.eventLoop.blocked ? ' (BLOCKED)' : ''}`);
+  lines.push(
+    `${d.program} ${d.version}, pid ${d.pid}, up ${d.uptimeSeconds}s, worker_threads = ${d.workerThreads} (${d.threads} threads), ` +
+      `main-thread lag ${d.eventLoop.lagMs} ms${d.eventLoop.blocked ? ' (BLOCKED)' : ''}`,
+  );
   lines.push(`config: ${d.configFiles.join(', ')}`);
   for (const b of d.bird) {
-    lines.push(`BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}${b.pending ? ', update pending' : ''}${b.lastError === null ? '' : `, last error: ${b.lastError}`}`);
+    lines.push(
+      `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +
+        `${b.pending ? ', update pending' : ''}${b.lastError === null ? '' : `, last error: ${b.lastError}`}`,
+    );
   }
-  const header = ['SERVICE', 'PREFIX', 'STATE', 'WORKER', 'THREAD', 'HEARTBEAT', 'RESTARTS', 'RISE/FAIL', 'LAST CHECK', 'EXIT', 'DURATION', 'TIMEOUTS', 'IN BIRD'];
+  const header = [
+    'SERVICE',
+    'PREFIX',
+    'STATE',
+    'WORKER',
+    'THREAD',
+    'HEARTBEAT',
+    'RESTARTS',
+    'RISE/FAIL',
+    'LAST CHECK',
+    'EXIT',
+    'DURATION',
+    'TIMEOUTS',
+    'IN BIRD',
+  ];
   const rows = reply.services.map((s) => [
-    s.name, s.prefix, s.state.toUpperCase(), s.worker.state, s.worker.threadId === null ? '-' : String(s.worker.threadId),
-    age(s.worker.lastHeartbeatAgeMs), String(s.worker.restarts), `${s.rise}/${s.fail}`,
+    s.name,
+    s.prefix,
+    s.state.toUpperCase(),
+    s.worker.state,
+    s.worker.threadId === null ? '-' : String(s.worker.threadId),
+    age(s.worker.lastHeartbeatAgeMs),
+    String(s.worker.restarts),
+    `${s.rise}/${s.fail}`,
     s.lastCheck === null ? '-' : s.lastCheck.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
     s.lastCheck === null ? '-' : s.lastCheck.timedOut ? 'timeout' : !s.lastCheck.ipAssigned ? 'no-ip' : String(s.lastCheck.exitCode ?? '-'),
-    s.lastCheck === null ? '-' : `${s.lastCheck.durationMs.toFixed(1)}ms`, String(s.timeouts), s.inBirdFile ? 'yes' : 'no',
+    s.lastCheck === null ? '-' : `${s.lastCheck.durationMs.toFixed(1)}ms`,
+    String(s.timeouts),
+    s.inBirdFile ? 'yes' : 'no',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   lines.push('', fmt(header), ...rows.map(fmt));
   return `${lines.join('\n')}\n`;
 }

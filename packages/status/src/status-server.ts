@@ -42,27 +42,36 @@ export class StatusServer {
   #server: Server | null = null;
   readonly #clients = new Set<Socket>();
 
-  constructor(readonly path: string, private readonly handlers: StatusHandlers) {}
+  constructor(
+    readonly path: string,
+    private readonly handlers: StatusHandlers,
+  ) {}
 
   async listen(): Promise<void> {
     let exists = false;
     try {
       const st = lstatSync(this.path);
-      if (!st.isSocket()) throw new StatusSocketError(ERR.AHC_STATUS_SOCKET, `${this.path} exists and is not a socket; refusing to replace it`);
+      if (!st.isSocket())
+        throw new StatusSocketError(ERR.AHC_STATUS_SOCKET, `${this.path} exists and is not a socket; refusing to replace it`);
       exists = true;
     } catch (error) {
       if ((error as { code?: string }).code === ERR.AHC_STATUS_SOCKET) throw error;
     }
     if (exists) {
       if (await isLive(this.path)) {
-        throw new StatusSocketError(ERR.AHC_STATUS_SOCKET_IN_USE, `status socket ${this.path} is in use by another running anycast-healthchecker`);
+        throw new StatusSocketError(
+          ERR.AHC_STATUS_SOCKET_IN_USE,
+          `status socket ${this.path} is in use by another running anycast-healthchecker`,
+        );
       }
       unlinkSync(this.path);
     }
     const server = createServer((socket) => this.#serve(socket));
     server.maxConnections = 1024;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new StatusSocketError(ERR.AHC_STATUS_SOCKET, `cannot listen on status socket ${this.path}: ${error.message}`)));
+      server.once('error', (error) =>
+        reject(new StatusSocketError(ERR.AHC_STATUS_SOCKET, `cannot listen on status socket ${this.path}: ${error.message}`)),
+      );
       server.listen(this.path, () => resolve());
     });
     chmodSync(this.path, 0o660);

@@ -7,17 +7,32 @@ describe('Nagios mode', () => {
   it('is OK with a one-line summary and perf data for a healthy daemon', () => {
     const r = renderNagios(sampleReply());
     expect(r.code).toBe(NAGIOS.OK);
-    expect(r.line).toBe('ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 restarts=0c uptime=60s loop_lag=1ms web_duration=3.2ms;;;0 dns_duration=3.2ms;;;0');
+    expect(r.line).toBe(
+      'ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 restarts=0c uptime=60s loop_lag=1ms web_duration=3.2ms;;;0 dns_duration=3.2ms;;;0',
+    );
   });
 
   it('is CRITICAL naming the services whose worker failed', () => {
-    const r = renderNagios(sampleReply([sampleService('web', { worker: { state: 'failed', threadId: 3, lastHeartbeatAgeMs: null, restarts: 5, lastExit: 'exited with code 1' } }), sampleService('dns')]));
+    const r = renderNagios(
+      sampleReply([
+        sampleService('web', {
+          worker: { state: 'failed', threadId: 3, lastHeartbeatAgeMs: null, restarts: 5, lastExit: 'exited with code 1' },
+        }),
+        sampleService('dns'),
+      ]),
+    );
     expect(r.code).toBe(NAGIOS.CRITICAL);
     expect(r.line).toMatch(/^ANYCAST-HEALTHCHECKER CRITICAL - 1 check worker\(s\) failed: web \| .*failed=1 .*restarts=5c/);
   });
 
   it('is WARNING while a worker restarts or BIRD could not be updated', () => {
-    expect(renderNagios(sampleReply([sampleService('web', { worker: { state: 'restarting', threadId: 3, lastHeartbeatAgeMs: null, restarts: 1, lastExit: 'x' } })])).code).toBe(NAGIOS.WARNING);
+    expect(
+      renderNagios(
+        sampleReply([
+          sampleService('web', { worker: { state: 'restarting', threadId: 3, lastHeartbeatAgeMs: null, restarts: 1, lastExit: 'x' } }),
+        ]),
+      ).code,
+    ).toBe(NAGIOS.WARNING);
     const reply = sampleReply();
     const stale = { ...reply, daemon: { ...reply.daemon, bird: [{ ...reply.daemon.bird[0]!, lastError: 'BIRD down' }] } };
     expect(renderNagios(stale).line).toMatch(/WARNING - BIRD not updated: IPv4: BIRD down/);
@@ -41,11 +56,27 @@ describe('Nagios output against the plugin guidelines, with awkward service name
   });
 
   it('every line parses strictly and names each service that ran a check in a label', () => {
-    const services = AWKWARD.map((name, i) => sampleService(name, { lastCheck: { at: '2026-11-25T10:00:00.000Z', ok: true, exitCode: 0, durationMs: 1 + i / 3, timedOut: false, ipAssigned: true } }));
+    const services = AWKWARD.map((name, i) =>
+      sampleService(name, {
+        lastCheck: { at: '2026-11-25T10:00:00.000Z', ok: true, exitCode: 0, durationMs: 1 + i / 3, timedOut: false, ipAssigned: true },
+      }),
+    );
     const line = parsePluginLine(renderNagios(sampleReply([...services, sampleService('never-ran', { lastCheck: null })])).line);
     expect(line.state).toBe('OK');
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual(['services', 'running', 'failed', 'restarting', 'disabled', 'up', 'down', 'unknown', 'restarts', 'uptime', 'loop_lag']);
+    expect(labels.slice(0, 11)).toEqual([
+      'services',
+      'running',
+      'failed',
+      'restarting',
+      'disabled',
+      'up',
+      'down',
+      'unknown',
+      'restarts',
+      'uptime',
+      'loop_lag',
+    ]);
     expect(labels.slice(11)).toEqual(AWKWARD.map((n) => `${n.replaceAll('=', '_').replace('\t', ' ')}_duration`));
     for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
     expect(line.perfdata[12]?.value).toBeCloseTo(1.333, 3);
@@ -54,12 +85,21 @@ describe('Nagios output against the plugin guidelines, with awkward service name
   it('keeps "|" and control characters out of the status text: service names, BIRD errors, failure reasons', () => {
     const failed = { state: 'failed' as const, threadId: 3, lastHeartbeatAgeMs: null, restarts: 5, lastExit: 'x' };
     const reply = sampleReply(AWKWARD.map((name) => sampleService(name, { worker: failed })));
-    const stale = { ...reply, daemon: { ...reply.daemon, bird: [{ ...reply.daemon.bird[0]!, lastError: 'BIRD 2.0 ready. | syntax error\nline 2' }] } };
+    const stale = {
+      ...reply,
+      daemon: { ...reply.daemon, bird: [{ ...reply.daemon.bird[0]!, lastError: 'BIRD 2.0 ready. | syntax error\nline 2' }] },
+    };
     const r = renderNagios(stale);
     expect(r.code).toBe(NAGIOS.CRITICAL);
     const line = parsePluginLine(r.line);
-    expect(line.text).toBe(`${AWKWARD.length} check worker(s) failed: my web, a=b, it's, x/y, ünï 名前, 'q', sp  2, tab here; BIRD not updated: IPv4: BIRD 2.0 ready. / syntax error line 2`);
-    expect(parsePluginLine(renderNagiosFailure(NAGIOS.UNKNOWN, 'cannot read /etc/a|b.conf\nsecond').line)).toEqual({ state: 'UNKNOWN', text: 'cannot read /etc/a/b.conf second', perfdata: [] });
+    expect(line.text).toBe(
+      `${AWKWARD.length} check worker(s) failed: my web, a=b, it's, x/y, ünï 名前, 'q', sp  2, tab here; BIRD not updated: IPv4: BIRD 2.0 ready. / syntax error line 2`,
+    );
+    expect(parsePluginLine(renderNagiosFailure(NAGIOS.UNKNOWN, 'cannot read /etc/a|b.conf\nsecond').line)).toEqual({
+      state: 'UNKNOWN',
+      text: 'cannot read /etc/a/b.conf second',
+      perfdata: [],
+    });
     expect(nagiosText('a|b|c')).toBe('a/b/c');
   });
 });

@@ -117,7 +117,9 @@ describe('status socket', () => {
   });
 
   it('a status handler that throws gives an error reply, not a crash', async () => {
-    const server = await start(socketPath(), async () => { throw new Error('boom'); });
+    const server = await start(socketPath(), async () => {
+      throw new Error('boom');
+    });
     const reply = await requestStatus(server.path);
     expect(reply).toMatchObject({ ok: false, error: { code: 'AHC_STATUS_INTERNAL', message: 'boom' } });
   });

@@ -64,7 +64,11 @@ export class FileBirdIo implements BirdIo {
 
   async write(prefixes: readonly string[]): Promise<void> {
     const content = renderPrefixFile({
-      variable: this.bird.variable, dummy: this.bird.dummy, prefixes, generatedAt: new Date(), pid: process.pid,
+      variable: this.bird.variable,
+      dummy: this.bird.dummy,
+      prefixes,
+      generatedAt: new Date(),
+      pid: process.pid,
     });
     await writeFileAtomic(this.bird.path, content);
   }

@@ -60,9 +60,10 @@ export class ConvergeLoop {
     if (this.#state === 'closed') return;
     const now = this.#now();
     const p = this.#pending;
-    this.#pending = p === null
-      ? { firstAtMs: now, lastAtMs: now, count: 1, previousAtMs: this.#previousAt }
-      : { ...p, lastAtMs: now, count: p.count + 1 };
+    this.#pending =
+      p === null
+        ? { firstAtMs: now, lastAtMs: now, count: 1, previousAtMs: this.#previousAt }
+        : { ...p, lastAtMs: now, count: p.count + 1 };
     if (this.#state === 'running') return; // served when the running step is over
     this.#schedule();
   }
@@ -86,7 +87,12 @@ export class ConvergeLoop {
     this.#settleIdle();
     if (running !== null) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise<void>((r) => { timer = setTimeout(r, deadlineMs); })]);
+      await Promise.race([
+        running,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, deadlineMs);
+        }),
+      ]);
       clearTimeout(timer);
     }
   }

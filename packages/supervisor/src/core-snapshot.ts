@@ -38,7 +38,7 @@ export interface CoreSnapshot {
 function workerOf(view: ServiceView, threads: readonly ThreadInfo[]): WorkerSnapshot {
   const thread = threads.find((t) => t.services.includes(view.config.name));
   return {
-    state: view.config.disabled ? 'disabled' : thread?.state ?? 'stopped',
+    state: view.config.disabled ? 'disabled' : (thread?.state ?? 'stopped'),
     threadId: thread?.threadId ?? null,
     lastHeartbeatAgeMs: thread?.lastHeartbeatAgeMs ?? null,
     restarts: thread?.restarts ?? 0,
@@ -46,7 +46,11 @@ function workerOf(view: ServiceView, threads: readonly ThreadInfo[]): WorkerSnap
   };
 }
 
-export function coreSnapshot(registry: ServiceRegistry, reconcilers: ReadonlyMap<Family, PrefixReconciler>, host: CheckHost | null): CoreSnapshot {
+export function coreSnapshot(
+  registry: ServiceRegistry,
+  reconcilers: ReadonlyMap<Family, PrefixReconciler>,
+  host: CheckHost | null,
+): CoreSnapshot {
   const threads = host?.threads() ?? [];
   return {
     services: registry.all().map((view) => ({ view, worker: workerOf(view, threads) })),

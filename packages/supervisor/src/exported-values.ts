@@ -20,7 +20,11 @@ export interface ExportedValues {
 }
 
 export const NO_EXPORTED_VALUES: ExportedValues = Object.freeze({
-  stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null,
+  stateValue: null,
+  durationMs: null,
+  ipAssigned: null,
+  timeouts: 0,
+  timeoutsCreatedAt: null,
 });
 
 /** The exit code the Python daemon reports for a check killed at its timeout. */

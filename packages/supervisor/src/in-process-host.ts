@@ -22,7 +22,10 @@ export class InProcessCheckHost implements CheckHost {
   readonly #loops = new Map<string, CheckLoop>();
   #closed = false;
 
-  constructor(private readonly options: InProcessHostOptions, private readonly events: CheckHostEvents) {}
+  constructor(
+    private readonly options: InProcessHostOptions,
+    private readonly events: CheckHostEvents,
+  ) {}
 
   /** The main thread, while it runs any loop. */
   get threadCount(): number {

@@ -48,7 +48,12 @@ export interface ReconcilerSnapshot {
  * Why a step failed, for status and metrics to count: the file could not be read or written,
  * or the reconfigure, the verification or a custom command failed (with the outcome's kind).
  */
-export type StepFailureKind = 'read' | 'write' | `reconfigure:${ReconfigureFailureKind}` | `verify:${Exclude<VerifyKind, 'match'>}` | `custom:${ReconfigureFailureKind}`;
+export type StepFailureKind =
+  | 'read'
+  | 'write'
+  | `reconfigure:${ReconfigureFailureKind}`
+  | `verify:${Exclude<VerifyKind, 'match'>}`
+  | `custom:${ReconfigureFailureKind}`;
 
 export interface ReconcilerOptions {
   readonly purge: boolean;
@@ -91,7 +96,9 @@ export class PrefixReconciler {
       gather: RECONFIGURE_GATHER,
       ...(options.now === undefined ? {} : { now: options.now }),
       onRetry: (failures, delay) => {
-        this.log.warning(`IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`);
+        this.log.warning(
+          `IPv${bird.family} BIRD configuration is not applied yet (attempt ${failures} failed); retrying in ${(delay / 1000).toFixed(2)}s`,
+        );
       },
     });
   }
@@ -106,9 +113,16 @@ export class PrefixReconciler {
 
   snapshot(): ReconcilerSnapshot {
     return {
-      bird: this.bird, written: this.#written, applied: this.#applied, pending: this.pending, lastApplied: this.#lastApplied,
-      lastError: this.#lastError, reconfigureRuns: this.#reconfigureRuns, reconfigureFailures: this.#reconfigureFailures,
-      lastReconfigureMs: this.#lastReconfigureMs, failures: Object.fromEntries(this.#failures),
+      bird: this.bird,
+      written: this.#written,
+      applied: this.#applied,
+      pending: this.pending,
+      lastApplied: this.#lastApplied,
+      lastError: this.#lastError,
+      reconfigureRuns: this.#reconfigureRuns,
+      reconfigureFailures: this.#reconfigureFailures,
+      lastReconfigureMs: this.#lastReconfigureMs,
+      failures: Object.fromEntries(this.#failures),
     };
   }
 
@@ -131,7 +145,10 @@ export class PrefixReconciler {
    */
   async start(): Promise<void> {
     const stale = await this.io.removeStaleTempFiles();
-    if (stale.length > 0) this.log.warning(`removed ${stale.length} temp file(s) an earlier, interrupted daemon left beside ${this.bird.path}: ${stale.join(', ')}`);
+    if (stale.length > 0)
+      this.log.warning(
+        `removed ${stale.length} temp file(s) an earlier, interrupted daemon left beside ${this.bird.path}: ${stale.join(', ')}`,
+      );
     const configured = this.registry.configured(this.bird.family);
     let current: PrefixFileContent | null;
     try {
@@ -140,7 +157,12 @@ export class PrefixReconciler {
       throw new Error(`cannot read BIRD configuration ${this.bird.path}: ${(error as Error).message}`);
     }
     const plan = planStartupRepair({
-      file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, configured, purge: this.options.purge,
+      file: this.bird.path,
+      current,
+      variable: this.bird.variable,
+      dummy: this.bird.dummy,
+      configured,
+      purge: this.options.purge,
     });
     for (const f of plan.findings) this.log.warning(f.detail);
     // Every service starts as the file has it, until its check (or on_disabled) decides.
@@ -197,7 +219,9 @@ export class PrefixReconciler {
     this.#written = plan.prefixes;
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
     if (update && plan.prefixes.length === 1) {
-      this.log.warning(`Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`);
+      this.log.warning(
+        `Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`,
+      );
     }
   }
 
@@ -212,7 +236,9 @@ export class PrefixReconciler {
     const told = new Set<string>();
     items.forEach((item, i) => {
       const to = item.action === 'add' ? 'add to' : 'delete from';
-      this.log.info(`returned an item from the queue for ${item.service} with IP prefix ${item.prefix} and action to ${to} Bird configuration`);
+      this.log.info(
+        `returned an item from the queue for ${item.service} with IP prefix ${item.prefix} and action to ${to} Bird configuration`,
+      );
       if (i === 0) for (const f of plan.findings) this.log.warning(f.detail);
       if (told.has(item.prefix)) return;
       if (item.action === 'add' && !before.has(item.prefix) && after.has(item.prefix)) {
@@ -248,7 +274,11 @@ export class PrefixReconciler {
       return this.#failed('read');
     }
     const plan = planUpdate({
-      file: this.bird.path, current, variable: this.bird.variable, dummy: this.bird.dummy, desired,
+      file: this.bird.path,
+      current,
+      variable: this.bird.variable,
+      dummy: this.bird.dummy,
+      desired,
       configured: this.registry.configured(this.bird.family),
     });
     this.#logItems(items, current, plan);
@@ -282,7 +312,11 @@ export class PrefixReconciler {
         this.#custom = [...custom, ...this.#custom];
         return this.#failed(`reconfigure:${outcome.kind as ReconfigureFailureKind}`);
       }
-      this.log.info(outcome.status === 'applied' ? 'reconfigured BIRD daemon' : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`);
+      this.log.info(
+        outcome.status === 'applied'
+          ? 'reconfigured BIRD daemon'
+          : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`,
+      );
       if (!(await this.#verify(plan.prefixes))) {
         this.#custom = [...custom, ...this.#custom];
         return false;

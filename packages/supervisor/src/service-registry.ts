@@ -72,7 +72,11 @@ export class ServiceRegistry {
 
   /** The prefixes that belong in the family's BIRD file now (the dummy aside). */
   desired(family: Family): Set<string> {
-    return new Set(this.ofFamily(family).filter((r) => r.advertise).map((r) => r.config.prefix));
+    return new Set(
+      this.ofFamily(family)
+        .filter((r) => r.advertise)
+        .map((r) => r.config.prefix),
+    );
   }
 
   configured(family: Family): Set<string> {
@@ -93,9 +97,10 @@ export class ServiceRegistry {
   replaceConfig(config: ServiceConfig): ServiceView {
     const from = this.#records.get(config.name);
     const base = fresh(config);
-    const view = from !== undefined && !config.disabled && from.config.prefix === config.prefix
-      ? { ...base, counters: { state: from.counters.state, rise: 0, fail: 0 }, advertise: from.advertise, exported: from.exported }
-      : base;
+    const view =
+      from !== undefined && !config.disabled && from.config.prefix === config.prefix
+        ? { ...base, counters: { state: from.counters.state, rise: 0, fail: 0 }, advertise: from.advertise, exported: from.exported }
+        : base;
     this.#records.set(config.name, view);
     return view;
   }

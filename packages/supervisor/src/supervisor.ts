@@ -40,9 +40,21 @@ const MAX_CHECK_OUTPUT = 4096;
 export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number): ServiceCheckSpec {
   return {
     epochMs,
-    name: s.name, checkCmd: s.checkCmd.text, argv: s.checkCmd.argv, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs,
-    rise: s.rise, fail: s.fail, interface: s.interface, ipCheckDisabled: s.ipCheckDisabled, prefix: s.prefix,
-    address: s.address, prefixLength: s.prefixLength, family: s.family, splayMs, maxOutputBytes: MAX_CHECK_OUTPUT,
+    name: s.name,
+    checkCmd: s.checkCmd.text,
+    argv: s.checkCmd.argv,
+    intervalMs: s.intervalMs,
+    timeoutMs: s.timeoutMs,
+    rise: s.rise,
+    fail: s.fail,
+    interface: s.interface,
+    ipCheckDisabled: s.ipCheckDisabled,
+    prefix: s.prefix,
+    address: s.address,
+    prefixLength: s.prefixLength,
+    family: s.family,
+    splayMs,
+    maxOutputBytes: MAX_CHECK_OUTPUT,
   };
 }
 
@@ -60,7 +72,10 @@ export class Supervisor implements CheckHostEvents {
   /** The daemon's start on the monotonic clock: every check schedule is anchored here. */
   readonly epochMs = monotonicMs();
 
-  constructor(private config: CompiledConfig, private readonly log: Logger) {
+  constructor(
+    private config: CompiledConfig,
+    private readonly log: Logger,
+  ) {
     this.registry = new ServiceRegistry(config.services);
     const queues = new Map<string, ReconfigureQueue>();
     for (const bird of config.daemon.bird) {
@@ -88,9 +103,17 @@ export class Supervisor implements CheckHostEvents {
     let l = this.#serviceLogs.get(key);
     if (l === undefined) {
       const r = this.registry.get(name);
-      l = this.log.child(status === undefined || r === undefined ? { service_name: name } : {
-        service_name: name, status, ip_address: r.config.address, prefix_length: r.config.prefixLength, ip_check_disabled: r.config.ipCheckDisabled,
-      });
+      l = this.log.child(
+        status === undefined || r === undefined
+          ? { service_name: name }
+          : {
+              service_name: name,
+              status,
+              ip_address: r.config.address,
+              prefix_length: r.config.prefixLength,
+              ip_check_disabled: r.config.ipCheckDisabled,
+            },
+      );
       this.#serviceLogs.set(key, l);
     }
     return l;
@@ -163,7 +186,9 @@ export class Supervisor implements CheckHostEvents {
   }
 
   onThreadExit(services: readonly string[], reason: string, threadId: number): void {
-    this.log.error(`check thread ${threadId} (${services.join(', ')}) ${reason}; restarting it with the last decided state, routes unchanged`);
+    this.log.error(
+      `check thread ${threadId} (${services.join(', ')}) ${reason}; restarting it with the last decided state, routes unchanged`,
+    );
   }
 
   onThreadReady(threadId: number, services: readonly string[], restartLatencyMs: number | null): void {
@@ -176,7 +201,10 @@ export class Supervisor implements CheckHostEvents {
   }
 
   onProtocolError(threadId: number, code: string, message: string, dropped: number): void {
-    this.log.error(`${code}: check thread ${threadId} sent a message that is not in the protocol (a bug; ${dropped} dropped, reported at most once a minute): ${message.slice(0, 500)}`);
+    this.log.error(
+      `${code}: check thread ${threadId} sent a message that is not in the protocol ` +
+        `(a bug; ${dropped} dropped, reported at most once a minute): ${message.slice(0, 500)}`,
+    );
   }
 
   /** The host marks the thread failed (its state is the one record of it); this applies the policy. */
@@ -187,10 +215,14 @@ export class Supervisor implements CheckHostEvents {
       if (r === undefined) continue;
       const log = this.serviceLog(name);
       if (policy === 'withdraw') {
-        log.error(`check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`);
+        log.error(
+          `check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`,
+        );
         if (this.registry.withdrawForWorkerFailure(name)) this.reconcilers.get(r.config.family)?.request();
       } else {
-        log.error(`check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`);
+        log.error(
+          `check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`,
+        );
       }
     }
   }
@@ -216,9 +248,17 @@ export class Supervisor implements CheckHostEvents {
     if (r === undefined) return;
     // The worker logged "adding PREFIX in the queue"; this is the queue.
     const custom = r.config.customReconfigureCmd;
-    reconciler.request({ service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' }, custom === null ? undefined : {
-      service, command: custom, direction: state, timeoutMs: r.config.customReconfigureTimeoutMs,
-    });
+    reconciler.request(
+      { service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' },
+      custom === null
+        ? undefined
+        : {
+            service,
+            command: custom,
+            direction: state,
+            timeoutMs: r.config.customReconfigureTimeoutMs,
+          },
+    );
   }
 
   /**
@@ -230,7 +270,13 @@ export class Supervisor implements CheckHostEvents {
   reload(next: CompiledConfig): ReloadSummary | null {
     const host = this.host;
     if (host === null || this.#state !== 'running') return null;
-    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: 0, daemonChanges: daemonDifferences(this.config, next) };
+    const summary: ReloadSummary = {
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: 0,
+      daemonChanges: daemonDifferences(this.config, next),
+    };
     const before = new Map(this.registry.all().map((r) => [r.config.name, r]));
     const touched = new Set<Family>();
     for (const svc of next.services) {

@@ -43,13 +43,12 @@ export interface ThreadObservation {
 
 export function judgeThread(o: ThreadObservation): ThreadVerdict {
   if (o.lastHeartbeat === null) {
-    return o.now - o.startedAt > START_TIMEOUT_MS
-      ? { ok: false, reason: `did not start within ${START_TIMEOUT_MS} ms` }
-      : { ok: true };
+    return o.now - o.startedAt > START_TIMEOUT_MS ? { ok: false, reason: `did not start within ${START_TIMEOUT_MS} ms` } : { ok: true };
   }
   const silence = Math.round(o.now - o.lastHeartbeat);
   const busy = o.busyShare === undefined || o.busyShare === null || o.busyShare >= BUSY_SHARE;
-  if (silence > HEARTBEAT_TIMEOUT_MS && busy) return { ok: false, reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
+  if (silence > HEARTBEAT_TIMEOUT_MS && busy)
+    return { ok: false, reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
   if (silence > SILENCE_LIMIT_MS) return { ok: false, reason: `sent no heartbeat for ${silence} ms (blocked)` };
   for (const loop of o.loops) {
     const idle = Math.round(o.now - loop.lastProgress);

@@ -72,8 +72,17 @@ export interface Slot {
 
 export function emptySlot(): Slot {
   return {
-    lifecycle: INITIAL_LIFECYCLE, specs: new Map(), progress: new Map(), threadId: null, lastHeartbeat: null,
-    restarts: 0, crashes: 0, lastExit: null, diedAt: null, malformed: 0, malformedReportedAt: null,
+    lifecycle: INITIAL_LIFECYCLE,
+    specs: new Map(),
+    progress: new Map(),
+    threadId: null,
+    lastHeartbeat: null,
+    restarts: 0,
+    crashes: 0,
+    lastExit: null,
+    diedAt: null,
+    malformed: 0,
+    malformedReportedAt: null,
   };
 }
 

@@ -28,7 +28,10 @@ export class WorkerThreadHost implements CheckHost {
   readonly #startQueue: Slot[] = [];
   #lastInspect = monotonicMs();
 
-  constructor(private readonly options: WorkerHostOptions, private readonly events: CheckHostEvents) {
+  constructor(
+    private readonly options: WorkerHostOptions,
+    private readonly events: CheckHostEvents,
+  ) {
     this.#watchdog = setInterval(() => this.#inspect(), options.watchdogIntervalMs ?? 250);
     this.#watchdog.unref();
   }
@@ -44,14 +47,16 @@ export class WorkerThreadHost implements CheckHost {
 
   threads(): ThreadInfo[] {
     const now = monotonicMs();
-    return this.#slots.filter((s) => s.specs.size > 0).map((s) => ({
-      threadId: s.threadId,
-      state: workerState(s.lifecycle, s.restarts),
-      services: [...s.specs.keys()],
-      lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : Math.round(now - s.lastHeartbeat),
-      restarts: s.restarts,
-      lastExit: s.lastExit,
-    }));
+    return this.#slots
+      .filter((s) => s.specs.size > 0)
+      .map((s) => ({
+        threadId: s.threadId,
+        state: workerState(s.lifecycle, s.restarts),
+        services: [...s.specs.keys()],
+        lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : Math.round(now - s.lastHeartbeat),
+        restarts: s.restarts,
+        lastExit: s.lastExit,
+      }));
   }
 
   start(spec: ServiceCheckSpec, counters: CheckCounters): void {
@@ -128,7 +133,10 @@ export class WorkerThreadHost implements CheckHost {
     const existing = this.#byService.get(service);
     if (existing !== undefined) return existing;
     if (this.options.mode === 'per-service') {
-      return this.#slots.find((s) => s.specs.size === 0 && s.lifecycle.phase.kind !== 'stopped' && liveThread(s.lifecycle.phase) === null) ?? this.#newSlot();
+      return (
+        this.#slots.find((s) => s.specs.size === 0 && s.lifecycle.phase.kind !== 'stopped' && liveThread(s.lifecycle.phase) === null) ??
+        this.#newSlot()
+      );
     }
     if (this.#slots.length < this.options.mode) return this.#newSlot();
     // Pooled: the thread with the fewest loops.
@@ -195,7 +203,14 @@ export class WorkerThreadHost implements CheckHost {
     const now = monotonicMs();
     for (const spec of slot.specs.values()) {
       slot.progress.set(spec.name, now);
-      this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters: this.events.counters(spec.name), logLevel: this.options.logLevel });
+      this.#post(slot, {
+        type: 'start',
+        seq: this.#nextSeq(),
+        service: spec.name,
+        spec,
+        counters: this.events.counters(spec.name),
+        logLevel: this.options.logLevel,
+      });
     }
     worker.on('exit', (code) => {
       const live = liveThread(slot.lifecycle.phase);
@@ -229,7 +244,11 @@ export class WorkerThreadHost implements CheckHost {
         phase.eluAtBeat = phase.worker.performance.eventLoopUtilization();
       } else if (phase.kind === 'booting') {
         const { worker, startedAt, killReason } = phase;
-        this.#move(slot, { kind: 'running', worker, startedAt, killReason, eluAtBeat: worker.performance.eventLoopUtilization() }, 'first heartbeat');
+        this.#move(
+          slot,
+          { kind: 'running', worker, startedAt, killReason, eluAtBeat: worker.performance.eventLoopUtilization() },
+          'first heartbeat',
+        );
         const latency = slot.diedAt === null ? null : Math.round(now - slot.diedAt);
         this.events.onThreadReady?.(threadId, [...slot.specs.keys()], latency);
       }
@@ -252,7 +271,13 @@ export class WorkerThreadHost implements CheckHost {
     slot.crashes = ranMs >= STABLE_RUN_MS ? 1 : slot.crashes + 1;
     slot.restarts += 1;
     if (slot.crashes === FAILED_AFTER_CRASHES) {
-      if (!slot.lifecycle.failed) this.#move(slot, slot.lifecycle.phase, `${FAILED_AFTER_CRASHES} crashes in a row, each within ${STABLE_RUN_MS} ms of its start`, true);
+      if (!slot.lifecycle.failed)
+        this.#move(
+          slot,
+          slot.lifecycle.phase,
+          `${FAILED_AFTER_CRASHES} crashes in a row, each within ${STABLE_RUN_MS} ms of its start`,
+          true,
+        );
       this.events.onThreadFailed([...slot.specs.keys()], reason);
     }
     const delay = backoffDelay(slot.crashes - 1, RESTART_BACKOFF);
@@ -296,10 +321,15 @@ export class WorkerThreadHost implements CheckHost {
       const live = liveThread(phase);
       if (live === null || live.killReason !== null) continue;
       const { worker } = live;
-      const busyShare = phase.kind !== 'running' ? null
-        : worker.performance.eventLoopUtilization(worker.performance.eventLoopUtilization(), phase.eluAtBeat).utilization;
+      const busyShare =
+        phase.kind !== 'running'
+          ? null
+          : worker.performance.eventLoopUtilization(worker.performance.eventLoopUtilization(), phase.eluAtBeat).utilization;
       const verdict = judgeThread({
-        now, startedAt: live.startedAt, lastHeartbeat: slot.lastHeartbeat, busyShare,
+        now,
+        startedAt: live.startedAt,
+        lastHeartbeat: slot.lastHeartbeat,
+        busyShare,
         loops: [...slot.specs.values()].map((spec) => ({ spec, lastProgress: slot.progress.get(spec.name) ?? now })),
       });
       if (!verdict.ok) {

@@ -6,7 +6,9 @@ const policy = { baseMs: 20, capMs: 80 };
 
 function deferred() {
   let resolve: (v: boolean) => void = () => undefined;
-  const promise = new Promise<boolean>((r) => { resolve = r; });
+  const promise = new Promise<boolean>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
@@ -23,7 +25,10 @@ describe('backoff', () => {
 describe('ConvergeLoop', () => {
   it('runs a lone request at once', async () => {
     let runs = 0;
-    const loop = new ConvergeLoop(async () => { runs += 1; return true; }, policy);
+    const loop = new ConvergeLoop(async () => {
+      runs += 1;
+      return true;
+    }, policy);
     loop.request();
     expect(runs).toBe(1); // synchronously started, no added delay
     await loop.whenIdle();
@@ -32,7 +37,11 @@ describe('ConvergeLoop', () => {
 
   it('merges any number of requests during a step into exactly one more step', async () => {
     const steps: Array<ReturnType<typeof deferred>> = [];
-    const loop = new ConvergeLoop(() => { const d = deferred(); steps.push(d); return d.promise; }, policy);
+    const loop = new ConvergeLoop(() => {
+      const d = deferred();
+      steps.push(d);
+      return d.promise;
+    }, policy);
     loop.request();
     for (let i = 0; i < 10; i += 1) loop.request();
     expect(steps.length).toBe(1);
@@ -66,7 +75,14 @@ describe('ConvergeLoop', () => {
     const results = [false, false, true];
     const at: number[] = [];
     const retries: number[] = [];
-    const loop = new ConvergeLoop(async () => { at.push(Date.now()); return results.shift() ?? true; }, policy, { onRetry: (_f, d) => retries.push(d) });
+    const loop = new ConvergeLoop(
+      async () => {
+        at.push(Date.now());
+        return results.shift() ?? true;
+      },
+      policy,
+      { onRetry: (_f, d) => retries.push(d) },
+    );
     loop.request();
     await loop.whenIdle();
     expect(at.length).toBe(3);
@@ -77,7 +93,11 @@ describe('ConvergeLoop', () => {
 
   it('treats a step that throws as failed and retries it', async () => {
     let n = 0;
-    const loop = new ConvergeLoop(async () => { n += 1; if (n === 1) throw new Error('disk'); return true; }, policy);
+    const loop = new ConvergeLoop(async () => {
+      n += 1;
+      if (n === 1) throw new Error('disk');
+      return true;
+    }, policy);
     loop.request();
     await loop.whenIdle();
     expect(n).toBe(2);
@@ -85,7 +105,13 @@ describe('ConvergeLoop', () => {
 
   it('a request while waiting to retry runs at once (it may carry the fix)', async () => {
     let n = 0;
-    const loop = new ConvergeLoop(async () => { n += 1; return n > 1; }, { baseMs: 10_000, capMs: 10_000 });
+    const loop = new ConvergeLoop(
+      async () => {
+        n += 1;
+        return n > 1;
+      },
+      { baseMs: 10_000, capMs: 10_000 },
+    );
     loop.request();
     await tick();
     expect(loop.state).toBe('waiting-retry');
@@ -96,7 +122,10 @@ describe('ConvergeLoop', () => {
 
   it('close() stops retrying', async () => {
     let n = 0;
-    const loop = new ConvergeLoop(async () => { n += 1; return false; }, policy);
+    const loop = new ConvergeLoop(async () => {
+      n += 1;
+      return false;
+    }, policy);
     loop.request();
     await tick();
     await loop.close();

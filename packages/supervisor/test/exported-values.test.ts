@@ -20,7 +20,11 @@ function run(outcomes: Outcome[], r = rules): ExportedValues[] {
     const step = o === 'unassigned' ? recordIpUnassigned(counters) : recordCheck(counters, ok, r);
     counters = step.counters;
     const result: ResultMessage = {
-      type: 'result', service: 's', ok, counters, finishedAt: 0,
+      type: 'result',
+      service: 's',
+      ok,
+      counters,
+      finishedAt: 0,
       exitCode: typeof o === 'number' ? o : null,
       timedOut: o === 'timeout',
       signal: o === 'SIGKILL' ? 'SIGKILL' : null,

@@ -38,25 +38,58 @@ export function makeBed(): Bed {
   writeFileSync(customCmd, `#!/bin/sh\necho "$1" >> ${customLog}\n`);
   chmodSync(customCmd, 0o755);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', program: 'anycast-healthchecker', version: 'test', nameWidth: 10, destinations: [{ json: false, sink: { write: (l: string) => void logs.push(l) } }] });
-  const ini = (sections: Record<string, Record<string, string>>) => Object.entries(sections)
-    .map(([name, opts]) => `[${name}]\n${Object.entries(opts).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`).join('\n');
+  const logger = createLogger({
+    level: 'debug',
+    program: 'anycast-healthchecker',
+    version: 'test',
+    nameWidth: 10,
+    destinations: [{ json: false, sink: { write: (l: string) => void logs.push(l) } }],
+  });
+  const ini = (sections: Record<string, Record<string, string>>) =>
+    Object.entries(sections)
+      .map(
+        ([name, opts]) =>
+          `[${name}]\n${Object.entries(opts)
+            .map(([k, v]) => `${k} = ${v}`)
+            .join('\n')}\n`,
+      )
+      .join('\n');
   return {
-    dir, birdConf, reconfigureLog, customLog, customCmd, logger, logs,
+    dir,
+    birdConf,
+    reconfigureLog,
+    customLog,
+    customCmd,
+    logger,
+    logs,
     healthy(name, yes) {
       const f = join(dir, `${name}.healthy`);
       if (yes) writeFileSync(f, '');
       else rmSync(f, { force: true });
     },
     config(services, daemon = {}) {
-      writeFileSync(join(dir, 'daemon.conf'), ini({ daemon: {
-        pidfile: join(dir, 'pid'), bird_conf: birdConf, bird_reconfigure_cmd: `${birdc} configure`, ...daemon,
-      } }));
+      writeFileSync(
+        join(dir, 'daemon.conf'),
+        ini({
+          daemon: {
+            pidfile: join(dir, 'pid'),
+            bird_conf: birdConf,
+            bird_reconfigure_cmd: `${birdc} configure`,
+            ...daemon,
+          },
+        }),
+      );
       const full: Record<string, Record<string, string>> = {};
       for (const [name, opts] of Object.entries(services)) {
         full[name] = {
-          check_cmd: `/usr/bin/test -e ${join(dir, `${name}.healthy`)}`, check_interval: '0.1', check_timeout: '0.1', check_rise: '1', check_fail: '1',
-          check_disabled: 'false', ip_check_disabled: 'true', ...opts,
+          check_cmd: `/usr/bin/test -e ${join(dir, `${name}.healthy`)}`,
+          check_interval: '0.1',
+          check_timeout: '0.1',
+          check_rise: '1',
+          check_fail: '1',
+          check_disabled: 'false',
+          ip_check_disabled: 'true',
+          ...opts,
         };
       }
       writeFileSync(join(dir, 'd', 'services.conf'), ini(full));
@@ -71,7 +104,10 @@ export function makeBed(): Bed {
     },
     reconfigures() {
       try {
-        return readFileSync(reconfigureLog, 'utf8').trim().split('\n').filter((l) => l !== '').length;
+        return readFileSync(reconfigureLog, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '').length;
       } catch {
         return 0;
       }

@@ -33,18 +33,24 @@ describe('gather decisions (pure)', () => {
 
 function deferred() {
   let resolve: (v: boolean) => void = () => undefined;
-  const promise = new Promise<boolean>((r) => { resolve = r; });
+  const promise = new Promise<boolean>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
 /** A loop on fake timers whose steps are resolved by hand; records when each step started. */
 function harness(options: { gather?: GatherPolicy; backoff?: { baseMs: number; capMs: number } } = {}) {
   const steps: Array<{ at: number; d: ReturnType<typeof deferred> }> = [];
-  const loop = new ConvergeLoop(() => {
-    const d = deferred();
-    steps.push({ at: Date.now(), d });
-    return d.promise;
-  }, options.backoff ?? { baseMs: 250, capMs: 5000 }, { gather: options.gather ?? policy, now: () => Date.now() });
+  const loop = new ConvergeLoop(
+    () => {
+      const d = deferred();
+      steps.push({ at: Date.now(), d });
+      return d.promise;
+    },
+    options.backoff ?? { baseMs: 250, capMs: 5000 },
+    { gather: options.gather ?? policy, now: () => Date.now() },
+  );
   const finish = async (ok = true) => {
     const s = steps.at(-1);
     if (s === undefined) throw new Error('no step started');
@@ -102,14 +108,18 @@ describe('ConvergeLoop with gathering (fake clock)', () => {
     const h = harness();
     let active = 0;
     let maxActive = 0;
-    const loop = new ConvergeLoop(async () => {
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      h.steps.push({ at: Date.now(), d: deferred() });
-      await new Promise((r) => setTimeout(r, 5));
-      active -= 1;
-      return true;
-    }, { baseMs: 250, capMs: 5000 }, { gather: policy, now: () => Date.now() });
+    const loop = new ConvergeLoop(
+      async () => {
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        h.steps.push({ at: Date.now(), d: deferred() });
+        await new Promise((r) => setTimeout(r, 5));
+        active -= 1;
+        return true;
+      },
+      { baseMs: 250, capMs: 5000 },
+      { gather: policy, now: () => Date.now() },
+    );
     for (let t = 0; t < 3000; t += 10) {
       loop.request();
       await vi.advanceTimersByTimeAsync(10);
@@ -172,7 +182,9 @@ describe('ConvergeLoop with gathering (fake clock)', () => {
     await h.finish();
     h.loop.request();
     let idle = false;
-    void h.loop.whenIdle().then(() => { idle = true; });
+    void h.loop.whenIdle().then(() => {
+      idle = true;
+    });
     await vi.advanceTimersByTimeAsync(10);
     expect(idle).toBe(false);
     await h.loop.close();

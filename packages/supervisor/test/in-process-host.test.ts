@@ -10,19 +10,44 @@ const UNKNOWN: CheckCounters = { state: 'unknown', rise: 0, fail: 0 };
 
 function spec(name: string, argv: string[], over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
   return {
-    name, checkCmd: argv.join(' '), argv, intervalMs: 100, timeoutMs: 1000, rise: 2, fail: 2, interface: 'lo',
-    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, epochMs: 0, ...over,
+    name,
+    checkCmd: argv.join(' '),
+    argv,
+    intervalMs: 100,
+    timeoutMs: 1000,
+    rise: 2,
+    fail: 2,
+    interface: 'lo',
+    ipCheckDisabled: true,
+    prefix: '10.52.12.1/32',
+    address: '10.52.12.1',
+    prefixLength: 32,
+    family: 4,
+    splayMs: 0,
+    maxOutputBytes: 4096,
+    epochMs: 0,
+    ...over,
   };
 }
 
 class Recorder implements CheckHostEvents {
   messages: Array<{ message: FromWorker; threadId: number }> = [];
   threadEvents: string[] = [];
-  onMessage(message: FromWorker, threadId: number): void { this.messages.push({ message, threadId }); }
-  onThreadExit(): void { this.threadEvents.push('exit'); }
-  onThreadFailed(): void { this.threadEvents.push('failed'); }
-  onThreadRecovered(): void { this.threadEvents.push('recovered'); }
-  counters(): CheckCounters { return UNKNOWN; }
+  onMessage(message: FromWorker, threadId: number): void {
+    this.messages.push({ message, threadId });
+  }
+  onThreadExit(): void {
+    this.threadEvents.push('exit');
+  }
+  onThreadFailed(): void {
+    this.threadEvents.push('failed');
+  }
+  onThreadRecovered(): void {
+    this.threadEvents.push('recovered');
+  }
+  counters(): CheckCounters {
+    return UNKNOWN;
+  }
   of(type: FromWorker['type'], service: string): FromWorker[] {
     return this.messages.map((m) => m.message).filter((m) => m.type === type && m.service === service);
   }
@@ -42,7 +67,9 @@ function makeHost(rec: Recorder): InProcessCheckHost {
 
 const linesOf = (file: string): number => {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length;
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length;
   } catch {
     return 0;
   }
@@ -104,7 +131,9 @@ describe('InProcessCheckHost: the real check loops in the main thread', () => {
     expect(host.threads()).toEqual([]);
     expect(host.threadCount).toBe(0);
     host.start(spec('a', ['/bin/true']), UNKNOWN);
-    expect(host.threads()).toEqual([{ threadId: 0, state: 'running', services: ['a'], lastHeartbeatAgeMs: null, restarts: 0, lastExit: null }]);
+    expect(host.threads()).toEqual([
+      { threadId: 0, state: 'running', services: ['a'], lastHeartbeatAgeMs: null, restarts: 0, lastExit: null },
+    ]);
     expect(host.threadCount).toBe(1);
     expect(host.injectFault('a', 'throw')).toBe(false);
     expect(host.injectFault('a', 'terminate')).toBe(false);

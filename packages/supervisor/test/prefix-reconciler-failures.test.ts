@@ -14,22 +14,26 @@ const UPDATED = `${I} Bird configuration for IPv4 is updated`;
 const RECONFIGURING = `${I} reconfiguring BIRD by running birdc configure`;
 const RECONFIGURED = `${I} reconfigured BIRD daemon`;
 const CUSTOM = '/usr/local/bin/bgp-community';
-const retrying = (attempt: number, seconds: string) => `${W} IPv4 BIRD configuration is not applied yet (attempt ${attempt} failed); retrying in ${seconds}s`;
+const retrying = (attempt: number, seconds: string) =>
+  `${W} IPv4 BIRD configuration is not applied yet (attempt ${attempt} failed); retrying in ${seconds}s`;
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
-  it('tells the service\'s own command instead of running the global one when only its prefix changes', async () => {
+  it("tells the service's own command instead of running the global one when only its prefix changes", async () => {
     const b = bench({ services: SERVICES });
     await b.started();
     b.decide('web', 'up', CUSTOM);
     await b.converge();
     expect(b.bird.calls.filter((c) => c !== 'read')).toEqual([`write ${DUMMY},${WEB}`, 'custom web up']);
     expect(b.take()).toEqual([
-      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED,
-      `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`, `${I} custom command successfully reconfigured Bird`,
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      UPDATED,
+      `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`,
+      `${I} custom command successfully reconfigured Bird`,
     ]);
     expect(b.reconciler.snapshot()).toMatchObject({ applied: [DUMMY, WEB], reconfigureRuns: 0, pending: false });
   });
@@ -49,13 +53,26 @@ describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
     b.bird.customs = [{ ...failed('exited with code 3; no output'), output: '' }];
     b.decide('web', 'up', CUSTOM);
     await b.settle();
-    expect(b.take().slice(-2)).toEqual([`${E} custom_bird_reconfigure_cmd of web failed: exited with code 3; no output`, retrying(1, '0.25')]);
+    expect(b.take().slice(-2)).toEqual([
+      `${E} custom_bird_reconfigure_cmd of web failed: exited with code 3; no output`,
+      retrying(1, '0.25'),
+    ]);
     expect(b.reconciler.snapshot()).toMatchObject({ pending: true, lastError: 'custom_bird_reconfigure_cmd failed', applied: null });
     await b.converge();
     // The file is as written, so the retry cannot tell whose change it was: the global command runs.
-    expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED, `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`, `${I} custom command successfully reconfigured Bird`]);
+    expect(b.take()).toEqual([
+      RECONFIGURING,
+      RECONFIGURED,
+      `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`,
+      `${I} custom command successfully reconfigured Bird`,
+    ]);
     expect(b.bird.calls.filter((c) => c.startsWith('custom'))).toEqual(['custom web up', 'custom web up']);
-    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB], failures: { 'custom:exit-code': 1 } });
+    expect(b.reconciler.snapshot()).toMatchObject({
+      pending: false,
+      lastError: null,
+      applied: [DUMMY, WEB],
+      failures: { 'custom:exit-code': 1 },
+    });
   });
 
   it('keeps the custom command of a step whose global reconfigure failed', async () => {
@@ -83,7 +100,7 @@ describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
 describe('PrefixReconciler with bird_verify_cmd', () => {
   const config = { verifyCmd: { text: 'birdc show symbols', argv: ['birdc', 'show', 'symbols'] } };
 
-  it('checks BIRD\'s live set after each reconfigure', async () => {
+  it("checks BIRD's live set after each reconfigure", async () => {
     const b = bench({ services: SERVICES, config });
     await b.started();
     b.bird.verifies = [verified('match', 'BIRD has the 2 prefixes of the file')];
@@ -99,10 +116,19 @@ describe('PrefixReconciler with bird_verify_cmd', () => {
     b.bird.verifies = [verified('mismatch', `BIRD lacks ${WEB}`), verified('failed', 'birdc timed out')];
     b.decide('web', 'up');
     await b.settle();
-    expect(b.take().slice(-3)).toEqual([RECONFIGURED, `${E} verification of BIRD's applied configuration failed: BIRD lacks ${WEB}`, retrying(1, '0.25')]);
+    expect(b.take().slice(-3)).toEqual([
+      RECONFIGURED,
+      `${E} verification of BIRD's applied configuration failed: BIRD lacks ${WEB}`,
+      retrying(1, '0.25'),
+    ]);
     expect(b.reconciler.snapshot()).toMatchObject({ pending: true, lastError: `BIRD lacks ${WEB}`, applied: null, reconfigureFailures: 0 });
     await vi.advanceTimersByTimeAsync(250);
-    expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED, `${E} verification of BIRD's applied configuration failed: birdc timed out`, retrying(2, '0.50')]);
+    expect(b.take()).toEqual([
+      RECONFIGURING,
+      RECONFIGURED,
+      `${E} verification of BIRD's applied configuration failed: birdc timed out`,
+      retrying(2, '0.50'),
+    ]);
     await b.converge();
     expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED, `${I} verified: BIRD has the 2 prefixes of the file`]);
     expect(b.bird.count('write')).toBe(1);
@@ -120,14 +146,20 @@ describe('PrefixReconciler when the file fails', () => {
     b.decide('web', 'up', CUSTOM);
     await b.settle();
     expect(b.take()).toEqual([
-      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`,
-      `${E} failed to write BIRD configuration: ENOSPC: no space left on device; the previous file is left intact`, retrying(1, '0.25'),
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      `${E} failed to write BIRD configuration: ENOSPC: no space left on device; the previous file is left intact`,
+      retrying(1, '0.25'),
     ]);
     expect(b.bird.count('reconfigure') + b.bird.count('custom')).toBe(0);
     expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY], lastError: 'ENOSPC: no space left on device' });
     await b.converge();
     // The retry carries no queue item: no `returned an item…` again, the custom command still runs.
-    expect(b.take()).toEqual([UPDATED, `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`, `${I} custom command successfully reconfigured Bird`]);
+    expect(b.take()).toEqual([
+      UPDATED,
+      `${I} reconfiguring BIRD by running custom command ${CUSTOM} up`,
+      `${I} custom command successfully reconfigured Bird`,
+    ]);
     expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY, WEB], applied: [DUMMY, WEB], failures: { write: 1 } });
   });
 
@@ -154,8 +186,12 @@ describe('PrefixReconciler when the file fails', () => {
     await b.converge();
     expect(b.bird.calls.filter((c) => c !== 'read')).toEqual(['archive', `write ${DUMMY},${WEB}`, 'reconfigure']);
     expect(b.take()).toEqual([
-      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`,
-      `${E} failed to keep a copy of ${FILE} in history: EROFS: read-only file system`, UPDATED, RECONFIGURING, RECONFIGURED,
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      `${E} failed to keep a copy of ${FILE} in history: EROFS: read-only file system`,
+      UPDATED,
+      RECONFIGURING,
+      RECONFIGURED,
     ]);
   });
 });

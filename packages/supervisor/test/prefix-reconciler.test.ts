@@ -32,20 +32,34 @@ describe('PrefixReconciler at start-up', () => {
 
   it.each([
     {
-      name: 'a missing file gets the variable and the dummy', file: null, purge: false,
+      name: 'a missing file gets the variable and the dummy',
+      file: null,
+      purge: false,
       records: [
         `${W} failed to find variable name in ${FILE}, going to add it`,
-        `${W} dummy IP prefix ${DUMMY} is missing from bird configuration ${FILE}, adding it`, UPDATED, RECONFIGURING, RECONFIGURED,
+        `${W} dummy IP prefix ${DUMMY} is missing from bird configuration ${FILE}, adding it`,
+        UPDATED,
+        RECONFIGURING,
+        RECONFIGURED,
       ],
       written: [DUMMY],
     },
     {
-      name: 'purge_ip_prefixes removes prefixes without a check', file: [DUMMY, '10.9.9.9/32'], purge: true,
-      records: [`${W} removing IP prefix(es) 10.9.9.9/32 from ${FILE} because they don't have a service check configured`, UPDATED, RECONFIGURING, RECONFIGURED],
+      name: 'purge_ip_prefixes removes prefixes without a check',
+      file: [DUMMY, '10.9.9.9/32'],
+      purge: true,
+      records: [
+        `${W} removing IP prefix(es) 10.9.9.9/32 from ${FILE} because they don't have a service check configured`,
+        UPDATED,
+        RECONFIGURING,
+        RECONFIGURED,
+      ],
       written: [DUMMY],
     },
     {
-      name: 'without purge, prefixes without a check are reported and kept', file: [DUMMY, '10.9.9.9/32'], purge: false,
+      name: 'without purge, prefixes without a check are reported and kept',
+      file: [DUMMY, '10.9.9.9/32'],
+      purge: false,
       records: [`${W} found IP prefixes 10.9.9.9/32 in ${FILE} without a service check configured`],
       written: [DUMMY, '10.9.9.9/32'],
     },
@@ -62,7 +76,9 @@ describe('PrefixReconciler at start-up', () => {
     bird.stale = ['/etc/bird/.anycast-prefixes.conf.1.tmp'];
     const b = bench({ services: SERVICES, bird });
     await b.reconciler.start();
-    expect(b.take()).toEqual([`${W} removed 1 temp file(s) an earlier, interrupted daemon left beside ${FILE}: /etc/bird/.anycast-prefixes.conf.1.tmp`]);
+    expect(b.take()).toEqual([
+      `${W} removed 1 temp file(s) an earlier, interrupted daemon left beside ${FILE}: /etc/bird/.anycast-prefixes.conf.1.tmp`,
+    ]);
   });
 
   it('keeps prefixes without a check through steps without a decision, until the first decision', async () => {
@@ -78,7 +94,10 @@ describe('PrefixReconciler at start-up', () => {
     expect(b.take()).toEqual([
       item('web', WEB, 'add to'),
       `${W} found 10.9.9.9/32 IP prefixes in Bird configuration but we aren't configured to run health checks on them. Either someone modified the configuration manually or something went horrible wrong. We remove them from Bird configuration`,
-      `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED,
+      `${I} announcing ${WEB} for web`,
+      UPDATED,
+      RECONFIGURING,
+      RECONFIGURED,
     ]);
   });
 
@@ -89,7 +108,8 @@ describe('PrefixReconciler at start-up', () => {
     await b.reconciler.start();
     expect(b.reconciler.pending).toBe(true);
     expect(b.take().slice(-3)).toEqual([
-      RECONFIGURING, `${E} reconfiguring BIRD failed: cannot reach BIRD; is it running?`,
+      RECONFIGURING,
+      `${E} reconfiguring BIRD failed: cannot reach BIRD; is it running?`,
       `${W} IPv4 BIRD configuration is not applied yet (attempt 1 failed); retrying in 0.25s`,
     ]);
     await b.settle();
@@ -104,24 +124,36 @@ describe('PrefixReconciler at start-up', () => {
 describe('PrefixReconciler decisions', () => {
   it.each([
     {
-      name: 'an UP that changes the file', start: [DUMMY], decide: [['web', 'up']] as const,
+      name: 'an UP that changes the file',
+      start: [DUMMY],
+      decide: [['web', 'up']] as const,
       records: [item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED],
-      file: [DUMMY, WEB], reconfigures: 1,
+      file: [DUMMY, WEB],
+      reconfigures: 1,
     },
     {
-      name: 'an UP already in the file', start: [DUMMY, WEB], decide: [['web', 'up']] as const,
+      name: 'an UP already in the file',
+      start: [DUMMY, WEB],
+      decide: [['web', 'up']] as const,
       records: [item('web', WEB, 'add to'), `${I} no updates for bird configuration`],
-      file: [DUMMY, WEB], reconfigures: 0,
+      file: [DUMMY, WEB],
+      reconfigures: 0,
     },
     {
-      name: 'the last DOWN leaves only the dummy', start: [DUMMY, WEB], decide: [['web', 'down']] as const,
+      name: 'the last DOWN leaves only the dummy',
+      start: [DUMMY, WEB],
+      decide: [['web', 'down']] as const,
       records: [item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`, UPDATED, EMPTY, RECONFIGURING, RECONFIGURED],
-      file: [DUMMY], reconfigures: 1,
+      file: [DUMMY],
+      reconfigures: 1,
     },
     {
-      name: 'a DOWN while another is still advertised', start: [DUMMY, WEB, DNS], decide: [['web', 'down']] as const,
+      name: 'a DOWN while another is still advertised',
+      start: [DUMMY, WEB, DNS],
+      decide: [['web', 'down']] as const,
       records: [item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED],
-      file: [DUMMY, DNS], reconfigures: 1,
+      file: [DUMMY, DNS],
+      reconfigures: 1,
     },
   ])('$name', async ({ start, decide, records, file, reconfigures }) => {
     const b = bench({ services: SERVICES, bird: new FakeBird(start) });
@@ -148,11 +180,25 @@ describe('PrefixReconciler decisions', () => {
     expect(b.bird.count('write')).toBe(1); // nothing runs beside the reconfigure in flight
     held.resolve(APPLIED);
     await b.converge();
-    expect(b.bird.calls.filter((c) => c !== 'read')).toEqual([`write ${DUMMY},${WEB}`, 'reconfigure', `write ${DUMMY},${DNS}`, 'reconfigure']);
+    expect(b.bird.calls.filter((c) => c !== 'read')).toEqual([
+      `write ${DUMMY},${WEB}`,
+      'reconfigure',
+      `write ${DUMMY},${DNS}`,
+      'reconfigure',
+    ]);
     expect(b.take()).toEqual([
-      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, RECONFIGURED,
-      item('dns', DNS, 'add to'), `${I} announcing ${DNS} for dns`, item('web', WEB, 'delete from'), `${I} withdrawing ${WEB} for web`,
-      UPDATED, RECONFIGURING, RECONFIGURED,
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      UPDATED,
+      RECONFIGURING,
+      RECONFIGURED,
+      item('dns', DNS, 'add to'),
+      `${I} announcing ${DNS} for dns`,
+      item('web', WEB, 'delete from'),
+      `${I} withdrawing ${WEB} for web`,
+      UPDATED,
+      RECONFIGURING,
+      RECONFIGURED,
     ]);
     expect(b.reconciler.snapshot().applied).toEqual([DUMMY, DNS]);
   });
@@ -174,7 +220,11 @@ describe('PrefixReconciler decisions', () => {
 
   it.each([
     { name: 'fails', outcome: failed('exit code 1; output: "syntax error"'), error: 'exit code 1; output: "syntax error"' },
-    { name: 'times out', outcome: failed('timed out after 30s; its process group was killed'), error: 'timed out after 30s; its process group was killed' },
+    {
+      name: 'times out',
+      outcome: failed('timed out after 30s; its process group was killed'),
+      error: 'timed out after 30s; its process group was killed',
+    },
   ])('a reconfigure that $name is retried with backoff, without rewriting the file, until BIRD applies it', async ({ outcome, error }) => {
     const b = bench({ services: SERVICES });
     await b.started();
@@ -182,18 +232,38 @@ describe('PrefixReconciler decisions', () => {
     b.decide('web', 'up');
     await b.settle();
     expect(b.take()).toEqual([
-      item('web', WEB, 'add to'), `${I} announcing ${WEB} for web`, UPDATED, RECONFIGURING, `${E} reconfiguring BIRD failed: ${error}`,
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      UPDATED,
+      RECONFIGURING,
+      `${E} reconfiguring BIRD failed: ${error}`,
       `${W} IPv4 BIRD configuration is not applied yet (attempt 1 failed); retrying in 0.25s`,
     ]);
-    expect(b.reconciler.snapshot()).toMatchObject({ pending: true, lastError: error, reconfigureRuns: 1, reconfigureFailures: 1, applied: null });
+    expect(b.reconciler.snapshot()).toMatchObject({
+      pending: true,
+      lastError: error,
+      reconfigureRuns: 1,
+      reconfigureFailures: 1,
+      applied: null,
+    });
     await vi.advanceTimersByTimeAsync(250);
-    expect(b.take()).toEqual([RECONFIGURING, `${E} reconfiguring BIRD failed: ${error}`, `${W} IPv4 BIRD configuration is not applied yet (attempt 2 failed); retrying in 0.50s`]);
+    expect(b.take()).toEqual([
+      RECONFIGURING,
+      `${E} reconfiguring BIRD failed: ${error}`,
+      `${W} IPv4 BIRD configuration is not applied yet (attempt 2 failed); retrying in 0.50s`,
+    ]);
     await vi.advanceTimersByTimeAsync(500);
     await b.converge();
     // Out of sync after a failure: the unchanged file is reconfigured again, never rewritten.
     expect(b.take()).toEqual([RECONFIGURING, RECONFIGURED]);
     expect(b.bird.count('write')).toBe(1);
-    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, reconfigureRuns: 3, reconfigureFailures: 2, applied: [DUMMY, WEB] });
+    expect(b.reconciler.snapshot()).toMatchObject({
+      pending: false,
+      lastError: null,
+      reconfigureRuns: 3,
+      reconfigureFailures: 2,
+      applied: [DUMMY, WEB],
+    });
   });
 
   it('a decision during the backoff is applied at once, and the failed reconfigure is not forgotten', async () => {
@@ -214,7 +284,10 @@ describe('PrefixReconciler decisions', () => {
     b.bird.reconfigures = [{ ...APPLIED, status: 'in-progress', reason: 'Reconfiguration in progress' }];
     b.decide('web', 'up');
     await b.converge();
-    expect(b.take().slice(-2)).toEqual([RECONFIGURING, `${I} BIRD accepted the configuration and applies it in the background (Reconfiguration in progress)`]);
+    expect(b.take().slice(-2)).toEqual([
+      RECONFIGURING,
+      `${I} BIRD accepted the configuration and applies it in the background (Reconfiguration in progress)`,
+    ]);
     expect(b.reconciler.snapshot().applied).toEqual([DUMMY, WEB]);
   });
 });

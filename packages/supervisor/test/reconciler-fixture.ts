@@ -12,19 +12,40 @@ export const DUMMY = '10.189.200.255/32';
 
 export function birdConfig(over: Partial<BirdFamilyConfig> = {}): BirdFamilyConfig {
   return {
-    family: 4, path: FILE, variable: VARIABLE, dummy: DUMMY, reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] },
-    keepChanges: false, changesCounter: 128, verifyCmd: null, ...over,
+    family: 4,
+    path: FILE,
+    variable: VARIABLE,
+    dummy: DUMMY,
+    reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] },
+    keepChanges: false,
+    changesCounter: 128,
+    verifyCmd: null,
+    ...over,
   };
 }
 
 const RESULT = { code: 0, signal: null, timedOut: false, spawnError: null, stdout: '', stderr: '', truncated: false, durationMs: 3 };
 
-export const APPLIED: ReconfigureOutcome = { status: 'applied', kind: 'applied', reason: 'Reconfigured', output: 'Reconfigured', durationMs: 3, result: RESULT };
+export const APPLIED: ReconfigureOutcome = {
+  status: 'applied',
+  kind: 'applied',
+  reason: 'Reconfigured',
+  output: 'Reconfigured',
+  durationMs: 3,
+  result: RESULT,
+};
 export function failed(reason: string): ReconfigureOutcome {
   return { status: 'failed', kind: 'exit-code', reason, output: '', durationMs: 5, result: { ...RESULT, code: 1 } };
 }
 export function verified(status: VerifyOutcome['status'], reason: string): VerifyOutcome {
-  return { status, kind: status === 'match' ? 'match' : status === 'mismatch' ? 'mismatch' : 'exit-code', reason, live: [], missing: [], extra: [] };
+  return {
+    status,
+    kind: status === 'match' ? 'match' : status === 'mismatch' ? 'mismatch' : 'exit-code',
+    reason,
+    live: [],
+    missing: [],
+    extra: [],
+  };
 }
 
 interface Gate<T> {
@@ -33,7 +54,9 @@ interface Gate<T> {
 }
 export function gate<T>(): Gate<T> {
   let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
@@ -153,26 +176,46 @@ export interface Bench {
 }
 
 /** A reconciler on a fake clock (vi.useFakeTimers) with a fake BIRD and registry. */
-export function bench(options: { services: Record<string, string>; bird?: FakeBird; purge?: boolean; config?: Partial<BirdFamilyConfig> }): Bench {
+export function bench(options: {
+  services: Record<string, string>;
+  bird?: FakeBird;
+  purge?: boolean;
+  config?: Partial<BirdFamilyConfig>;
+}): Bench {
   vi.useFakeTimers();
   const lines: string[] = [];
   const log = createLogger({
-    level: 'info', program: 'anycast-healthchecker', version: 'test', nameWidth: 10,
+    level: 'info',
+    program: 'anycast-healthchecker',
+    version: 'test',
+    nameWidth: 10,
     destinations: [{ json: false, sink: { write: (l: string) => void lines.push(l) } }],
   });
   const bird = options.bird ?? new FakeBird();
   const services = new FakeServices(options.services);
-  const reconciler = new PrefixReconciler(birdConfig(options.config), services, bird, log, { purge: options.purge ?? false, now: () => Date.now() });
+  const reconciler = new PrefixReconciler(birdConfig(options.config), services, bird, log, {
+    purge: options.purge ?? false,
+    now: () => Date.now(),
+  });
   return {
-    reconciler, bird, services,
+    reconciler,
+    bird,
+    services,
     take: () => lines.splice(0).map(record),
     decide(service, state, custom) {
       services.set(service, state === 'up');
       const prefix = services.prefixOf(service) ?? '';
       const item: QueueItem = { service, prefix, action: state === 'up' ? 'add' : 'delete' };
-      reconciler.request(item, custom === undefined ? undefined : { service, command: { text: custom, argv: custom.split(' ') }, direction: state, timeoutMs: 1000 });
+      reconciler.request(
+        item,
+        custom === undefined
+          ? undefined
+          : { service, command: { text: custom, argv: custom.split(' ') }, direction: state, timeoutMs: 1000 },
+      );
     },
-    settle: async () => { await vi.advanceTimersByTimeAsync(0); },
+    settle: async () => {
+      await vi.advanceTimersByTimeAsync(0);
+    },
     converge: async () => {
       await vi.runAllTimersAsync();
       await reconciler.whenIdle();

@@ -11,7 +11,16 @@ function recorder(replyLine = 'Reconfigured', sleep = '0.05') {
   const script = join(dir, 'birdc');
   writeFileSync(script, `#!/bin/sh\necho start >> ${log}\nsleep ${sleep}\necho end >> ${log}\necho "${replyLine}"\n`);
   chmodSync(script, 0o755);
-  return { command: `${script} configure`, runs: () => { try { return readFileSync(log, 'utf8').trim().split('\n'); } catch { return []; } } };
+  return {
+    command: `${script} configure`,
+    runs: () => {
+      try {
+        return readFileSync(log, 'utf8').trim().split('\n');
+      } catch {
+        return [];
+      }
+    },
+  };
 }
 
 describe('ReconfigureQueue', () => {

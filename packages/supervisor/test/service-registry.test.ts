@@ -19,8 +19,17 @@ const up = { state: 'up', rise: 1, fail: 0 } as const;
 
 function result(ok: boolean, over: Partial<ResultMessage> = {}): ResultMessage {
   return {
-    type: 'result', seq: 1, service: 'a', ok, exitCode: ok ? 0 : 2, durationMs: 3, timedOut: false, ipAssigned: true, finishedAt: 1,
-    counters: ok ? up : { state: 'down', rise: 0, fail: 1 }, ...over,
+    type: 'result',
+    seq: 1,
+    service: 'a',
+    ok,
+    exitCode: ok ? 0 : 2,
+    durationMs: 3,
+    timedOut: false,
+    ipAssigned: true,
+    finishedAt: 1,
+    counters: ok ? up : { state: 'down', rise: 0, fail: 1 },
+    ...over,
   } as ResultMessage;
 }
 
@@ -28,7 +37,10 @@ describe('ServiceRegistry', () => {
   it('starts every enabled check UNKNOWN and withdrawn, disabled ones as on_disabled says', () => {
     const r = new ServiceRegistry(config.services);
     expect(r.all().map((v) => [v.config.name, v.counters.state, v.advertise])).toEqual([
-      ['a', 'unknown', false], ['b', 'unknown', false], ['d', 'unknown', true], ['w', 'unknown', false],
+      ['a', 'unknown', false],
+      ['b', 'unknown', false],
+      ['d', 'unknown', true],
+      ['w', 'unknown', false],
     ]);
     expect(r.desired(4)).toEqual(new Set(['10.52.12.4/32']));
     expect(r.configured(4).size).toBe(4);
@@ -63,18 +75,33 @@ describe('ServiceRegistry', () => {
     r.recordResult('a', result(false, { timedOut: true, exitCode: null }), 100);
     r.recordResult('a', result(true), 200);
     r.recordResult('nobody', result(true), 300);
-    expect(r.get('a')).toMatchObject({ checks: 2, timeouts: 1, counters: up, exported: { stateValue: 0, timeouts: 1, timeoutsCreatedAt: 100 } });
+    expect(r.get('a')).toMatchObject({
+      checks: 2,
+      timeouts: 1,
+      counters: up,
+      exported: { stateValue: 0, timeouts: 1, timeoutsCreatedAt: 100 },
+    });
   });
 
-  it('keeps a changed check\'s decided state on reload when its prefix stays, and starts over when it moves', () => {
+  it("keeps a changed check's decided state on reload when its prefix stays, and starts over when it moves", () => {
     const r = new ServiceRegistry(config.services);
     r.decide('a', 'up', { state: 'up', rise: 3, fail: 0 });
     r.recordResult('a', result(true), 100);
-    expect(r.replaceConfig({ ...service('a'), intervalMs: 5000 })).toMatchObject({ advertise: true, counters: { state: 'up', rise: 0, fail: 0 }, checks: 0 });
+    expect(r.replaceConfig({ ...service('a'), intervalMs: 5000 })).toMatchObject({
+      advertise: true,
+      counters: { state: 'up', rise: 0, fail: 0 },
+      checks: 0,
+    });
     expect(r.get('a')?.exported.stateValue).toBe(0);
-    expect(r.replaceConfig({ ...service('a'), prefix: '10.52.12.9/32' })).toMatchObject({ advertise: false, counters: { state: 'unknown' } });
+    expect(r.replaceConfig({ ...service('a'), prefix: '10.52.12.9/32' })).toMatchObject({
+      advertise: false,
+      counters: { state: 'unknown' },
+    });
     r.decide('b', 'up', up);
-    expect(r.replaceConfig({ ...service('b'), disabled: true, onDisabled: 'withdraw' })).toMatchObject({ advertise: false, counters: { state: 'unknown' } });
+    expect(r.replaceConfig({ ...service('b'), disabled: true, onDisabled: 'withdraw' })).toMatchObject({
+      advertise: false,
+      counters: { state: 'unknown' },
+    });
   });
 
   it('adds and removes services on reload', () => {

@@ -24,7 +24,8 @@ async function startDaemon(bed: Bed, config: ReturnType<Bed['config']>) {
   return { sup, host };
 }
 
-const serviceLines = (bed: Bed, service: string, text: string): number => bed.logs.filter((l) => l.includes(` ${service} `) && l.includes(text)).length;
+const serviceLines = (bed: Bed, service: string, text: string): number =>
+  bed.logs.filter((l) => l.includes(` ${service} `) && l.includes(text)).length;
 
 describe('supervisor with the in-process check host', () => {
   it('advertises after check_rise successes, withdraws after check_fail failures, and reconfigures each time', async () => {
@@ -95,12 +96,20 @@ describe('supervisor with the in-process check host', () => {
     await until(() => bed.prefixes().length === 4, 5000, 'all advertised');
     bed.healthy('new', true);
     const transitionsOfEdit = serviceLines(bed, 'edit', 'changed to UP');
-    const summary = sup.reload(bed.config({
-      keep: { ip_prefix: '10.52.12.1' }, edit: { ip_prefix: '10.52.12.3', check_interval: '0.2' }, new: { ip_prefix: '10.52.12.4' },
-    }));
+    const summary = sup.reload(
+      bed.config({
+        keep: { ip_prefix: '10.52.12.1' },
+        edit: { ip_prefix: '10.52.12.3', check_interval: '0.2' },
+        new: { ip_prefix: '10.52.12.4' },
+      }),
+    );
     expect(summary).toMatchObject({ added: ['new'], removed: ['gone'], changed: ['edit'], unchanged: 1, daemonChanges: [] });
     expect(host.services().sort()).toEqual(['edit', 'keep', 'new']);
-    await until(() => bed.prefixes().includes('10.52.12.4/32') && !bed.prefixes().includes('10.52.12.2/32'), 5000, 'new advertised, gone withdrawn');
+    await until(
+      () => bed.prefixes().includes('10.52.12.4/32') && !bed.prefixes().includes('10.52.12.2/32'),
+      5000,
+      'new advertised, gone withdrawn',
+    );
     const edits = sup.registry.get('edit')?.checks ?? 0;
     await until(() => (sup.registry.get('edit')?.checks ?? 0) > edits + 1, 5000, 'the changed service checks again');
     // It went on from UP: no new decision, and its prefix never left the file.

@@ -117,7 +117,17 @@ describe('supervisor startup and BIRD file handling', () => {
     const config = bed.config({ c: { ip_prefix: '10.52.12.9', custom_bird_reconfigure_cmd: bed.customCmd } });
     await startDaemon(bed, config);
     const afterStart = bed.reconfigures();
-    await until(() => { try { return readFileSync(bed.customLog, 'utf8').includes('up'); } catch { return false; } }, 5000, 'custom up');
+    await until(
+      () => {
+        try {
+          return readFileSync(bed.customLog, 'utf8').includes('up');
+        } catch {
+          return false;
+        }
+      },
+      5000,
+      'custom up',
+    );
     bed.healthy('c', false);
     await until(() => readFileSync(bed.customLog, 'utf8').trim().split('\n').includes('down'), 5000, 'custom down');
     expect(bed.reconfigures()).toBe(afterStart);
@@ -144,16 +154,24 @@ describe('reload (SIGHUP)', () => {
     await until(() => bed.prefixes().length === 4, 5000, 'all advertised');
     const keepThread = host.threads().find((t) => t.services.includes('keep'))?.threadId;
     bed.healthy('new', true);
-    const second = bed.config({ keep: { ip_prefix: '10.52.12.1' }, edit: { ip_prefix: '10.52.12.3', check_interval: '0.2' }, new: { ip_prefix: '10.52.12.4' } });
+    const second = bed.config({
+      keep: { ip_prefix: '10.52.12.1' },
+      edit: { ip_prefix: '10.52.12.3', check_interval: '0.2' },
+      new: { ip_prefix: '10.52.12.4' },
+    });
     const summary = sup.reload(second);
     expect(summary).toMatchObject({ added: ['new'], removed: ['gone'], changed: ['edit'], unchanged: 1, daemonChanges: [] });
-    await until(() => bed.prefixes().includes('10.52.12.4/32') && !bed.prefixes().includes('10.52.12.2/32'), 5000, 'new advertised, gone withdrawn');
+    await until(
+      () => bed.prefixes().includes('10.52.12.4/32') && !bed.prefixes().includes('10.52.12.2/32'),
+      5000,
+      'new advertised, gone withdrawn',
+    );
     // the changed service kept its decided state: its prefix never left the file
     expect(bed.prefixes()).toContain('10.52.12.3/32');
     expect(host.threads().find((t) => t.services.includes('keep'))?.threadId).toBe(keepThread);
     // per-service: one slot per service; the removed service's slot went with its thread
     expect(host.slotCount).toBe(3);
-    await until(() => host.threadCount === 3, 5000, 'the removed service\'s thread gone');
+    await until(() => host.threadCount === 3, 5000, "the removed service's thread gone");
   });
 
   it('refuses (returns null, changes nothing) while the checks are not running yet', async () => {

@@ -8,8 +8,23 @@ import { WORKER_FILE, until } from './fixture';
 
 function spec(name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
   return {
-    name, checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 100, rise: 1, fail: 1, interface: 'lo',
-    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, epochMs: Date.now(), ...over,
+    name,
+    checkCmd: '/bin/true',
+    argv: ['/bin/true'],
+    intervalMs: 100,
+    timeoutMs: 100,
+    rise: 1,
+    fail: 1,
+    interface: 'lo',
+    ipCheckDisabled: true,
+    prefix: '10.52.12.1/32',
+    address: '10.52.12.1',
+    prefixLength: 32,
+    family: 4,
+    splayMs: 0,
+    maxOutputBytes: 4096,
+    epochMs: Date.now(),
+    ...over,
   };
 }
 
@@ -57,14 +72,30 @@ class Recorder implements CheckHostEvents {
     this.messages.push(m);
     if (m.type === 'result' || m.type === 'transition') this.counterState.set(m.service, m.counters);
   }
-  onThreadExit(_s: readonly string[], reason: string): void { this.exits.push(reason); }
-  onThreadFailed(s: readonly string[]): void { this.failed.push([...s]); }
-  onThreadRecovered(s: readonly string[]): void { this.recovered.push([...s]); }
-  onThreadReady(_id: number, _s: readonly string[], latency: number | null): void { this.ready.push(latency); }
-  onProtocolError(_id: number, code: string, message: string, dropped: number): void { this.protocolErrors.push({ code, message, dropped }); }
-  counters(service: string): CheckCounters { return this.counterState.get(service) ?? { state: 'unknown', rise: 0, fail: 0 }; }
-  transitions(): FromWorker[] { return this.messages.filter((m) => m.type === 'transition'); }
-  results(service: string): number { return this.messages.filter((m) => m.type === 'result' && m.service === service).length; }
+  onThreadExit(_s: readonly string[], reason: string): void {
+    this.exits.push(reason);
+  }
+  onThreadFailed(s: readonly string[]): void {
+    this.failed.push([...s]);
+  }
+  onThreadRecovered(s: readonly string[]): void {
+    this.recovered.push([...s]);
+  }
+  onThreadReady(_id: number, _s: readonly string[], latency: number | null): void {
+    this.ready.push(latency);
+  }
+  onProtocolError(_id: number, code: string, message: string, dropped: number): void {
+    this.protocolErrors.push({ code, message, dropped });
+  }
+  counters(service: string): CheckCounters {
+    return this.counterState.get(service) ?? { state: 'unknown', rise: 0, fail: 0 };
+  }
+  transitions(): FromWorker[] {
+    return this.messages.filter((m) => m.type === 'transition');
+  }
+  results(service: string): number {
+    return this.messages.filter((m) => m.type === 'result' && m.service === service).length;
+  }
 }
 
 let hosts: WorkerThreadHost[] = [];
@@ -74,7 +105,10 @@ afterEach(async () => {
 });
 
 function makeHost(mode: 'per-service' | number, rec: Recorder) {
-  const host = new WorkerThreadHost({ workerFile: WORKER_FILE, mode, logLevel: 'error', faultInjection: true, watchdogIntervalMs: 100 }, rec);
+  const host = new WorkerThreadHost(
+    { workerFile: WORKER_FILE, mode, logLevel: 'error', faultInjection: true, watchdogIntervalMs: 100 },
+    rec,
+  );
   hosts.push(host);
   return host;
 }

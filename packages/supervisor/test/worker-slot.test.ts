@@ -1,7 +1,15 @@
 import type { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { INITIAL_LIFECYCLE, SlotTransitionError, canMove, describeSlotChange, liveThread, transition, workerState } from '../src/worker-slot';
+import {
+  INITIAL_LIFECYCLE,
+  SlotTransitionError,
+  canMove,
+  describeSlotChange,
+  liveThread,
+  transition,
+  workerState,
+} from '../src/worker-slot';
 import type { SlotChange, SlotLifecycle, SlotPhase, SlotPhaseKind } from '../src/worker-slot';
 
 // Stand-ins: the pure module only holds these, it never calls them.
@@ -27,11 +35,22 @@ function phase(kind: SlotPhaseKind): SlotPhase {
 const at = (kind: SlotPhaseKind, failed = false): SlotLifecycle => ({ phase: phase(kind), failed });
 const KINDS: readonly SlotPhaseKind[] = ['idle', 'queued', 'booting', 'running', 'backoff', 'stopped'];
 const ALLOWED: ReadonlyArray<readonly [SlotPhaseKind, SlotPhaseKind]> = [
-  ['idle', 'queued'], ['idle', 'booting'], ['idle', 'backoff'], ['idle', 'stopped'],
-  ['queued', 'booting'], ['queued', 'idle'], ['queued', 'stopped'],
-  ['booting', 'running'], ['booting', 'idle'], ['booting', 'stopped'],
-  ['running', 'idle'], ['running', 'stopped'],
-  ['backoff', 'queued'], ['backoff', 'booting'], ['backoff', 'idle'], ['backoff', 'stopped'],
+  ['idle', 'queued'],
+  ['idle', 'booting'],
+  ['idle', 'backoff'],
+  ['idle', 'stopped'],
+  ['queued', 'booting'],
+  ['queued', 'idle'],
+  ['queued', 'stopped'],
+  ['booting', 'running'],
+  ['booting', 'idle'],
+  ['booting', 'stopped'],
+  ['running', 'idle'],
+  ['running', 'stopped'],
+  ['backoff', 'queued'],
+  ['backoff', 'booting'],
+  ['backoff', 'idle'],
+  ['backoff', 'stopped'],
 ];
 
 describe('worker slot lifecycle (pure)', () => {
@@ -99,6 +118,7 @@ describe('worker slot lifecycle (pure)', () => {
   });
 
   it('holds a Worker only while booting or running', () => {
-    for (const kind of KINDS) expect(liveThread(phase(kind))?.worker ?? null, kind).toBe(kind === 'booting' || kind === 'running' ? worker : null);
+    for (const kind of KINDS)
+      expect(liveThread(phase(kind))?.worker ?? null, kind).toBe(kind === 'booting' || kind === 'running' ? worker : null);
   });
 });

@@ -9,8 +9,22 @@ import { WORKER_FILE, makeBed, until } from './fixture';
 
 function spec(name: string): ServiceCheckSpec {
   return {
-    name, checkCmd: '/bin/true', argv: ['/bin/true'], intervalMs: 100, timeoutMs: 100, rise: 1, fail: 1, interface: 'lo',
-    ipCheckDisabled: true, prefix: '10.52.12.1/32', address: '10.52.12.1', prefixLength: 32, family: 4, splayMs: 0, maxOutputBytes: 4096, epochMs: 0,
+    name,
+    checkCmd: '/bin/true',
+    argv: ['/bin/true'],
+    intervalMs: 100,
+    timeoutMs: 100,
+    rise: 1,
+    fail: 1,
+    interface: 'lo',
+    ipCheckDisabled: true,
+    prefix: '10.52.12.1/32',
+    address: '10.52.12.1',
+    prefixLength: 32,
+    family: 4,
+    splayMs: 0,
+    maxOutputBytes: 4096,
+    epochMs: 0,
   };
 }
 
@@ -19,14 +33,20 @@ class Recorder implements CheckHostEvents {
   ready = 0;
   exits = 0;
   onMessage(_m: FromWorker): void {}
-  onThreadExit(): void { this.exits += 1; }
+  onThreadExit(): void {
+    this.exits += 1;
+  }
   onThreadFailed(): void {}
   onThreadRecovered(): void {}
-  onThreadReady(): void { this.ready += 1; }
+  onThreadReady(): void {
+    this.ready += 1;
+  }
   onSlotChange(change: SlotChange, threadId: number | null, services: readonly string[]): void {
     this.changes.push({ text: describeSlotChange(change), threadId, services: [...services] });
   }
-  counters(): CheckCounters { return { state: 'unknown', rise: 0, fail: 0 }; }
+  counters(): CheckCounters {
+    return { state: 'unknown', rise: 0, fail: 0 };
+  }
 }
 
 let hosts: WorkerThreadHost[] = [];
@@ -36,7 +56,10 @@ afterEach(async () => {
 });
 
 function makeHost(mode: 'per-service' | number, rec: Recorder): WorkerThreadHost {
-  const host = new WorkerThreadHost({ workerFile: WORKER_FILE, mode, logLevel: 'error', faultInjection: true, watchdogIntervalMs: 100 }, rec);
+  const host = new WorkerThreadHost(
+    { workerFile: WORKER_FILE, mode, logLevel: 'error', faultInjection: true, watchdogIntervalMs: 100 },
+    rec,
+  );
   hosts.push(host);
   return host;
 }
