@@ -7,6 +7,9 @@ import type { CompiledConfig } from '@ahc/config';
 import { createLogger } from '@ahc/logging';
 import type { Logger } from '@ahc/logging';
 import { parsePrefixFile } from '@ahc/bird';
+import { afterEach } from 'vitest';
+import type { CheckHost, CheckHostEvents } from '../src/check-host';
+import { Supervisor } from '../src/supervisor';
 
 export const WORKER_FILE = fileURLToPath(new URL('../../../apps/anycast-healthchecker/dist/check-worker.mjs', import.meta.url));
 
@@ -121,4 +124,28 @@ export async function until(cond: () => boolean, timeoutMs: number, what = 'cond
     if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Supervisors started by a test file, each on the host `makeHost` builds for it, and stopped
+ * after every test. `track` registers one started by hand.
+ */
+export function supervisorsOn<H extends CheckHost>(makeHost: (config: CompiledConfig, events: CheckHostEvents) => H) {
+  let running: Supervisor[] = [];
+  afterEach(async () => {
+    await Promise.all(running.map((s) => s.stop()));
+    running = [];
+  });
+  return {
+    async start(bed: Bed, config: CompiledConfig): Promise<{ sup: Supervisor; host: H }> {
+      const sup = new Supervisor(config, bed.logger);
+      const host = makeHost(config, sup);
+      running.push(sup);
+      await sup.start(host);
+      return { sup, host };
+    },
+    track(sup: Supervisor): void {
+      running.push(sup);
+    },
+  };
 }

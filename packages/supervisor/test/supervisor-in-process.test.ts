@@ -1,28 +1,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InProcessCheckHost } from '../src/in-process-host';
 import { Supervisor } from '../src/supervisor';
-import { makeBed, until } from './fixture';
+import { makeBed, supervisorsOn, until } from './fixture';
 import type { Bed } from './fixture';
 
 // The supervisor with its check loops in the main thread (InProcessCheckHost): the real checks,
 // rise/fall and BIRD file, with the fixture's recording stand-in for birdc; no threads, no bundle.
 
 const DUMMY = '10.189.200.255/32';
-let running: Supervisor[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  running = [];
-});
-
-async function startDaemon(bed: Bed, config: ReturnType<Bed['config']>) {
-  const sup = new Supervisor(config, bed.logger);
-  const host = new InProcessCheckHost({ logLevel: 'debug' }, sup);
-  running.push(sup);
-  await sup.start(host);
-  return { sup, host };
-}
+const supervisors = supervisorsOn((_config, events) => new InProcessCheckHost({ logLevel: 'debug' }, events));
+const startDaemon = (bed: Bed, config: ReturnType<Bed['config']>) => supervisors.start(bed, config);
 
 const serviceLines = (bed: Bed, service: string, text: string): number =>
   bed.logs.filter((l) => l.includes(` ${service} `) && l.includes(text)).length;
@@ -58,7 +47,7 @@ describe('supervisor with the in-process check host', () => {
     bed.healthy('a', false);
     const config = bed.config({ a: { ip_prefix: '10.52.12.1/32', check_interval: '30' } });
     const sup = new Supervisor(config, bed.logger);
-    running.push(sup);
+    supervisors.track(sup);
     await sup.prepare();
     expect(bed.prefixes()).toEqual([DUMMY, '10.52.12.1/32']);
     sup.startChecks(new InProcessCheckHost({ logLevel: 'debug' }, sup));

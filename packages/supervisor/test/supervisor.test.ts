@@ -1,24 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../src/supervisor';
 import { WorkerThreadHost } from '../src/worker-thread-host';
-import { WORKER_FILE, makeBed, until } from './fixture';
+import { WORKER_FILE, makeBed, supervisorsOn, until } from './fixture';
 import type { Bed } from './fixture';
 
 const DUMMY = '10.189.200.255/32';
-let running: Supervisor[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  running = [];
-});
-
-async function startDaemon(bed: Bed, config: ReturnType<Bed['config']>) {
-  const sup = new Supervisor(config, bed.logger);
-  const host = new WorkerThreadHost({ workerFile: WORKER_FILE, mode: config.daemon.workerThreads, logLevel: 'debug' }, sup);
-  running.push(sup);
-  await sup.start(host);
-  return { sup, host };
-}
+const supervisors = supervisorsOn(
+  (config, events) => new WorkerThreadHost({ workerFile: WORKER_FILE, mode: config.daemon.workerThreads, logLevel: 'debug' }, events),
+);
+const startDaemon = (bed: Bed, config: ReturnType<Bed['config']>) => supervisors.start(bed, config);
 
 describe.each([['per-service'], ['2']])('supervisor with real worker threads (worker_threads = %s)', (mode) => {
   it('advertises healthy services and withdraws failed ones, one file, real threads', async () => {
@@ -178,7 +169,7 @@ describe('reload (SIGHUP)', () => {
     const bed = makeBed();
     const first = bed.config({ a: { ip_prefix: '10.52.12.1' } });
     const sup = new Supervisor(first, bed.logger);
-    running.push(sup);
+    supervisors.track(sup);
     expect(sup.reload(bed.config({ b: { ip_prefix: '10.52.12.2' } }))).toBeNull();
     expect(sup.registry.all().map((r) => r.config.name)).toEqual(['a']);
   });
