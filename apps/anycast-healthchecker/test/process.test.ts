@@ -13,6 +13,7 @@ import {
   pollUntil,
   readIfExists,
   removeTempDirs,
+  serviceText,
   uniqueLockName,
   writeDaemonSetup,
 } from './harness';
@@ -111,6 +112,28 @@ describe('single instance', () => {
     await waitForPidfile(setup, second.pid, second);
     await second.waitForLine(/changed to UP|reconfigured BIRD/);
     expect(await second.stop()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('SIGHUP', () => {
+  it('during start-up is applied once the checks run, not dropped', async () => {
+    // The start-up repair (the BIRD file is missing) waits for its reconfigure: a slow one keeps
+    // the daemon in start-up long enough to send the signal there.
+    const scripts = makeTempDir('slow-reconfigure');
+    const slow = join(scripts, 'reconfigure.sh');
+    writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
+    chmodSync(slow, 0o755);
+    const setup = writeDaemonSetup([WEB], { bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+    const daemon = DaemonProcess.start(setup.args);
+    const repairing = await daemon.waitForLine(/reconfiguring BIRD by running/);
+    expect(daemon.lines.some((l) => l.includes('starting anycast-healthchecker'))).toBe(false);
+    writeFileSync(join(setup.dir, 'db.conf'), serviceText({ name: 'db', prefix: '10.52.12.2/32', checkCmd: '/bin/true' }));
+    process.kill(daemon.pid, 'SIGHUP');
+    const deferred = await daemon.waitForLine(/the configuration is reloaded as soon as start-up is complete/, 10_000, repairing);
+    const started = await daemon.waitForLine(/starting anycast-healthchecker version /, 10_000, deferred);
+    await daemon.waitForLine(/configuration reloaded: 1 added \(db\), 0 removed, 0 changed, 1 unchanged/, 10_000, started);
+    await daemon.waitForLine(/ db +changed to UP/, 10_000, started);
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });
 
