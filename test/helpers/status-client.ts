@@ -9,6 +9,8 @@ export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' |
 /** The fault kinds a daemon started with AHC_FAULT_INJECTION=1 accepts (`inject-fault`). */
 export type FaultKind = 'throw' | 'exit' | 'terminate' | 'busy-loop' | 'stall-loop';
 export const FAULT_KINDS: readonly FaultKind[] = ['throw', 'exit', 'terminate', 'busy-loop', 'stall-loop'];
+/** Not a worker's: raises uncaught exceptions in the daemon's main thread. */
+export type MainFaultKind = 'main-throw';
 
 /** The part of a service's status entry the tests read. */
 export interface ServiceView {
@@ -127,7 +129,7 @@ export class StatusConnection {
   }
 
   /** Test-only request; resolves once the daemon confirmed it (`{"ok":true,"pong":true}`). */
-  async injectFault(service: string, kind: FaultKind): Promise<void> {
+  async injectFault(service: string, kind: FaultKind | MainFaultKind): Promise<void> {
     const reply = await this.request({ command: 'inject-fault', service, kind });
     if (reply.ok !== true || reply.pong !== true)
       throw new StatusClientError(`inject-fault ${kind} into ${service} refused: ${JSON.stringify(reply)}`);

@@ -90,9 +90,22 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   monitor.start();
   const facts: DaemonFacts = { config, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic, eventLoop: () => monitor.lag };
   const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
+  // Test-only (AHC_FAULT_INJECTION=1): `main-throw` raises two uncaught exceptions in the main
+  // thread, to prove the handler below runs once and the daemon exits 1; other kinds go to a worker.
+  const injectFault = (service: string, kind: string): boolean => {
+    if (kind === 'main-throw') {
+      for (const n of [1, 2]) {
+        setImmediate(() => {
+          throw new Error(`injected fault ${n}: uncaught exception in the main thread`);
+        });
+      }
+      return true;
+    }
+    return isFaultKind(kind) && host.injectFault(service, kind);
+  };
   const status = new StatusServer(config.daemon.statusSocket, {
     status: snapshot,
-    ...(faultInjection ? { injectFault: (service: string, kind: string) => isFaultKind(kind) && host.injectFault(service, kind) } : {}),
+    ...(faultInjection ? { injectFault: (service: string, kind: string) => injectFault(service, kind) } : {}),
   });
   try {
     await status.listen();

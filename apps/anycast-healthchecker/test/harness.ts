@@ -115,8 +115,8 @@ export class DaemonProcess {
     running.add(this);
   }
 
-  static start(args: readonly string[]): DaemonProcess {
-    return new DaemonProcess(spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  static start(args: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+    return new DaemonProcess(spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
   }
 
   get pid(): number {

@@ -18,6 +18,7 @@ import {
   writeDaemonSetup,
 } from './harness';
 import type { DaemonSetup } from './harness';
+import { StatusConnection } from '../../../test/helpers/status-client';
 
 beforeAll(ensureBuilt);
 afterEach(async () => {
@@ -134,6 +135,25 @@ describe('SIGHUP', () => {
     await daemon.waitForLine(/configuration reloaded: 1 added \(db\), 0 removed, 0 changed, 1 unchanged/, 10_000, started);
     await daemon.waitForLine(/ db +changed to UP/, 10_000, started);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('an internal error in the main thread', () => {
+  it('is logged once, and the daemon exits 1 with the pidfile removed and the BIRD file as decided', async () => {
+    const setup = writeDaemonSetup([WEB]);
+    const daemon = DaemonProcess.start(setup.args, { ...process.env, AHC_FAULT_INJECTION: '1' });
+    const up = await daemon.waitForLine(/ web +changed to UP/);
+    await daemon.waitForLine(/reconfigured BIRD daemon/, 10_000, up);
+    const before = readFileSync(setup.birdConf, 'utf8');
+    expect(before).toMatch(/^\s+10\.52\.12\.1\/32$/m);
+    const status = await StatusConnection.waitFor(setup.pidfile.replace(/\.pid$/, '.sock'), 5_000);
+    await status.injectFault('*', 'main-throw');
+    status.close();
+    const exit = await pollUntil('the exit', () => daemon.exit, 7_000);
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(daemon.lines.filter((l) => l.includes('internal error, exiting: Error: injected fault'))).toHaveLength(1);
+    expect(existsSync(setup.pidfile)).toBe(false);
+    expect(readFileSync(setup.birdConf, 'utf8')).toBe(before);
   });
 });
 
