@@ -157,8 +157,9 @@ export class CheckLoop {
     } else {
       this.#log('warning', `${spec.prefix} isn't assigned to ${spec.interface} interface`);
       const step = recordIpUnassigned(this.#counters);
+      this.#postResult(step, { ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0 });
       this.#log('warning', `status DOWN because ${spec.prefix} isn't assigned to ${spec.interface} interface.`, true, step.counters.state);
-      this.#apply(step, { ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0 }, 'ip-unassigned');
+      this.#queue(step, 'ip-unassigned');
       this.#logWallClock(began, step.counters.state);
       return;
     }
@@ -184,6 +185,14 @@ export class CheckLoop {
     }
     const step = recordCheck(this.#counters, ok, limits);
     const decided = step.counters.state;
+    this.#postResult(step, {
+      ok,
+      exitCode: result.timedOut ? null : result.code,
+      timedOut: result.timedOut,
+      signal: result.timedOut ? null : result.signal,
+      ipAssigned: true,
+      durationMs: result.durationMs,
+    });
     if (ok) {
       if (step.counters.rise < limits.rise) this.#log('info', `going up ${step.counters.rise}/${limits.rise}`, true, decided);
       else if (step.transition === null) this.#log('info', 'status UP', true, decided);
@@ -195,18 +204,7 @@ export class CheckLoop {
     } else {
       this.#log('info', 'changed to DOWN', true, decided);
     }
-    this.#apply(
-      step,
-      {
-        ok,
-        exitCode: result.timedOut ? null : result.code,
-        timedOut: result.timedOut,
-        signal: result.timedOut ? null : result.signal,
-        ipAssigned: true,
-        durationMs: result.durationMs,
-      },
-      'check',
-    );
+    this.#queue(step, 'check');
     this.#logWallClock(began, decided);
   }
 
@@ -214,24 +212,24 @@ export class CheckLoop {
     this.#log('info', `wall clock time ${(this.#now() - began).toFixed(3)}ms`, true, status);
   }
 
-  #apply(
+  /**
+   * The result goes out before the records that tell of it, as the Python daemon sets its metric
+   * before it logs: the main thread applies it (textfile values, counters) first, so a textfile
+   * written after a `changed to UP` record never shows the value from before it.
+   */
+  #postResult(
     step: Step,
     outcome: { ok: boolean; exitCode: number | null; timedOut: boolean; signal?: string | null; ipAssigned: boolean; durationMs: number },
-    reason: 'check' | 'ip-unassigned',
   ): void {
     this.#counters = step.counters;
-    const name = this.spec.name;
-    if (step.transition !== null) {
-      this.#log('info', `adding ${this.spec.prefix} in the queue`, true, step.counters.state);
-      this.deps.post({ type: 'transition', service: name, state: step.transition, reason, counters: step.counters });
-    }
-    this.deps.post({
-      type: 'result',
-      service: name,
-      ...outcome,
-      finishedAt: Date.now(),
-      counters: step.counters,
-    });
+    this.deps.post({ type: 'result', service: this.spec.name, ...outcome, finishedAt: Date.now(), counters: step.counters });
+  }
+
+  /** A decision: `adding PREFIX in the queue`, and the transition for the main thread's queue. */
+  #queue(step: Step, reason: 'check' | 'ip-unassigned'): void {
+    if (step.transition === null) return;
+    this.#log('info', `adding ${this.spec.prefix} in the queue`, true, step.counters.state);
+    this.deps.post({ type: 'transition', service: this.spec.name, state: step.transition, reason, counters: step.counters });
   }
 
   /** `fields`: the record carries the service's fields in JSON logs, with `status` (the decided

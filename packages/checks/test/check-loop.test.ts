@@ -196,6 +196,17 @@ describe("records of one check (the Python daemon's, in order)", () => {
     expect(of(messages, 'transition').map((t) => t.state)).toEqual(['up', 'down']);
   });
 
+  it('posts the result before the records that tell of it, and the transition after "adding … in the queue"', async () => {
+    const { messages } = start(spec({ intervalMs: 60_000, rise: 1 }), { runCommand: runner([0]) });
+    await until(() => of(messages, 'transition')[0], 2000);
+    const order = messages
+      .filter(
+        (m) => m.type === 'result' || m.type === 'transition' || (m.type === 'log' && /changed to|in the queue|running/.test(m.message)),
+      )
+      .map((m) => (m.type === 'log' ? m.message : m.type));
+    expect(order).toEqual(['running /bin/true', 'result', 'changed to UP', 'adding 10.52.12.1/32 in the queue', 'transition']);
+  });
+
   it('logs "running CMD" and "check duration" without the service fields', async () => {
     const { messages } = start(spec({ intervalMs: 60_000 }), { runCommand: runner([0]) });
     await until(() => of(messages, 'result')[0], 2000);
