@@ -9,21 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcceptanceBed,
   daemonVersion,
-  netnsUnavailableReason,
   PREFIX,
-  REPO_ROOT,
   scheduleProblems,
   SERVICE,
   type DriveResult,
   type Textfile,
+  acceptanceSkip,
+  runDrivenScenario,
 } from '../helpers/acceptance-bed.js';
-import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
 import { ANY, serviceValue, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
 
-const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
-if (skip !== null) console.warn(`check-timeout acceptance skipped: ${skip}`);
+const skip = acceptanceSkip('check-timeout');
 
 describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () => {
   let bed: AcceptanceBed;
@@ -35,9 +33,8 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
     version = daemonVersion();
     // The slow check sleeps 5 s; check_timeout is 0.3 s of a 2 s interval, so that the moment
     // after a timed-out check still outlasts the textfile's 1 s period.
-    bed = await AcceptanceBed.create({ id: 'acto', service: { check_interval: '2', check_timeout: '0.3' } });
-    bed.start();
-    drive = await bed.driveChecks(
+    ({ bed, drive, records } = await runDrivenScenario(
+      { id: 'acto', service: { check_interval: '2', check_timeout: '0.3' } },
       [
         { kind: 'run' },
         { kind: 'run', then: (b) => b.setSlow(true), moment: 'after UP' },
@@ -47,13 +44,7 @@ describe.skipIf(skip !== null)('svc-a whose check outlives check_timeout', () =>
         { kind: 'run', moment: 'after recovery' },
       ],
       6_000,
-    );
-    const last = drive.marks.at(-1);
-    const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
-    await bed.stop();
-    records = bed.entries
-      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
-      .map((e) => e.record as LogRecord);
+    ));
   }, 60_000);
 
   afterAll(async () => {

@@ -11,22 +11,20 @@ import {
   AcceptanceBed,
   daemonVersion,
   isOutcome,
-  netnsUnavailableReason,
   PREFIX,
-  REPO_ROOT,
   scheduleProblems,
   SERVICE,
   type DriveResult,
   type Textfile,
+  acceptanceSkip,
+  runDrivenScenario,
 } from '../helpers/acceptance-bed.js';
-import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { ADDING, announced, NOT_ASSIGNED, returned, starting, stopped, withdrawn } from '../helpers/expected-records.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
 import { pollUntil } from '../helpers/poll.js';
 import { ANY, serviceValue, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
 
-const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
-if (skip !== null) console.warn(`ip-assignment acceptance skipped: ${skip}`);
+const skip = acceptanceSkip('ip-assignment');
 
 describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, removed', () => {
   let bed: AcceptanceBed;
@@ -36,9 +34,8 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
 
   beforeAll(async () => {
     version = daemonVersion();
-    bed = await AcceptanceBed.create({ id: 'acip', assignAddress: false });
-    bed.start();
-    drive = await bed.driveChecks(
+    ({ bed, drive, records } = await runDrivenScenario(
+      { id: 'acip', assignAddress: false },
       [
         { kind: 'unassigned', moment: 'with the IP unassigned from the start' },
         { kind: 'unassigned', then: (b) => b.addAddress() },
@@ -48,13 +45,7 @@ describe.skipIf(skip !== null)('svc-a with its prefix unassigned, assigned, remo
         { kind: 'unassigned' },
       ],
       5_000,
-    );
-    const last = drive.marks.at(-1);
-    const drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
-    await bed.stop();
-    records = bed.entries
-      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
-      .map((e) => e.record as LogRecord);
+    ));
   }, 60_000);
 
   afterAll(async () => {

@@ -13,19 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcceptanceBed,
   daemonVersion,
-  netnsUnavailableReason,
   PREFIX,
-  REPO_ROOT,
   scheduleProblems,
   SERVICE,
   type DriveResult,
+  acceptanceSkip,
+  runDrivenScenario,
 } from '../helpers/acceptance-bed.js';
-import { daemonSkipReason } from '../helpers/daemon-process.js';
 import { checkedSequence, normaliseFreeText, type LogRecord } from '../helpers/log-records.js';
 import { ANY, textfileProblems, type Moment } from '../helpers/textfile-expect.js';
 
-const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
-if (skip !== null) console.warn(`rise-fall acceptance skipped: ${skip}`);
+const skip = acceptanceSkip('rise-fall');
 
 describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', () => {
   let bed: AcceptanceBed;
@@ -35,11 +33,10 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
 
   beforeAll(async () => {
     version = daemonVersion();
-    bed = await AcceptanceBed.create({ id: 'acrf' });
-    bed.start();
     const healthy = (h: boolean) => (b: AcceptanceBed) => b.setHealthy(h);
     // Check results: S S | F | S S | F F | S | S
-    drive = await bed.driveChecks(
+    ({ bed, drive, records } = await runDrivenScenario(
+      { id: 'acrf' },
       [
         { moment: 'after the first success (no decision yet)' },
         { then: healthy(false), moment: 'after UP is decided' },
@@ -52,15 +49,7 @@ describe.skipIf(skip !== null)('rise and fall of svc-a: records and textfile', (
         { moment: 'after UP again' },
       ],
       5_000,
-    );
-    const last = drive.marks.at(-1);
-    const driven = last === undefined ? bed.entries : bed.drivenEntries(last);
-    await bed.stop();
-    const drivenMax = driven.at(-1)?.index ?? -1;
-    // Service records up to the last driven check; MainThread records to the end (SIGTERM).
-    records = bed.entries
-      .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
-      .map((e) => e.record as LogRecord);
+    ));
   }, 60_000);
 
   afterAll(async () => {

@@ -20,7 +20,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DaemonProcess, daemonBin, logLineWallTime, type DaemonExit, type LogLine } from './daemon-process.js';
+import { DaemonProcess, daemonBin, daemonSkipReason, logLineWallTime, type DaemonExit, type LogLine } from './daemon-process.js';
 import { exec, execSync } from './exec.js';
 import { parseRecord, type LogRecord, type RecordShape } from './log-records.js';
 import { removeNamespacesSync, removeStale } from './netns.js';
@@ -560,3 +560,42 @@ export class AcceptanceBed {
 }
 
 export { sampleKey };
+
+/**
+ * Why a scenario cannot run here (the daemon is not built, no network namespaces), warned once
+ * under `what`; null when it can.
+ */
+export function acceptanceSkip(what: string): string | null {
+  const skip = daemonSkipReason(REPO_ROOT) ?? netnsUnavailableReason();
+  if (skip !== null) console.warn(`${what} acceptance skipped: ${skip}`);
+  return skip;
+}
+
+/** A scenario run to its end: the bed (for the file and the textfile moments), what was driven, the records. */
+export interface DrivenScenario {
+  readonly bed: AcceptanceBed;
+  readonly drive: DriveResult;
+  /** The service's records up to the last driven check, MainThread's to the end (SIGTERM included). */
+  readonly records: LogRecord[];
+}
+
+/** Start a bed, drive its checks, stop the daemon with SIGTERM, and collect the records. */
+export async function runDrivenScenario(options: BedOptions, steps: readonly CheckStep[], perCheckMs: number): Promise<DrivenScenario> {
+  const bed = await AcceptanceBed.create(options);
+  let drive: DriveResult;
+  let drivenMax: number;
+  try {
+    bed.start();
+    drive = await bed.driveChecks(steps, perCheckMs);
+    const last = drive.marks.at(-1);
+    drivenMax = (last === undefined ? bed.entries : bed.drivenEntries(last)).at(-1)?.index ?? -1;
+    await bed.stop();
+  } catch (error) {
+    await bed.destroy(); // the caller has no bed to clean up after a failure
+    throw error;
+  }
+  const records = bed.entries
+    .filter((e) => e.record !== undefined && (e.record.thread !== SERVICE || e.index <= drivenMax))
+    .map((e) => e.record as LogRecord);
+  return { bed, drive, records };
+}
