@@ -118,13 +118,7 @@ export function makeBed(): Bed {
   };
 }
 
-export async function until(cond: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../../../test/helpers/check-spec';
 
 /**
  * Supervisors started by a test file, each on the host `makeHost` builds for it, and stopped
