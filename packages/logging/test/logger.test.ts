@@ -4,21 +4,13 @@ import type { LogDestination, LogSink } from '../src/logger';
 import { threadColumnWidth } from '../src/formats';
 import type { LevelName } from '../src/log-record';
 import { SinkHealth } from '../src/sink-health';
+import { captureLogger } from '../../../test/helpers/capture-logger';
 import type { SinkMonitor } from '../src/sink-health';
 
 const STAMP = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}`;
 
 function capture(json: boolean, journalctl = false, level: LevelName = 'debug', nameWidth = 10) {
-  const lines: string[] = [];
-  const log = createLogger({
-    level,
-    program: 'anycast-healthchecker',
-    version: '1.2.3',
-    nameWidth,
-    pid: 4242,
-    destinations: [{ json, journalctl, sink: { write: (l) => void lines.push(l) } }],
-  });
-  return { log, lines };
+  return captureLogger({ level, version: '1.2.3', nameWidth, pid: 4242, json, journalctl });
 }
 
 const parseJson = (line: string | undefined): Record<string, unknown> => {
@@ -152,14 +144,7 @@ describe('JSON format', () => {
   });
 
   it('HTTP bodies (jsonPrefix false) are the bare object', () => {
-    const lines: string[] = [];
-    const log = createLogger({
-      level: 'info',
-      program: 'anycast-healthchecker',
-      version: 'v',
-      nameWidth: 8,
-      destinations: [{ json: true, jsonPrefix: false, sink: { write: (l) => void lines.push(l) } }],
-    });
+    const { log, lines } = captureLogger({ level: 'info', version: 'v', nameWidth: 8, json: true, jsonPrefix: false });
     log.info('x');
     expect(lines[0]).toMatch(/^\{"asctime":/);
   });
