@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import type { LogDestination, LogSink } from '../src/logger';
+import type { LogDestination, LogSink, Logger } from '../src/logger';
 import { threadColumnWidth } from '../src/formats';
 import type { LevelName } from '../src/log-record';
 import { SinkHealth } from '../src/sink-health';
@@ -150,6 +150,10 @@ describe('JSON format', () => {
   });
 });
 
+/** A debug logger (program `p`, version `v`, name width 10) writing to `destinations`. */
+const loggerOn = (destinations: LogDestination[]): Logger =>
+  createLogger({ level: 'debug', program: 'p', version: 'v', nameWidth: 10, destinations });
+
 /** A sink that fails on demand, with the shared loss bookkeeping. */
 class FlakySink implements LogSink {
   readonly lines: string[] = [];
@@ -242,17 +246,11 @@ describe('a destination that breaks', () => {
     const a = new FlakySink('log file /x.log', () => {
       b.failing = true;
     });
-    const log = createLogger({
-      level: 'debug',
-      program: 'p',
-      version: 'v',
-      nameWidth: 10,
-      destinations: [
-        { sink: a, json: false },
-        { sink: b, json: false },
-        { sink: c, json: false },
-      ],
-    });
+    const log = loggerOn([
+      { sink: a, json: false },
+      { sink: b, json: false },
+      { sink: c, json: false },
+    ]);
     a.failing = true;
     log.info('x');
     // Recursion would deliver b's report (made while a's was being delivered) before a's.
@@ -266,23 +264,17 @@ describe('a destination that breaks', () => {
 
   it('a sink that throws does not stop the others, and no logger method throws', () => {
     const good: string[] = [];
-    const log = createLogger({
-      level: 'debug',
-      program: 'p',
-      version: 'v',
-      nameWidth: 10,
-      destinations: [
-        {
-          json: false,
-          sink: {
-            write: () => {
-              throw new Error('broken');
-            },
+    const log = loggerOn([
+      {
+        json: false,
+        sink: {
+          write: () => {
+            throw new Error('broken');
           },
         },
-        { json: false, sink: { write: (l) => void good.push(l) } },
-      ],
-    });
+      },
+      { json: false, sink: { write: (l) => void good.push(l) } },
+    ]);
     expect(() => log.info('still here')).not.toThrow();
     expect(good).toHaveLength(1);
   });
