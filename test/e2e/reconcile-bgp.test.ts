@@ -15,8 +15,8 @@ import {
   DaemonProcess,
   daemonBin,
   daemonSkipReason,
-  isTransitionLine,
   statusLine,
+  transitionsSince,
   writeDaemonConfig,
   writeServiceFiles,
   type LogLine,
@@ -42,7 +42,6 @@ const SLACK_MS = 1_000;
 const verifyFailed = (line: LogLine): boolean =>
   line.level === 'ERROR' && (line.message ?? '').startsWith("verification of BIRD's applied configuration failed:");
 const verifyMatched = (line: LogLine): boolean => /^verified: BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
-const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(
@@ -171,10 +170,7 @@ describe.skipIf(skipReason !== null)(
       const statusMs = performance.now() - fixedAt;
       expect(sorted(converged.applied ?? []), 'applied = the file').toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
       expect(converged.lastError).toBeNull();
-      const transitions = d.lines
-        .slice(from)
-        .filter(isTransition)
-        .map((l) => l.raw);
+      const transitions = transitionsSince(d.lines, from);
       expect(transitions, `only svc1 going DOWN, nothing after it:\n${transitions.join('\n')}`).toHaveLength(1);
       expect(peerMs, `peer converged ${peerMs.toFixed(0)} ms after the fix (bound ${boundMs} ms)`).toBeLessThanOrEqual(boundMs);
       expect(statusMs, `status converged ${statusMs.toFixed(0)} ms after the fix (bound ${boundMs} ms)`).toBeLessThanOrEqual(

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD, BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, transitionsSince, type DaemonProcess } from '../helpers/daemon-process.js';
 import { LocalBird } from '../helpers/local-bird.js';
 import { spawnLocalDaemon, writeHealthyServices, writeLocalDaemonConfig } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -33,7 +33,6 @@ const SERVICES = [SVC1, SVC2, SVC6];
 /** Backoff cap (5 s) plus a reconfigure, a verification and the polling. */
 const CONVERGE_AFTER_FIX_MS = 5_000 + 1_500;
 
-const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(
@@ -118,13 +117,7 @@ describe.skipIf(skipReason !== null)(
       const ms = performance.now() - fixedAt;
       expect(sorted(converged.applied ?? [])).toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
       expect(sorted(await bird.liveSet(IP4_VARIABLE)), "BIRD's live set").toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
-      expect(
-        d.lines
-          .slice(fixedFrom)
-          .filter(isTransition)
-          .map((l) => l.raw),
-        'no transition after the fix',
-      ).toEqual([]);
+      expect(transitionsSince(d.lines, fixedFrom), 'no transition after the fix').toEqual([]);
       expect(ms).toBeLessThanOrEqual(CONVERGE_AFTER_FIX_MS);
       summary.push(
         `${label}: ${converged.reconfigureFailures} failed reconfigures (first: ${failure.message}); converged ${ms.toFixed(0)} ms after the fix`,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { birdOf, isConverged, reconcilerStatus, totalChecks, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, transitionsSince, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { execSync } from '../helpers/exec.js';
 import { spawnLocalDaemon, writeHealthyServices, writeLocalDaemonConfig } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -47,7 +47,6 @@ const writeError =
   (path: string, code: string) =>
   (line: LogLine): boolean =>
     line.level === 'ERROR' && (line.message ?? '').includes(`cannot write ${path}`) && (line.message ?? '').includes(code);
-const isTransition = isTransitionLine;
 
 interface Running {
   readonly d: DaemonProcess;
@@ -151,13 +150,7 @@ function daemonCases(root: () => string) {
     );
     const converged = await waitForBird(connection, 4, isConverged, 'IPv4 converged (applied = file, no error)', CONVERGE_AFTER_FIX_MS);
     expect(converged.applied).not.toContain(SVC1.prefix);
-    expect(
-      d.lines
-        .slice(fixedFrom)
-        .filter(isTransition)
-        .map((l) => l.raw),
-      'no transition after the fix',
-    ).toEqual([]);
+    expect(transitionsSince(d.lines, fixedFrom), 'no transition after the fix').toEqual([]);
     const attempts = d.lines.slice(from).filter((l) => RETRY.test(l.message ?? '')).length;
     const leftovers = readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp'));
     expect(leftovers, 'temp files of the failed attempts').toEqual([]);
