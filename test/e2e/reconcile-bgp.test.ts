@@ -15,14 +15,15 @@ import {
   DaemonProcess,
   daemonBin,
   daemonSkipReason,
-  isTransitionLine,
   statusLine,
+  transitionsSince,
   writeDaemonConfig,
   writeServiceFiles,
   type LogLine,
 } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { pollUntil } from '../helpers/poll.js';
+import { reconfigureFailed, retryDelays, retryLine } from '../helpers/retry-lines.js';
 import { DUMMY_IP4_PREFIX } from '../helpers/prefix-file.js';
 import { StatusConnection } from '../helpers/status-client.js';
 
@@ -38,17 +39,9 @@ const BACKOFF_CAP_MS = 5_000;
 /** Polling and process start-up slack on top of the documented bounds. */
 const SLACK_MS = 1_000;
 
-const RETRY = /^IPv4 BIRD configuration is not applied yet \(attempt (\d+) failed\); retrying in ([\d.]+)s$/;
-const retryLine =
-  (attempt: number) =>
-  (line: LogLine): boolean =>
-    line.level === 'WARNING' && RETRY.exec(line.message ?? '')?.[1] === String(attempt);
-const reconfigureFailed = (line: LogLine): boolean =>
-  line.level === 'ERROR' && (line.message ?? '').startsWith('reconfiguring BIRD failed:');
 const verifyFailed = (line: LogLine): boolean =>
   line.level === 'ERROR' && (line.message ?? '').startsWith("verification of BIRD's applied configuration failed:");
 const verifyMatched = (line: LogLine): boolean => /^verified: BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
-const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(
@@ -136,11 +129,7 @@ describe.skipIf(skipReason !== null)(
       await d.waitForLine(failure, 5_000, from, 'a failed reconfigure');
       // Retried with backoff, 0.25 s then 0.5 s then 1 s: BIRD stays away long enough for three.
       await d.waitForLine(retryLine(3), 5_000, from, 'a third failed attempt (retried twice)');
-      const delays = d.lines
-        .slice(from)
-        .map((l) => RETRY.exec(l.message ?? '')?.[2])
-        .filter((x) => x !== undefined)
-        .map(Number);
+      const delays = retryDelays(d.lines, from);
       expect(delays.slice(0, 3)).toEqual([0.25, 0.5, 1]);
       const pending = birdOf(await reconcilerStatus(connection), 4);
       expect(pending.pending).toBe(true);
@@ -181,10 +170,7 @@ describe.skipIf(skipReason !== null)(
       const statusMs = performance.now() - fixedAt;
       expect(sorted(converged.applied ?? []), 'applied = the file').toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
       expect(converged.lastError).toBeNull();
-      const transitions = d.lines
-        .slice(from)
-        .filter(isTransition)
-        .map((l) => l.raw);
+      const transitions = transitionsSince(d.lines, from);
       expect(transitions, `only svc1 going DOWN, nothing after it:\n${transitions.join('\n')}`).toHaveLength(1);
       expect(peerMs, `peer converged ${peerMs.toFixed(0)} ms after the fix (bound ${boundMs} ms)`).toBeLessThanOrEqual(boundMs);
       expect(statusMs, `status converged ${statusMs.toFixed(0)} ms after the fix (bound ${boundMs} ms)`).toBeLessThanOrEqual(

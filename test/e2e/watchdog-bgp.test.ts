@@ -140,6 +140,15 @@ describe.skipIf(skipReason !== null)(
       checkFail: 2,
     });
 
+    /** Polls the peer's IPv4 routes and the BIRD file for both services every 20 ms until `stop()`. */
+    const watchRoutes = (): RouteWatch =>
+      RouteWatch.start({
+        peerRoutes: () => bed.peerRoutes(4),
+        prefixFile: bed.prefixFile4,
+        prefixes: SERVICES.map((s) => s.prefix),
+        intervalMs: 20,
+      });
+
     /** Both services healthy and advertised, both workers running, the peer has both routes. */
     const startDaemon = async (mode: 'per-service' | number): Promise<{ d: DaemonProcess; status: StatusConnection; view: StatusView }> => {
       runs += 1;
@@ -224,12 +233,7 @@ describe.skipIf(skipReason !== null)(
           if (shared) expect(before2.worker.threadId, 'worker_threads = 1: both loops on one thread').toBe(before1.worker.threadId);
           else expect(before2.worker.threadId).not.toBe(before1.worker.threadId);
 
-          const watch = RouteWatch.start({
-            peerRoutes: () => bed.peerRoutes(4),
-            prefixFile: bed.prefixFile4,
-            prefixes: SERVICES.map((s) => s.prefix),
-            intervalMs: 20,
-          });
+          const watch = watchRoutes();
           const observer = new StatusObserver();
           const logFrom = d.lines.length;
           let running: StatusSample;
@@ -306,12 +310,7 @@ describe.skipIf(skipReason !== null)(
 
       it('keeps the routes of a thread that keeps dying: marks it failed, then recovered once a replacement runs', async () => {
         const { d, status: connection, view } = await startDaemon(mode);
-        const watch = RouteWatch.start({
-          peerRoutes: () => bed.peerRoutes(4),
-          prefixFile: bed.prefixFile4,
-          prefixes: SERVICES.map((s) => s.prefix),
-          intervalMs: 20,
-        });
+        const watch = watchRoutes();
         const observer = new StatusObserver();
         const logFrom = d.lines.length;
         let before = serviceOf(view, SVC1.name);

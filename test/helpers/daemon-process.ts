@@ -221,6 +221,14 @@ export function isTransitionLine(line: LogLine): boolean {
   return /^changed to (UP|DOWN)$/.test(line.message ?? '');
 }
 
+/** The raw transition lines (isTransitionLine) in `lines` from index `from` on. */
+export function transitionsSince(lines: readonly LogLine[], from: number): string[] {
+  return lines
+    .slice(from)
+    .filter(isTransitionLine)
+    .map((l) => l.raw);
+}
+
 /**
  * Match the log line of a decision for `service`: `changed to UP|DOWN`, or for DOWN also the
  * address leaving its interface (`status DOWN because … isn't assigned …`, logged at every such

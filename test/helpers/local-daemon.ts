@@ -59,6 +59,31 @@ export function writeLocalDaemonConfig(input: LocalDaemonConfig): LocalDaemonFil
   return { confFile, servicesDir, pidfile, statusSocket };
 }
 
+/**
+ * Services checked every 0.1 s (timeout 0.08 s, rise and fail 1, no IP check) by `test -e` on
+ * their health file, written to `servicesDir` with every health file created: all start healthy.
+ */
+export function writeHealthyServices(
+  servicesDir: string,
+  services: readonly { readonly name: string; readonly prefix: string }[],
+  healthFile: (service: string) => string,
+): void {
+  writeLocalServices(
+    servicesDir,
+    services.map((s) => ({
+      name: s.name,
+      ipPrefix: s.prefix,
+      checkCmd: `/usr/bin/test -e ${healthFile(s.name)}`,
+      checkInterval: 0.1,
+      checkTimeout: 0.08,
+      checkRise: 1,
+      checkFail: 1,
+      ipCheckDisabled: true,
+    })),
+  );
+  for (const s of services) writeFileSync(healthFile(s.name), '');
+}
+
 /** One `<name>.conf` per service in `servicesDir`. */
 export function writeLocalServices(servicesDir: string, services: readonly LocalService[]): void {
   mkdirSync(servicesDir, { recursive: true });

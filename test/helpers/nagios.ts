@@ -112,3 +112,18 @@ export function parsePluginLine(line: string, prefix = 'ANYCAST-HEALTHCHECKER'):
   const perf = bar === -1 ? [] : parsePerfdata(line.slice(bar + 1).replace(/^ /, ''));
   return { state: m[1] as PluginLine['state'], text: m[2] as string, perfdata: perf };
 }
+
+/** The plugin's fixed performance-data labels, in order, before the per-service `<name>_duration` ones (docs/status-and-watchdog.md). */
+export const FIXED_PERFDATA_LABELS: readonly string[] = [
+  'services',
+  'running',
+  'failed',
+  'restarting',
+  'disabled',
+  'up',
+  'down',
+  'unknown',
+  'restarts',
+  'uptime',
+  'loop_lag',
+];

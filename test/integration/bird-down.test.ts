@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD, BIRDC } from '../helpers/birdc.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, transitionsSince, type DaemonProcess } from '../helpers/daemon-process.js';
 import { LocalBird } from '../helpers/local-bird.js';
-import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
+import { spawnLocalDaemon, writeHealthyServices, writeLocalDaemonConfig } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
+import { RETRY, reconfigureFailed, retryDelays } from '../helpers/retry-lines.js';
 import { DUMMY_IP4_PREFIX, IP4_VARIABLE } from '../helpers/prefix-file.js';
 import { StatusConnection } from '../helpers/status-client.js';
 
@@ -32,10 +33,6 @@ const SERVICES = [SVC1, SVC2, SVC6];
 /** Backoff cap (5 s) plus a reconfigure, a verification and the polling. */
 const CONVERGE_AFTER_FIX_MS = 5_000 + 1_500;
 
-const RETRY = /^IPv4 BIRD configuration is not applied yet \(attempt (\d+) failed\); retrying in ([\d.]+)s$/;
-const reconfigureFailed = (line: LogLine): boolean =>
-  line.level === 'ERROR' && (line.message ?? '').startsWith('reconfiguring BIRD failed:');
-const isTransition = isTransitionLine;
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
 describe.skipIf(skipReason !== null)(
@@ -64,20 +61,7 @@ describe.skipIf(skipReason !== null)(
         loglevel: 'debug',
         extra: { bird_verify_cmd: bird.verifyCommand, bird6_verify_cmd: bird.verifyCommand },
       });
-      writeLocalServices(
-        files.servicesDir,
-        SERVICES.map((s) => ({
-          name: s.name,
-          ipPrefix: s.prefix,
-          checkCmd: `/usr/bin/test -e ${healthFile(s.name)}`,
-          checkInterval: 0.1,
-          checkTimeout: 0.08,
-          checkRise: 1,
-          checkFail: 1,
-          ipCheckDisabled: true,
-        })),
-      );
-      for (const s of SERVICES) writeFileSync(healthFile(s.name), '');
+      writeHealthyServices(files.servicesDir, SERVICES, healthFile);
       const { daemon: d } = spawnLocalDaemon(bin, files);
       daemon = d;
       const fail = (e: Error): never => {
@@ -115,11 +99,7 @@ describe.skipIf(skipReason !== null)(
       await d.waitForLine(statusLine(SVC1.name, 'DOWN'), 5_000, from, '"status DOWN" for svc1');
       const failure = await d.waitForLine(reconfigureFailed, 5_000, from, 'a failed reconfigure');
       await d.waitForLine((l) => RETRY.exec(l.message ?? '')?.[1] === '3', 5_000, from, 'a third failed attempt (retried twice)');
-      const delays = d.lines
-        .slice(from)
-        .map((l) => RETRY.exec(l.message ?? '')?.[2])
-        .filter((x) => x !== undefined)
-        .map(Number);
+      const delays = retryDelays(d.lines, from);
       expect(delays.slice(0, 3)).toEqual([0.25, 0.5, 1]);
 
       const view = await reconcilerStatus(connection);
@@ -137,13 +117,7 @@ describe.skipIf(skipReason !== null)(
       const ms = performance.now() - fixedAt;
       expect(sorted(converged.applied ?? [])).toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
       expect(sorted(await bird.liveSet(IP4_VARIABLE)), "BIRD's live set").toEqual(sorted([DUMMY_IP4_PREFIX, SVC2.prefix]));
-      expect(
-        d.lines
-          .slice(fixedFrom)
-          .filter(isTransition)
-          .map((l) => l.raw),
-        'no transition after the fix',
-      ).toEqual([]);
+      expect(transitionsSince(d.lines, fixedFrom), 'no transition after the fix').toEqual([]);
       expect(ms).toBeLessThanOrEqual(CONVERGE_AFTER_FIX_MS);
       summary.push(
         `${label}: ${converged.reconfigureFailures} failed reconfigures (first: ${failure.message}); converged ${ms.toFixed(0)} ms after the fix`,

@@ -67,7 +67,15 @@ function setup(extra: Record<string, string>, interval = 0.2) {
   return { dir, d, starts };
 }
 
+/** Listen on an ephemeral 127.0.0.1 port, resolving to it; the server (and its connections) closes after the test. */
 function listen(server: Server): Promise<number> {
+  closers.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
       const a = server.address();
@@ -165,13 +173,6 @@ describe('log destinations of the real daemon', () => {
       });
     });
     const port = await listen(server);
-    closers.push(
-      () =>
-        new Promise((r) => {
-          server.closeAllConnections();
-          server.close(r);
-        }),
-    );
     setup({
       json_logging: 'true',
       http_server: '127.0.0.1',
@@ -187,13 +188,6 @@ describe('log destinations of the real daemon', () => {
       /* accepts, never answers */
     });
     const port = await listen(server);
-    closers.push(
-      () =>
-        new Promise((r) => {
-          server.closeAllConnections();
-          server.close(r);
-        }),
-    );
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     const deadPort = udp.address().port;

@@ -3,27 +3,17 @@
 // a directory it may not write (EACCES). Each time the daemon must log the error with the path,
 // leave the old file intact, keep checking, retry with backoff, and write the file once the
 // cause is gone, without any further health transition.
-import {
-  chownSync,
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { birdOf, isConverged, reconcilerStatus, totalChecks, waitForBird } from '../helpers/bird-status.js';
-import { daemonBin, daemonSkipReason, isTransitionLine, statusLine, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { daemonBin, daemonSkipReason, statusLine, transitionsSince, type DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { execSync } from '../helpers/exec.js';
-import { spawnLocalDaemon, writeLocalDaemonConfig, writeLocalServices } from '../helpers/local-daemon.js';
+import { spawnLocalDaemon, writeHealthyServices, writeLocalDaemonConfig } from '../helpers/local-daemon.js';
 import { pollUntil } from '../helpers/poll.js';
+import { RETRY, retryDelays, retryLine } from '../helpers/retry-lines.js';
 import { parsePrefixFile } from '../helpers/prefix-file.js';
 import { StatusConnection } from '../helpers/status-client.js';
 import { Tmpfs, tmpfsUnavailableReason } from '../helpers/tmpfs.js';
@@ -57,12 +47,6 @@ const writeError =
   (path: string, code: string) =>
   (line: LogLine): boolean =>
     line.level === 'ERROR' && (line.message ?? '').includes(`cannot write ${path}`) && (line.message ?? '').includes(code);
-const RETRY = /^IPv4 BIRD configuration is not applied yet \(attempt (\d+) failed\); retrying in ([\d.]+)s$/;
-const retryLine =
-  (attempt: number) =>
-  (line: LogLine): boolean =>
-    line.level === 'WARNING' && RETRY.exec(line.message ?? '')?.[1] === String(attempt);
-const isTransition = isTransitionLine;
 
 interface Running {
   readonly d: DaemonProcess;
@@ -92,20 +76,7 @@ function daemonCases(root: () => string) {
       instanceLock: `ahc-we-${process.pid}-${runs}`,
     });
     mkdirSync(join(dir, 'bird6'), { recursive: true });
-    writeLocalServices(
-      files.servicesDir,
-      [SVC1, SVC2].map((s) => ({
-        name: s.name,
-        ipPrefix: s.prefix,
-        checkCmd: `/usr/bin/test -e ${healthFile(s.name)}`,
-        checkInterval: 0.1,
-        checkTimeout: 0.08,
-        checkRise: 1,
-        checkFail: 1,
-        ipCheckDisabled: true,
-      })),
-    );
-    for (const s of [SVC1, SVC2]) writeFileSync(healthFile(s.name), '');
+    writeHealthyServices(files.servicesDir, [SVC1, SVC2], healthFile);
     if (options.asNobody === true) {
       for (const path of [dir, birdDir, join(dir, 'bird6'), files.servicesDir]) chownSync(path, NOBODY, NOBODY);
     }
@@ -149,11 +120,7 @@ function daemonCases(root: () => string) {
     const error = await d.waitForLine(writeError(file, code), 5_000, from, `an ERROR naming ${file} and ${code}`);
     // Retried with backoff: 0.25 s, 0.5 s, 1 s after attempts 1, 2, 3.
     await d.waitForLine(retryLine(3), 5_000, from, 'a third failed attempt (retried twice)');
-    const delays = d.lines
-      .slice(from)
-      .map((l) => RETRY.exec(l.message ?? '')?.[2])
-      .filter((x) => x !== undefined)
-      .map(Number);
+    const delays = retryDelays(d.lines, from);
     expect(delays.slice(0, 3)).toEqual([0.25, 0.5, 1]);
     expect(error.message).toContain('the previous file is left intact');
     expect(readFileSync(oldFile, 'utf8'), 'the old file, byte for byte').toBe(before);
@@ -183,13 +150,7 @@ function daemonCases(root: () => string) {
     );
     const converged = await waitForBird(connection, 4, isConverged, 'IPv4 converged (applied = file, no error)', CONVERGE_AFTER_FIX_MS);
     expect(converged.applied).not.toContain(SVC1.prefix);
-    expect(
-      d.lines
-        .slice(fixedFrom)
-        .filter(isTransition)
-        .map((l) => l.raw),
-      'no transition after the fix',
-    ).toEqual([]);
+    expect(transitionsSince(d.lines, fixedFrom), 'no transition after the fix').toEqual([]);
     const attempts = d.lines.slice(from).filter((l) => RETRY.test(l.message ?? '')).length;
     const leftovers = readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp'));
     expect(leftovers, 'temp files of the failed attempts').toEqual([]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestStatus } from '@ahc/status';
-import { parsePluginLine } from '../../../test/helpers/nagios';
+import { FIXED_PERFDATA_LABELS, parsePluginLine } from '../../../test/helpers/nagios';
 import { pollUntil } from '../../../test/helpers/poll';
 import {
   CLI,
@@ -258,19 +258,7 @@ describe('a running daemon whose services have awkward names', () => {
     expect(line.state).toBe('OK');
     expect(line.text).toBe(`${NAMES.length} check(s) running, ${NAMES.length} up, 0 down`);
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual([
-      'services',
-      'running',
-      'failed',
-      'restarting',
-      'disabled',
-      'up',
-      'down',
-      'unknown',
-      'restarts',
-      'uptime',
-      'loop_lag',
-    ]);
+    expect(labels.slice(0, 11)).toEqual(FIXED_PERFDATA_LABELS);
     expect(labels.slice(11).sort()).toEqual(NAMES.map((n) => `${n.replaceAll('=', '_')}_duration`).sort());
     expect(line.perfdata.find((p) => p.label === 'services')).toMatchObject({ value: NAMES.length, uom: '' });
     for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });

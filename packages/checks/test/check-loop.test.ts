@@ -5,38 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FromWorker, ServiceCheckSpec } from '@ahc/protocol';
 import { INITIAL_COUNTERS, monotonicMs } from '@ahc/protocol';
 import { CheckLoop } from '../src/check-loop';
+import { checkSpec, until } from '../../../test/helpers/check-spec';
 
-function spec(over: Partial<ServiceCheckSpec>): ServiceCheckSpec {
-  return {
-    name: 'svc',
-    checkCmd: '/bin/true',
-    argv: ['/bin/true'],
-    intervalMs: 100,
-    timeoutMs: 1000,
-    rise: 2,
-    fail: 2,
-    interface: 'lo',
-    ipCheckDisabled: true,
-    prefix: '10.52.12.1/32',
-    address: '10.52.12.1',
-    prefixLength: 32,
-    family: 4,
-    splayMs: 0,
-    maxOutputBytes: 4096,
-    epochMs: monotonicMs(),
-    ...over,
-  };
-}
-
-async function until<T>(get: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const spec = (over: Partial<ServiceCheckSpec>): ServiceCheckSpec => checkSpec({ epochMs: monotonicMs(), ...over });
 
 const loops: CheckLoop[] = [];
 afterEach(() => {

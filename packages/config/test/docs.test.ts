@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INI_ERROR_CODES, iniFromObject } from '@ahc/ini';
 import { DAEMON_DEFAULTS, KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, SERVICE_DEFAULTS, compileConfig } from '../src/index';
+import { PYTHON_DAEMON_PRINTED_OPTIONS, PYTHON_SERVICE_DEFAULT_OPTIONS } from './fixture';
 
 const DOC_URL = new URL('../../../docs/configuration.md', import.meta.url);
 const doc = readFileSync(DOC_URL, 'utf8');
@@ -38,47 +39,12 @@ const defaultCell = (option: string): string => rows.get(option)?.[2] ?? '';
 const PYTHON_OPTIONS = new Set([
   'check_cmd',
   'ip_prefix',
-  'interface',
-  'check_interval',
-  'check_timeout',
-  'check_rise',
-  'check_fail',
-  'check_disabled',
-  'on_disabled',
-  'ip_check_disabled',
+  ...PYTHON_SERVICE_DEFAULT_OPTIONS,
   'custom_bird_reconfigure_cmd',
-  'custom_bird_reconfigure_cmd_timeout',
-  'ipv4',
-  'ipv6',
-  'bird_conf',
-  'bird6_conf',
-  'bird_variable',
-  'bird6_variable',
-  'bird_reconfigure_cmd',
-  'bird6_reconfigure_cmd',
-  'dummy_ip_prefix',
-  'dummy_ip6_prefix',
-  'bird_keep_changes',
-  'bird6_keep_changes',
-  'bird_changes_counter',
-  'bird6_changes_counter',
-  'purge_ip_prefixes',
-  'pidfile',
-  'loglevel',
-  'log_file',
-  'stderr_file',
-  'log_maxbytes',
-  'log_backups',
+  ...PYTHON_DAEMON_PRINTED_OPTIONS,
+  // Python options with no default, so not printed by -p/-P.
   'log_server',
-  'log_server_port',
-  'json_stdout',
-  'json_log_file',
-  'json_log_server',
-  'log_format_journalctl',
   'splay_startup',
-  'prometheus_exporter',
-  'prometheus_collector_textfile_dir',
-  'prometheus_exporter_interval',
   'json_logging',
   'http_server',
   'http_server_port',

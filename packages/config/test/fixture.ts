@@ -104,3 +104,49 @@ export function expectConfigError(action: () => unknown, code: string, parts: re
   for (const part of parts) expect(error.message).toContain(part);
   return error;
 }
+
+/** The Python daemon's options with a default, in every section (docs/configuration.md, [DEFAULT] table). */
+export const PYTHON_SERVICE_DEFAULT_OPTIONS = [
+  'interface',
+  'check_interval',
+  'check_timeout',
+  'check_rise',
+  'check_fail',
+  'check_disabled',
+  'on_disabled',
+  'ip_check_disabled',
+  'custom_bird_reconfigure_cmd_timeout',
+] as const;
+
+/** The Python daemon's [daemon] options that `-P` prints for its README example (docs/configuration.md). */
+export const PYTHON_DAEMON_PRINTED_OPTIONS = [
+  'ipv4',
+  'ipv6',
+  'bird_conf',
+  'bird6_conf',
+  'bird_variable',
+  'bird6_variable',
+  'bird_reconfigure_cmd',
+  'bird6_reconfigure_cmd',
+  'dummy_ip_prefix',
+  'dummy_ip6_prefix',
+  'bird_keep_changes',
+  'bird6_keep_changes',
+  'bird_changes_counter',
+  'bird6_changes_counter',
+  'purge_ip_prefixes',
+  'pidfile',
+  'loglevel',
+  'log_file',
+  'stderr_file',
+  'log_maxbytes',
+  'log_backups',
+  'log_server_port',
+  'json_stdout',
+  'json_log_file',
+  'json_log_server',
+  'log_format_journalctl',
+  'prometheus_exporter',
+  'prometheus_collector_textfile_dir',
+  'prometheus_exporter_interval',
+] as const;

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseIni } from '@ahc/ini';
 import { loadConfigDocument, renderDefaults, renderEffective } from '../src/index';
-import { makeTempDir, removeTempDirs } from './fixture';
+import { PYTHON_DAEMON_PRINTED_OPTIONS, PYTHON_SERVICE_DEFAULT_OPTIONS, makeTempDir, removeTempDirs } from './fixture';
 
 afterEach(removeTempDirs);
 
 // The [DEFAULT] and [daemon] tables of docs/configuration.md, in their order. Options listed as unset
 // (log_file, stderr_file, log_server, splay_startup) are not printed.
-const PYTHON_DEFAULTS = `[DEFAULT]
-interface = lo
+// The golden text is written out once per block; the blocks recur in the expected -p and -P output.
+/** The [DEFAULT] table: what every section inherits. */
+const DEFAULT_TABLE = `interface = lo
 check_interval = 10
 check_timeout = 2
 check_rise = 2
@@ -19,12 +20,9 @@ check_fail = 2
 check_disabled = true
 on_disabled = withdraw
 ip_check_disabled = false
-custom_bird_reconfigure_cmd_timeout = 2
-
-[daemon]
-ipv4 = true
-ipv6 = false
-bird_conf = /var/lib/anycast-healthchecker/anycast-prefixes.conf
+custom_bird_reconfigure_cmd_timeout = 2`;
+/** [daemon] defaults from bird_conf to pidfile. */
+const DAEMON_BIRD = `bird_conf = /var/lib/anycast-healthchecker/anycast-prefixes.conf
 bird6_conf = /var/lib/anycast-healthchecker/6/anycast-prefixes.conf
 bird_variable = ACAST_PS_ADVERTISE
 bird6_variable = ACAST6_PS_ADVERTISE
@@ -37,9 +35,9 @@ bird6_keep_changes = false
 bird_changes_counter = 128
 bird6_changes_counter = 128
 purge_ip_prefixes = false
-pidfile = /var/run/anycast-healthchecker/anycast-healthchecker.pid
-loglevel = debug
-log_maxbytes = 104857600
+pidfile = /var/run/anycast-healthchecker/anycast-healthchecker.pid`;
+/** [daemon] defaults from log_maxbytes on. */
+const DAEMON_LOGGING = `log_maxbytes = 104857600
 log_backups = 8
 log_server_port = 514
 json_stdout = false
@@ -48,7 +46,17 @@ json_log_server = false
 log_format_journalctl = false
 prometheus_exporter = false
 prometheus_collector_textfile_dir = /var/cache/textfile_collector/
-prometheus_exporter_interval = 10
+prometheus_exporter_interval = 10`;
+
+const PYTHON_DEFAULTS = `[DEFAULT]
+${DEFAULT_TABLE}
+
+[daemon]
+ipv4 = true
+ipv6 = false
+${DAEMON_BIRD}
+loglevel = debug
+${DAEMON_LOGGING}
 
 `;
 
@@ -133,56 +141,18 @@ interface = eth0
 
 const DAEMON_AND_DEFAULTS = `ipv4 = true
 ipv6 = true
-bird_conf = /var/lib/anycast-healthchecker/anycast-prefixes.conf
-bird6_conf = /var/lib/anycast-healthchecker/6/anycast-prefixes.conf
-bird_variable = ACAST_PS_ADVERTISE
-bird6_variable = ACAST6_PS_ADVERTISE
-bird_reconfigure_cmd = sudo /usr/sbin/birdc configure
-bird6_reconfigure_cmd = sudo /usr/sbin/birdc6 configure
-dummy_ip_prefix = 10.189.200.255/32
-dummy_ip6_prefix = 2001:db8::1/128
-bird_keep_changes = false
-bird6_keep_changes = false
-bird_changes_counter = 128
-bird6_changes_counter = 128
-purge_ip_prefixes = false
-pidfile = /var/run/anycast-healthchecker/anycast-healthchecker.pid
+${DAEMON_BIRD}
 loglevel = info
-log_maxbytes = 104857600
-log_backups = 8
-log_server_port = 514
-json_stdout = false
-json_log_file = false
-json_log_server = false
-log_format_journalctl = false
-prometheus_exporter = false
-prometheus_collector_textfile_dir = /var/cache/textfile_collector/
-prometheus_exporter_interval = 10
+${DAEMON_LOGGING}
 log_file = /var/log/anycast-healthchecker/anycast-healthchecker.log
 stderr_file = /var/log/anycast-healthchecker/stderr.log
-interface = lo
-check_interval = 10
-check_timeout = 2
-check_rise = 2
-check_fail = 2
-check_disabled = true
-on_disabled = withdraw
-ip_check_disabled = false
-custom_bird_reconfigure_cmd_timeout = 2
+${DEFAULT_TABLE}
 curl = /usr/bin/curl --fail --silent`;
 
 // DEFAULT first, then daemon, then the services in file order; in a section its own options
 // come first, then the DEFAULT options it does not override (as Python's configparser lists them).
 const EXAMPLE_EFFECTIVE = `[DEFAULT]
-interface = lo
-check_interval = 10
-check_timeout = 2
-check_rise = 2
-check_fail = 2
-check_disabled = true
-on_disabled = withdraw
-ip_check_disabled = false
-custom_bird_reconfigure_cmd_timeout = 2
+${DEFAULT_TABLE}
 curl = /usr/bin/curl --fail --silent
 
 [daemon]
@@ -250,52 +220,10 @@ describe('renderEffective (-P)', () => {
   it('shows every option of the defaults table in every section', () => {
     const sections = printedSections(renderEffective(exampleDocument().document));
     expect([...sections.keys()]).toEqual(['DEFAULT', 'daemon', 'foo1IsUp', 'foo1IPv6IsUp']);
-    const serviceOptions = [
-      'interface',
-      'check_interval',
-      'check_timeout',
-      'check_rise',
-      'check_fail',
-      'check_disabled',
-      'on_disabled',
-      'ip_check_disabled',
-      'custom_bird_reconfigure_cmd_timeout',
-    ];
-    const daemonOptions = [
-      'ipv4',
-      'ipv6',
-      'bird_conf',
-      'bird6_conf',
-      'bird_variable',
-      'bird6_variable',
-      'bird_reconfigure_cmd',
-      'bird6_reconfigure_cmd',
-      'dummy_ip_prefix',
-      'dummy_ip6_prefix',
-      'bird_keep_changes',
-      'bird6_keep_changes',
-      'bird_changes_counter',
-      'bird6_changes_counter',
-      'purge_ip_prefixes',
-      'pidfile',
-      'loglevel',
-      'log_file',
-      'stderr_file',
-      'log_maxbytes',
-      'log_backups',
-      'log_server_port',
-      'json_stdout',
-      'json_log_file',
-      'json_log_server',
-      'log_format_journalctl',
-      'prometheus_exporter',
-      'prometheus_collector_textfile_dir',
-      'prometheus_exporter_interval',
-    ];
     for (const [name, options] of sections) {
-      for (const option of serviceOptions) expect(options.has(option), `[${name}] ${option}`).toBe(true);
+      for (const option of PYTHON_SERVICE_DEFAULT_OPTIONS) expect(options.has(option), `[${name}] ${option}`).toBe(true);
     }
-    for (const option of daemonOptions) expect(sections.get('daemon')?.has(option), `[daemon] ${option}`).toBe(true);
+    for (const option of PYTHON_DAEMON_PRINTED_OPTIONS) expect(sections.get('daemon')?.has(option), `[daemon] ${option}`).toBe(true);
     for (const name of ['foo1IsUp', 'foo1IPv6IsUp']) {
       for (const option of ['check_cmd', 'ip_prefix']) expect(sections.get(name)?.has(option), `[${name}] ${option}`).toBe(true);
     }

@@ -46,6 +46,28 @@ function unmount(mountpoint: string): void {
   execFileSync('umount', ['-l', mountpoint], { stdio: 'pipe' });
 }
 
+/**
+ * Run `body` with a 64 KiB tmpfs at `dir/name` holding `anycast-prefixes.conf` = "old\n"
+ * (skips the test when it cannot mount); unmounts afterwards.
+ */
+async function withOldFileOnTmpfs(
+  ctx: { skip(note: string): never },
+  name: string,
+  body: (mountpoint: string, path: string) => Promise<void>,
+): Promise<void> {
+  const mountpoint = join(dir, name);
+  await mkdir(mountpoint);
+  const problem = tryMountTmpfs(mountpoint, 64);
+  if (problem !== null) ctx.skip(problem);
+  try {
+    const path = join(mountpoint, 'anycast-prefixes.conf');
+    await writeFile(path, 'old\n');
+    await body(mountpoint, path);
+  } finally {
+    unmount(mountpoint);
+  }
+}
+
 describe('writeFileAtomic', () => {
   it('creates a missing file with mode 0644 and leaves no temp file', async () => {
     const path = join(dir, 'anycast-prefixes.conf');
@@ -162,41 +184,25 @@ describe('writeFileAtomic', () => {
   });
 
   it('fails with ENOSPC on a full file system, old file intact, no temp file left', async (ctx) => {
-    const mountpoint = join(dir, 'small');
-    await mkdir(mountpoint);
-    const problem = tryMountTmpfs(mountpoint, 64);
-    if (problem !== null) ctx.skip(problem);
-    try {
-      const path = join(mountpoint, 'anycast-prefixes.conf');
-      await writeFile(path, 'old\n');
+    await withOldFileOnTmpfs(ctx, 'small', async (mountpoint, path) => {
       const error = await expectWriteError(writeFileAtomic(path, 'x'.repeat(1024 * 1024)));
       expect(error.osCode).toBe('ENOSPC');
       expect(error.message).toContain(path);
       expect(error.message).toContain('ENOSPC');
       expect(await readFile(path, 'utf8')).toBe('old\n');
       expect(await tempFiles(mountpoint)).toEqual([]);
-    } finally {
-      unmount(mountpoint);
-    }
+    });
   });
 
   it('fails with EROFS in a read-only directory, old file intact', async (ctx) => {
-    const mountpoint = join(dir, 'readonly');
-    await mkdir(mountpoint);
-    const problem = tryMountTmpfs(mountpoint, 64);
-    if (problem !== null) ctx.skip(problem);
-    try {
-      const path = join(mountpoint, 'anycast-prefixes.conf');
-      await writeFile(path, 'old\n');
+    await withOldFileOnTmpfs(ctx, 'readonly', async (mountpoint, path) => {
       execFileSync('mount', ['-o', 'remount,ro', mountpoint], { stdio: 'pipe' });
       const error = await expectWriteError(writeFileAtomic(path, 'new\n'));
       expect(error.osCode).toBe('EROFS');
       expect(error.message).toContain(path);
       expect(await readFile(path, 'utf8')).toBe('old\n');
       expect(await readdir(mountpoint)).toEqual(['anycast-prefixes.conf']);
-    } finally {
-      unmount(mountpoint);
-    }
+    });
   });
 });
 

@@ -1,24 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import type { LogDestination, LogSink } from '../src/logger';
+import type { LogDestination, LogSink, Logger } from '../src/logger';
 import { threadColumnWidth } from '../src/formats';
 import type { LevelName } from '../src/log-record';
 import { SinkHealth } from '../src/sink-health';
+import { captureLogger } from '../../../test/helpers/capture-logger';
 import type { SinkMonitor } from '../src/sink-health';
 
 const STAMP = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}`;
 
 function capture(json: boolean, journalctl = false, level: LevelName = 'debug', nameWidth = 10) {
-  const lines: string[] = [];
-  const log = createLogger({
-    level,
-    program: 'anycast-healthchecker',
-    version: '1.2.3',
-    nameWidth,
-    pid: 4242,
-    destinations: [{ json, journalctl, sink: { write: (l) => void lines.push(l) } }],
-  });
-  return { log, lines };
+  return captureLogger({ level, version: '1.2.3', nameWidth, pid: 4242, json, journalctl });
 }
 
 const parseJson = (line: string | undefined): Record<string, unknown> => {
@@ -152,18 +144,15 @@ describe('JSON format', () => {
   });
 
   it('HTTP bodies (jsonPrefix false) are the bare object', () => {
-    const lines: string[] = [];
-    const log = createLogger({
-      level: 'info',
-      program: 'anycast-healthchecker',
-      version: 'v',
-      nameWidth: 8,
-      destinations: [{ json: true, jsonPrefix: false, sink: { write: (l) => void lines.push(l) } }],
-    });
+    const { log, lines } = captureLogger({ level: 'info', version: 'v', nameWidth: 8, json: true, jsonPrefix: false });
     log.info('x');
     expect(lines[0]).toMatch(/^\{"asctime":/);
   });
 });
+
+/** A debug logger (program `p`, version `v`, name width 10) writing to `destinations`. */
+const loggerOn = (destinations: LogDestination[]): Logger =>
+  createLogger({ level: 'debug', program: 'p', version: 'v', nameWidth: 10, destinations });
 
 /** A sink that fails on demand, with the shared loss bookkeeping. */
 class FlakySink implements LogSink {
@@ -257,17 +246,11 @@ describe('a destination that breaks', () => {
     const a = new FlakySink('log file /x.log', () => {
       b.failing = true;
     });
-    const log = createLogger({
-      level: 'debug',
-      program: 'p',
-      version: 'v',
-      nameWidth: 10,
-      destinations: [
-        { sink: a, json: false },
-        { sink: b, json: false },
-        { sink: c, json: false },
-      ],
-    });
+    const log = loggerOn([
+      { sink: a, json: false },
+      { sink: b, json: false },
+      { sink: c, json: false },
+    ]);
     a.failing = true;
     log.info('x');
     // Recursion would deliver b's report (made while a's was being delivered) before a's.
@@ -281,23 +264,17 @@ describe('a destination that breaks', () => {
 
   it('a sink that throws does not stop the others, and no logger method throws', () => {
     const good: string[] = [];
-    const log = createLogger({
-      level: 'debug',
-      program: 'p',
-      version: 'v',
-      nameWidth: 10,
-      destinations: [
-        {
-          json: false,
-          sink: {
-            write: () => {
-              throw new Error('broken');
-            },
+    const log = loggerOn([
+      {
+        json: false,
+        sink: {
+          write: () => {
+            throw new Error('broken');
           },
         },
-        { json: false, sink: { write: (l) => void good.push(l) } },
-      ],
-    });
+      },
+      { json: false, sink: { write: (l) => void good.push(l) } },
+    ]);
     expect(() => log.info('still here')).not.toThrow();
     expect(good).toHaveLength(1);
   });

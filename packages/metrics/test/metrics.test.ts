@@ -66,6 +66,13 @@ function value(
   return m?.value === undefined ? undefined : Number(m.value);
 }
 
+/** A TextfileExporter into `dir` every 10 s for `data`; its errors go to `onError` (ignored by default). */
+const textfileExporter = (
+  dir: string,
+  data: MetricsSnapshot = snapshot,
+  onError: (message: string) => void = () => undefined,
+): TextfileExporter => new TextfileExporter(dir, 10_000, async () => data, onError);
+
 const closers: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
@@ -74,12 +81,7 @@ afterEach(async () => {
 describe('Prometheus textfile', () => {
   it('has exactly the metric names, types and labels of docs/metrics.md, with the values of the snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(
-      dir,
-      10_000,
-      async () => snapshot,
-      () => undefined,
-    );
+    const exporter = textfileExporter(dir);
     await exporter.writeOnce();
     expect(readdirSync(dir)).toEqual([TEXTFILE_NAME]);
     const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
@@ -99,12 +101,7 @@ describe('Prometheus textfile', () => {
 
   it('has no timeout samples for a service that never timed out, and a _created sample for one that did', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(
-      dir,
-      10_000,
-      async () => snapshot,
-      () => undefined,
-    );
+    const exporter = textfileExporter(dir);
     await exporter.writeOnce();
     const text = readFileSync(join(dir, TEXTFILE_NAME), 'utf8');
     const families = parsePrometheusTextFormat(text);
@@ -113,12 +110,7 @@ describe('Prometheus textfile', () => {
     expect(value(families, 'anycast_healthchecker_service_check_timeout_created', { service_name: 'web' })).toBeUndefined();
     // the eight families of the Python daemon are declared even without samples
     const none = { ...snapshot, services: [] };
-    await new TextfileExporter(
-      dir,
-      10_000,
-      async () => none,
-      () => undefined,
-    ).writeOnce();
+    await textfileExporter(dir, none).writeOnce();
     const declared = [...readFileSync(join(dir, TEXTFILE_NAME), 'utf8').matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
     expect(declared.sort()).toEqual(
       Object.keys(CONTRACT_METRICS)
@@ -129,12 +121,7 @@ describe('Prometheus textfile', () => {
 
   it('writes state 0 in its final write', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahc-prom-'));
-    const exporter = new TextfileExporter(
-      dir,
-      10_000,
-      async () => snapshot,
-      () => undefined,
-    );
+    const exporter = textfileExporter(dir);
     await exporter.writeOnce();
     await exporter.writeFinal();
     const families = parsePrometheusTextFormat(readFileSync(join(dir, TEXTFILE_NAME), 'utf8'));
@@ -144,12 +131,7 @@ describe('Prometheus textfile', () => {
 
   it('says once that it cannot write, and keeps trying', async () => {
     const errors: string[] = [];
-    const exporter = new TextfileExporter(
-      '/nonexistent/dir',
-      10_000,
-      async () => snapshot,
-      (m) => void errors.push(m),
-    );
+    const exporter = textfileExporter('/nonexistent/dir', snapshot, (m) => void errors.push(m));
     await exporter.writeOnce();
     await exporter.writeOnce();
     expect(errors.length).toBe(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NAGIOS, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from '../src/status-render';
-import { parsePerfdata, parsePluginLine } from '../../../test/helpers/nagios';
+import { FIXED_PERFDATA_LABELS, parsePerfdata, parsePluginLine } from '../../../test/helpers/nagios';
 import { sampleReply, sampleService } from './sample-reply';
 
 describe('Nagios mode', () => {
@@ -64,19 +64,7 @@ describe('Nagios output against the plugin guidelines, with awkward service name
     const line = parsePluginLine(renderNagios(sampleReply([...services, sampleService('never-ran', { lastCheck: null })])).line);
     expect(line.state).toBe('OK');
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual([
-      'services',
-      'running',
-      'failed',
-      'restarting',
-      'disabled',
-      'up',
-      'down',
-      'unknown',
-      'restarts',
-      'uptime',
-      'loop_lag',
-    ]);
+    expect(labels.slice(0, 11)).toEqual(FIXED_PERFDATA_LABELS);
     expect(labels.slice(11)).toEqual(AWKWARD.map((n) => `${n.replaceAll('=', '_').replace('\t', ' ')}_duration`));
     for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
     expect(line.perfdata[12]?.value).toBeCloseTo(1.333, 3);

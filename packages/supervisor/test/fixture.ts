@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCompiledConfig } from '@ahc/config';
 import type { CompiledConfig } from '@ahc/config';
-import { createLogger } from '@ahc/logging';
 import type { Logger } from '@ahc/logging';
 import { parsePrefixFile } from '@ahc/bird';
 import { afterEach } from 'vitest';
 import type { CheckHost, CheckHostEvents } from '../src/check-host';
 import { Supervisor } from '../src/supervisor';
+import { captureLogger } from '../../../test/helpers/capture-logger';
 
 export const WORKER_FILE = fileURLToPath(new URL('../../../apps/anycast-healthchecker/dist/check-worker.mjs', import.meta.url));
 
@@ -40,14 +40,7 @@ export function makeBed(): Bed {
   const customCmd = join(dir, 'custom.sh');
   writeFileSync(customCmd, `#!/bin/sh\necho "$1" >> ${customLog}\n`);
   chmodSync(customCmd, 0o755);
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    program: 'anycast-healthchecker',
-    version: 'test',
-    nameWidth: 10,
-    destinations: [{ json: false, sink: { write: (l: string) => void logs.push(l) } }],
-  });
+  const { log: logger, lines: logs } = captureLogger();
   const ini = (sections: Record<string, Record<string, string>>) =>
     Object.entries(sections)
       .map(
@@ -118,13 +111,7 @@ export function makeBed(): Bed {
   };
 }
 
-export async function until(cond: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../../../test/helpers/check-spec';
 
 /**
  * Supervisors started by a test file, each on the host `makeHost` builds for it, and stopped

@@ -5,30 +5,11 @@ import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol'
 import type { CheckHostEvents } from '../src/check-host';
 import { InProcessCheckHost } from '../src/in-process-host';
 import { makeBed, until } from './fixture';
+import { checkSpec } from '../../../test/helpers/check-spec';
 
 const UNKNOWN: CheckCounters = { state: 'unknown', rise: 0, fail: 0 };
 
-function spec(name: string, argv: string[], over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
-  return {
-    name,
-    checkCmd: argv.join(' '),
-    argv,
-    intervalMs: 100,
-    timeoutMs: 1000,
-    rise: 2,
-    fail: 2,
-    interface: 'lo',
-    ipCheckDisabled: true,
-    prefix: '10.52.12.1/32',
-    address: '10.52.12.1',
-    prefixLength: 32,
-    family: 4,
-    splayMs: 0,
-    maxOutputBytes: 4096,
-    epochMs: 0,
-    ...over,
-  };
-}
+const spec = (name: string, argv: string[], over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec => checkSpec({ name, argv, ...over });
 
 class Recorder implements CheckHostEvents {
   messages: Array<{ message: FromWorker; threadId: number }> = [];

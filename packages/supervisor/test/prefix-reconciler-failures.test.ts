@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { APPLIED, DUMMY, FILE, FakeBird, bench, failed, verified } from './reconciler-fixture';
+import { DNS, E, I, RECONFIGURED, RECONFIGURING, SERVICES, UPDATED, W, WEB, item } from './reconciler-fixture';
 
 // Records as in docs/log-records.md ("The queue"); the failure records are this daemon's own.
-const WEB = '10.52.12.1/32';
-const DNS = '10.52.12.2/32';
-const SERVICES = { web: WEB, dns: DNS };
-const I = 'INFO MainThread';
-const W = 'WARNING MainThread';
-const E = 'ERROR MainThread';
-const item = (service: string, prefix: string, action: 'add to' | 'delete from') =>
-  `${I} returned an item from the queue for ${service} with IP prefix ${prefix} and action to ${action} Bird configuration`;
-const UPDATED = `${I} Bird configuration for IPv4 is updated`;
-const RECONFIGURING = `${I} reconfiguring BIRD by running birdc configure`;
-const RECONFIGURED = `${I} reconfigured BIRD daemon`;
 const CUSTOM = '/usr/local/bin/bgp-community';
 const retrying = (attempt: number, seconds: string) =>
   `${W} IPv4 BIRD configuration is not applied yet (attempt ${attempt} failed); retrying in ${seconds}s`;

@@ -1,19 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { APPLIED, DUMMY, FILE, FakeBird, bench, failed, gate } from './reconciler-fixture';
+import { DNS, E, I, RECONFIGURED, RECONFIGURING, SERVICES, UPDATED, W, WEB, item } from './reconciler-fixture';
 import type { ReconfigureOutcome } from '@ahc/bird';
 
 // The records are the Python daemon's (docs/log-records.md, "The queue" and "Start-up and stop").
-const WEB = '10.52.12.1/32';
-const DNS = '10.52.12.2/32';
-const SERVICES = { web: WEB, dns: DNS };
-const I = 'INFO MainThread';
-const W = 'WARNING MainThread';
-const E = 'ERROR MainThread';
-const item = (service: string, prefix: string, action: 'add to' | 'delete from') =>
-  `${I} returned an item from the queue for ${service} with IP prefix ${prefix} and action to ${action} Bird configuration`;
-const UPDATED = `${I} Bird configuration for IPv4 is updated`;
-const RECONFIGURING = `${I} reconfiguring BIRD by running birdc configure`;
-const RECONFIGURED = `${I} reconfigured BIRD daemon`;
 const EMPTY = `${W} Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`;
 
 afterEach(() => {

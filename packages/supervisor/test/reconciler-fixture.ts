@@ -1,10 +1,10 @@
 import { vi } from 'vitest';
 import type { PrefixFileContent, ReconfigureOutcome, VerifyOutcome } from '@ahc/bird';
 import type { BirdFamilyConfig, Command } from '@ahc/config';
-import { createLogger } from '@ahc/logging';
 import type { BirdIo, CustomAction } from '../src/bird-io';
 import { PrefixReconciler } from '../src/prefix-reconciler';
 import type { DesiredPrefixes, QueueItem } from '../src/prefix-reconciler';
+import { captureLogger } from '../../../test/helpers/capture-logger';
 
 export const FILE = '/etc/bird/anycast-prefixes.conf';
 export const VARIABLE = 'ACAST_PS_ADVERTISE';
@@ -183,14 +183,7 @@ export function bench(options: {
   config?: Partial<BirdFamilyConfig>;
 }): Bench {
   vi.useFakeTimers();
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'info',
-    program: 'anycast-healthchecker',
-    version: 'test',
-    nameWidth: 10,
-    destinations: [{ json: false, sink: { write: (l: string) => void lines.push(l) } }],
-  });
+  const { log, lines } = captureLogger({ level: 'info' });
   const bird = options.bird ?? new FakeBird();
   const services = new FakeServices(options.services);
   const reconciler = new PrefixReconciler(birdConfig(options.config), services, bird, log, {
@@ -227,3 +220,16 @@ export function bench(options: {
     },
   };
 }
+
+/** The services and expected record lines both prefix-reconciler test files check (docs/log-records.md, "The queue"). */
+export const WEB = '10.52.12.1/32';
+export const DNS = '10.52.12.2/32';
+export const SERVICES = { web: WEB, dns: DNS };
+export const I = 'INFO MainThread';
+export const W = 'WARNING MainThread';
+export const E = 'ERROR MainThread';
+export const item = (service: string, prefix: string, action: 'add to' | 'delete from') =>
+  `${I} returned an item from the queue for ${service} with IP prefix ${prefix} and action to ${action} Bird configuration`;
+export const UPDATED = `${I} Bird configuration for IPv4 is updated`;
+export const RECONFIGURING = `${I} reconfiguring BIRD by running birdc configure`;
+export const RECONFIGURED = `${I} reconfigured BIRD daemon`;

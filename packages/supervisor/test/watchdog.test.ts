@@ -5,28 +5,10 @@ import type { CheckHostEvents } from '../src/check-host';
 import { RESTART_BACKOFF, backoffDelay } from '../src/backoff';
 import { FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from '../src/watchdog';
 import { WORKER_FILE, until } from './fixture';
+import { checkSpec } from '../../../test/helpers/check-spec';
 
-function spec(name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
-  return {
-    name,
-    checkCmd: '/bin/true',
-    argv: ['/bin/true'],
-    intervalMs: 100,
-    timeoutMs: 100,
-    rise: 1,
-    fail: 1,
-    interface: 'lo',
-    ipCheckDisabled: true,
-    prefix: '10.52.12.1/32',
-    address: '10.52.12.1',
-    prefixLength: 32,
-    family: 4,
-    splayMs: 0,
-    maxOutputBytes: 4096,
-    epochMs: Date.now(),
-    ...over,
-  };
-}
+const spec = (name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec =>
+  checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, epochMs: Date.now(), ...over });
 
 describe('watchdog rules (pure)', () => {
   const base = { now: 100_000, startedAt: 90_000 };

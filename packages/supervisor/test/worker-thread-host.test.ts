@@ -6,27 +6,9 @@ import { describeSlotChange } from '../src/worker-slot';
 import type { SlotChange } from '../src/worker-slot';
 import { WorkerThreadHost } from '../src/worker-thread-host';
 import { WORKER_FILE, makeBed, until } from './fixture';
+import { checkSpec } from '../../../test/helpers/check-spec';
 
-function spec(name: string): ServiceCheckSpec {
-  return {
-    name,
-    checkCmd: '/bin/true',
-    argv: ['/bin/true'],
-    intervalMs: 100,
-    timeoutMs: 100,
-    rise: 1,
-    fail: 1,
-    interface: 'lo',
-    ipCheckDisabled: true,
-    prefix: '10.52.12.1/32',
-    address: '10.52.12.1',
-    prefixLength: 32,
-    family: 4,
-    splayMs: 0,
-    maxOutputBytes: 4096,
-    epochMs: 0,
-  };
-}
+const spec = (name: string): ServiceCheckSpec => checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1 });
 
 class Recorder implements CheckHostEvents {
   changes: Array<{ text: string; threadId: number | null; services: string[] }> = [];

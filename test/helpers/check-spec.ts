@@ -1,0 +1,45 @@
+// Shared by the package unit tests (packages/*/test import it as ../../../test/helpers/check-spec). The
+// spec type comes by path: the repo root does not depend on @ahc/protocol.
+import type { ServiceCheckSpec } from '../../packages/protocol/src/service-spec';
+
+/**
+ * A ServiceCheckSpec for unit tests: service 'svc' running /bin/true every 100 ms (timeout 1 s,
+ * rise and fail 2) on 10.52.12.1/32 with the IP check disabled; `over` replaces any field.
+ * `checkCmd` defaults to the `argv` joined with spaces.
+ */
+export function checkSpec(over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec {
+  const argv = over.argv ?? ['/bin/true'];
+  return {
+    name: 'svc',
+    checkCmd: argv.join(' '),
+    argv,
+    intervalMs: 100,
+    timeoutMs: 1000,
+    rise: 2,
+    fail: 2,
+    interface: 'lo',
+    ipCheckDisabled: true,
+    prefix: '10.52.12.1/32',
+    address: '10.52.12.1',
+    prefixLength: 32,
+    family: 4,
+    splayMs: 0,
+    maxOutputBytes: 4096,
+    epochMs: 0,
+    ...over,
+  };
+}
+
+/**
+ * Poll `get` every 10 ms until it returns something other than undefined or false, and resolve
+ * to that; throw `${what} not met within ${timeoutMs} ms` at the deadline.
+ */
+export async function until<T>(get: () => T | undefined | false, timeoutMs: number, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
