@@ -25,6 +25,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
         timeouts: x.timeouts,
         timeoutsCreatedAt: x.timeoutsCreatedAt,
         restarts: worker.restarts,
+        exits: worker.exits,
         decided: view.counters.state,
         advertised: view.advertise,
         workerFailed: worker.state === 'failed',

@@ -71,6 +71,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
         lastHeartbeatAgeMs: worker.lastHeartbeatAgeMs,
         restarts: worker.restarts,
         lastExit: worker.lastExit,
+        exits: worker.exits,
       },
       state: view.counters.state,
       rise: view.counters.rise,

@@ -43,7 +43,14 @@ const snapshot: CoreSnapshot = {
         },
         exported: { stateValue: 0, durationMs: 4.5, ipAssigned: true, timeouts: 1, timeoutsCreatedAt: 1764580000.5 },
       },
-      worker: { state: 'failed', threadId: 11, lastHeartbeatAgeMs: 12, restarts: 5, lastExit: 'exited with code 1' },
+      worker: {
+        state: 'failed',
+        threadId: 11,
+        lastHeartbeatAgeMs: 12,
+        restarts: 5,
+        lastExit: 'exited with code 1',
+        exits: { exit: 4, 'watchdog:spinning': 1 },
+      },
     },
     {
       view: {
@@ -55,7 +62,7 @@ const snapshot: CoreSnapshot = {
         lastResult: null,
         exported: NONE,
       },
-      worker: { state: 'disabled', threadId: null, lastHeartbeatAgeMs: null, restarts: 0, lastExit: null },
+      worker: { state: 'disabled', threadId: null, lastHeartbeatAgeMs: null, restarts: 0, lastExit: null, exits: {} },
     },
   ],
   families: [
@@ -95,10 +102,10 @@ describe('the status reply rendered from a core snapshot', () => {
         `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +
         `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,` +
         '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +
-        '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1"},' +
+        '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1","exits":{"exit":4,"watchdog:spinning":1}},' +
         '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},' +
         '"advertise":true,"inBirdFile":true,"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},' +
-        '{"name":"d","prefix":"10.52.12.4/32","family":4,"worker":{"state":"disabled","threadId":null,"lastHeartbeatAgeMs":null,"restarts":0,"lastExit":null},' +
+        '{"name":"d","prefix":"10.52.12.4/32","family":4,"worker":{"state":"disabled","threadId":null,"lastHeartbeatAgeMs":null,"restarts":0,"lastExit":null,"exits":{}},' +
         '"state":"unknown","rise":0,"fail":0,"checks":0,"timeouts":0,"lastCheck":null,"advertise":false,"inBirdFile":false,' +
         '"exported":{"stateValue":null,"durationMs":null,"ipAssigned":null,"timeouts":0,"timeoutsCreatedAt":null}}]}',
     );
@@ -135,6 +142,7 @@ describe('metrics rendered from a core snapshot', () => {
           timeouts: 1,
           timeoutsCreatedAt: 1764580000.5,
           restarts: 5,
+          exits: { exit: 4, 'watchdog:spinning': 1 },
           decided: 'up',
           advertised: true,
           workerFailed: true,
@@ -148,6 +156,7 @@ describe('metrics rendered from a core snapshot', () => {
           timeouts: 0,
           timeoutsCreatedAt: null,
           restarts: 0,
+          exits: {},
           decided: 'unknown',
           advertised: false,
           workerFailed: false,

@@ -17,6 +17,8 @@ export interface MetricsService {
   /** Unix time (s) of the first timeout; null: no timeout yet, so no timeout samples. */
   readonly timeoutsCreatedAt: number | null;
   readonly restarts: number;
+  /** How the service's worker threads ended, by kind. */
+  readonly exits?: Readonly<Record<string, number>>;
   readonly decided: 'up' | 'down' | 'unknown';
   /** Whether its prefix belongs in the BIRD file now (decided UP, on_disabled = advertise, or kept at start-up). */
   readonly advertised?: boolean;
@@ -92,7 +94,12 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
   const advertised = e.gauge(`${P}_service_advertised`, "Whether the service's prefix is in the BIRD file: 1 advertised, 0 withdrawn", SVC);
   const restarts = e.counter(`${P}_worker_restarts_total`, 'Restarts of the check worker thread of the service', ['service_name']);
   const failed = e.gauge(`${P}_worker_failed`, "1 while the watchdog has given up on the service's worker", ['service_name']);
+  const exits = e.counter(`${P}_worker_exits_total`, "Ends of the service's worker threads, by kind (exit, throw, watchdog:…)", [
+    'service_name',
+    'kind',
+  ]);
   for (const svc of s.services) {
+    for (const [kind, n] of Object.entries(svc.exits ?? {})) exits.set({ service_name: svc.name, kind }, n);
     up.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
     if (svc.advertised !== undefined) advertised.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.advertised ? 1 : 0);
     restarts.set({ service_name: svc.name }, svc.restarts);

@@ -34,6 +34,7 @@ const snapshot: MetricsSnapshot = {
       timeouts: 3,
       timeoutsCreatedAt: 1764580000.5,
       restarts: 2,
+      exits: { exit: 1, 'watchdog:spinning': 1 },
       decided: 'down',
       advertised: false,
       workerFailed: false,
@@ -151,6 +152,8 @@ describe('HTTP /metrics', () => {
     const names = families.map((f) => f.name);
     for (const n of Object.keys(CONTRACT_METRICS)) expect(names).toContain(n);
     expect(value(families, 'anycast_healthchecker_worker_restarts_total', { service_name: 'dns' })).toBe(2);
+    expect(value(families, 'anycast_healthchecker_worker_exits_total', { service_name: 'dns', kind: 'watchdog:spinning' })).toBe(1);
+    expect(value(families, 'anycast_healthchecker_worker_exits_total', { service_name: 'dns', kind: 'exit' })).toBe(1);
     expect(value(families, 'anycast_healthchecker_reconfigure_runs_total', { family: 'ipv4' })).toBe(5);
     expect(value(families, 'anycast_healthchecker_reconfigure_failures_total', { family: 'ipv4' })).toBe(1);
     expect(value(families, 'anycast_healthchecker_prefixes_desired', { family: 'ipv4' })).toBe(2);

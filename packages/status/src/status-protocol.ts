@@ -23,6 +23,8 @@ export interface ServiceStatus {
     readonly lastHeartbeatAgeMs: number | null;
     readonly restarts: number;
     readonly lastExit: string | null;
+    /** How its threads ended so far, by kind: `exit`, `throw`, `watchdog:spinning|blocked|no-progress|no-start`. */
+    readonly exits?: Readonly<Record<string, number>>;
   };
   readonly state: 'up' | 'down' | 'unknown';
   readonly rise: number;

@@ -23,6 +23,8 @@ export interface ThreadInfo {
   readonly lastHeartbeatAgeMs: number | null;
   readonly restarts: number;
   readonly lastExit: string | null;
+  /** How its threads ended so far, by kind (`exit`, `throw`, `watchdog:spinning`, …). */
+  readonly exits: Readonly<Record<string, number>>;
 }
 
 export interface CheckHostEvents {

@@ -10,6 +10,8 @@ export interface WorkerSnapshot {
   readonly lastHeartbeatAgeMs: number | null;
   readonly restarts: number;
   readonly lastExit: string | null;
+  /** How its threads ended so far, by kind. */
+  readonly exits: Readonly<Record<string, number>>;
 }
 
 export interface ServiceSnapshot {
@@ -43,6 +45,7 @@ function workerOf(view: ServiceView, threads: readonly ThreadInfo[]): WorkerSnap
     lastHeartbeatAgeMs: thread?.lastHeartbeatAgeMs ?? null,
     restarts: thread?.restarts ?? 0,
     lastExit: thread?.lastExit ?? null,
+    exits: thread?.exits ?? {},
   };
 }
 

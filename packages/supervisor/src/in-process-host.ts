@@ -39,7 +39,17 @@ export class InProcessCheckHost implements CheckHost {
 
   threads(): ThreadInfo[] {
     if (this.#loops.size === 0) return [];
-    return [{ threadId: mainThreadId, state: 'running', services: this.services(), lastHeartbeatAgeMs: null, restarts: 0, lastExit: null }];
+    return [
+      {
+        threadId: mainThreadId,
+        state: 'running',
+        services: this.services(),
+        lastHeartbeatAgeMs: null,
+        restarts: 0,
+        lastExit: null,
+        exits: {},
+      },
+    ];
   }
 
   start(spec: ServiceCheckSpec, counters: CheckCounters): void {

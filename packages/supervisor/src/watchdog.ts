@@ -25,7 +25,10 @@ export function progressLimitMs(spec: ServiceCheckSpec): number {
   return 2 * (spec.intervalMs + spec.timeoutMs) + spec.splayMs + 5000;
 }
 
-export type ThreadVerdict = { ok: true } | { ok: false; reason: string };
+/** Which rule condemned a thread, for status and metrics to count. */
+export type WatchdogKind = 'no-start' | 'spinning' | 'blocked' | 'no-progress';
+
+export type ThreadVerdict = { ok: true } | { ok: false; kind: WatchdogKind; reason: string };
 
 export interface ThreadObservation {
   readonly now: number;
@@ -43,17 +46,24 @@ export interface ThreadObservation {
 
 export function judgeThread(o: ThreadObservation): ThreadVerdict {
   if (o.lastHeartbeat === null) {
-    return o.now - o.startedAt > START_TIMEOUT_MS ? { ok: false, reason: `did not start within ${START_TIMEOUT_MS} ms` } : { ok: true };
+    return o.now - o.startedAt > START_TIMEOUT_MS
+      ? { ok: false, kind: 'no-start', reason: `did not start within ${START_TIMEOUT_MS} ms` }
+      : { ok: true };
   }
   const silence = Math.round(o.now - o.lastHeartbeat);
   const busy = o.busyShare === undefined || o.busyShare === null || o.busyShare >= BUSY_SHARE;
   if (silence > HEARTBEAT_TIMEOUT_MS && busy)
-    return { ok: false, reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
-  if (silence > SILENCE_LIMIT_MS) return { ok: false, reason: `sent no heartbeat for ${silence} ms (blocked)` };
+    return { ok: false, kind: 'spinning', reason: `sent no heartbeat for ${silence} ms while its event loop was busy (spinning)` };
+  if (silence > SILENCE_LIMIT_MS) return { ok: false, kind: 'blocked', reason: `sent no heartbeat for ${silence} ms (blocked)` };
   for (const loop of o.loops) {
     const idle = Math.round(o.now - loop.lastProgress);
     const limit = progressLimitMs(loop.spec);
-    if (idle > limit) return { ok: false, reason: `check loop of ${loop.spec.name} made no progress for ${idle} ms (limit ${limit} ms)` };
+    if (idle > limit)
+      return {
+        ok: false,
+        kind: 'no-progress',
+        reason: `check loop of ${loop.spec.name} made no progress for ${idle} ms (limit ${limit} ms)`,
+      };
   }
   return { ok: true };
 }

@@ -1,4 +1,5 @@
 import { AhcError, ERR } from '@ahc/errors';
+import type { WatchdogKind } from './watchdog';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { ServiceCheckSpec } from '@ahc/protocol';
@@ -20,7 +21,12 @@ export interface LiveThread {
   startedAt: number;
   /** Why the watchdog terminated it (reported instead of the exit code); null until it does. */
   killReason: string | null;
+  /** Which watchdog rule that was. */
+  killKind?: WatchdogKind;
 }
+
+/** How a thread ended, counted per slot for status and metrics: it exited, threw, or which watchdog rule terminated it. */
+export type WorkerExitKind = 'exit' | 'throw' | `watchdog:${WatchdogKind}`;
 
 export type SlotPhase =
   /** No thread and none coming: a fresh slot, a thread that just died, or no service to host. */
@@ -63,6 +69,8 @@ export interface Slot {
   restarts: number;
   crashes: number;
   lastExit: string | null;
+  /** Its threads' ends so far, by kind. */
+  readonly exits: Map<WorkerExitKind, number>;
   /** When its latest thread died: a replacement's start latency is counted from it. */
   diedAt: number | null;
   /** Malformed messages dropped since the last report, and when that report was. */
@@ -80,6 +88,7 @@ export function emptySlot(): Slot {
     restarts: 0,
     crashes: 0,
     lastExit: null,
+    exits: new Map(),
     diedAt: null,
     malformed: 0,
     malformedReportedAt: null,

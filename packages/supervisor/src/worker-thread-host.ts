@@ -6,7 +6,7 @@ import { RESTART_BACKOFF, backoffDelay } from './backoff';
 import type { CheckHost, CheckHostEvents, ThreadInfo, WorkerHostOptions } from './check-host';
 import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread } from './watchdog';
 import { emptySlot, liveThread, transition, workerState } from './worker-slot';
-import type { Slot, SlotPhase } from './worker-slot';
+import type { Slot, SlotPhase, WorkerExitKind } from './worker-slot';
 
 /** At most one report of malformed messages per thread in this time. */
 const MALFORMED_REPORT_MS = 60_000;
@@ -56,6 +56,7 @@ export class WorkerThreadHost implements CheckHost {
         lastHeartbeatAgeMs: s.lastHeartbeat === null ? null : Math.round(now - s.lastHeartbeat),
         restarts: s.restarts,
         lastExit: s.lastExit,
+        exits: Object.fromEntries(s.exits),
       }));
   }
 
@@ -216,6 +217,8 @@ export class WorkerThreadHost implements CheckHost {
       const live = liveThread(slot.lifecycle.phase);
       if (live?.worker !== worker) return;
       const reason = live.killReason ?? thrown ?? `exited with code ${code}`;
+      const kind: WorkerExitKind = live.killKind !== undefined ? `watchdog:${live.killKind}` : thrown !== null ? 'throw' : 'exit';
+      slot.exits.set(kind, (slot.exits.get(kind) ?? 0) + 1);
       const diedAt = monotonicMs();
       this.#move(slot, { kind: 'idle' }, reason);
       if (this.#closed) return;
@@ -334,6 +337,7 @@ export class WorkerThreadHost implements CheckHost {
       });
       if (!verdict.ok) {
         live.killReason = `was terminated by the watchdog: it ${verdict.reason}`;
+        live.killKind = verdict.kind;
         void worker.terminate();
       }
     }

@@ -113,7 +113,7 @@ describe('InProcessCheckHost: the real check loops in the main thread', () => {
     expect(host.threadCount).toBe(0);
     host.start(spec('a', ['/bin/true']), UNKNOWN);
     expect(host.threads()).toEqual([
-      { threadId: 0, state: 'running', services: ['a'], lastHeartbeatAgeMs: null, restarts: 0, lastExit: null },
+      { threadId: 0, state: 'running', services: ['a'], lastHeartbeatAgeMs: null, restarts: 0, lastExit: null, exits: {} },
     ]);
     expect(host.threadCount).toBe(1);
     expect(host.injectFault('a', 'throw')).toBe(false);

@@ -17,23 +17,30 @@ describe('watchdog rules (pure)', () => {
   });
   it('condemns a thread without heartbeats for 3 s whose event loop is busy (busy loop)', () => {
     const v = judgeThread({ ...base, lastHeartbeat: 96_000, busyShare: 0.99, loops: [] });
-    expect(v).toMatchObject({ ok: false });
+    expect(v).toMatchObject({ ok: false, kind: 'spinning' });
     expect(!v.ok && v.reason).toMatch(/no heartbeat .*busy/);
   });
   it('spares a silent thread whose event loop is idle (starved of CPU) up to 30 s', () => {
     expect(judgeThread({ ...base, lastHeartbeat: 90_000, busyShare: 0.1, loops: [] }).ok).toBe(true);
     const v = judgeThread({ ...base, now: 130_000, lastHeartbeat: 99_000, busyShare: 0.1, loops: [] });
     expect(!v.ok && v.reason).toMatch(/blocked/);
+    expect(v).toMatchObject({ ok: false, kind: 'blocked' });
   });
   it('condemns a loop without results for longer than its limit, which scales with interval and timeout', () => {
     const slow = spec('slow', { intervalMs: 300_000, timeoutMs: 10_000 });
     expect(progressLimitMs(slow)).toBe(2 * 310_000 + 5000);
     expect(judgeThread({ ...base, lastHeartbeat: 99_900, loops: [{ spec: slow, lastProgress: 0 }] }).ok).toBe(true);
-    expect(judgeThread({ ...base, lastHeartbeat: 99_900, loops: [{ spec: spec('fast'), lastProgress: 90_000 }] }).ok).toBe(false);
+    expect(judgeThread({ ...base, lastHeartbeat: 99_900, loops: [{ spec: spec('fast'), lastProgress: 90_000 }] })).toMatchObject({
+      ok: false,
+      kind: 'no-progress',
+    });
   });
   it('gives a new thread 5 s for its first heartbeat', () => {
     expect(judgeThread({ now: 104_000, startedAt: 100_000, lastHeartbeat: null, loops: [] }).ok).toBe(true);
-    expect(judgeThread({ now: 106_000, startedAt: 100_000, lastHeartbeat: null, loops: [] }).ok).toBe(false);
+    expect(judgeThread({ now: 106_000, startedAt: 100_000, lastHeartbeat: null, loops: [] })).toMatchObject({
+      ok: false,
+      kind: 'no-start',
+    });
   });
   it('restarts at once the first time, then backs off exponentially up to 30 s', () => {
     const afterCrash = (crashes: number) => backoffDelay(crashes - 1, RESTART_BACKOFF);
@@ -115,6 +122,9 @@ describe.each([['per-service' as const], [1]])('watchdog with real worker thread
       expect(info?.restarts).toBe(1);
       if (kind === 'busy-loop') expect(rec.exits[0]).toMatch(/no heartbeat/);
       if (kind === 'throw') expect(rec.exits[0]).toMatch(/injected fault/);
+      // counted by kind for status and metrics
+      const expected = { throw: 'throw', exit: 'exit', terminate: 'exit', 'busy-loop': 'watchdog:spinning' }[kind];
+      expect(info?.exits).toEqual({ [expected]: 1 });
     }, 20_000);
   }
 });
