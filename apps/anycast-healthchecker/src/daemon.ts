@@ -60,6 +60,15 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     throw new StartupError(error.message);
   });
   say(`${pidOutcome === 'created' ? 'created' : 'replaced'} pidfile ${pidfile} with process id ${process.pid}`);
+  // From here on a signal must not take Node's default action (exit without removing the pidfile;
+  // for SIGHUP, exit at all): remembered until the real handlers below are in place.
+  let earlyStop: NodeJS.Signals | null = null;
+  let earlyHup = false;
+  const early = (signal: NodeJS.Signals): void => {
+    if (signal === 'SIGHUP') earlyHup = true;
+    else earlyStop ??= signal;
+  };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, early);
   const logging = setupLogging(config);
   const log = logging.log;
   say(`messages for unhandled exceptions go to ${config.daemon.logging.stderrFile ?? 'stderr'}`);
@@ -149,6 +158,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         resolveExit(code);
       });
   };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, early);
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
   let reloadPending = false;
@@ -176,6 +186,11 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     log.info('received SIGHUP, reloading the configuration');
     reload();
   });
+  if (earlyStop !== null) stop(earlyStop, 0);
+  else if (earlyHup) {
+    log.info('received SIGHUP during start-up');
+    reload();
+  }
   process.on('SIGURG', () => {
     log.info('received SIGURG, running all checks now');
     supervisor.runAllNow();
@@ -209,6 +224,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       log.info(`pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads}`);
       supervisor.startChecks(host);
       metrics = await setupMetrics(config, () => supervisor.snapshot(), facts, log);
+      // A stop that came while the metrics were being set up found nothing to close.
+      if (stopping) await metrics.close();
       if (reloadPending && !stopping) {
         reloadPending = false;
         reload();

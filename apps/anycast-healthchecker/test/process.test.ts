@@ -138,6 +138,23 @@ describe('SIGHUP', () => {
   });
 });
 
+describe('SIGTERM during start-up', () => {
+  it('stops cleanly: exit 0, the pidfile removed, no check started', async () => {
+    const scripts = makeTempDir('slow-reconfigure');
+    const slow = join(scripts, 'reconfigure.sh');
+    writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
+    chmodSync(slow, 0o755);
+    const setup = writeDaemonSetup([WEB], { bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+    const daemon = DaemonProcess.start(setup.args);
+    await waitForPidfile(setup, daemon.pid, daemon);
+    process.kill(daemon.pid, 'SIGTERM');
+    expect(await pollUntil('the exit', () => daemon.exit, 10_000)).toEqual({ code: 0, signal: null });
+    expect(existsSync(setup.pidfile)).toBe(false);
+    expect(daemon.lines.some((l) => l.includes('received 15 at '))).toBe(true);
+    expect(daemon.lines.some((l) => / web +running /.test(l))).toBe(false);
+  });
+});
+
 describe('an internal error in the main thread', () => {
   it('is logged once, and the daemon exits 1 with the pidfile removed and the BIRD file as decided', async () => {
     const setup = writeDaemonSetup([WEB]);
