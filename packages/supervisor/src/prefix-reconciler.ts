@@ -126,6 +126,12 @@ export class PrefixReconciler {
     };
   }
 
+  /** Put back custom actions a failed step did not get done, unless a newer one for the same service came meanwhile. */
+  #requeueCustom(actions: readonly CustomAction[]): void {
+    const newer = new Set(this.#custom.map((a) => a.service));
+    this.#custom = [...actions.filter((a) => !newer.has(a.service)), ...this.#custom];
+  }
+
   #failed(kind: StepFailureKind): false {
     this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
     return false;
@@ -184,7 +190,8 @@ export class PrefixReconciler {
    */
   request(item?: QueueItem, custom?: CustomAction): void {
     if (item !== undefined) this.#items.push(item);
-    if (custom !== undefined) this.#custom.push(custom);
+    // One pending custom action per service, the newest: an older up/down it replaces is moot.
+    if (custom !== undefined) this.#custom = [...this.#custom.filter((a) => a.service !== custom.service), custom];
     this.#loop.request();
   }
 
@@ -254,6 +261,9 @@ export class PrefixReconciler {
 
   /** One convergence step; false means retry later. */
   async #step(): Promise<boolean> {
+    // BIRD was already behind before this step (an earlier reconfigure failed): the global
+    // command is owed, whatever this step changes.
+    const owed = !this.#inSync;
     const items = this.#items;
     this.#items = [];
     // The first decision taken from the queue ends the start-up grace of prefixes without a check.
@@ -268,7 +278,7 @@ export class PrefixReconciler {
     } catch (error) {
       this.#lastError = `cannot read ${this.bird.path}: ${(error as Error).message}`;
       this.log.error(this.#lastError);
-      this.#custom = [...custom, ...this.#custom];
+      this.#requeueCustom(custom);
       // Nothing of these decisions was logged or applied yet: the retry takes them again.
       this.#items = [...items, ...this.#items];
       return this.#failed('read');
@@ -288,7 +298,7 @@ export class PrefixReconciler {
       } catch (error) {
         this.#lastError = (error as Error).message;
         this.log.error(`failed to write BIRD configuration: ${this.#lastError}; the previous file is left intact`);
-        this.#custom = [...custom, ...this.#custom];
+        this.#requeueCustom(custom);
         return this.#failed('write');
       }
       this.#inSync = false;
@@ -300,7 +310,7 @@ export class PrefixReconciler {
     }
     // Services with their own reconfigure command are told up/down instead; the global command
     // runs when anything else changed, or when an earlier run failed.
-    if (!this.#inSync && !this.#onlyCustomChanges(current, plan, custom)) {
+    if (!this.#inSync && (owed || !this.#onlyCustomChanges(current, plan, custom))) {
       this.log.info(`reconfiguring BIRD by running ${this.bird.reconfigureCmd.argv.join(' ')}`);
       const outcome = await this.io.reconfigure();
       this.#reconfigureRuns += 1;
@@ -309,7 +319,7 @@ export class PrefixReconciler {
         this.#reconfigureFailures += 1;
         this.#lastError = outcome.reason;
         this.log.error(`reconfiguring BIRD failed: ${outcome.reason}`);
-        this.#custom = [...custom, ...this.#custom];
+        this.#requeueCustom(custom);
         return this.#failed(`reconfigure:${outcome.kind as ReconfigureFailureKind}`);
       }
       this.log.info(
@@ -318,7 +328,7 @@ export class PrefixReconciler {
           : `BIRD accepted the configuration and applies it in the background (${outcome.reason})`,
       );
       if (!(await this.#verify(plan.prefixes))) {
-        this.#custom = [...custom, ...this.#custom];
+        this.#requeueCustom(custom);
         return false;
       }
     }
@@ -336,7 +346,7 @@ export class PrefixReconciler {
       }
     }
     if (failedCustom.length > 0) {
-      this.#custom = [...failedCustom, ...this.#custom];
+      this.#requeueCustom(failedCustom);
       this.#lastError = 'custom_bird_reconfigure_cmd failed';
       return this.#failed(`custom:${customKind ?? 'exit-code'}`);
     }

@@ -12,6 +12,40 @@ afterEach(() => {
 });
 
 describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
+  it('runs the global command that an earlier failed step owes, even when this step changes only a custom service', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.decide('dns', 'up');
+    await b.converge();
+    // dns goes DOWN and BIRD refuses: BIRD still advertises dns
+    b.bird.reconfigures = [failed('birdc: cannot connect to the control socket')];
+    b.decide('dns', 'down');
+    await vi.advanceTimersByTimeAsync(100); // the step runs (after its gathering) and fails
+    expect(b.bird.calls.slice(-2)).toEqual([`write ${DUMMY}`, 'reconfigure']);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: true, applied: [DUMMY, DNS] });
+    // before the retry, a custom-command service changes: its own command alone would not do
+    b.decide('web', 'up', CUSTOM);
+    await b.converge();
+    expect(b.bird.calls.slice(-2)).toEqual(['reconfigure', 'custom web up']);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB] });
+  });
+
+  it('keeps one custom action per service, the newest: a failed up is not run again after a later down', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.customs = [{ ...failed('exited with code 3'), output: '' }];
+    b.decide('web', 'up', CUSTOM);
+    await b.settle();
+    b.bird.customs = [{ ...failed('exited with code 3'), output: '' }];
+    b.decide('web', 'down', CUSTOM);
+    await b.converge();
+    const customs = b.bird.calls.filter((c) => c.startsWith('custom'));
+    // the last word BIRD's hook heard is the decided state
+    expect(customs.at(-1)).toBe('custom web down');
+    expect(customs.filter((c) => c === 'custom web up')).toHaveLength(1);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null });
+  });
+
   it("tells the service's own command instead of running the global one when only its prefix changes", async () => {
     const b = bench({ services: SERVICES });
     await b.started();
