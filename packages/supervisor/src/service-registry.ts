@@ -138,7 +138,10 @@ export class ServiceRegistry {
     const r = this.#records.get(name);
     if (r === undefined) return;
     this.#update(r, {
-      counters: result.counters,
+      // The counts, not the decided state: only a transition decides. A worker that dies between
+      // a result and its transition is restarted with these counters, so its next check emits
+      // the transition again instead of continuing silently in a state nobody applied.
+      counters: { ...result.counters, state: r.counters.state },
       lastResult: result,
       checks: r.checks + 1,
       timeouts: result.timedOut ? r.timeouts + 1 : r.timeouts,

@@ -78,9 +78,23 @@ describe('ServiceRegistry', () => {
     expect(r.get('a')).toMatchObject({
       checks: 2,
       timeouts: 1,
-      counters: up,
+      // the counts of the last result; the decided state changes with a transition only
+      counters: { ...up, state: 'unknown' },
       exported: { stateValue: 0, timeouts: 1, timeoutsCreatedAt: 100 },
     });
+  });
+
+  it('takes the decided state from transitions only, so a worker lost between a result and its transition decides again', () => {
+    const r = new ServiceRegistry(config.services);
+    r.decide('a', 'up', up);
+    // the check that fails for the fail-th time: its result arrives, its transition never does
+    r.recordResult('a', result(false, { counters: { state: 'down', rise: 0, fail: 2 } }), 100);
+    expect(r.counters('a')).toEqual({ state: 'up', rise: 0, fail: 2 });
+    expect(r.get('a')?.advertise).toBe(true);
+    // a restarted worker continues from these: its next failure is a transition to DOWN again
+    r.decide('a', 'down', { state: 'down', rise: 0, fail: 2 });
+    expect(r.counters('a').state).toBe('down');
+    expect(r.get('a')?.advertise).toBe(false);
   });
 
   it("keeps a changed check's decided state on reload when its prefix stays, and starts over when it moves", () => {
