@@ -100,6 +100,39 @@ describe('SyslogUdpSink', () => {
     expect(received).toContain('<14>{"message":"hi"}\0');
   });
 
+  it('looks a host name up once, sends to the address, and keeps what it wrote meanwhile', async () => {
+    const received: string[] = [];
+    const server = createSocket('udp4');
+    server.on('message', (m) => received.push(m.toString()));
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => server.close());
+    const lookups: string[] = [];
+    let answer: (() => void) | undefined;
+    const sink = new SyslogUdpSink('syslog.example', server.address().port, 1000, (host, _family, done) => {
+      lookups.push(host);
+      answer = () => done(null, '127.0.0.1');
+    });
+    cleanups.push(() => sink.close());
+    for (let i = 0; i < 5; i += 1) sink.write(`r${i}\n`, 'info');
+    expect(lookups).toEqual(['syslog.example']); // one lookup for five records, while it is under way
+    answer?.();
+    sink.write('r5\n', 'info');
+    await until(() => received.length === 6);
+    expect(lookups).toHaveLength(1);
+    expect(received.map((r) => r.replace(/^<\d+>/, ''))).toEqual(['r0\0', 'r1\0', 'r2\0', 'r3\0', 'r4\0', 'r5\0']);
+  });
+
+  it('holds at most one lookup when the resolver never answers (a threadpool thread each), and drops and counts', () => {
+    let lookups = 0;
+    const sink = new SyslogUdpSink('syslog.example', 514, 1000, () => {
+      lookups += 1; // never answers
+    });
+    for (let i = 0; i < 2000; i += 1) sink.write('x\n', 'info');
+    expect(lookups).toBe(1);
+    expect(sink.lost).toBe(1900); // 100 kept for when the answer comes
+    sink.close();
+  });
+
   it('never blocks or throws when nobody listens', () => {
     const sink = new SyslogUdpSink('127.0.0.1', 9);
     const start = performance.now();
