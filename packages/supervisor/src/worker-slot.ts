@@ -26,7 +26,7 @@ export interface LiveThread {
 }
 
 /** How a thread ended, counted per slot for status and metrics: it exited, threw, or which watchdog rule terminated it. */
-export type WorkerExitKind = 'exit' | 'throw' | `watchdog:${WatchdogKind}`;
+export type WorkerExitKind = 'exit' | 'throw' | 'spawn-failed' | `watchdog:${WatchdogKind}`;
 
 export type SlotPhase =
   /** No thread and none coming: a fresh slot, a thread that just died, or no service to host. */

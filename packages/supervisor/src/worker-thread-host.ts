@@ -1,4 +1,4 @@
-import { ERR } from '@ahc/errors';
+import { ERR, describeError } from '@ahc/errors';
 import { Worker } from 'node:worker_threads';
 import { monotonicMs, parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
@@ -170,16 +170,29 @@ export class WorkerThreadHost implements CheckHost {
 
   #spawn(slot: Slot): void {
     const perService = this.options.mode === 'per-service';
-    const worker = new Worker(this.options.workerFile, {
-      stdout: false,
-      stderr: false,
-      workerData: { faultInjection: this.options.faultInjection === true },
-      resourceLimits: {
-        maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? (perService ? 8 : 64),
-        maxYoungGenerationSizeMb: 1,
-        stackSizeMb: 1,
-      },
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(this.options.workerFile, {
+        stdout: false,
+        stderr: false,
+        workerData: { faultInjection: this.options.faultInjection === true },
+        resourceLimits: {
+          maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb ?? (perService ? 8 : 64),
+          maxYoungGenerationSizeMb: 1,
+          stackSizeMb: 1,
+        },
+      });
+    } catch (error) {
+      // No thread could be made (threads or memory exhausted): a crash like any other, restarted
+      // with backoff; an exception here would end the daemon.
+      const reason = `could not be started: ${describeError(error)}`;
+      if (slot.lifecycle.phase.kind !== 'idle') this.#move(slot, { kind: 'idle' }, reason);
+      slot.lastExit = reason;
+      slot.exits.set('spawn-failed', (slot.exits.get('spawn-failed') ?? 0) + 1);
+      this.events.onThreadExit([...slot.specs.keys()], reason, slot.threadId ?? -1);
+      this.#scheduleRestart(slot, reason, 0);
+      return;
+    }
     const threadId = worker.threadId;
     slot.threadId = threadId;
     slot.lastHeartbeat = null;

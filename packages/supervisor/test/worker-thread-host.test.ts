@@ -117,3 +117,21 @@ describe('the supervisor logs slot changes', () => {
     expect(lines).not.toMatch(/check thread .* restarting/i);
   });
 });
+
+describe('WorkerThreadHost when no thread can be made', () => {
+  it('counts it as a crash, restarts with backoff and never throws into the daemon', async () => {
+    const rec = new Recorder();
+    // A bare relative path makes `new Worker` throw at once, as exhausted threads or memory do.
+    const host = new WorkerThreadHost(
+      { workerFile: 'check-worker.mjs', mode: 'per-service', logLevel: 'error', watchdogIntervalMs: 100 },
+      rec,
+    );
+    hosts.push(host);
+    expect(() => host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 })).not.toThrow();
+    await until(() => (rec.exits >= 3 ? true : undefined), 3000);
+    const info = host.threads().find((t) => t.services.includes('a'));
+    expect(info?.lastExit).toMatch(/^could not be started: /);
+    expect(info?.exits['spawn-failed']).toBeGreaterThanOrEqual(3);
+    expect(info?.state).toBe('restarting');
+  });
+});
