@@ -116,15 +116,20 @@ describe('single instance', () => {
   });
 });
 
+/**
+ * A daemon whose start-up takes 1.5 s: the BIRD file is missing, and the start-up repair waits for
+ * its reconfigure, which sleeps. Signals sent meanwhile arrive during start-up.
+ */
+function slowStartupSetup(): DaemonSetup {
+  const slow = join(makeTempDir('slow-reconfigure'), 'reconfigure.sh');
+  writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
+  chmodSync(slow, 0o755);
+  return writeDaemonSetup([WEB], { bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+}
+
 describe('SIGHUP', () => {
   it('during start-up is applied once the checks run, not dropped', async () => {
-    // The start-up repair (the BIRD file is missing) waits for its reconfigure: a slow one keeps
-    // the daemon in start-up long enough to send the signal there.
-    const scripts = makeTempDir('slow-reconfigure');
-    const slow = join(scripts, 'reconfigure.sh');
-    writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
-    chmodSync(slow, 0o755);
-    const setup = writeDaemonSetup([WEB], { bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+    const setup = slowStartupSetup();
     const daemon = DaemonProcess.start(setup.args);
     const repairing = await daemon.waitForLine(/reconfiguring BIRD by running/);
     expect(daemon.lines.some((l) => l.includes('starting anycast-healthchecker'))).toBe(false);
@@ -140,11 +145,7 @@ describe('SIGHUP', () => {
 
 describe('SIGTERM during start-up', () => {
   it('stops cleanly: exit 0, the pidfile removed, no check started', async () => {
-    const scripts = makeTempDir('slow-reconfigure');
-    const slow = join(scripts, 'reconfigure.sh');
-    writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
-    chmodSync(slow, 0o755);
-    const setup = writeDaemonSetup([WEB], { bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+    const setup = slowStartupSetup();
     const daemon = DaemonProcess.start(setup.args);
     await waitForPidfile(setup, daemon.pid, daemon);
     process.kill(daemon.pid, 'SIGTERM');

@@ -84,13 +84,19 @@ describe('RotatingFileSink', () => {
   });
 });
 
+/** A UDP server on 127.0.0.1 that keeps what it receives; closed after the test. */
+async function udpReceiver(): Promise<{ received: string[]; server: ReturnType<typeof createSocket> }> {
+  const received: string[] = [];
+  const server = createSocket('udp4');
+  server.on('message', (m) => received.push(m.toString()));
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+  cleanups.push(() => server.close());
+  return { received, server };
+}
+
 describe('SyslogUdpSink', () => {
   it('sends <PRI>message NUL-terminated to a real UDP receiver, facility user', async () => {
-    const received: string[] = [];
-    const server = createSocket('udp4');
-    server.on('message', (m) => received.push(m.toString()));
-    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => server.close());
+    const { received, server } = await udpReceiver();
     const sink = new SyslogUdpSink('127.0.0.1', server.address().port);
     cleanups.push(() => sink.close());
     sink.write('2026-01-01 00:00:00,000 x[1] ERROR    MainThread boom\n', 'error');
@@ -101,11 +107,7 @@ describe('SyslogUdpSink', () => {
   });
 
   it('looks a host name up once, sends to the address, and keeps what it wrote meanwhile', async () => {
-    const received: string[] = [];
-    const server = createSocket('udp4');
-    server.on('message', (m) => received.push(m.toString()));
-    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => server.close());
+    const { received, server } = await udpReceiver();
     const lookups: string[] = [];
     let answer: (() => void) | undefined;
     const sink = new SyslogUdpSink('syslog.example', server.address().port, 1000, (host, _family, done) => {
