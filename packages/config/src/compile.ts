@@ -25,9 +25,9 @@ export class ProblemList {
     const e = configError(code, reason, loc);
     this.items.push({ severity: 'error', code, message: e.message, ...stripValue(loc) });
   }
-  warning(code: ErrorCode, reason: string, loc: ConfigLocation): void {
+  warning(code: ErrorCode, reason: string, loc: ConfigLocation, options: { hostOnly?: true } = {}): void {
     const e = configError(code, reason, loc);
-    this.items.push({ severity: 'warning', code, message: e.message, ...stripValue(loc) });
+    this.items.push({ severity: 'warning', code, message: e.message, ...stripValue(loc), ...options });
   }
   get errors(): ConfigProblem[] {
     return this.items.filter((p) => p.severity === 'error');

@@ -91,6 +91,11 @@ export interface ConfigProblem {
   readonly line?: number;
   readonly section?: string;
   readonly option?: string;
+  /**
+   * About what this host has installed, not about the configuration: `-c` (a check of the
+   * configuration, often run on a build host) leaves it out; lint and the daemon report it.
+   */
+  readonly hostOnly?: true;
 }
 
 export interface CompiledConfig {

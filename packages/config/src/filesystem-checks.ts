@@ -57,6 +57,7 @@ function checkCustomReconfigure(cmd: Command, section: string, locate: Locate, p
     `${why} on this host; accepted (as by the Python daemon), ` +
       "but until it is installed every run for this service's up/down changes fails and is retried",
     locate('custom_bird_reconfigure_cmd', section),
+    { hostOnly: true },
   );
 }
 
