@@ -1,4 +1,9 @@
+import { delimiter, dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Tests start the daemon through node_modules/.bin shims, which run the first `node` in PATH:
+// make that the node running vitest (test/run runs it on the pinned one, contrib/runtime/versions).
+process.env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
 
 // Tiers (see test/README.md): unit tests live beside each package, integration and end-to-end
 // tests under test/. The e2e tier needs root, ip netns and BIRD; it skips itself with a reason
