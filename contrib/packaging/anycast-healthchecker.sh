@@ -4,4 +4,9 @@
 # exec keeps the pid, so systemd, start-stop-daemon and the pidfile see the daemon itself.
 # --jitless: V8 interprets only. The daemon runs little JavaScript, and without the JIT every
 # thread (one per check by default) needs about 1.8 MiB less memory and less CPU (docs/design.md).
-exec /usr/bin/node --jitless --no-expose-wasm /usr/lib/anycast-healthchecker/main.mjs "$@"
+# Node.js 20 and 22 also need --no-expose-wasm, or V8 warns on stderr that --jitless turns
+# WebAssembly off; Node.js 24 no longer warns and rejects that flag as a bad option.
+case "$(/usr/bin/node --version 2>/dev/null)" in
+  v20.* | v21.* | v22.* | v23.*) exec /usr/bin/node --jitless --no-expose-wasm /usr/lib/anycast-healthchecker/main.mjs "$@" ;;
+esac
+exec /usr/bin/node --jitless /usr/lib/anycast-healthchecker/main.mjs "$@"

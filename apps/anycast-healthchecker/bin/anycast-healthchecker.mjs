@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --jitless --no-expose-wasm
+#!/usr/bin/env -S node --jitless
 // Thin launcher: the program is the esbuild bundle next to it (built by `pnpm run build`).
 // --jitless in the line above (env -S; pnpm's .bin shim copies it): V8 only interprets. The
 // daemon runs little JavaScript, and without the JIT each thread, one per check by default, needs
