@@ -178,7 +178,8 @@ describe('HttpJsonSink', () => {
     const sink = new HttpJsonSink(url, 1000);
     sink.write('{"message":"one"}\n', 'info');
     sink.write('{"message":"two"}\n', 'info');
-    await until(() => bodies.length === 2);
+    // a record counts as sent once its response has ended, after the server has seen the body
+    await until(() => bodies.length === 2 && sink.stats.sent === 2);
     expect(bodies.map((b) => (JSON.parse(b) as { message: string }).message)).toEqual(['one', 'two']);
     expect(sink.stats.sent).toBe(2);
   });
