@@ -2,7 +2,7 @@
 // prefixes BIRD advertises over BGP, as seen from the upstream peer. Run by contrib/demo/run.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../../test/helpers/bird-pair.js';
 import {
@@ -20,6 +20,9 @@ import { pollUntil } from '../../test/helpers/poll.js';
 import { parsePrefixFile } from '../../test/helpers/prefix-file.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+// The daemon starts through its node_modules/.bin shim, which runs the first `node` in PATH: make
+// that this node (contrib/demo/run runs the demo on the pinned one, contrib/runtime/versions).
+process.env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
 const color = process.stdout.isTTY === true;
 const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
 const started = performance.now();
