@@ -1,5 +1,6 @@
 #!/bin/sh
-# /usr/bin/anycast-healthchecker: runs the bundled program with the system's Node.js (>= 20.19).
+# /usr/bin/anycast-healthchecker: runs the bundled program with the system's Node.js (>= 20.19;
+# the tested runtime is 24, see docs/operations.md).
 # The program and its check-worker bundle live side by side in /usr/lib/anycast-healthchecker;
 # exec keeps the pid, so systemd, start-stop-daemon and the pidfile see the daemon itself.
 # --jitless: V8 interprets only. The daemon runs little JavaScript, and without the JIT every

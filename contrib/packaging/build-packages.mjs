@@ -223,7 +223,7 @@ function buildDeb(work) {
     'Architecture: all',
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
-    // Debian 13 (trixie) ships nodejs 20.19; on Debian 12 use NodeSource's nodejs 20 or 22.
+    // 20.19 so that it installs on Debian 13's nodejs; the tested runtime is Node.js 24 (docs/operations.md).
     'Depends: nodejs (>= 20.19), adduser',
     'Recommends: bird2 | bird',
     'Suggests: monitoring-plugins-basic | nagios-plugins-basic, prometheus-node-exporter',
