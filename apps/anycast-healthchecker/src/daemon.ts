@@ -55,20 +55,25 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   });
   say(`acquired the instance lock, abstract unix socket @${config.daemon.instanceLock}`);
   const pidfile = config.daemon.pidfile;
-  const pidOutcome = await claimPidfile(pidfile).catch((error: Error) => {
-    lock.close();
-    throw new StartupError(error.message);
-  });
-  say(`${pidOutcome === 'created' ? 'created' : 'replaced'} pidfile ${pidfile} with process id ${process.pid}`);
-  // From here on a signal must not take Node's default action (exit without removing the pidfile;
-  // for SIGHUP, exit at all): remembered until the real handlers below are in place.
+  // From the pidfile on (so from before it is written) a signal must not take Node's default action
+  // (exit without removing the pidfile; for SIGHUP, exit at all): remembered until the real
+  // handlers below are in place.
   let earlyStop: NodeJS.Signals | null = null;
   let earlyHup = false;
   const early = (signal: NodeJS.Signals): void => {
     if (signal === 'SIGHUP') earlyHup = true;
     else earlyStop ??= signal;
   };
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, early);
+  // One listener per signal for the daemon's whole life, switched from remembering to acting
+  // below: removing a signal's last listener stops its watcher, and a signal caught but not yet
+  // dispatched would be lost with it (a SIGTERM during start-up then did nothing).
+  let onSignal = early;
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, (signal: NodeJS.Signals) => onSignal(signal));
+  const pidOutcome = await claimPidfile(pidfile).catch((error: Error) => {
+    lock.close();
+    throw new StartupError(error.message);
+  });
+  say(`${pidOutcome === 'created' ? 'created' : 'replaced'} pidfile ${pidfile} with process id ${process.pid}`);
   const logging = setupLogging(config);
   const log = logging.log;
   say(`messages for unhandled exceptions go to ${config.daemon.logging.stderrFile ?? 'stderr'}`);
@@ -158,9 +163,6 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         resolveExit(code);
       });
   };
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, early);
-  process.on('SIGTERM', () => stop('SIGTERM', 0));
-  process.on('SIGINT', () => stop('SIGINT', 0));
   let reloadPending = false;
   const reload = (): void => {
     if (stopping) return;
@@ -181,11 +183,12 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     log.info(`configuration reloaded: ${describeReload(r)}`);
     if (r.daemonChanges.length > 0) log.warning(`[daemon] changes need a restart to take effect: ${r.daemonChanges.join(', ')}`);
   };
-  process.on('SIGHUP', () => {
+  onSignal = (signal) => {
+    if (signal !== 'SIGHUP') return stop(signal, 0);
     if (stopping) return;
     log.info('received SIGHUP, reloading the configuration');
     reload();
-  });
+  };
   if (earlyStop !== null) stop(earlyStop, 0);
   else if (earlyHup) {
     log.info('received SIGHUP during start-up');
