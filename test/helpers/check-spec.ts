@@ -26,6 +26,7 @@ export function checkSpec(over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpe
     splayMs: 0,
     maxOutputBytes: 4096,
     epochMs: 0,
+    phaseMs: 0,
     ...over,
   };
 }

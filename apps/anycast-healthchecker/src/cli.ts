@@ -2,7 +2,7 @@ import { isErrorCode } from '@ahc/errors';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, loadCompiledConfig, renderDefaults, renderEffective } from '@ahc/config';
+import { DEFAULT_CONFIG_DIR, DEFAULT_CONFIG_FILE, effectiveNotes, loadCompiledConfig, renderDefaults, renderEffective } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import type { IniDocument } from '@ahc/ini';
 import { NAGIOS, renderNagiosFailure } from '@ahc/status';
@@ -180,7 +180,7 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     return 0;
   }
   if (args.printConf) {
-    process.stdout.write(renderEffective(document));
+    process.stdout.write(renderEffective(document, effectiveNotes(document, config)));
     return 0;
   }
   try {

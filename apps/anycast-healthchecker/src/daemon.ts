@@ -1,5 +1,5 @@
 import { AhcError, ERR } from '@ahc/errors';
-import { loadCompiledConfig } from '@ahc/config';
+import { describeWorkerMode, loadCompiledConfig } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
@@ -224,7 +224,9 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     await supervisor.prepare();
     if (!stopping) {
       log.info(`starting ${PROGRAM} version ${VERSION}`);
-      log.info(`pid ${process.pid}, ${config.services.length} services, worker_threads = ${config.daemon.workerThreads}`);
+      log.info(
+        `pid ${process.pid}, ${config.services.length} services, ${describeWorkerMode(config.daemon.workerThreads)} (${config.daemon.workerThreadsReason})`,
+      );
       supervisor.startChecks(host);
       metrics = await setupMetrics(config, () => supervisor.snapshot(), facts, log);
       // A stop that came while the metrics were being set up found nothing to close.

@@ -227,7 +227,10 @@ describe('-P / --print-conf', () => {
     const result = await runCli([...setup.args, flag]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const { document } = loadConfigDocument({ file: setup.file, dir: setup.dir });
-    expect(result.stdout).toBe(renderEffective(document));
+    // The INI, plus one comment line ending [daemon] with the mode worker_threads = auto chose.
+    const note = '# worker_threads = auto: 1 enabled check, one thread each up to 16: one worker thread per check\n';
+    expect(result.stdout).toBe(renderEffective(document, new Map([['daemon', note.slice(2, -1)]])));
+    expect(result.stdout).toMatch(new RegExp(`\\n\\[daemon\\]\\n[^[]*\\n${note.replace(/[()]/g, '\\$&')}\\n\\[`));
     expect(result.stdout).toMatch(/^\[DEFAULT\]\n/);
     expect(result.stdout).toContain('\n[daemon]\n');
     expect(result.stdout).toContain(`\n[web]\ncheck_cmd = /bin/echo http://10.52.12.1/?a=1%202\n`);
@@ -245,6 +248,17 @@ describe('-P / --print-conf', () => {
     expect(result.stdout).toContain('\n[web]\nvip = 10.52.12.1\nip_prefix = 10.52.12.1/32\ncheck_disabled = false\n');
     expect(result.stdout).toMatch(/\n\[web\]\n[^[]*\ncheck_cmd = \/bin\/echo http:\/\/10\.52\.12\.1\/\n/);
     expect(result.stdout).toMatch(/\n\[daemon\]\n[^[]*\ncheck_cmd = \/bin\/echo http:\/\/%\(vip\)s\/\n/);
+  });
+
+  it('names the mode an explicit worker_threads chose without a comment, and auto above 16 checks with one', async () => {
+    const many = Array.from({ length: 17 }, (_, i) => ({ name: `s${i}`, prefix: `10.52.13.${i + 1}/32` }));
+    const auto = await runCli([...writeDaemonSetup(many).args, '-P']);
+    expect(auto.stdout).toContain(
+      '# worker_threads = auto: 17 enabled checks, more than 16, so 2 threads host them all: 2 worker threads for all checks\n',
+    );
+    const explicit = await runCli([...writeDaemonSetup(many, { worker_threads: 'per-service' }).args, '-P']);
+    expect(explicit.stdout).toContain('\nworker_threads = per-service\n');
+    expect(explicit.stdout).not.toContain('# worker_threads');
   });
 
   it('refuses an invalid configuration instead of printing it', async () => {

@@ -69,12 +69,17 @@ export class CheckLoop {
       this.#log('info', `delaying startup for ${(splay / 1000).toFixed(3)}secs`);
       this.#anchor = this.#now() + splay;
       this.#due = this.#anchor;
-    } else {
-      // First check now, then the grid shared by every service (anchored at the daemon's start).
-      this.#anchor = this.spec.epochMs;
-      this.#due = this.#now();
+      this.#arm(splay);
+      return;
     }
-    this.#arm(splay);
+    // The grid shared by every service (anchored at the daemon's start), at this service's phase.
+    // The first check is at its point of the grid when the daemon has just started, else (a
+    // reload, a restarted thread) one phase from now: a restarted thread of hundreds of checks
+    // does not start them all at once either.
+    const now = this.#now();
+    this.#anchor = this.spec.epochMs + this.spec.phaseMs;
+    this.#due = this.#anchor >= now ? this.#anchor : now + this.spec.phaseMs;
+    this.#arm(this.#due - now);
   }
 
   /** SIGURG: check now, without moving the schedule. */

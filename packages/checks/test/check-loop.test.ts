@@ -235,3 +235,22 @@ describe('shared schedule', () => {
     for (const t of b.slice(1)) expect((t - epochMs) % 200 < 25 || (t - epochMs) % 200 > 175).toBe(true);
   });
 });
+
+describe('phases on the shared grid', () => {
+  it('a loop checks at its phase after the grid point, first check included', async () => {
+    const calls = new Map<string, number[]>();
+    const recording = (name: string) => async (): Promise<import('@ahc/command').CommandResult> => {
+      calls.set(name, [...(calls.get(name) ?? []), monotonicMs()]);
+      return { code: 0, signal: null, timedOut: false, spawnError: null, stdout: '', stderr: '', truncated: false, durationMs: 0 };
+    };
+    // A daemon that has just started: the grid's first point is now + 20 ms.
+    const epochMs = monotonicMs() + 20;
+    start(spec({ name: 'a', intervalMs: 300, epochMs, phaseMs: 0 }), { runCommand: recording('a') });
+    start(spec({ name: 'b', intervalMs: 300, epochMs, phaseMs: 150 }), { runCommand: recording('b') });
+    await until(() => ((calls.get('b')?.length ?? 0) >= 3 ? true : undefined), 3000);
+    const offsets = (name: string) => (calls.get(name) ?? []).map((t) => (t - epochMs + 300) % 300);
+    // every check of a at the grid's points, every check of b half an interval later
+    for (const o of offsets('a')) expect(o < 30 || o > 285).toBe(true);
+    for (const o of offsets('b')) expect(Math.abs(o - 150)).toBeLessThan(30);
+  });
+});

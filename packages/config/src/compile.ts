@@ -121,7 +121,7 @@ function birdFamilies(d: DaemonOptions): BirdFamilyConfig[] {
   return out;
 }
 
-function daemonConfig(d: DaemonOptions): DaemonConfig {
+function daemonConfig(d: DaemonOptions, enabledChecks: number): DaemonConfig {
   return {
     ipv4: d.ipv4,
     ipv6: d.ipv6,
@@ -153,7 +153,7 @@ function daemonConfig(d: DaemonOptions): DaemonConfig {
       intervalMs: ms(d.prometheus_exporter_interval),
       listen: d.prometheus_listen ?? null,
     },
-    workerThreads: d.worker_threads ?? 'per-service',
+    ...resolveWorkerThreads(d.worker_threads ?? 'auto', enabledChecks),
     reconfigureTimeoutMs: ms(d.bird_reconfigure_timeout ?? 2),
     instanceLock: d.instance_lock ?? 'anycast-healthchecker',
     statusSocket: d.status_socket ?? defaultStatusSocket(d.pidfile),
@@ -222,6 +222,7 @@ function crossChecks(
     }
   }
   const enabled = services.filter((s) => !s.disabled).length;
+  // (auto never picks per-service for this many: only an explicit per-service gets here)
   if (daemon.workerThreads === 'per-service' && enabled > PER_SERVICE_THREADS_ADVISED) {
     problems.warning(
       ERR.AHC_CONFIG_MANY_THREADS,
@@ -231,6 +232,33 @@ function crossChecks(
       locate(doc, DAEMON_SECTION, 'worker_threads'),
     );
   }
+}
+
+/**
+ * `worker_threads = auto` (the default): one thread per check, the design's model, while the
+ * threads are few; beyond AUTO_PER_SERVICE_MAX enabled checks, AUTO_POOLED_THREADS threads host
+ * them all. docs/design.md ("Memory" and "Which mode by default") has the measured table behind
+ * both numbers.
+ */
+export const AUTO_PER_SERVICE_MAX = 16;
+export const AUTO_POOLED_THREADS = 2;
+
+export function resolveWorkerThreads(
+  setting: 'auto' | 'per-service' | number,
+  enabledChecks: number,
+): { workerThreads: 'per-service' | number; workerThreadsReason: string } {
+  if (setting === 'per-service') return { workerThreads: setting, workerThreadsReason: 'worker_threads = per-service' };
+  if (typeof setting === 'number') return { workerThreads: setting, workerThreadsReason: `worker_threads = ${setting}` };
+  const checks = `${enabledChecks} enabled check${enabledChecks === 1 ? '' : 's'}`;
+  return enabledChecks <= AUTO_PER_SERVICE_MAX
+    ? {
+        workerThreads: 'per-service',
+        workerThreadsReason: `worker_threads = auto: ${checks}, one thread each up to ${AUTO_PER_SERVICE_MAX}`,
+      }
+    : {
+        workerThreads: AUTO_POOLED_THREADS,
+        workerThreadsReason: `worker_threads = auto: ${checks}, more than ${AUTO_PER_SERVICE_MAX}, so ${AUTO_POOLED_THREADS} threads host them all`,
+      };
 }
 
 /**
@@ -262,7 +290,7 @@ export function collectProblems(
     if (opts !== null) services.push(serviceConfig(section.name, section.file, opts));
   }
   if (daemonOpts === null) return { config: null, problems: problems.items };
-  const daemon = daemonConfig(daemonOpts);
+  const daemon = daemonConfig(daemonOpts, services.filter((s) => !s.disabled).length);
   crossChecks(doc, daemon, { v4: daemonOpts.dummy_ip_prefix.prefix, v6: daemonOpts.dummy_ip6_prefix.prefix }, services, problems);
   if (options.filesystem ?? true) checkFilesystem(daemon, services, (option, section) => locate(doc, section, option), problems);
   if (problems.errors.length > 0) return { config: null, problems: problems.items };

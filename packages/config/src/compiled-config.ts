@@ -73,7 +73,10 @@ export interface DaemonConfig {
     readonly intervalMs: number;
     readonly listen: string | null;
   };
+  /** How checks are hosted, resolved from `worker_threads` (see resolveWorkerThreads). */
   readonly workerThreads: 'per-service' | number;
+  /** Why: the setting and, when it was `auto` or unset, the rule that chose (logged at start, `-P`). */
+  readonly workerThreadsReason: string;
   readonly reconfigureTimeoutMs: number;
   /** Name of the abstract unix socket that keeps a second daemon from starting. */
   readonly instanceLock: string;

@@ -92,11 +92,12 @@ export const logLevelValue = fromString<LogLevel>((text) => {
 
 export const onDisabledValue = z.enum(['withdraw', 'advertise'], { error: "must be 'withdraw' or 'advertise'" });
 
-export const workerThreadsValue = fromString<'per-service' | number>((text) => {
-  if (text.toLowerCase() === 'per-service') return { ok: true, value: 'per-service' };
+export const workerThreadsValue = fromString<'auto' | 'per-service' | number>((text) => {
+  const word = text.toLowerCase();
+  if (word === 'per-service' || word === 'auto') return { ok: true, value: word };
   const r = parsePythonInt(text);
   if (r.ok && r.value >= 1 && r.value <= 256) return r;
-  return fail("must be 'per-service' or a number of threads from 1 to 256");
+  return fail("must be 'auto', 'per-service' or a number of threads from 1 to 256");
 });
 
 export const httpProtocolValue = z.enum(['http', 'https'], { error: "must be 'http' or 'https'" });

@@ -85,7 +85,8 @@ describe('docs/configuration.md', () => {
     const doc0 = iniFromObject({ DEFAULT: { ...SERVICE_DEFAULTS }, daemon: { ...DAEMON_DEFAULTS } }, '<built-in>');
     const d = compileConfig(doc0, [], { filesystem: false }).daemon;
     const effective: Record<string, string> = {
-      worker_threads: String(d.workerThreads),
+      // unset is `auto`; with no services it picks per-service, the reason says which rule ran
+      worker_threads: d.workerThreadsReason.startsWith('worker_threads = auto') ? 'auto' : String(d.workerThreads),
       bird_reconfigure_timeout: String(d.reconfigureTimeoutMs / 1000),
       instance_lock: d.instanceLock,
       on_worker_failure: d.onWorkerFailure,

@@ -235,9 +235,9 @@ const BAD_DAEMON_VALUES: Array<[string, string, string]> = [
   ['http_server_timeout', 'abc', 'not a number'],
   ['bird_reconfigure_timeout', 'inf', 'must be a finite number of seconds greater than 0'],
   ['bird_reconfigure_timeout', '-2', 'must be a finite number of seconds greater than 0'],
-  ['worker_threads', '0', "must be 'per-service' or a number of threads from 1 to 256"],
-  ['worker_threads', '257', "must be 'per-service' or a number of threads from 1 to 256"],
-  ['worker_threads', 'per-check', "must be 'per-service' or a number of threads from 1 to 256"],
+  ['worker_threads', '0', "must be 'auto', 'per-service' or a number of threads from 1 to 256"],
+  ['worker_threads', '257', "must be 'auto', 'per-service' or a number of threads from 1 to 256"],
+  ['worker_threads', 'per-check', "must be 'auto', 'per-service' or a number of threads from 1 to 256"],
   ['http_server_protocol', 'ftp', "must be 'http' or 'https'"],
   ['loglevel', 'verbose', 'not a log level'],
   ['loglevel', 'warn', 'not a log level'],
@@ -527,9 +527,14 @@ describe('warnings and accepted oddities', () => {
           ),
         ]),
       );
-    expect(compileTree(writeTree(many(64))).warnings).toEqual([]);
-    expect(compileTree(writeTree(many(70, 6))).warnings).toEqual([]);
-    const warned = compileTree(writeTree(many(65)));
+    const perService = 'worker_threads = per-service\n';
+    expect(compileTree(writeTree(many(64), {}, perService)).warnings).toEqual([]);
+    expect(compileTree(writeTree(many(70, 6), {}, perService)).warnings).toEqual([]);
+    // Unset is `auto`, which pools this many: nothing to warn about.
+    const auto = compileTree(writeTree(many(65)));
+    expect(auto.warnings).toEqual([]);
+    expect(auto.daemon.workerThreads).toBe(2);
+    const warned = compileTree(writeTree(many(65), {}, perService));
     expect(warned.warnings).toEqual([
       expect.objectContaining({ severity: 'warning', code: 'AHC_CONFIG_MANY_THREADS', section: 'daemon', option: 'worker_threads' }),
     ]);

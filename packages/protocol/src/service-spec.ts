@@ -40,6 +40,13 @@ export interface ServiceCheckSpec {
    * its thread took to start, so failures noticed together are applied together.
    */
   readonly epochMs: number;
+  /**
+   * This service's offset (ms, under one interval) on that grid: the supervisor spreads the
+   * services a few ms apart (PHASE_STEP_MS in packages/supervisor), so a thread hosting hundreds
+   * of checks does not start them all in one turn, while checks of services that fail together
+   * still land close enough to be applied in one BIRD update (docs/design.md, "Checks").
+   */
+  readonly phaseMs: number;
   /** Bytes of stdout/stderr kept from a failed check for the log. */
   readonly maxOutputBytes: number;
 }

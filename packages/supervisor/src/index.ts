@@ -21,5 +21,5 @@ export type { SlotChange, SlotLifecycle, SlotPhase, SlotPhaseKind, WorkerState }
 export { EventLoopMonitor } from './event-loop-monitor';
 export type { EventLoopLag } from './event-loop-monitor';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
-export { Supervisor, toCheckSpec } from './supervisor';
+export { checkPhases, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
 export type { ReloadSummary, SupervisorState } from './supervisor';

@@ -272,6 +272,13 @@ export class WorkerThreadHost implements CheckHost {
     }
     if (message.type === 'result') {
       slot.progress.set(message.service, now);
+      // A busy thread that completes checks is not spinning, even when its heartbeats come late
+      // (hundreds of checks in one turn): a result counts as a heartbeat. A spinning thread posts
+      // nothing at all (docs/status-and-watchdog.md).
+      if (phase.kind === 'running') {
+        slot.lastHeartbeat = now;
+        phase.eluAtBeat = phase.worker.performance.eventLoopUtilization();
+      }
       if (slot.crashes > 0 && phase.kind === 'running' && now - phase.startedAt >= STABLE_RUN_MS) {
         slot.crashes = 0;
         if (slot.lifecycle.failed) {
