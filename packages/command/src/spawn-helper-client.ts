@@ -322,7 +322,7 @@ export class SpawnHelper {
     };
     if (delay > 0) {
       rerun();
-      this.#restartTimer = setTimeout(() => this.#restart(), delay);
+      this.#restartTimer = setTimeout(() => void this.#restart(), delay);
       return;
     }
     // Restart now; the orphans go to the new helper once it runs (or directly, if it cannot start).
