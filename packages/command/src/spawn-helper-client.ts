@@ -248,7 +248,9 @@ export class SpawnHelper {
       });
       helper.stdin.on('error', () => undefined); // EPIPE: the exit tells
       helper.stdout.on('data', (chunk: Buffer) => this.#onData(helper, chunk));
-      helper.once('exit', (code, signal) => this.#died(helper, signal !== null ? `was killed by ${signal}` : `exited with code ${code}`));
+      // 'close', not 'exit': by then every reply it wrote was read, so each `started` it sent
+      // before dying is known and its process group can be killed.
+      helper.once('close', (code, signal) => this.#died(helper, signal !== null ? `was killed by ${signal}` : `exited with code ${code}`));
     });
   }
 

@@ -201,6 +201,8 @@ static void reply_done(uint32_t id, int kind, int truncated, int32_t code, uint3
 	put_str(&outbuf, elen ? errout->data : NULL, elen);
 }
 
+static void flush_replies(void);
+
 static void kill_group(pid_t pid)
 {
 	if (pid > 0)
@@ -316,6 +318,8 @@ static void start_job(uint32_t id, uint32_t timeout_ms, uint32_t max_output, cha
 	put_u8(&outbuf, REP_STARTED);
 	put_u32(&outbuf, id);
 	put_u32(&outbuf, (uint32_t)pid);
+	/* At once: should this helper die now, the daemon must know whose group to kill. */
+	flush_replies();
 }
 
 /* One frame's body (type byte first); a body that does not parse ends the helper. */
