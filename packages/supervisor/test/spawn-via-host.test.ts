@@ -151,7 +151,8 @@ describe('spawnVia host', () => {
     const inFlight = await until(
       () => {
         const c = children(first);
-        return c.length >= 3 ? c : undefined;
+        // running for a moment (their background sleep started): the helper has told their pids
+        return c.length >= 3 && c.every((pid) => groupSize(pid) >= 2) ? c : undefined;
       },
       10_000,
       'checks running in the helper',
