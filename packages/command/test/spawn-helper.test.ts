@@ -128,6 +128,24 @@ describe('SpawnHelper on the real ahc-spawn', () => {
     expect(await runCommand([script], opts())).toMatchObject({ code: 126, spawnError: { code: 'EACCES' } });
   });
 
+  it('runs a file without a #! line with /bin/sh, as Node’s spawn does (by path and on PATH)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-spawn-'));
+    // the helper looks programs up on its own PATH, the daemon's at its start
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path ?? ''}`;
+    const h = await startHelper().finally(() => {
+      process.env.PATH = path;
+    });
+    const script = join(dir, 'no-shebang-check');
+    writeFileSync(script, 'echo "ran $1"\nexit 4\n');
+    chmodSync(script, 0o755);
+    const direct = await runCommand([script, 'x'], opts());
+    expect(direct).toMatchObject({ code: 4, stdout: 'ran x\n' });
+    expect(await h.run([script, 'x'], opts())).toMatchObject({ code: 4, stdout: 'ran x\n', spawnError: null });
+    const onPath = await h.run(['no-shebang-check', 'y'], opts());
+    expect(onPath).toMatchObject({ code: 4, stdout: 'ran y\n' });
+  });
+
   it('keeps at most maxOutputBytes of each stream and says it cut', async () => {
     const h = await startHelper();
     const r = await h.run(

@@ -32,7 +32,7 @@
  *   does not parse is a protocol error: message on stderr, exit 2 (the daemon restarts it).
  *
  * A JOB, as runCommand does it in packages/command/src/run-command.ts: argv without a shell,
- * PATH lookup, its own session and process group, stdin /dev/null, stdout and stderr to pipes,
+ * PATH lookup (a file without #! runs with /bin/sh, as execvp does), its own session and process group, stdin /dev/null, stdout and stderr to pipes,
  * default signal dispositions and an empty signal mask. At the timeout (and at a cancel) the
  * whole group gets SIGKILL and the job is reported once the child is reaped. After an exit by
  * itself the job ends when both pipes close, or 50 ms after the exit if something holds them
@@ -259,6 +259,59 @@ static void spawn_error(uint32_t id, int e, int64_t started_us)
 	reply_done(id, K_SPAWN_ERROR, 0, e == ENOENT ? 127 : 126, 0, now_us() - started_us, errno_name(e), NULL, NULL);
 }
 
+/*
+ * A file without a #! line (ENOEXEC): run it with /bin/sh, as execvp does and so Node's spawn,
+ * so that such a check_cmd works the same through the helper. The file is the one the PATH
+ * search finds, as execvp would run it.
+ */
+static int spawn_with_sh(pid_t *pid, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char **argv)
+{
+	char *found = NULL;
+	if (strchr(argv[0], '/') != NULL) {
+		found = strdup(argv[0]);
+	} else {
+		const char *path = getenv("PATH");
+		if (path == NULL)
+			path = "/bin:/usr/bin";
+		for (const char *p = path; found == NULL;) {
+			const char *end = strchr(p, ':');
+			size_t n = end == NULL ? strlen(p) : (size_t)(end - p);
+			char *candidate = malloc(n + strlen(argv[0]) + 3);
+			if (candidate == NULL)
+				return ENOMEM;
+			if (n == 0) /* an empty element is the current directory */
+				sprintf(candidate, "./%s", argv[0]);
+			else
+				sprintf(candidate, "%.*s/%s", (int)n, p, argv[0]);
+			if (access(candidate, X_OK) == 0)
+				found = candidate;
+			else
+				free(candidate);
+			if (end == NULL)
+				break;
+			p = end + 1;
+		}
+	}
+	if (found == NULL)
+		return ENOEXEC;
+	size_t argc = 0;
+	while (argv[argc] != NULL)
+		argc++;
+	char **shargv = calloc(argc + 2, sizeof *shargv);
+	if (shargv == NULL) {
+		free(found);
+		return ENOMEM;
+	}
+	shargv[0] = "/bin/sh";
+	shargv[1] = found;
+	for (size_t i = 1; i < argc; i++)
+		shargv[i + 1] = argv[i];
+	int rc = posix_spawn(pid, "/bin/sh", fa, attr, shargv, environ);
+	free(shargv);
+	free(found);
+	return rc;
+}
+
 static void start_job(uint32_t id, uint32_t timeout_ms, uint32_t max_output, char **argv)
 {
 	int64_t started = now_us();
@@ -291,6 +344,8 @@ static void start_job(uint32_t id, uint32_t timeout_ms, uint32_t max_output, cha
 	posix_spawnattr_setsigdefault(&attr, &all);
 	pid_t pid;
 	int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	if (rc == ENOEXEC)
+		rc = spawn_with_sh(&pid, &fa, &attr, argv);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pout[1]);
