@@ -245,6 +245,16 @@ describe('SpawnHelper on the real ahc-spawn', () => {
     expect(Number(after.stdout.trim())).toBe(state.pid);
   });
 
+  it('runs a command directly when the helper is full (EAGAIN), rather than fail it', async () => {
+    process.env.AHC_SPAWN_MAX_JOBS = '1';
+    const h = await startHelper().finally(() => {
+      delete process.env.AHC_SPAWN_MAX_JOBS;
+    });
+    const results = await Promise.all([1, 2, 3].map((i) => h.run(['sh', '-c', `sleep 0.2; echo ${i}`], opts())));
+    results.forEach((r, i) => expect(r).toMatchObject({ code: 0, stdout: `${i + 1}\n`, spawnError: null }));
+    expect(h.state().fallbackRuns).toBe(2);
+  });
+
   it('runs commands directly while the helper waits for its restart', async () => {
     const h = await startHelper({ restartDelayMs: () => 60_000 });
     process.kill(h.pid as number, 'SIGKILL');

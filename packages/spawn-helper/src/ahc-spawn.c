@@ -38,7 +38,8 @@
  * itself the job ends when both pipes close, or 50 ms after the exit if something holds them
  * open; either way whatever is left in the group then gets SIGKILL (the reasoning is in
  * run-command.ts's killGroup: the group id cannot be handed out while the group has members).
- * At most MAX_JOBS run at once; a run beyond that is a spawn-error EAGAIN.
+ * At most MAX_JOBS (4096; AHC_SPAWN_MAX_JOBS sets fewer, for tests) run at once; a run beyond
+ * that is a spawn-error EAGAIN.
  *
  * LIFE. EOF on stdin (the daemon is gone or closed it), SIGTERM, or the death of the daemon
  * (PR_SET_PDEATHSIG delivers SIGTERM, handled as EOF): every running group gets SIGKILL and the
@@ -90,7 +91,7 @@ struct job {
 };
 
 static struct job *jobs[MAX_JOBS];
-static size_t njobs;
+static size_t njobs, max_jobs = MAX_JOBS;
 static struct buf inbuf, outbuf;
 static int exiting;
 
@@ -315,7 +316,7 @@ static int spawn_with_sh(pid_t *pid, const posix_spawn_file_actions_t *fa, const
 static void start_job(uint32_t id, uint32_t timeout_ms, uint32_t max_output, char **argv)
 {
 	int64_t started = now_us();
-	if (njobs >= MAX_JOBS) {
+	if (njobs >= max_jobs) {
 		spawn_error(id, EAGAIN, started);
 		return;
 	}
@@ -548,6 +549,10 @@ int main(int argc, char **argv)
 		return 0;
 	if (argc <= 1 && getppid() == 1)
 		return 0;
+	/* Tests: a lower job limit (AHC_SPAWN_MAX_JOBS, at most MAX_JOBS). */
+	const char *limit = getenv("AHC_SPAWN_MAX_JOBS");
+	if (limit != NULL && atol(limit) > 0 && (size_t)atol(limit) < MAX_JOBS)
+		max_jobs = (size_t)atol(limit);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);
