@@ -1,3 +1,4 @@
+import { ERR } from '@ahc/errors';
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
@@ -262,7 +263,7 @@ export class SpawnHelper {
     } catch (error) {
       const message = error instanceof SpawnProtocolError ? error.message : String(error);
       helper.kill('SIGKILL');
-      this.#died(helper, `wrote what is not in the protocol (${message})`);
+      this.#died(helper, `wrote what is not in the protocol (${ERR.AHC_SPAWN_PROTOCOL}: ${message})`);
       return;
     }
     for (const reply of replies) {

@@ -13,6 +13,8 @@
  *                                  u64 duration_us, string errno_name, string stdout, string stderr
  */
 
+import { AhcError, ERR } from '@ahc/errors';
+
 export const REQ_RUN = 0x01;
 export const REQ_CANCEL = 0x02;
 export const REP_STARTED = 0x81;
@@ -55,8 +57,11 @@ export interface DoneReply {
 
 export type SpawnReply = StartedReply | DoneReply;
 
-export class SpawnProtocolError extends Error {
+export class SpawnProtocolError extends AhcError {
   override name = 'SpawnProtocolError';
+  constructor(message: string) {
+    super(ERR.AHC_SPAWN_PROTOCOL, message);
+  }
 }
 
 const u32 = (value: number): Buffer => {

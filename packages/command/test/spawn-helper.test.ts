@@ -272,7 +272,7 @@ describe('SpawnHelper on the real ahc-spawn', () => {
     const h = await startHelper({ binary: fake, restartDelayMs: (n) => (n === 0 ? 0 : 60_000) });
     const r = await h.run(['sh', '-c', 'echo fine'], opts());
     expect(r).toMatchObject({ code: 0, stdout: 'fine\n' });
-    expect(warnings.join('\n')).toMatch(/wrote what is not in the protocol \(unknown reply type 0x7f\)/);
+    expect(warnings.join('\n')).toMatch(/wrote what is not in the protocol \(AHC_SPAWN_PROTOCOL: unknown reply type 0x7f\)/);
   });
 
   it('cannot start when the binary is missing', async () => {
