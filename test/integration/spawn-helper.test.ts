@@ -43,6 +43,15 @@ function processes(): Proc[] {
 /** The daemon's ahc-spawn, found as its child in /proc. */
 const helperOf = (daemonPid: number): number | undefined => processes().find((p) => p.ppid === daemonPid && p.comm === 'ahc-spawn')?.pid;
 const childrenOf = (pid: number): Proc[] => processes().filter((p) => p.ppid === pid);
+function pgrpOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f[0] === 'Z' ? undefined : Number(f[2]);
+  } catch {
+    return undefined;
+  }
+}
 
 interface SpawnHelperView {
   via: 'host' | 'self';
@@ -112,6 +121,21 @@ describe('the ahc-spawn helper in the built daemon', () => {
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
     // Stopped with the daemon.
     expect(processes().some((p) => p.pid === second)).toBe(false);
+  });
+
+  it('leaves with the daemon: a SIGKILLed daemon takes the helper and its running checks along', async () => {
+    const setup = writeDaemonSetup([
+      { name: 'slow', prefix: '10.52.40.9/32', checkCmd: "/bin/sh -c 'sleep 30 & sleep 30'", interval: 0.3 },
+    ]);
+    const daemon = DaemonProcess.start(setup.args);
+    await daemon.waitForLine(/check commands are spawned by .*ahc-spawn/);
+    const helper = await pollUntil('the helper', () => helperOf(daemon.pid), 5_000);
+    const check = await pollUntil('a running check', () => childrenOf(helper)[0]?.pid, 10_000);
+    process.kill(daemon.pid, 'SIGKILL');
+    await daemon.exited;
+    await pollUntil('the helper to leave', () => (processes().some((p) => p.pid === helper) ? undefined : true), 5_000);
+    const inGroup = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n) && pgrpOf(Number(n)) === check);
+    await pollUntil('the check group to be gone', () => (inGroup().length === 0 ? true : undefined), 5_000);
   });
 
   it('is missing: the daemon says so once and the threads spawn their checks themselves', async () => {

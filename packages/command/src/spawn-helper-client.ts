@@ -235,6 +235,11 @@ export class SpawnHelper {
       let spawned = false;
       helper.once('spawn', () => {
         spawned = true;
+        if (this.#closed) {
+          helper.stdin.end(); // closed while it started: it leaves at EOF
+          resolve();
+          return;
+        }
         this.#helper = helper;
         this.#helperStartedAt = performance.now();
         this.#decoder = new ReplyDecoder();
