@@ -81,6 +81,17 @@ describe('the ahc-spawn helper in the built daemon', () => {
     let lastUp = 0;
     for (const s of SERVICES) lastUp = Math.max(lastUp, await daemon.waitForLine(new RegExp(` ${s.name} +changed to UP`)));
     await daemon.waitForLine(/reconfigured BIRD daemon/, 10_000, lastUp);
+    // The five decisions may take more than one write: wait until the file has them all and BIRD was told.
+    await pollUntil(
+      'all five prefixes in the BIRD file, and BIRD reconfigured after the last write',
+      () => {
+        const text = readFileSync(setup.birdConf, 'utf8');
+        const lastWrite = daemon.lines.findLastIndex((l) => /reconfiguring BIRD by running/.test(l));
+        const lastDone = daemon.lines.findLastIndex((l) => /reconfigured BIRD daemon/.test(l));
+        return SERVICES.every((s) => text.includes(s.prefix)) && lastDone > lastWrite ? true : undefined;
+      },
+      10_000,
+    );
     const status = await StatusConnection.waitFor(setup.pidfile.replace(/\.pid$/, '.sock'), 5_000);
     const before = await spawnHelperStatus(status);
     expect(before).toMatchObject({ via: 'host', state: 'running', restarts: 0 });
