@@ -3,7 +3,7 @@
  *
  * Why (docs/design.md, "Spawning checks: the ahc-spawn helper"): Node's child_process.spawn
  * forks the daemon, and a fork costs in proportion to the size of the process that forks. This
- * helper is about 1 MiB and starts every check with posix_spawnp (a vfork-style clone in glibc),
+ * helper is about 1.5 MiB resident and starts every check with posix_spawnp (a vfork-style clone in glibc),
  * so a check costs the same however big the daemon is.
  *
  * The daemon's main thread starts it with stdin and stdout as pipes (stderr inherited, for this
@@ -32,8 +32,9 @@
  *   does not parse is a protocol error: message on stderr, exit 2 (the daemon restarts it).
  *
  * A JOB, as runCommand does it in packages/command/src/run-command.ts: argv without a shell,
- * PATH lookup (a file without #! runs with /bin/sh, as execvp does), its own session and process group, stdin /dev/null, stdout and stderr to pipes,
- * default signal dispositions and an empty signal mask. At the timeout (and at a cancel) the
+ * PATH lookup (a file without #! runs with /bin/sh, as execvp does), its own session and
+ * process group, stdin /dev/null, stdout and stderr to pipes (every fd of the helper is
+ * O_CLOEXEC), default signal dispositions and an empty signal mask. At the timeout (and at a cancel) the
  * whole group gets SIGKILL and the job is reported once the child is reaped. After an exit by
  * itself the job ends when both pipes close, or 50 ms after the exit if something holds them
  * open; either way whatever is left in the group then gets SIGKILL (the reasoning is in
