@@ -1,6 +1,8 @@
 // Bundles the program and the check-worker entry with esbuild. The worker bundle is separate
-// and small on purpose: every worker thread loads it.
+// and small on purpose: every worker thread loads it. Then compiles the check spawner, ahc-spawn
+// (C, packages/spawn-helper), into dist next to the bundle, where the daemon looks for it.
 import { build } from 'esbuild';
+import { buildSpawnHelper } from '../../../packages/spawn-helper/scripts/build.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -28,3 +30,9 @@ await build({
   outExtension: { '.js': '.mjs' },
   minify: true,
 });
+try {
+  buildSpawnHelper(fileURLToPath(new URL('../dist/ahc-spawn', import.meta.url)));
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}

@@ -7,7 +7,9 @@ import { setupMetrics } from './metrics-setup';
 import { renderStatusReply } from './status-reply';
 import type { DaemonFacts } from './status-reply';
 import type { MetricsSetup } from './metrics-setup';
-import { EventLoopMonitor, Supervisor, WorkerThreadHost } from '@ahc/supervisor';
+import { EventLoopMonitor, RESTART_BACKOFF, SpawnHelper, Supervisor, WorkerThreadHost, backoffDelay } from '@ahc/supervisor';
+import type { Logger } from '@ahc/logging';
+import { fileURLToPath } from 'node:url';
 import { StatusServer } from '@ahc/status';
 import { constants as osConstants } from 'node:os';
 import type { FaultKind } from '@ahc/protocol';
@@ -38,6 +40,40 @@ export class StartupError extends AhcError {
   override name = 'StartupError';
   constructor(message: string) {
     super(ERR.AHC_STARTUP, message);
+  }
+}
+
+/** How check commands are started, and why (docs/design.md, "Spawning checks: the ahc-spawn helper"). */
+export interface SpawnChoice {
+  readonly via: 'host' | 'self';
+  readonly helper: SpawnHelper | null;
+  readonly binary: string | null;
+  readonly reason: string;
+}
+
+/**
+ * Start ahc-spawn (next to the bundle; AHC_SPAWN_HELPER names another binary, or `none` for
+ * none). Checks go through it when it starts; otherwise each worker thread spawns its checks
+ * itself, as before the helper existed. Told once, at start.
+ */
+export async function chooseSpawner(log: Logger): Promise<SpawnChoice> {
+  const override = process.env.AHC_SPAWN_HELPER;
+  if (override === 'none') {
+    const reason = 'AHC_SPAWN_HELPER=none';
+    log.info(`check commands are spawned by the check threads themselves (${reason})`);
+    return { via: 'self', helper: null, binary: null, reason };
+  }
+  const binary = override !== undefined && override !== '' ? override : fileURLToPath(new URL('./ahc-spawn', import.meta.url));
+  try {
+    const helper = await SpawnHelper.start({ binary, log, restartDelayMs: (n) => backoffDelay(n, RESTART_BACKOFF) });
+    log.info(
+      `check commands are spawned by ${binary} (pid ${helper.pid ?? '-'}), a small process, so a check costs the same however big the daemon is`,
+    );
+    return { via: 'host', helper, binary, reason: 'the helper started' };
+  } catch (error) {
+    const reason = `${binary} could not be started: ${(error as Error).message}`;
+    log.warning(`${reason}; check commands are spawned by the check threads themselves (each spawn forks the daemon)`);
+    return { via: 'self', helper: null, binary, reason };
   }
 }
 
@@ -87,22 +123,28 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
   if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');
-  const host = new WorkerThreadHost(
-    {
-      workerFile: new URL('./check-worker.mjs', import.meta.url),
-      mode: config.daemon.workerThreads,
-      logLevel: config.daemon.logging.level,
-      faultInjection,
-    },
-    supervisor,
-  );
+  // Made once the BIRD files are repaired, right before the checks start (below): the helper is
+  // started there, after the signal handlers are in place.
+  let spawning: SpawnChoice | null = null;
+  let host: WorkerThreadHost | null = null;
   const monitor = new EventLoopMonitor((lag) =>
     log.warning(
       `main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`,
     ),
   );
   monitor.start();
-  const facts: DaemonFacts = { config, program: PROGRAM, version: VERSION, startedAt, startedAtMonotonic, eventLoop: () => monitor.lag };
+  const facts: DaemonFacts = {
+    config,
+    program: PROGRAM,
+    version: VERSION,
+    startedAt,
+    startedAtMonotonic,
+    eventLoop: () => monitor.lag,
+    spawnHelper: () =>
+      spawning === null
+        ? { via: 'self', reason: 'the checks have not started yet', binary: null }
+        : { via: spawning.via, reason: spawning.reason, binary: spawning.binary, ...(spawning.helper?.state() ?? {}) },
+  };
   const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
   // Test-only (AHC_FAULT_INJECTION=1): `main-throw` raises two uncaught exceptions in the main
   // thread, to prove the handler below runs once and the daemon exits 1; other kinds go to a worker.
@@ -115,7 +157,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       }
       return true;
     }
-    return isFaultKind(kind) && host.injectFault(service, kind);
+    return isFaultKind(kind) && host !== null && host.injectFault(service, kind);
   };
   const status = new StatusServer(config.daemon.statusSocket, {
     status: snapshot,
@@ -151,7 +193,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     log.info('stopping checks; the BIRD configuration is left as last decided');
     void supervisor
       .stop()
-      .then(() => Promise.all([status.close(), metrics?.close()]))
+      .then(() => Promise.all([status.close(), metrics?.close(), spawning?.helper?.close()]))
       .finally(() => {
         monitor.stop();
         log.info(`going to remove pidfile ${pidfile}`);
@@ -226,6 +268,19 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       log.info(`starting ${PROGRAM} version ${VERSION}`);
       log.info(
         `pid ${process.pid}, ${config.services.length} services, ${describeWorkerMode(config.daemon.workerThreads)} (${config.daemon.workerThreadsReason})`,
+      );
+      spawning = await chooseSpawner(log);
+      // A stop that came while the helper was starting found nothing to close.
+      if (stopping) await spawning.helper?.close();
+      host = new WorkerThreadHost(
+        {
+          workerFile: new URL('./check-worker.mjs', import.meta.url),
+          mode: config.daemon.workerThreads,
+          logLevel: config.daemon.logging.level,
+          faultInjection,
+          ...(spawning.helper === null ? {} : { spawner: spawning.helper }),
+        },
+        supervisor,
       );
       supervisor.startChecks(host);
       metrics = await setupMetrics(config, () => supervisor.snapshot(), facts, log);

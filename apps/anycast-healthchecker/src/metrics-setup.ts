@@ -10,10 +10,14 @@ import type { DaemonFacts } from './status-reply';
  * per-service values are the ones the registry keeps for export (they change at decisions, not
  * at every check). */
 export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts): MetricsSnapshot {
+  const helper = facts.spawnHelper?.();
   return {
     version: facts.version,
     uptimeSeconds: uptimeSeconds(facts),
     eventLoopLagMs: facts.eventLoop().lagMs,
+    ...(helper?.via === 'host'
+      ? { spawnHelper: { up: helper.state === 'running', restarts: helper.restarts ?? 0, fallbackRuns: helper.fallbackRuns ?? 0 } }
+      : {}),
     services: snapshot.services.map(({ view, worker }) => {
       const x = view.exported;
       return {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parsePrefixFile } from '@ahc/bird';
 import type { CompiledConfig } from '@ahc/config';
-import type { BirdStatus, ServiceStatus, StatusReply } from '@ahc/status';
+import type { BirdStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
 import { monotonicMs } from '@ahc/protocol';
 import type { CoreSnapshot, EventLoopLag } from '@ahc/supervisor';
@@ -15,6 +15,8 @@ export interface DaemonFacts {
   /** The start on the monotonic clock (`monotonicMs()`): uptime is measured on it. */
   readonly startedAtMonotonic: number;
   readonly eventLoop: () => EventLoopLag;
+  /** How check commands are started now (absent: tests that make no choice). */
+  readonly spawnHelper?: () => SpawnHelperStatus;
 }
 
 export function uptimeSeconds(facts: DaemonFacts): number {
@@ -108,6 +110,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       workerThreads: config.daemon.workerThreads,
       threads: snapshot.threads,
       eventLoop: facts.eventLoop(),
+      ...(facts.spawnHelper === undefined ? {} : { spawnHelper: facts.spawnHelper() }),
       bird,
     },
     services,

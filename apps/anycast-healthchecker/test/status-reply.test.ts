@@ -124,6 +124,38 @@ describe('the status reply rendered from a core snapshot', () => {
   });
 });
 
+describe('the check spawner in the status reply and the metrics', () => {
+  const helper = {
+    via: 'host',
+    reason: 'the helper started',
+    binary: '/x/ahc-spawn',
+    state: 'restarting',
+    pid: null,
+    restarts: 2,
+    inFlight: 0,
+    fallbackRuns: 5,
+    rerunsAfterDeath: 3,
+    lastExit: 'was killed by SIGKILL',
+  } as const;
+
+  it('comes after eventLoop in daemon, as the daemon tells it', async () => {
+    const reply = await renderStatusReply(snapshot, { ...facts, spawnHelper: () => helper });
+    expect(reply.daemon.spawnHelper).toEqual(helper);
+    expect(Object.keys(reply.daemon).slice(-3)).toEqual(['eventLoop', 'spawnHelper', 'bird']);
+  });
+
+  it('is a metric only when checks go through the helper', () => {
+    expect(metricsFromSnapshot(snapshot, { ...facts, spawnHelper: () => helper }).spawnHelper).toEqual({
+      up: false,
+      restarts: 2,
+      fallbackRuns: 5,
+    });
+    expect(
+      metricsFromSnapshot(snapshot, { ...facts, spawnHelper: () => ({ via: 'self', reason: 'r', binary: null }) }).spawnHelper,
+    ).toBeUndefined();
+  });
+});
+
 describe('metrics rendered from a core snapshot', () => {
   it('take the values the core keeps, without reading the BIRD file', () => {
     const missing = { ...snapshot, families: snapshot.families.map((f) => ({ ...f, bird: { ...f.bird, path: join(dir, 'missing') } })) };

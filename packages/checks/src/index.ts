@@ -5,3 +5,4 @@ export type { Step, Thresholds } from './rise-fall';
 export { nextTick } from './schedule';
 export { inPrefix, isPrefixAssigned } from './ip-assignment';
 export { runCheckWorker } from './worker-entry';
+export { HostSpawner } from './host-spawner';

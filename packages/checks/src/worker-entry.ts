@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HEARTBEAT_INTERVAL_MS, monotonicMs, parseToWorker, serializeError } from '@ahc/protocol';
 import type { FaultKind, FromWorker, ToWorker } from '@ahc/protocol';
 import { CheckLoop } from './check-loop';
+import { HostSpawner } from './host-spawner';
 
 /**
  * The body of a check worker thread. It hosts one check loop (per-service mode) or many
@@ -13,12 +14,16 @@ export function runCheckWorker(): void {
   if (port === null) throw new Error('the check worker must run in a worker thread');
   const loops = new Map<string, CheckLoop>();
   const post = (message: FromWorker): void => port.postMessage(message);
+  const spawner = new HostSpawner(post);
 
   const handle = (message: ToWorker): void => {
     switch (message.type) {
       case 'start': {
         loops.get(message.service)?.stop();
-        const loop = new CheckLoop(message.spec, message.counters, message.logLevel, { post });
+        const loop = new CheckLoop(message.spec, message.counters, message.logLevel, {
+          post,
+          ...(message.spawnVia === 'host' ? { runCommand: spawner.runnerFor(message.service) } : {}),
+        });
         loops.set(message.service, loop);
         loop.start();
         return;
@@ -30,6 +35,9 @@ export function runCheckWorker(): void {
       case 'stop':
         loops.get(message.service)?.stop();
         loops.delete(message.service);
+        return;
+      case 'spawn-result':
+        spawner.settle(message);
         return;
       case 'fault':
         if ((workerData as { faultInjection?: boolean } | null)?.faultInjection === true)

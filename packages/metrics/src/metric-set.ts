@@ -43,6 +43,8 @@ export interface MetricsSnapshot {
   readonly running?: boolean;
   readonly uptimeSeconds: number;
   readonly eventLoopLagMs: number;
+  /** The ahc-spawn helper (absent when checks are spawned by the threads themselves). */
+  readonly spawnHelper?: { readonly up: boolean; readonly restarts: number; readonly fallbackRuns: number };
   readonly services: readonly MetricsService[];
   readonly families: readonly MetricsFamily[];
 }
@@ -126,4 +128,15 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     for (const [kind, n] of Object.entries(f.failures ?? {})) steps.set({ family, kind }, n);
   }
   e.gauge(`${P}_event_loop_lag_seconds`, "Lag of the main thread's event loop at the last sample").set({}, s.eventLoopLagMs / 1000);
+  if (s.spawnHelper !== undefined) {
+    e.gauge(`${P}_spawn_helper_up`, '1 while the ahc-spawn helper runs (0: check commands run directly until it is back)').set(
+      {},
+      s.spawnHelper.up ? 1 : 0,
+    );
+    e.counter(`${P}_spawn_helper_restarts_total`, 'Restarts of the ahc-spawn helper').set({}, s.spawnHelper.restarts);
+    e.counter(`${P}_spawn_helper_direct_runs_total`, 'Check commands run directly because no ahc-spawn helper was running').set(
+      {},
+      s.spawnHelper.fallbackRuns,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpExporter, parseListenAddress } from '../src/http-exporter';
+import { renderMetrics } from '../src/metric-set';
 import type { MetricsSnapshot } from '../src/metric-set';
 import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
 
@@ -162,6 +163,22 @@ describe('HTTP /metrics', () => {
     expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'web' })).toBe(1);
     expect(value(families, 'anycast_healthchecker_service_advertised', { service_name: 'dns' })).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+  });
+});
+
+describe('the ahc-spawn helper metrics', () => {
+  it('are extended metrics, present only when checks go through the helper', () => {
+    const withHelper = parsePrometheusTextFormat(
+      renderMetrics({ ...snapshot, spawnHelper: { up: false, restarts: 3, fallbackRuns: 7 } }, true),
+    );
+    expect(value(withHelper, 'anycast_healthchecker_spawn_helper_up')).toBe(0);
+    expect(value(withHelper, 'anycast_healthchecker_spawn_helper_restarts_total')).toBe(3);
+    expect(value(withHelper, 'anycast_healthchecker_spawn_helper_direct_runs_total')).toBe(7);
+    const names = (text: string) => parsePrometheusTextFormat(text).map((f) => f.name);
+    expect(names(renderMetrics({ ...snapshot, spawnHelper: { up: true, restarts: 0, fallbackRuns: 0 } }, false))).not.toContain(
+      'anycast_healthchecker_spawn_helper_restarts_total',
+    );
+    expect(names(renderMetrics(snapshot, true))).not.toContain('anycast_healthchecker_spawn_helper_restarts_total');
   });
 });
 

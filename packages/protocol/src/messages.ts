@@ -21,7 +21,14 @@ export interface StartMessage {
   readonly counters: CheckCounters;
   /** Lowest level the main thread will log; the worker does not post below it. */
   readonly logLevel: LogLevel;
+  /**
+   * How the loop runs check_cmd: `host` posts a `spawn` and the main thread runs it through the
+   * ahc-spawn helper; `self` spawns it from this thread (runCommand), when the helper is missing
+   * or did not start (docs/design.md, "Spawning checks: the ahc-spawn helper").
+   */
+  readonly spawnVia: SpawnVia;
 }
+export type SpawnVia = 'host' | 'self';
 export interface RunNowMessage {
   readonly type: 'run-now';
   /** Unused: messages on a MessagePort arrive in order and none is lost, so there is nothing
@@ -48,7 +55,25 @@ export interface FaultMessage {
   readonly service: string;
   readonly kind: FaultKind;
 }
-export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage;
+/** What became of a check command: @ahc/command's CommandResult, as plain data. */
+export interface SpawnResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly spawnError: { code: string; message: string } | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly truncated: boolean;
+  readonly durationMs: number;
+}
+/** The answer to a `spawn` of this thread (matched by `id`). */
+export interface SpawnResultMessage {
+  readonly type: 'spawn-result';
+  readonly service: string;
+  readonly id: number;
+  readonly result: SpawnResult;
+}
+export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage | SpawnResultMessage;
 
 // ---- worker -> main thread ----------------------------------------------------------------
 
@@ -101,7 +126,24 @@ export interface ErrorMessage {
   readonly service: string;
   readonly error: SerializedError;
 }
-export type FromWorker = TransitionMessage | ResultMessage | LogMessage | HeartbeatMessage | ErrorMessage;
+/** `spawnVia: 'host'`: run check_cmd for the loop of `service`; answered by one `spawn-result`
+ * with the same id (ids are the thread's own). */
+export interface SpawnRequestMessage {
+  readonly type: 'spawn';
+  readonly service: string;
+  readonly id: number;
+  readonly argv: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+}
+/** The check was aborted (the loop stopped): kill its process group now. */
+export interface SpawnCancelMessage {
+  readonly type: 'spawn-cancel';
+  readonly service: string;
+  readonly id: number;
+}
+export type FromWorker =
+  TransitionMessage | ResultMessage | LogMessage | HeartbeatMessage | ErrorMessage | SpawnRequestMessage | SpawnCancelMessage;
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {

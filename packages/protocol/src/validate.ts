@@ -20,6 +20,27 @@ function isCounters(value: unknown): boolean {
   );
 }
 
+function isId(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+function isNullableNumber(value: unknown): boolean {
+  return value === null || typeof value === 'number';
+}
+function isSpawnResult(value: unknown): boolean {
+  return (
+    isObj(value) &&
+    isNullableNumber(value.code) &&
+    (value.signal === null || typeof value.signal === 'string') &&
+    typeof value.timedOut === 'boolean' &&
+    (value.spawnError === null ||
+      (isObj(value.spawnError) && typeof value.spawnError.code === 'string' && typeof value.spawnError.message === 'string')) &&
+    typeof value.stdout === 'string' &&
+    typeof value.stderr === 'string' &&
+    typeof value.truncated === 'boolean' &&
+    typeof value.durationMs === 'number'
+  );
+}
+
 export class ProtocolError extends AhcError {
   override name = 'ProtocolError';
   constructor(message: string) {
@@ -58,6 +79,19 @@ export function parseFromWorker(value: unknown): FromWorker {
     case 'error':
       if (isObj(value.error) && typeof value.error.message === 'string') return value as unknown as FromWorker;
       break;
+    case 'spawn':
+      if (
+        isId(value.id) &&
+        Array.isArray(value.argv) &&
+        value.argv.every((a) => typeof a === 'string') &&
+        typeof value.timeoutMs === 'number' &&
+        typeof value.maxOutputBytes === 'number'
+      )
+        return value as unknown as FromWorker;
+      break;
+    case 'spawn-cancel':
+      if (isId(value.id)) return value as unknown as FromWorker;
+      break;
     default:
       break;
   }
@@ -68,7 +102,16 @@ export function parseToWorker(value: unknown): ToWorker {
   if (!isObj(value) || !hasBase(value)) throw new ProtocolError(`malformed message to a check worker: ${JSON.stringify(value)}`);
   switch (value.type) {
     case 'start':
-      if (isObj(value.spec) && Array.isArray(value.spec.argv) && isCounters(value.counters)) return value as unknown as ToWorker;
+      if (
+        isObj(value.spec) &&
+        Array.isArray(value.spec.argv) &&
+        isCounters(value.counters) &&
+        (value.spawnVia === 'host' || value.spawnVia === 'self')
+      )
+        return value as unknown as ToWorker;
+      break;
+    case 'spawn-result':
+      if (isId(value.id) && isSpawnResult(value.result)) return value as unknown as ToWorker;
       break;
     case 'run-now':
     case 'stop':

@@ -2,6 +2,7 @@ export { MAX_REQUEST_BYTES, STATUS_PROTOCOL_VERSION, errorReply, parseRequest } 
 export type {
   BirdStatus,
   DaemonStatus,
+  SpawnHelperStatus,
   ErrorReply,
   PongReply,
   ServiceStatus,

@@ -76,6 +76,24 @@ export interface BirdStatus {
   readonly failures?: Readonly<Record<string, number>>;
 }
 
+/** How check commands are started (docs/design.md, "Spawning checks: the ahc-spawn helper"). */
+export interface SpawnHelperStatus {
+  /** `host`: through the ahc-spawn helper; `self`: each check thread spawns (the helper is missing or did not start). */
+  readonly via: 'host' | 'self';
+  readonly reason: string;
+  readonly binary: string | null;
+  /** The rest only with `via: host`. `restarting`: it died and waits for its restart (checks run directly meanwhile). */
+  readonly state?: 'running' | 'restarting' | 'stopped';
+  readonly pid?: number | null;
+  readonly restarts?: number;
+  readonly inFlight?: number;
+  /** Commands run directly because no helper was running (or it was full). */
+  readonly fallbackRuns?: number;
+  /** Commands run again because the helper died while it ran them. */
+  readonly rerunsAfterDeath?: number;
+  readonly lastExit?: string | null;
+}
+
 export interface DaemonStatus {
   readonly program: string;
   readonly version: string;
@@ -86,6 +104,8 @@ export interface DaemonStatus {
   readonly workerThreads: 'per-service' | number;
   readonly threads: number;
   readonly eventLoop: { readonly lagMs: number; readonly maxLagMs: number; readonly blocked: boolean };
+  /** Absent from daemons older than the helper. */
+  readonly spawnHelper?: SpawnHelperStatus;
   readonly bird: readonly BirdStatus[];
 }
 

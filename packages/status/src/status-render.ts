@@ -109,6 +109,15 @@ export function renderTable(reply: StatusReply): string {
       `main-thread lag ${d.eventLoop.lagMs} ms${d.eventLoop.blocked ? ' (BLOCKED)' : ''}`,
   );
   lines.push(`config: ${d.configFiles.join(', ')}`);
+  const sh = d.spawnHelper;
+  if (sh !== undefined) {
+    lines.push(
+      sh.via === 'self'
+        ? `check commands: spawned by the check threads (${sh.reason})`
+        : `check commands: spawned by ahc-spawn, ${sh.state ?? '-'}, pid ${sh.pid ?? '-'}, ${sh.restarts ?? 0} restarts, ` +
+            `${sh.inFlight ?? 0} running, ${sh.fallbackRuns ?? 0} run directly${sh.lastExit === null || sh.lastExit === undefined ? '' : `, last exit: ${sh.lastExit}`}`,
+    );
+  }
   for (const b of d.bird) {
     lines.push(
       `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +

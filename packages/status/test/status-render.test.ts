@@ -127,4 +127,35 @@ describe('table', () => {
     expect(out).toMatch(/^web\s+10\.52\.12\.1\/32\s+UP\s+running\s+1\s+200ms/m);
     expect(out).toMatch(/^dns\s+10\.52\.12\.2\/32\s+DOWN/m);
   });
+
+  it('says how check commands are spawned: through ahc-spawn, or by the threads and why', () => {
+    const base = sampleReply();
+    const host = renderTable({
+      ...base,
+      daemon: {
+        ...base.daemon,
+        spawnHelper: {
+          via: 'host',
+          reason: 'the helper started',
+          binary: '/usr/lib/anycast-healthchecker/ahc-spawn',
+          state: 'running',
+          pid: 4242,
+          restarts: 1,
+          inFlight: 3,
+          fallbackRuns: 2,
+          rerunsAfterDeath: 3,
+          lastExit: 'was killed by SIGKILL',
+        },
+      },
+    });
+    expect(host).toMatch(
+      /^check commands: spawned by ahc-spawn, running, pid 4242, 1 restarts, 3 running, 2 run directly, last exit: was killed by SIGKILL$/m,
+    );
+    const self = renderTable({
+      ...base,
+      daemon: { ...base.daemon, spawnHelper: { via: 'self', reason: 'ahc-spawn could not be started: ENOENT', binary: '/x/ahc-spawn' } },
+    });
+    expect(self).toMatch(/^check commands: spawned by the check threads \(ahc-spawn could not be started: ENOENT\)$/m);
+    expect(renderTable(base)).not.toMatch(/check commands/);
+  });
 });

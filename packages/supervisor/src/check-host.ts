@@ -1,3 +1,4 @@
+import type { CommandResult, RunCommandOptions } from '@ahc/command';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec } from '@ahc/protocol';
 import type { SlotChange, WorkerState } from './worker-slot';
 
@@ -47,6 +48,12 @@ export interface CheckHostEvents {
   counters(service: string): CheckCounters;
 }
 
+/** Runs check commands for the loops (the ahc-spawn helper's client, `SpawnHelper`); without one
+ * each loop spawns its command itself (docs/design.md, "Spawning checks: the ahc-spawn helper"). */
+export interface CheckSpawner {
+  run(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult>;
+}
+
 /** `WorkerThreadHost`'s options. */
 export interface WorkerHostOptions {
   /** The bundled worker entry (dist/check-worker.mjs). */
@@ -58,4 +65,6 @@ export interface WorkerHostOptions {
   readonly faultInjection?: boolean;
   /** How often the watchdog looks (ms). */
   readonly watchdogIntervalMs?: number;
+  /** Given: the threads post their check commands to the main thread, which runs them with it. */
+  readonly spawner?: CheckSpawner;
 }

@@ -4,12 +4,14 @@ import { CheckLoop } from '@ahc/checks';
 import type { CheckLoopDeps } from '@ahc/checks';
 import { parseFromWorker } from '@ahc/protocol';
 import type { CheckCounters, FaultKind, FromWorker, LogLevel, ServiceCheckSpec } from '@ahc/protocol';
-import type { CheckHost, CheckHostEvents, ThreadInfo } from './check-host';
+import type { CheckHost, CheckHostEvents, CheckSpawner, ThreadInfo } from './check-host';
 
 export interface InProcessHostOptions {
   readonly logLevel: LogLevel;
   /** The interface check (default: the kernel's address list, as in the worker). */
   readonly isAssigned?: CheckLoopDeps['isAssigned'];
+  /** Runs the loops' check commands (the ahc-spawn helper's client); default: each loop spawns itself. */
+  readonly spawner?: CheckSpawner;
 }
 
 /**
@@ -58,6 +60,7 @@ export class InProcessCheckHost implements CheckHost {
     const loop = new CheckLoop(structuredClone(spec), structuredClone(counters), this.options.logLevel, {
       post: (message) => this.#deliver(message),
       ...(this.options.isAssigned === undefined ? {} : { isAssigned: this.options.isAssigned }),
+      ...(this.options.spawner === undefined ? {} : { runCommand: this.options.spawner.run.bind(this.options.spawner) }),
     });
     this.#loops.set(spec.name, loop);
     loop.start();

@@ -12,7 +12,7 @@ export type { BirdIo, CustomAction } from './bird-io';
 export { PrefixReconciler } from './prefix-reconciler';
 export type { DesiredPrefixes, QueueItem, ReconcilerOptions, ReconcilerSnapshot } from './prefix-reconciler';
 export type { CoreSnapshot, FamilySnapshot, ServiceSnapshot, WorkerSnapshot } from './core-snapshot';
-export type { CheckHost, CheckHostEvents, ThreadInfo, WorkerHostOptions } from './check-host';
+export type { CheckHost, CheckHostEvents, CheckSpawner, ThreadInfo, WorkerHostOptions } from './check-host';
 export { InProcessCheckHost } from './in-process-host';
 export type { InProcessHostOptions } from './in-process-host';
 export { WorkerThreadHost } from './worker-thread-host';
@@ -23,3 +23,6 @@ export type { EventLoopLag } from './event-loop-monitor';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
 export { checkPhases, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
 export type { ReloadSummary, SupervisorState } from './supervisor';
+// The check spawner's client, for the composition root (the app depends on the supervisor, not on @ahc/command).
+export { SpawnHelper } from '@ahc/command';
+export type { SpawnHelperState } from '@ahc/command';

@@ -194,7 +194,9 @@ export class Supervisor implements CheckHostEvents {
         this.serviceLog(message.service, message.status).log(message.level, message.message);
         return;
       case 'heartbeat':
-        return;
+      case 'spawn':
+      case 'spawn-cancel':
+        return; // the host's: liveness, and check commands it runs for the thread
       case 'error':
         this.log.error(`check worker error (${message.service}): ${message.error.code}: ${message.error.message}`);
         return;

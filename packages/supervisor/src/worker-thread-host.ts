@@ -1,7 +1,7 @@
 import { ERR, describeError } from '@ahc/errors';
 import { Worker } from 'node:worker_threads';
 import { monotonicMs, parseFromWorker } from '@ahc/protocol';
-import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec, ToWorker } from '@ahc/protocol';
+import type { CheckCounters, FaultKind, FromWorker, ServiceCheckSpec, SpawnRequestMessage, ToWorker } from '@ahc/protocol';
 import { RESTART_BACKOFF, backoffDelay } from './backoff';
 import type { CheckHost, CheckHostEvents, ThreadInfo, WorkerHostOptions } from './check-host';
 import { FAILED_AFTER_CRASHES, STABLE_RUN_MS, judgeThread } from './watchdog';
@@ -26,6 +26,8 @@ export class WorkerThreadHost implements CheckHost {
   #seq = 0;
   #closed = false;
   readonly #startQueue: Slot[] = [];
+  /** Check commands each thread asked for and that still run (spawnVia 'host'), by the thread's id for them. */
+  readonly #spawns = new Map<Worker, Map<number, AbortController>>();
   #lastInspect = monotonicMs();
 
   constructor(
@@ -68,7 +70,15 @@ export class WorkerThreadHost implements CheckHost {
     this.#byService.set(spec.name, slot);
     const kind = slot.lifecycle.phase.kind;
     if (kind === 'booting' || kind === 'running') {
-      this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
+      this.#post(slot, {
+        type: 'start',
+        seq: this.#nextSeq(),
+        service: spec.name,
+        spec,
+        counters,
+        logLevel: this.options.logLevel,
+        spawnVia: this.#spawnVia,
+      });
     } else if (kind === 'idle') {
       // The thread, once up, is sent a start for every service it hosts (with current counters);
       // a queued or backing-off slot gets one when its thread comes.
@@ -207,6 +217,14 @@ export class WorkerThreadHost implements CheckHost {
         return;
       }
       if (!ours()) return;
+      if (message.type === 'spawn') {
+        this.#spawnFor(worker, message);
+        return;
+      }
+      if (message.type === 'spawn-cancel') {
+        this.#spawns.get(worker)?.get(message.id)?.abort();
+        return;
+      }
       this.#observe(slot, message, threadId);
       if (message.type !== 'heartbeat') this.events.onMessage(message, threadId);
     });
@@ -224,8 +242,11 @@ export class WorkerThreadHost implements CheckHost {
         spec,
         counters: this.events.counters(spec.name),
         logLevel: this.options.logLevel,
+        spawnVia: this.#spawnVia,
       });
     }
+    // However it ended (crash, watchdog, stop): its running commands are cancelled, their results dropped.
+    worker.once('exit', () => this.#dropSpawns(worker));
     worker.on('exit', (code) => {
       const live = liveThread(slot.lifecycle.phase);
       if (live?.worker !== worker) return;
@@ -240,6 +261,38 @@ export class WorkerThreadHost implements CheckHost {
       this.events.onThreadExit([...slot.specs.keys()], reason, threadId);
       this.#scheduleRestart(slot, reason, diedAt - live.startedAt);
     });
+  }
+
+  get #spawnVia(): 'host' | 'self' {
+    return this.options.spawner === undefined ? 'self' : 'host';
+  }
+
+  /** Runs a thread's check command with the spawner; the result goes back to that thread only if it still runs. */
+  #spawnFor(worker: Worker, message: SpawnRequestMessage): void {
+    const spawner = this.options.spawner;
+    if (spawner === undefined) return; // not asked for: the thread was started with spawnVia 'self'
+    let running = this.#spawns.get(worker);
+    if (running === undefined) {
+      running = new Map();
+      this.#spawns.set(worker, running);
+    }
+    const abort = new AbortController();
+    running.set(message.id, abort);
+    const { service, id } = message;
+    void spawner
+      .run(message.argv, { timeoutMs: message.timeoutMs, maxOutputBytes: message.maxOutputBytes, signal: abort.signal })
+      .then((result) => {
+        const mine = this.#spawns.get(worker);
+        if (mine?.get(id) !== abort) return; // the thread is gone, or was restarted meanwhile
+        mine.delete(id);
+        worker.postMessage({ type: 'spawn-result', service, id, result } satisfies ToWorker);
+      });
+  }
+
+  #dropSpawns(worker: Worker): void {
+    const running = this.#spawns.get(worker);
+    this.#spawns.delete(worker);
+    for (const abort of running?.values() ?? []) abort.abort();
   }
 
   #malformed(slot: Slot, threadId: number, error: Error & { code?: string }): void {
