@@ -9,7 +9,7 @@ export function isPrefixAssigned(iface: string, address: string, prefixLength: n
   const all = networkInterfaces();
   let list: BlockList | null = null;
   for (const [name, addrs] of Object.entries(all)) {
-    if (name !== iface && !name.startsWith(`${iface}:`)) continue;
+    if (!onInterface(iface, name, name)) continue;
     for (const addr of addrs ?? []) {
       const fam = addr.family === 'IPv4' ? 4 : 6;
       if (fam !== family) continue;
@@ -41,4 +41,19 @@ function contains(list: BlockList, candidate: string, family: Family): boolean {
 /** True when `candidate` lies within network/prefixLength. */
 export function inPrefix(candidate: string, network: string, prefixLength: number, family: Family): boolean {
   return contains(subnet(network, prefixLength, family), candidate, family);
+}
+
+/** `inPrefix` with the subnet built once: the main thread's address watch keeps one per service
+ * and asks it for every address event (docs/design.md, "Address checks: one kernel subscription"). */
+export function prefixMatcher(network: string, prefixLength: number, family: Family): (candidate: string) => boolean {
+  const list = subnet(network, prefixLength, family);
+  return (candidate) => contains(list, candidate, family);
+}
+
+/** Does an address whose device is `device` and label `label` (IPv4 only; null otherwise) count
+ * as on the service's `iface`? The rule of `isPrefixAssigned`, where getifaddrs names an IPv4
+ * address by its label: the device itself, the label itself, or an alias label `iface:x`. */
+export function onInterface(iface: string, device: string, label: string | null): boolean {
+  if (device === iface) return true;
+  return label !== null && (label === iface || label.startsWith(`${iface}:`));
 }
