@@ -108,6 +108,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       workerThreads: config.daemon.workerThreads,
       threads: snapshot.threads,
       eventLoop: facts.eventLoop(),
+      ...(snapshot.addresses === null ? {} : { addresses: { ...snapshot.addresses } }),
       bird,
     },
     services,

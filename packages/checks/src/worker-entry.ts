@@ -18,7 +18,7 @@ export function runCheckWorker(): void {
     switch (message.type) {
       case 'start': {
         loops.get(message.service)?.stop();
-        const loop = new CheckLoop(message.spec, message.counters, message.logLevel, { post });
+        const loop = new CheckLoop(message.spec, message.counters, message.logLevel, { post, ipAssigned: message.ipAssigned });
         loops.set(message.service, loop);
         loop.start();
         return;
@@ -26,6 +26,9 @@ export function runCheckWorker(): void {
       case 'run-now':
         if (message.service === '*') for (const loop of loops.values()) loop.runNow();
         else loops.get(message.service)?.runNow();
+        return;
+      case 'ip-state':
+        loops.get(message.service)?.setIpAssigned(message.assigned);
         return;
       case 'stop':
         loops.get(message.service)?.stop();

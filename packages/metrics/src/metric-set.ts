@@ -45,6 +45,8 @@ export interface MetricsSnapshot {
   readonly eventLoopLagMs: number;
   readonly services: readonly MetricsService[];
   readonly families: readonly MetricsFamily[];
+  /** The main thread's address watch (docs/design.md, "Address checks: one kernel subscription"); absent: none. */
+  readonly addressWatch?: { readonly source: string; readonly restarts: number };
 }
 
 const P = 'anycast_healthchecker';
@@ -126,4 +128,14 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     for (const [kind, n] of Object.entries(f.failures ?? {})) steps.set({ family, kind }, n);
   }
   e.gauge(`${P}_event_loop_lag_seconds`, "Lag of the main thread's event loop at the last sample").set({}, s.eventLoopLagMs / 1000);
+  if (s.addressWatch !== undefined) {
+    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the ip monitor address child after it died').set(
+      {},
+      s.addressWatch.restarts,
+    );
+    e.gauge(`${P}_address_watch_source`, 'Where interface checks get addresses from: 1 for the current source', ['source']).set(
+      { source: s.addressWatch.source },
+      1,
+    );
+  }
 }

@@ -21,6 +21,16 @@ export interface StartMessage {
   readonly counters: CheckCounters;
   /** Lowest level the main thread will log; the worker does not post below it. */
   readonly logLevel: LogLevel;
+  /** Is the prefix on its interface, as the main thread's address watch knows it; null: the
+   * loop reads getifaddrs at each check (docs/design.md, "Address checks: one kernel subscription"). */
+  readonly ipAssigned: boolean | null;
+}
+/** The main thread's address watch changed its answer for `service` (only sent when it changes). */
+export interface IpStateMessage {
+  readonly type: 'ip-state';
+  readonly service: string;
+  /** null: no subscription any more, check with getifaddrs as before. */
+  readonly assigned: boolean | null;
 }
 export interface RunNowMessage {
   readonly type: 'run-now';
@@ -48,7 +58,7 @@ export interface FaultMessage {
   readonly service: string;
   readonly kind: FaultKind;
 }
-export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage;
+export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage | IpStateMessage;
 
 // ---- worker -> main thread ----------------------------------------------------------------
 

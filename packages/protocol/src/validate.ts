@@ -20,6 +20,10 @@ function isCounters(value: unknown): boolean {
   );
 }
 
+function isAssignedValue(value: unknown): boolean {
+  return value === true || value === false || value === null;
+}
+
 export class ProtocolError extends AhcError {
   override name = 'ProtocolError';
   constructor(message: string) {
@@ -68,7 +72,11 @@ export function parseToWorker(value: unknown): ToWorker {
   if (!isObj(value) || !hasBase(value)) throw new ProtocolError(`malformed message to a check worker: ${JSON.stringify(value)}`);
   switch (value.type) {
     case 'start':
-      if (isObj(value.spec) && Array.isArray(value.spec.argv) && isCounters(value.counters)) return value as unknown as ToWorker;
+      if (isObj(value.spec) && Array.isArray(value.spec.argv) && isCounters(value.counters) && isAssignedValue(value.ipAssigned))
+        return value as unknown as ToWorker;
+      break;
+    case 'ip-state':
+      if (isAssignedValue(value.assigned)) return value as unknown as ToWorker;
       break;
     case 'run-now':
     case 'stop':

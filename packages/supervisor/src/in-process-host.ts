@@ -58,6 +58,7 @@ export class InProcessCheckHost implements CheckHost {
     const loop = new CheckLoop(structuredClone(spec), structuredClone(counters), this.options.logLevel, {
       post: (message) => this.#deliver(message),
       ...(this.options.isAssigned === undefined ? {} : { isAssigned: this.options.isAssigned }),
+      ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
     });
     this.#loops.set(spec.name, loop);
     loop.start();
@@ -70,6 +71,10 @@ export class InProcessCheckHost implements CheckHost {
 
   runNow(): void {
     for (const loop of this.#loops.values()) loop.runNow();
+  }
+
+  setIpAssigned(service: string, assigned: boolean | null): void {
+    this.#loops.get(service)?.setIpAssigned(assigned);
   }
 
   injectFault(_service: string, _kind: FaultKind | 'terminate'): boolean {

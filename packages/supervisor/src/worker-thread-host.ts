@@ -68,7 +68,15 @@ export class WorkerThreadHost implements CheckHost {
     this.#byService.set(spec.name, slot);
     const kind = slot.lifecycle.phase.kind;
     if (kind === 'booting' || kind === 'running') {
-      this.#post(slot, { type: 'start', seq: this.#nextSeq(), service: spec.name, spec, counters, logLevel: this.options.logLevel });
+      this.#post(slot, {
+        type: 'start',
+        seq: this.#nextSeq(),
+        service: spec.name,
+        spec,
+        counters,
+        logLevel: this.options.logLevel,
+        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
+      });
     } else if (kind === 'idle') {
       // The thread, once up, is sent a start for every service it hosts (with current counters);
       // a queued or backing-off slot gets one when its thread comes.
@@ -93,6 +101,12 @@ export class WorkerThreadHost implements CheckHost {
 
   runNow(): void {
     for (const slot of this.#slots) this.#post(slot, { type: 'run-now', seq: this.#nextSeq(), service: '*' });
+  }
+
+  /** To the service's thread if it has one; a thread still to come gets the value in its `start`. */
+  setIpAssigned(service: string, assigned: boolean | null): void {
+    const slot = this.#byService.get(service);
+    if (slot !== undefined) this.#post(slot, { type: 'ip-state', service, assigned });
   }
 
   injectFault(service: string, kind: FaultKind | 'terminate'): boolean {
@@ -224,6 +238,7 @@ export class WorkerThreadHost implements CheckHost {
         spec,
         counters: this.events.counters(spec.name),
         logLevel: this.options.logLevel,
+        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
       });
     }
     worker.on('exit', (code) => {

@@ -26,11 +26,17 @@ describe('parseAddressLine', () => {
 
   it('reads an alias label and a Deleted line', () => {
     expect(parseAddressLine(V4_LABEL)).toMatchObject({ kind: 'add', entry: { device: 'lo', label: 'lo:1' } });
-    expect(parseAddressLine(V4_DELETED_LABEL)).toMatchObject({ kind: 'delete', entry: { device: 'lo', label: 'lo:1', address: '10.1.0.2' } });
+    expect(parseAddressLine(V4_DELETED_LABEL)).toMatchObject({
+      kind: 'delete',
+      entry: { device: 'lo', label: 'lo:1', address: '10.1.0.2' },
+    });
   });
 
   it('reads IPv6 (no label), tentative and dadfailed', () => {
-    expect(parseAddressLine(V6)).toMatchObject({ kind: 'add', entry: { family: 6, address: '2001:db8::1', prefixLength: 128, label: null } });
+    expect(parseAddressLine(V6)).toMatchObject({
+      kind: 'add',
+      entry: { family: 6, address: '2001:db8::1', prefixLength: 128, label: null },
+    });
     expect(parseAddressLine(V6_TENTATIVE)).toMatchObject({ kind: 'add', entry: { device: 'va', dadFailed: false, label: null } });
     expect(parseAddressLine(V6_DELETED_LINK)).toMatchObject({ kind: 'delete', entry: { address: 'fe80::141d:eff:fe1e:105' } });
     expect(parseAddressLine(V6_DADFAILED)).toMatchObject({ entry: { dadFailed: true } });
