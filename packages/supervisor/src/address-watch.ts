@@ -260,7 +260,10 @@ export class AddressWatch {
     } else if (!quiet) {
       this.options.log.debug(`address watch: ${problem}; next start in ${delay} ms`);
     }
+    const wasPolling = this.#source === 'polling';
     this.#setSource('polling');
+    // A first dump at once: what changed since the last event is seen now, not a second later.
+    if (!wasPolling) void this.#dumpAndApply(null);
     this.#pollTimer ??= setInterval(() => {
       if (this.#source === 'polling') void this.#dumpAndApply(null);
     }, interval);
