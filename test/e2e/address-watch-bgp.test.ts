@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
-import { DaemonProcess, daemonBin, daemonSkipReason, statusLine, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
+import { DaemonProcess, daemonBin, daemonSkipReason, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { median, pollUntil } from '../helpers/poll.js';
 import { parsePrefixFile } from '../helpers/prefix-file.js';
