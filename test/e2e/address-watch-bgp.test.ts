@@ -97,7 +97,7 @@ describe.skipIf(skipReason !== null)(`address watch of the daemon${skipReason ==
     const latencies: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // One more check first: the removal is then a lone transition (the last one is > 250 ms old),
-      // applied at once rather than gathered with the UP before it (docs/design.md, "BIRD file").
+      // applied at once rather than gathered with the UP before it (docs/design.md, "BIRD file and reconfiguration").
       await d.waitForLine((l) => l.service === NAME && l.message === 'status UP', 3_000, d.lines.length, 'a steady check');
       const from = d.lines.length;
       await bed.delAddress(PREFIX);
