@@ -134,4 +134,21 @@ describe('IpAssignments', () => {
     expect(a.get('lo1')).toBe(false);
     expect(a.get('v6')).toBe(true);
   });
+
+  it('tracks a service added after the table is known, with a new prefix length, and forgets an untracked one', () => {
+    const table = new AddressTable();
+    const a = new IpAssignments(table);
+    table.replaceAll(parseDump([V4, V6].join('\n')) ?? []);
+    a.markKnown();
+    a.track('late-v4', 'lo', '10.1.0.0', 16, 4);
+    a.track('late-v6', 'lo', '2001:db8::', 120, 6);
+    a.track('missing', 'lo', '10.2.0.0', 16, 4);
+    expect([a.get('late-v4'), a.get('late-v6'), a.get('missing')]).toEqual([true, true, false]);
+    a.untrack('late-v4');
+    expect(a.get('late-v4')).toBeNull();
+    const [del] = lines(`Deleted ${V4}`);
+    expect(a.apply(table.apply(del ?? { kind: 'ignore' }))).toEqual([]);
+    const [add] = lines('1: lo    inet 10.2.3.4/32 scope global lo\\       valid_lft forever preferred_lft forever');
+    expect(a.apply(table.apply(add ?? { kind: 'ignore' }))).toEqual(['missing']);
+  });
 });
