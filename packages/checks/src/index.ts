@@ -3,5 +3,5 @@ export type { CheckLoopDeps } from './check-loop';
 export { recordCheck, recordIpUnassigned } from './rise-fall';
 export type { Step, Thresholds } from './rise-fall';
 export { nextTick } from './schedule';
-export { addressBytes, inPrefix, isPrefixAssigned, networkKey, onInterface, prefixMatcher } from './ip-assignment';
+export { addressBytes, inPrefix, isPrefixAssigned, networkKey, onInterface } from './ip-assignment';
 export { runCheckWorker } from './worker-entry';

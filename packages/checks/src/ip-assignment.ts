@@ -43,13 +43,6 @@ export function inPrefix(candidate: string, network: string, prefixLength: numbe
   return contains(subnet(network, prefixLength, family), candidate, family);
 }
 
-/** `inPrefix` with the subnet built once: the main thread's address watch keeps one per service
- * and asks it for every address event (docs/design.md, "Address checks: one kernel subscription"). */
-export function prefixMatcher(network: string, prefixLength: number, family: Family): (candidate: string) => boolean {
-  const list = subnet(network, prefixLength, family);
-  return (candidate) => contains(list, candidate, family);
-}
-
 /** Does an address whose device is `device` and label `label` (IPv4 only; null otherwise) count
  * as on the service's `iface`? The rule of `isPrefixAssigned`, where getifaddrs names an IPv4
  * address by its label: the device itself, the label itself, or an alias label `iface:x`. */
