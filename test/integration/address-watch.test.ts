@@ -221,6 +221,47 @@ describe.skipIf(skip !== null)(`address watch on real interfaces${skip === null 
     b.watch.stop();
   });
 
+  it('dumps that fail while polling change nothing; the watch recovers when ip works again', async () => {
+    const broken = join(dir, 'broken');
+    const flaky = join(dir, 'ip-flaky');
+    writeFileSync(
+      flaky,
+      `#!/bin/sh\nif [ -e ${broken} ]; then echo 'ip: cannot talk to the kernel' >&2; exit 2; fi\nexec ip netns exec ${ns} ip "$@"\n`,
+    );
+    chmodSync(flaky, 0o755);
+    ip('addr', 'add', '10.77.6.1/32', 'dev', dev);
+    const b = bed([['kept', dev, '10.77.6.1', 32, 4]], flaky);
+    await b.watch.start();
+    expect(b.ip.get('kept')).toBe(true);
+    writeFileSync(broken, '');
+    process.kill(b.watch.snapshot().monitorPid ?? 0, 'SIGKILL');
+    await pollUntil(() => Promise.resolve(b.warnings.some((w) => w.includes('address show` failed')) ? true : undefined), {
+      what: 'the failed dump warned',
+      timeoutMs: 3000,
+      intervalMs: 5,
+    });
+    // Several failed dumps and restarts later, still one warning of each kind and no change.
+    await pollUntil(() => Promise.resolve(b.watch.snapshot().restarts >= 2 ? true : undefined), {
+      what: 'two failed restarts',
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
+    expect(b.watch.source).toBe('polling');
+    expect(b.ip.get('kept')).toBe(true);
+    expect(b.changes).toEqual([{ service: 'kept', assigned: true }]);
+    expect(b.warnings.filter((w) => w.includes('address show` failed'))).toHaveLength(1);
+    expect(b.warnings.filter((w) => w.includes('was killed by SIGKILL'))).toHaveLength(1);
+    rmSync(broken);
+    await pollUntil(() => Promise.resolve(b.watch.source === 'events' ? true : undefined), {
+      what: 'events again',
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
+    ip('addr', 'del', '10.77.6.1/32', 'dev', dev);
+    await answer(b, 'kept', false, 'the removal after the recovery', 500);
+    b.watch.stop();
+  });
+
   it('no ip at all: per-check, the answer stays null', async () => {
     const b = bed([['any', dev, '10.77.5.1', 32, 4]], join(dir, 'no-such-ip'));
     await b.watch.start();
