@@ -131,6 +131,8 @@ describe.skipIf(skipReason !== null)(`address watch of the daemon${skipReason ==
     const before = await addresses();
     expect(before.source).toBe('events');
     expect(before.monitorPid).not.toBeNull();
+    // The previous test put the address back last: the peer must have the route again before the watch starts.
+    await bed.waitForPeerRoute(PREFIX, true, 10_000);
     const from = d.lines.length;
     const watch = RouteWatch.start({
       peerRoutes: () => bed.peerRoutes(4),
