@@ -157,7 +157,14 @@ export class AddressWatch {
   async #startMonitor(initial: boolean): Promise<void> {
     const ip = this.#ip;
     if (ip === null || this.#stopped) return;
-    const child = spawn(ip, ['-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(ip, ['-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      // spawn() throws only for arguments it refuses; 'error' reports what the system refused.
+      if (initial) this.#perCheck(`cannot run ${ip}: ${describeError(error)}`);
+      return;
+    }
     const m: Monitor = { child, startedAt: monotonicMs(), buffered: [], stderr: '', spawned: false };
     this.#monitor = m;
     const splitter = new LineSplitter();
@@ -270,7 +277,9 @@ export class AddressWatch {
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#restarts += 1;
-      void this.#startMonitor(false);
+      this.#startMonitor(false).catch((error: unknown) =>
+        this.options.log.warning(`address watch: restart failed: ${describeError(error)}`),
+      );
     }, delay);
   }
 
