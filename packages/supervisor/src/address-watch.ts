@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -58,9 +58,13 @@ const FALLBACK_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
 /** `ip` in PATH, then /usr/sbin, /sbin, /usr/bin, /bin (a daemon's PATH often lacks the sbin ones). */
 export function findIp(path = process.env.PATH ?? ''): string | null {
+  return findProgram('ip', path);
+}
+
+function findProgram(name: string, path = process.env.PATH ?? ''): string | null {
   const dirs = [...path.split(delimiter).filter((d) => d !== ''), ...FALLBACK_DIRS];
   for (const dir of dirs) {
-    const candidate = join(dir, 'ip');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, fsConstants.X_OK);
       return candidate;
@@ -69,6 +73,18 @@ export function findIp(path = process.env.PATH ?? ''): string | null {
     }
   }
   return null;
+}
+
+/**
+ * util-linux `setpriv --pdeathsig KILL --`, if it works here: the monitor then dies with the
+ * daemon even when the daemon is SIGKILLed (otherwise an `ip monitor` whose reader is gone lives
+ * on until the next address change makes its write fail). setpriv execs, so the pid is the monitor's.
+ */
+function deathSignalPrefix(): string[] {
+  const setpriv = findProgram('setpriv');
+  if (setpriv === null) return [];
+  const probe = spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 2000 });
+  return probe.status === 0 ? [setpriv, '--pdeathsig', 'KILL', '--'] : [];
 }
 
 interface Monitor {
@@ -100,6 +116,8 @@ export class AddressWatch {
   #pollTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #dumpFailureLogged = false;
+  /** What the monitor is started through (setpriv), found once. */
+  #prefix: string[] | null = null;
   /** Dumps run one at a time, so an old dump never lands after a newer one. */
   #dumpChain: Promise<unknown> = Promise.resolve();
 
@@ -125,6 +143,12 @@ export class AddressWatch {
     this.#ip = this.options.ipPath === undefined ? findIp() : this.options.ipPath;
     if (this.#ip === null) {
       this.#perCheck('no `ip` (iproute2) in PATH, /usr/sbin, /sbin, /usr/bin or /bin');
+      return;
+    }
+    try {
+      accessSync(this.#ip, fsConstants.X_OK);
+    } catch (error) {
+      this.#perCheck(`cannot run ${this.#ip}: ${describeError(error)}`);
       return;
     }
     await this.#startMonitor(true);
@@ -159,7 +183,9 @@ export class AddressWatch {
     if (ip === null || this.#stopped) return;
     let child: ChildProcess;
     try {
-      child = spawn(ip, ['-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.#prefix ??= deathSignalPrefix();
+      const [program, ...args] = [...this.#prefix, ip, '-o', 'monitor', 'address'];
+      child = spawn(program ?? ip, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       // spawn() throws only for arguments it refuses; 'error' reports what the system refused.
       if (initial) this.#perCheck(`cannot run ${ip}: ${describeError(error)}`);
