@@ -224,7 +224,7 @@ function buildDeb(work) {
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
     // Debian 13 (trixie) ships nodejs 20.19; on Debian 12 use NodeSource's nodejs 20 or 22.
-    'Depends: nodejs (>= 20.19), adduser',
+    'Depends: nodejs (>= 20.19), adduser, iproute2',
     'Recommends: bird2 | bird',
     'Suggests: monitoring-plugins-basic | nagios-plugins-basic, prometheus-node-exporter',
     'Section: net',
