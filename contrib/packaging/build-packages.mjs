@@ -224,7 +224,7 @@ function buildDeb(work) {
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
     // 20.19 so that it installs on Debian 13's nodejs; the tested runtime is Node.js 24 (docs/operations.md).
-    'Depends: nodejs (>= 20.19), adduser',
+    'Depends: nodejs (>= 20.19), adduser, iproute2',
     'Recommends: bird2 | bird',
     'Suggests: monitoring-plugins-basic | nagios-plugins-basic, prometheus-node-exporter',
     'Section: net',

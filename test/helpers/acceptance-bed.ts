@@ -164,6 +164,8 @@ export interface CheckStep {
   readonly then?: (bed: AcceptanceBed) => unknown;
   /** Read the textfile written between this check and the next one, under this name. */
   readonly moment?: string;
+  /** Run once the moment's textfile was read (an address removal, which the daemon checks at once). */
+  readonly afterMoment?: (bed: AcceptanceBed) => unknown;
 }
 
 /** Where a driven check ended. */
@@ -470,6 +472,7 @@ export class AcceptanceBed {
       if (step.moment !== undefined) {
         moments.set(step.moment, await this.#textfileInWindow(mark, what).catch((error: unknown) => error as Error));
       }
+      await step.afterMoment?.(this);
     }
     return { marks, moments };
   }

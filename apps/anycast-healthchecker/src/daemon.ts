@@ -119,7 +119,9 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   const startedAt = new Date();
   const startedAtMonotonic = monotonicMs();
   let metrics: MetricsSetup | undefined;
-  const supervisor = new Supervisor(config, log);
+  // One subscription to the kernel's address changes for every interface check (docs/design.md,
+  // "Address checks: one kernel subscription").
+  const supervisor = new Supervisor(config, log, { addressWatch: {} });
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
   if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');

@@ -45,6 +45,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
       lastReconfigureMs: f.lastReconfigureMs,
       failures: f.failures,
     })),
+    ...(snapshot.addresses === null ? {} : { addressWatch: { source: snapshot.addresses.source, restarts: snapshot.addresses.restarts } }),
   };
 }
 

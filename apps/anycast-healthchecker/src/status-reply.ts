@@ -111,6 +111,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       threads: snapshot.threads,
       eventLoop: facts.eventLoop(),
       ...(facts.spawnHelper === undefined ? {} : { spawnHelper: facts.spawnHelper() }),
+      ...(snapshot.addresses === null ? {} : { addresses: { ...snapshot.addresses } }),
       bird,
     },
     services,

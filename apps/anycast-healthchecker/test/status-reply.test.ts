@@ -22,6 +22,14 @@ const svc = (name: string, prefix: string, disabled = false) => ({ name, prefix,
 const NONE = { stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null };
 const snapshot: CoreSnapshot = {
   threads: 1,
+  addresses: {
+    source: 'events',
+    ipPath: '/usr/sbin/ip',
+    monitorPid: 4242,
+    restarts: 1,
+    since: '2026-12-01T10:00:00.000Z',
+    lastProblem: null,
+  },
   services: [
     {
       view: {
@@ -99,6 +107,7 @@ describe('the status reply rendered from a core snapshot', () => {
     expect(text).toBe(
       '{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",' +
         '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},' +
+        '"addresses":{"source":"events","ipPath":"/usr/sbin/ip","monitorPid":4242,"restarts":1,"since":"2026-12-01T10:00:00.000Z","lastProblem":null},' +
         `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +
         `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,` +
         '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +
@@ -164,6 +173,7 @@ describe('metrics rendered from a core snapshot', () => {
       version: '1.2.3',
       uptimeSeconds: 0,
       eventLoopLagMs: 1,
+      addressWatch: { source: 'events', restarts: 1 },
       services: [
         {
           name: 'a',

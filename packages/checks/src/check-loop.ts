@@ -15,7 +15,10 @@ export interface CheckLoopDeps {
   /** The monotonic clock (ms) for the schedule; tests may pass their own. */
   readonly now?: () => number;
   readonly random?: () => number;
+  /** The interface check when the main thread has no answer (`ipAssigned` null): getifaddrs by default. */
   readonly isAssigned?: (spec: ServiceCheckSpec) => boolean;
+  /** The main thread's answer at start (docs/design.md, "Address checks: one kernel subscription"); null or absent: none. */
+  readonly ipAssigned?: boolean | null;
   readonly runCommand?: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
 }
 
@@ -35,6 +38,8 @@ export class CheckLoop {
   #due = 0;
   #checking = false;
   #runNowPending = false;
+  /** The address watch's answer; null: ask `#isAssigned` at each check. */
+  #ipAssigned: boolean | null;
   readonly #abort = new AbortController();
   readonly #minLevel: number;
   readonly #now: () => number;
@@ -54,6 +59,18 @@ export class CheckLoop {
     this.#random = deps.random ?? Math.random;
     this.#isAssigned = deps.isAssigned ?? ((s) => isPrefixAssigned(s.interface, s.address, s.prefixLength, s.family));
     this.#run = deps.runCommand ?? realRunCommand;
+    this.#ipAssigned = deps.ipAssigned ?? null;
+  }
+
+  /**
+   * The main thread's address watch changed its answer. An address that went away is checked at
+   * once (as runNow, the schedule does not move), so the route goes within milliseconds instead
+   * of at the next tick; one that came back waits for the next tick, as rise counts ticks.
+   */
+  setIpAssigned(assigned: boolean | null): void {
+    const before = this.#ipAssigned;
+    this.#ipAssigned = assigned;
+    if (assigned === false && before !== false && !this.spec.ipCheckDisabled) this.runNow();
   }
 
   get counters(): CheckCounters {
@@ -157,7 +174,7 @@ export class CheckLoop {
     const began = this.#now();
     if (spec.ipCheckDisabled) {
       this.#log('info', `checking for IP assignment on interface ${spec.interface} is disabled`);
-    } else if (this.#isAssigned(spec)) {
+    } else if (this.#ipAssigned ?? this.#isAssigned(spec)) {
       this.#log('debug', `${spec.prefix} assigned to ${spec.interface} interface`);
     } else {
       this.#log('warning', `${spec.prefix} isn't assigned to ${spec.interface} interface`);

@@ -22,6 +22,7 @@ export function runCheckWorker(): void {
         loops.get(message.service)?.stop();
         const loop = new CheckLoop(message.spec, message.counters, message.logLevel, {
           post,
+          ipAssigned: message.ipAssigned,
           ...(message.spawnVia === 'host' ? { runCommand: spawner.runnerFor(message.service) } : {}),
         });
         loops.set(message.service, loop);
@@ -31,6 +32,9 @@ export function runCheckWorker(): void {
       case 'run-now':
         if (message.service === '*') for (const loop of loops.values()) loop.runNow();
         else loops.get(message.service)?.runNow();
+        return;
+      case 'ip-state':
+        loops.get(message.service)?.setIpAssigned(message.assigned);
         return;
       case 'stop':
         loops.get(message.service)?.stop();

@@ -254,3 +254,68 @@ describe('phases on the shared grid', () => {
     for (const o of offsets('b')) expect(Math.abs(o - 150)).toBeLessThan(30);
   });
 });
+
+describe('check loop with the address watch answer (ipAssigned)', () => {
+  it('uses the pushed answer instead of getifaddrs, and checks at once when it turns false', async () => {
+    let asked = 0;
+    const isAssigned = (): boolean => {
+      asked += 1;
+      return false;
+    };
+    const { loop, messages } = start(
+      spec({ ipCheckDisabled: false, rise: 1, fail: 10, intervalMs: 60_000, address: '10.255.254.253', prefix: '10.255.254.253/32' }),
+      { isAssigned, ipAssigned: true },
+    );
+    const up = await until(() => of(messages, 'transition')[0], 3000);
+    expect(up.state).toBe('up');
+    expect(asked).toBe(0);
+    const pushedAt = monotonicMs();
+    loop.setIpAssigned(false);
+    const down = await until(() => of(messages, 'transition')[1], 2000);
+    // The interval is a minute: only the push can have run this check.
+    expect(monotonicMs() - pushedAt).toBeLessThan(1000);
+    expect(down).toMatchObject({ state: 'down', reason: 'ip-unassigned' });
+    expect(of(messages, 'log').some((l) => l.message === "10.255.254.253/32 isn't assigned to lo interface")).toBe(true);
+    expect(asked).toBe(0);
+    // null: back to asking at each check.
+    loop.setIpAssigned(null);
+    loop.runNow();
+    await until(() => (asked > 0 ? true : undefined), 2000);
+  });
+
+  it('does not check early when the answer turns true, nor when the IP check is off', async () => {
+    // A check that runs calls runCommand synchronously from runNow/setIpAssigned, so counting calls needs no wait.
+    let runs = 0;
+    const runCommand = () => {
+      runs += 1;
+      return Promise.resolve({
+        code: 0,
+        signal: null,
+        spawnError: null,
+        timedOut: false,
+        stdout: '',
+        stderr: '',
+        truncated: false,
+        durationMs: 1,
+      });
+    };
+    const on = start(
+      spec({ rise: 1, intervalMs: 60_000, ipCheckDisabled: false, address: '10.255.254.253', prefix: '10.255.254.253/32' }),
+      {
+        ipAssigned: true,
+        runCommand,
+      } as never,
+    );
+    await until(() => (of(on.messages, 'result').length >= 1 ? true : undefined), 3000);
+    expect(runs).toBe(1);
+    on.loop.setIpAssigned(true);
+    on.loop.setIpAssigned(null);
+    on.loop.setIpAssigned(true);
+    expect(runs).toBe(1);
+    expect(of(on.messages, 'result').length).toBe(1);
+    const off = start(spec({ rise: 1, intervalMs: 60_000, ipCheckDisabled: true }), { ipAssigned: true, runCommand } as never);
+    await until(() => (of(off.messages, 'result').length >= 1 ? true : undefined), 3000);
+    off.loop.setIpAssigned(false);
+    expect(runs).toBe(2);
+  });
+});

@@ -47,6 +47,8 @@ export interface MetricsSnapshot {
   readonly spawnHelper?: { readonly up: boolean; readonly restarts: number; readonly fallbackRuns: number };
   readonly services: readonly MetricsService[];
   readonly families: readonly MetricsFamily[];
+  /** The main thread's address watch (docs/design.md, "Address checks: one kernel subscription"); absent: none. */
+  readonly addressWatch?: { readonly source: string; readonly restarts: number };
 }
 
 const P = 'anycast_healthchecker';
@@ -137,6 +139,16 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     e.counter(`${P}_spawn_helper_direct_runs_total`, 'Check commands run directly because no ahc-spawn helper was running').set(
       {},
       s.spawnHelper.fallbackRuns,
+    );
+  }
+  if (s.addressWatch !== undefined) {
+    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the ip monitor address child after it died').set(
+      {},
+      s.addressWatch.restarts,
+    );
+    e.gauge(`${P}_address_watch_source`, 'Where interface checks get addresses from: 1 for the current source', ['source']).set(
+      { source: s.addressWatch.source },
+      1,
     );
   }
 }

@@ -8,6 +8,7 @@ export type {
   FaultMessage,
   FromWorker,
   HeartbeatMessage,
+  IpStateMessage,
   LogMessage,
   ResultMessage,
   RunNowMessage,

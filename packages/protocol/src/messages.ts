@@ -27,6 +27,16 @@ export interface StartMessage {
    * or did not start (docs/design.md, "Spawning checks: the ahc-spawn helper").
    */
   readonly spawnVia: SpawnVia;
+  /** Is the prefix on its interface, as the main thread's address watch knows it; null: the
+   * loop reads getifaddrs at each check (docs/design.md, "Address checks: one kernel subscription"). */
+  readonly ipAssigned: boolean | null;
+}
+/** The main thread's address watch changed its answer for `service` (only sent when it changes). */
+export interface IpStateMessage {
+  readonly type: 'ip-state';
+  readonly service: string;
+  /** null: no subscription any more, check with getifaddrs as before. */
+  readonly assigned: boolean | null;
 }
 export type SpawnVia = 'host' | 'self';
 export interface RunNowMessage {
@@ -73,7 +83,7 @@ export interface SpawnResultMessage {
   readonly id: number;
   readonly result: SpawnResult;
 }
-export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage | SpawnResultMessage;
+export type ToWorker = StartMessage | RunNowMessage | StopMessage | FaultMessage | SpawnResultMessage | IpStateMessage;
 
 // ---- worker -> main thread ----------------------------------------------------------------
 

@@ -40,6 +40,9 @@ function isSpawnResult(value: unknown): boolean {
     typeof value.durationMs === 'number'
   );
 }
+function isAssignedValue(value: unknown): boolean {
+  return value === true || value === false || value === null;
+}
 
 export class ProtocolError extends AhcError {
   override name = 'ProtocolError';
@@ -106,12 +109,16 @@ export function parseToWorker(value: unknown): ToWorker {
         isObj(value.spec) &&
         Array.isArray(value.spec.argv) &&
         isCounters(value.counters) &&
-        (value.spawnVia === 'host' || value.spawnVia === 'self')
+        (value.spawnVia === 'host' || value.spawnVia === 'self') &&
+        isAssignedValue(value.ipAssigned)
       )
         return value as unknown as ToWorker;
       break;
     case 'spawn-result':
       if (isId(value.id) && isSpawnResult(value.result)) return value as unknown as ToWorker;
+      break;
+    case 'ip-state':
+      if (isAssignedValue(value.assigned)) return value as unknown as ToWorker;
       break;
     case 'run-now':
     case 'stop':

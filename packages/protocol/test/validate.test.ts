@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, parseFromWorker, parseToWorker } from '../src/validate';
+import { INITIAL_COUNTERS } from '../src/index';
 import { checkSpec } from '../../../test/helpers/check-spec';
 
 const counters = { state: 'unknown', rise: 0, fail: 0 } as const;
@@ -55,10 +56,30 @@ describe('spawn messages', () => {
   });
 
   it('start carries spawnVia host or self, and nothing else', () => {
-    const start = { type: 'start', service: 'svc', spec: checkSpec(), counters, logLevel: 'info' };
+    const start = { type: 'start', service: 'svc', spec: checkSpec(), counters, logLevel: 'info', ipAssigned: null };
     expect(parseToWorker({ ...start, spawnVia: 'host' })).toMatchObject({ spawnVia: 'host' });
     expect(parseToWorker({ ...start, spawnVia: 'self' })).toMatchObject({ spawnVia: 'self' });
     expect(() => parseToWorker(start)).toThrow(ProtocolError);
     expect(() => parseToWorker({ ...start, spawnVia: 'helper' })).toThrow(ProtocolError);
+  });
+});
+
+const start = { type: 'start', service: 'web', spec: { argv: ['true'] }, counters: INITIAL_COUNTERS, logLevel: 'info', spawnVia: 'self' };
+
+describe('parseToWorker: the address watch fields', () => {
+  it.each([true, false, null])('accepts start with ipAssigned %s', (ipAssigned) => {
+    expect(parseToWorker({ ...start, ipAssigned })).toMatchObject({ type: 'start', ipAssigned });
+  });
+
+  it.each([undefined, 'yes', 1])('refuses start with ipAssigned %j', (ipAssigned) => {
+    expect(() => parseToWorker({ ...start, ipAssigned })).toThrow(/malformed start/);
+  });
+
+  it.each([true, false, null])('accepts ip-state %s', (assigned) => {
+    expect(parseToWorker({ type: 'ip-state', service: 'web', assigned })).toEqual({ type: 'ip-state', service: 'web', assigned });
+  });
+
+  it.each([undefined, 0, 'false'])('refuses ip-state %j', (assigned) => {
+    expect(() => parseToWorker({ type: 'ip-state', service: 'web', assigned })).toThrow(/malformed ip-state/);
   });
 });

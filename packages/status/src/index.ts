@@ -1,5 +1,6 @@
 export { MAX_REQUEST_BYTES, STATUS_PROTOCOL_VERSION, errorReply, parseRequest } from './status-protocol';
 export type {
+  AddressStatus,
   BirdStatus,
   DaemonStatus,
   SpawnHelperStatus,

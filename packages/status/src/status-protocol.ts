@@ -94,6 +94,19 @@ export interface SpawnHelperStatus {
   readonly lastExit?: string | null;
 }
 
+/** Where the interface checks' answers come from (docs/design.md, "Address checks: one kernel subscription"). */
+export interface AddressStatus {
+  /** `events`: `ip -o monitor address`; `polling`: a dump every second while it is down;
+   * `per-check`: each check reads getifaddrs; `starting`: before the first dump. */
+  readonly source: 'starting' | 'events' | 'polling' | 'per-check';
+  readonly ipPath: string | null;
+  readonly monitorPid: number | null;
+  readonly restarts: number;
+  /** When the source became what it is (ISO). */
+  readonly since: string;
+  readonly lastProblem: string | null;
+}
+
 export interface DaemonStatus {
   readonly program: string;
   readonly version: string;
@@ -106,6 +119,8 @@ export interface DaemonStatus {
   readonly eventLoop: { readonly lagMs: number; readonly maxLagMs: number; readonly blocked: boolean };
   /** Absent from daemons older than the helper. */
   readonly spawnHelper?: SpawnHelperStatus;
+  /** Absent from daemons before the address watch. */
+  readonly addresses?: AddressStatus;
   readonly bird: readonly BirdStatus[];
 }
 

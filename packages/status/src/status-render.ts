@@ -118,6 +118,13 @@ export function renderTable(reply: StatusReply): string {
             `${sh.inFlight ?? 0} running, ${sh.fallbackRuns ?? 0} run directly${sh.lastExit === null || sh.lastExit === undefined ? '' : `, last exit: ${sh.lastExit}`}`,
     );
   }
+  const a = d.addresses;
+  if (a !== undefined) {
+    const pid = a.monitorPid === null ? '' : `, ip monitor pid ${a.monitorPid}`;
+    lines.push(
+      `addresses: ${a.source} since ${a.since}${pid}, ${a.restarts} restarts${a.lastProblem === null ? '' : `, last problem: ${a.lastProblem}`}`,
+    );
+  }
   for (const b of d.bird) {
     lines.push(
       `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +

@@ -158,4 +158,31 @@ describe('table', () => {
     expect(self).toMatch(/^check commands: spawned by the check threads \(ahc-spawn could not be started: ENOENT\)$/m);
     expect(renderTable(base)).not.toMatch(/check commands/);
   });
+
+  it('shows where the interface checks get addresses from, when the daemon says', () => {
+    const reply = sampleReply();
+    expect(renderTable(reply)).not.toMatch(/^addresses:/m);
+    const withWatch = {
+      ...reply,
+      daemon: {
+        ...reply.daemon,
+        addresses: {
+          source: 'polling' as const,
+          ipPath: '/usr/sbin/ip',
+          monitorPid: null,
+          restarts: 2,
+          since: '2026-12-01T10:00:00.000Z',
+          lastProblem: '`ip -o monitor address` (pid 7) was killed by SIGKILL',
+        },
+      },
+    };
+    expect(renderTable(withWatch)).toMatch(
+      /^addresses: polling since 2026-12-01T10:00:00.000Z, 2 restarts, last problem: `ip -o monitor address` \(pid 7\) was killed by SIGKILL$/m,
+    );
+    const events = {
+      ...withWatch,
+      daemon: { ...withWatch.daemon, addresses: { ...withWatch.daemon.addresses, source: 'events' as const, monitorPid: 9 } },
+    };
+    expect(renderTable(events)).toMatch(/^addresses: events since \S+, ip monitor pid 9, 2 restarts/m);
+  });
 });

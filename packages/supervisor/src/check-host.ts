@@ -10,6 +10,8 @@ export interface CheckHost {
   start(spec: ServiceCheckSpec, counters: CheckCounters): void;
   stop(service: string): void;
   runNow(): void;
+  /** The address watch's answer for `service` changed (docs/design.md, "Address checks: one kernel subscription"). */
+  setIpAssigned(service: string, assigned: boolean | null): void;
   /** Test-only (AHC_FAULT_INJECTION=1): make the thread of `service` fail; 'terminate' kills it from outside. */
   injectFault(service: string, kind: FaultKind | 'terminate'): boolean;
   threads(): ThreadInfo[];
@@ -46,6 +48,8 @@ export interface CheckHostEvents {
   /** A worker slot changed phase or `failed` marking (docs/design.md); `threadId` is its latest thread's. */
   onSlotChange?(change: SlotChange, threadId: number | null, services: readonly string[]): void;
   counters(service: string): CheckCounters;
+  /** The address watch's current answer for `service`, sent in every `start` (a restarted thread too); null: none. */
+  ipAssigned?(service: string): boolean | null;
 }
 
 /** Runs check commands for the loops (the ahc-spawn helper's client, `SpawnHelper`); without one

@@ -1,4 +1,5 @@
 import type { Family } from '@ahc/protocol';
+import type { AddressWatchSnapshot } from './address-watch';
 import type { CheckHost, ThreadInfo, WorkerState } from './check-host';
 import type { PrefixReconciler, ReconcilerSnapshot } from './prefix-reconciler';
 import type { ServiceRegistry, ServiceView } from './service-registry';
@@ -35,6 +36,8 @@ export interface CoreSnapshot {
   readonly families: readonly FamilySnapshot[];
   /** Threads that run now. */
   readonly threads: number;
+  /** Where the interface checks' answers come from; null: no address watch (each check reads getifaddrs). */
+  readonly addresses: AddressWatchSnapshot | null;
 }
 
 function workerOf(view: ServiceView, threads: readonly ThreadInfo[]): WorkerSnapshot {
@@ -53,11 +56,13 @@ export function coreSnapshot(
   registry: ServiceRegistry,
   reconcilers: ReadonlyMap<Family, PrefixReconciler>,
   host: CheckHost | null,
+  addresses: AddressWatchSnapshot | null = null,
 ): CoreSnapshot {
   const threads = host?.threads() ?? [];
   return {
     services: registry.all().map((view) => ({ view, worker: workerOf(view, threads) })),
     families: [...reconcilers].map(([family, r]) => ({ family, ...r.snapshot(), desired: [r.bird.dummy, ...registry.desired(family)] })),
     threads: host?.threadCount ?? 0,
+    addresses,
   };
 }

@@ -61,6 +61,7 @@ export class InProcessCheckHost implements CheckHost {
       post: (message) => this.#deliver(message),
       ...(this.options.isAssigned === undefined ? {} : { isAssigned: this.options.isAssigned }),
       ...(this.options.spawner === undefined ? {} : { runCommand: this.options.spawner.run.bind(this.options.spawner) }),
+      ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
     });
     this.#loops.set(spec.name, loop);
     loop.start();
@@ -73,6 +74,10 @@ export class InProcessCheckHost implements CheckHost {
 
   runNow(): void {
     for (const loop of this.#loops.values()) loop.runNow();
+  }
+
+  setIpAssigned(service: string, assigned: boolean | null): void {
+    this.#loops.get(service)?.setIpAssigned(assigned);
   }
 
   injectFault(_service: string, _kind: FaultKind | 'terminate'): boolean {

@@ -22,7 +22,12 @@ export { EventLoopMonitor } from './event-loop-monitor';
 export type { EventLoopLag } from './event-loop-monitor';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
 export { checkPhases, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
-export type { ReloadSummary, SupervisorState } from './supervisor';
+export type { ReloadSummary, SupervisorOptions, SupervisorState } from './supervisor';
 // The check spawner's client, for the composition root (the app depends on the supervisor, not on @ahc/command).
 export { SpawnHelper } from '@ahc/command';
 export type { SpawnHelperState } from '@ahc/command';
+export { AddressWatch, findIp, MONITOR_BACKOFF } from './address-watch';
+export type { AddressSource, AddressWatchOptions, AddressWatchSnapshot } from './address-watch';
+export { AddressTable, LineSplitter, parseAddressLine, parseDump } from './address-lines';
+export type { AddressDiff, AddressEntry, AddressLine } from './address-lines';
+export { IpAssignments } from './ip-assignments';

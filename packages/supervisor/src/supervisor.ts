@@ -2,11 +2,14 @@ import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { monotonicMs } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import { AddressWatch } from './address-watch';
+import type { AddressWatchOptions } from './address-watch';
 import { FileBirdIo } from './bird-io';
 import type { CheckHost, CheckHostEvents } from './check-host';
 import { coreSnapshot } from './core-snapshot';
 import type { CoreSnapshot } from './core-snapshot';
 import { PrefixReconciler } from './prefix-reconciler';
+import { IpAssignments } from './ip-assignments';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
@@ -78,6 +81,14 @@ export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number, 
   };
 }
 
+export interface SupervisorOptions {
+  /**
+   * Follow the kernel's addresses in the main thread and tell the workers (docs/design.md,
+   * "Address checks: one kernel subscription"). Absent: every check reads getifaddrs itself.
+   */
+  readonly addressWatch?: Omit<AddressWatchOptions, 'log' | 'onKnown' | 'onChange'>;
+}
+
 /**
  * The main thread's core: keeps each service's decided state, turns worker messages into
  * desired prefix sets, and owns the reconcilers (the only writers of BIRD files).
@@ -92,11 +103,26 @@ export class Supervisor implements CheckHostEvents {
   /** The daemon's start on the monotonic clock: every check schedule is anchored here. */
   readonly epochMs = monotonicMs();
 
+  readonly addressWatch: AddressWatch | null = null;
+  readonly #ip: IpAssignments | null = null;
+
   constructor(
     private config: CompiledConfig,
     private readonly log: Logger,
+    options: SupervisorOptions = {},
   ) {
     this.registry = new ServiceRegistry(config.services);
+    if (options.addressWatch !== undefined) {
+      const watch = new AddressWatch({
+        ...options.addressWatch,
+        log,
+        onKnown: () => this.#pushIp(ip.markKnown()),
+        onChange: (diff) => this.#pushIp(ip.apply(diff)),
+      });
+      const ip = new IpAssignments(watch.table);
+      this.addressWatch = watch;
+      this.#ip = ip;
+    }
     const queues = new Map<string, ReconfigureQueue>();
     for (const bird of config.daemon.bird) {
       // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
@@ -141,12 +167,28 @@ export class Supervisor implements CheckHostEvents {
 
   /** What the core knows right now, as plain data: the status reply and the metrics render it. */
   snapshot(): CoreSnapshot {
-    return coreSnapshot(this.registry, this.reconcilers, this.host);
+    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null);
   }
 
-  /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it). */
+  /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it), and
+   * take the first address dump, so that the checks start with it. */
   async prepare(): Promise<void> {
-    await Promise.all([...this.reconcilers.values()].map((r) => r.start()));
+    await Promise.all([...[...this.reconcilers.values()].map((r) => r.start()), this.addressWatch?.start()]);
+  }
+
+  /** The address watch's answer for `service`, sent in its `start`. */
+  ipAssigned(service: string): boolean | null {
+    return this.#ip?.get(service) ?? null;
+  }
+
+  #trackIp(c: ServiceConfig): void {
+    this.#ip?.untrack(c.name);
+    if (!c.disabled && !c.ipCheckDisabled) this.#ip?.track(c.name, c.interface, c.address, c.prefixLength, c.family);
+  }
+
+  #pushIp(changed: readonly string[]): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    for (const name of changed) this.host?.setIpAssigned(name, this.ipAssigned(name));
   }
 
   /** Apply the disabled checks' decisions, then start the check loops. */
@@ -167,6 +209,7 @@ export class Supervisor implements CheckHostEvents {
     const phases = checkPhases(this.registry.all().map((r) => r.config));
     for (const record of this.registry.all()) {
       const c = record.config;
+      this.#trackIp(c);
       if (!c.disabled) host.start(toCheckSpec(c, this.config.daemon.splayStartupMs, this.epochMs, phases.get(c.name)), record.counters);
     }
     this.#state = 'running';
@@ -321,6 +364,7 @@ export class Supervisor implements CheckHostEvents {
       const record = old === undefined ? this.registry.add(svc) : this.registry.replaceConfig(svc);
       this.#serviceLogs.clear();
       touched.add(svc.family);
+      this.#trackIp(svc);
       if (!svc.disabled)
         host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs, this.epochMs, phases.get(svc.name)), record.counters);
     }
@@ -329,6 +373,7 @@ export class Supervisor implements CheckHostEvents {
       if (names.has(name)) continue;
       if (!old.config.disabled) host.stop(name);
       this.registry.remove(name);
+      this.#ip?.untrack(name);
       touched.add(old.config.family);
       summary.removed.push(name);
     }
@@ -341,6 +386,7 @@ export class Supervisor implements CheckHostEvents {
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
+    this.addressWatch?.stop();
     await this.host?.close();
     await Promise.all([...this.reconcilers.values()].map((r) => r.close()));
     this.#abort.abort();

@@ -78,6 +78,7 @@ export class WorkerThreadHost implements CheckHost {
         counters,
         logLevel: this.options.logLevel,
         spawnVia: this.#spawnVia,
+        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
       });
     } else if (kind === 'idle') {
       // The thread, once up, is sent a start for every service it hosts (with current counters);
@@ -103,6 +104,12 @@ export class WorkerThreadHost implements CheckHost {
 
   runNow(): void {
     for (const slot of this.#slots) this.#post(slot, { type: 'run-now', seq: this.#nextSeq(), service: '*' });
+  }
+
+  /** To the service's thread if it has one; a thread still to come gets the value in its `start`. */
+  setIpAssigned(service: string, assigned: boolean | null): void {
+    const slot = this.#byService.get(service);
+    if (slot !== undefined) this.#post(slot, { type: 'ip-state', service, assigned });
   }
 
   injectFault(service: string, kind: FaultKind | 'terminate'): boolean {
@@ -243,6 +250,7 @@ export class WorkerThreadHost implements CheckHost {
         counters: this.events.counters(spec.name),
         logLevel: this.options.logLevel,
         spawnVia: this.#spawnVia,
+        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
       });
     }
     // However it ended (crash, watchdog, stop): its running commands are cancelled, their results dropped.

@@ -124,3 +124,34 @@ describe('InProcessCheckHost: the real check loops in the main thread', () => {
     expect(host.services()).toEqual([]);
   });
 });
+
+describe('InProcessCheckHost and the address watch answer', () => {
+  it('start carries the answer and setIpAssigned changes it, checking at once when it turns false', async () => {
+    const messages: FromWorker[] = [];
+    let assigned: boolean | null = true;
+    const host = new InProcessCheckHost(
+      { logLevel: 'debug', isAssigned: () => false },
+      {
+        onMessage: (m) => messages.push(m),
+        onThreadExit: () => undefined,
+        onThreadFailed: () => undefined,
+        onThreadRecovered: () => undefined,
+        counters: () => ({ state: 'unknown', rise: 0, fail: 0 }),
+        ipAssigned: () => assigned,
+      },
+    );
+    hosts.push(host);
+    const results = () => messages.filter((m): m is Extract<FromWorker, { type: 'result' }> => m.type === 'result');
+    host.start(checkSpec({ name: 'a', rise: 1, fail: 1, intervalMs: 60_000, ipCheckDisabled: false }), {
+      state: 'unknown',
+      rise: 0,
+      fail: 0,
+    });
+    await until(() => results().length === 1, 3000, 'the first check');
+    expect(results()[0]?.ipAssigned).toBe(true);
+    assigned = false;
+    host.setIpAssigned('a', false);
+    await until(() => results().length === 2, 2000, 'the check the push ran');
+    expect(results()[1]?.ipAssigned).toBe(false);
+  });
+});

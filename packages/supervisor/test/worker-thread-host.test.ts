@@ -135,3 +135,53 @@ describe('WorkerThreadHost when no thread can be made', () => {
     expect(info?.state).toBe('restarting');
   });
 });
+
+describe('WorkerThreadHost and the address watch answer (real threads)', () => {
+  class IpRecorder extends Recorder {
+    assigned: boolean | null = true;
+    messages: FromWorker[] = [];
+    override onMessage(m: FromWorker): void {
+      this.messages.push(m);
+    }
+    ipAssigned(): boolean | null {
+      return this.assigned;
+    }
+  }
+  // 10.255.254.253 is on no interface: getifaddrs would say "not assigned"; only the pushed answer says it is.
+  const ipSpec = (name: string): ServiceCheckSpec => ({
+    ...checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, intervalMs: 60_000 }),
+    ipCheckDisabled: false,
+    address: '10.255.254.253',
+    prefix: '10.255.254.253/32',
+  });
+  const results = (rec: IpRecorder) => rec.messages.filter((m): m is Extract<FromWorker, { type: 'result' }> => m.type === 'result');
+
+  for (const mode of ['per-service', 2] as const) {
+    it(`${mode}: start carries the answer, ip-state changes it at once, a restarted thread gets the current one`, async () => {
+      const rec = new IpRecorder();
+      const host = makeHost(mode, rec);
+      host.start(ipSpec('a'), { state: 'unknown', rise: 0, fail: 0 });
+      await until(() => results(rec).length === 1, 5000, 'the first check');
+      expect(results(rec)[0]?.ipAssigned).toBe(true);
+      const pushed = Date.now();
+      rec.assigned = false;
+      host.setIpAssigned('a', false);
+      // The interval is a minute: only the push can run this check.
+      await until(() => results(rec).length === 2, 2000, 'the check the push ran');
+      expect(Date.now() - pushed).toBeLessThan(1000);
+      expect(results(rec)[1]?.ipAssigned).toBe(false);
+      expect(rec.messages.some((m) => m.type === 'transition' && m.reason === 'ip-unassigned')).toBe(true);
+      // The thread dies; its replacement's start carries the current answer (false), so its first check says so.
+      rec.assigned = true;
+      host.setIpAssigned('b-not-started', true); // a service the host does not know: nothing happens
+      rec.assigned = false;
+      expect(host.injectFault('a', 'exit')).toBe(true);
+      await until(() => results(rec).length === 3, 5000, 'the first check of the restarted thread');
+      expect(results(rec)[2]?.ipAssigned).toBe(false);
+      rec.assigned = true;
+      expect(host.injectFault('a', 'exit')).toBe(true);
+      await until(() => results(rec).length === 4, 5000, 'the first check of the second restarted thread');
+      expect(results(rec)[3]?.ipAssigned).toBe(true);
+    }, 20_000);
+  }
+});
