@@ -150,7 +150,7 @@ describe('the check spawner in the status reply and the metrics', () => {
   it('comes after eventLoop in daemon, as the daemon tells it', async () => {
     const reply = await renderStatusReply(snapshot, { ...facts, spawnHelper: () => helper });
     expect(reply.daemon.spawnHelper).toEqual(helper);
-    expect(Object.keys(reply.daemon).slice(-3)).toEqual(['eventLoop', 'spawnHelper', 'bird']);
+    expect(Object.keys(reply.daemon).slice(-4)).toEqual(['eventLoop', 'spawnHelper', 'addresses', 'bird']);
   });
 
   it('is a metric only when checks go through the helper', () => {
