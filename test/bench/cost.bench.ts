@@ -12,22 +12,20 @@
 // AHC_BENCH_PYTHON (command that starts the Python daemon, e.g. "python3 -m
 // anycast_healthchecker.main" with PYTHONPATH set by the caller; `-f FILE -d DIR` is appended;
 // unset: the Python cases are skipped with the reason printed).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execSync } from '../helpers/exec.js';
-import { delay, pollUntil } from '../helpers/poll.js';
+import { delay } from '../helpers/poll.js';
 import { DAEMON_BUNDLE, DAEMON_ENTRY, resultFile } from './bench-paths.js';
 import { launcherNodeFlags } from './launcher-flags.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { measureTree, type TreeWindow } from './proc-tree.js';
+import { TreeProcess, createPrefixNamespace, deleteNamespace, prefixesListed } from './tree-process.js';
 
 const RESULT_FILE = resultFile('cost');
 const FLOOR_WORKERS = 20;
 const SPAWNS_PER_SECOND = 100;
 const UP_TIMEOUT_MS = 120_000;
-const STOP_TIMEOUT_MS = 20_000;
 
 type Kind = 'bare-node' | 'worker-floor' | 'spawn-floor' | 'python' | 'ours';
 type Mode = 'per-service' | 2;
@@ -61,17 +59,12 @@ function allCases(): CostCase[] {
 
 const serviceName = (i: number): string => `svc-${String(i + 1).padStart(3, '0')}`;
 const servicePrefix = (i: number): string => `10.54.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
+const prefixes = (n: number): string[] => Array.from({ length: n }, (_, i) => servicePrefix(i));
 
 function intSetting(name: string, fallback: number): number {
   const v = Number(process.env[name] ?? String(fallback));
   if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${process.env[name]}`);
   return v;
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  return env;
 }
 
 /** The [daemon] and service files; the same for Python and ours (ours is a drop-in). */
@@ -111,54 +104,6 @@ function writeConfig(dir: string, services: number, mode: Mode | null): { conf: 
     writeFileSync(join(servicesDir, `${serviceName(i)}.conf`), svc.join('\n'));
   }
   return { conf: join(dir, 'ahc.conf'), servicesDir, birdConf };
-}
-
-function prefixesListed(file: string, count: number): number {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0;
-  }
-  let n = 0;
-  for (let i = 0; i < count; i += 1) if (text.includes(servicePrefix(i))) n += 1;
-  return n;
-}
-
-class Running {
-  readonly child;
-  exit: { code: number | null; signal: string | null } | undefined;
-  readonly exited: Promise<void>;
-  constructor(argv: readonly string[], logFile: string) {
-    const fd = openLog(logFile);
-    this.child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', fd, fd], env: childEnv() });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-      });
-    });
-  }
-  get pid(): number {
-    if (this.child.pid === undefined) throw new Error('not started');
-    return this.child.pid;
-  }
-  alive(what: string): void {
-    if (this.exit !== undefined) throw new Error(`process exited (${JSON.stringify(this.exit)}) ${what}`);
-  }
-  async stop(): Promise<{ code: number | null; signal: string | null }> {
-    if (this.exit === undefined) {
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await this.exited;
-      clearTimeout(t);
-    }
-    return this.exit ?? { code: null, signal: null };
-  }
-}
-
-function openLog(file: string): number {
-  return openSync(file, 'a');
 }
 
 interface Ctx {
@@ -208,47 +153,26 @@ async function runCase(c: CostCase, root: string, ctx: Ctx): Promise<CostResult>
   mkdirSync(dir, { recursive: true });
   const { argv, birdConf } = argvFor(c, dir, ctx);
   const started = performance.now();
-  const p = new Running(argv, join(dir, 'output.log'));
+  const p = new TreeProcess(argv, join(dir, 'output.log'));
   try {
     if (birdConf !== null) {
-      const died = p.exited.then(() => {
-        throw new Error(`process exited (${JSON.stringify(p.exit)}) before all prefixes were advertised; see ${dir}`);
-      });
-      await Promise.race([
-        died,
-        pollUntil(async () => (prefixesListed(birdConf, c.services) === c.services ? true : undefined), {
-          what: `all ${c.services} prefixes in ${birdConf}`,
-          timeoutMs: UP_TIMEOUT_MS,
-          intervalMs: 100,
-        }),
-      ]);
-      died.catch(() => undefined);
+      await p.until(
+        () => prefixesListed(birdConf, prefixes(c.services)) === c.services,
+        `all ${c.services} prefixes in ${birdConf}`,
+        UP_TIMEOUT_MS,
+      );
     }
     const upSeconds = (performance.now() - started) / 1000;
     await delay(ctx.settle * 1000);
     p.alive('while settling');
     const window = await measureTree(p.pid, ctx.seconds, ctx.ticks, () => p.alive(`during the window; see ${dir}`));
-    if (birdConf !== null && prefixesListed(birdConf, c.services) !== c.services)
+    if (birdConf !== null && prefixesListed(birdConf, prefixes(c.services)) !== c.services)
       throw new Error(`prefixes were withdrawn during the window; see ${dir}`);
     const exit = await p.stop();
     return { ...c, ...window, upSeconds, exit };
   } finally {
     await p.stop();
   }
-}
-
-function createNamespace(ns: string, services: number): void {
-  execSync(['ip', 'netns', 'del', ns]);
-  const must = (argv: string[]): void => {
-    const r = execSync(argv);
-    if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-  };
-  must(['ip', 'netns', 'add', ns]);
-  must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  const batch = join(tmpdir(), `${ns}.batch`);
-  writeFileSync(batch, Array.from({ length: services }, (_, i) => `address add ${servicePrefix(i)} dev lo\n`).join(''));
-  must(['ip', '-n', ns, '-batch', batch]);
-  rmSync(batch, { force: true });
 }
 
 const f = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
@@ -382,7 +306,7 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs, load average ${load()}, work dir ${root}\n` +
       (pythonSkip === null ? `Python: ${pythonText}\n` : `Python cases skipped: ${pythonSkip}\n`),
   );
-  createNamespace(ns, 100);
+  createPrefixNamespace(ns, prefixes(100));
   const results: CostResult[] = [];
   try {
     for (const c of cases) {
@@ -394,7 +318,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    execSync(['ip', 'netns', 'del', ns]);
+    deleteNamespace(ns);
   }
   if (process.env['BENCH_KEEP'] !== '1') rmSync(root, { recursive: true, force: true });
   const { text, verdicts, derived } = report(results, pythonSkip);
