@@ -21,8 +21,15 @@ import { dirname, join } from 'node:path';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
 import { BirdControl, networkCount } from '../helpers/bird-control.js';
 import { ReconnectingStatus, birdOf, isSettled } from '../helpers/bird-status.js';
-import { BIRDC } from '../helpers/birdc.js';
-import { formatCoalesceReport, judge, modeLabel, type CoalesceMeasurement, type CoalesceResult } from '../helpers/coalesce-report.js';
+import { BIRD2, bird3Binaries, type BirdBinaries } from '../helpers/birdc.js';
+import {
+  formatCoalesceReport,
+  judge,
+  medianOf,
+  modeLabel,
+  type CoalesceMeasurement,
+  type CoalesceResult,
+} from '../helpers/coalesce-report.js';
 import {
   DaemonProcess,
   daemonBin,
@@ -41,6 +48,8 @@ const POLL_INTERVAL_MS = 10;
 const CONFIGURE_SAMPLES = 10;
 
 type Mode = 'per-service' | number;
+
+const configureAnswers: Array<{ bed: string; services: number; samples: readonly ConfigureSample[] }> = [];
 type Trigger = 'tick' | 'sigurg';
 
 function listSetting<T>(name: string, fallback: string, parse: (s: string) => T): T[] {
@@ -56,7 +65,10 @@ const serviceName = (i: number): string => `svc-${String(i + 1).padStart(3, '0')
 const isDown = (line: LogLine): boolean => line.message === 'changed to DOWN';
 const isUp = (line: LogLine): boolean => line.message === 'changed to UP';
 const isWatchdogRestart = (line: LogLine): boolean => / was terminated by the watchdog: /.test(line.message ?? '');
-const isReconfigured = (line: LogLine): boolean => line.message === 'reconfigured BIRD daemon';
+// BIRD 3 may answer `Reconfiguration in progress`: the daemon then logs that BIRD accepted it.
+const isReconfigured = (line: LogLine): boolean =>
+  line.message === 'reconfigured BIRD daemon' ||
+  (line.message ?? '').startsWith('BIRD accepted the configuration and applies it in the background');
 const isReconfigure = (line: LogLine): boolean => (line.message ?? '').startsWith('reconfiguring BIRD by running');
 
 function wallOf(line: LogLine): number {
@@ -72,16 +84,51 @@ async function addAddresses(bed: BirdPair, dir: string, count: number): Promise<
   await exec(['ip', '-n', bed.names.nodeNs, '-batch', batch]);
 }
 
-async function timedConfigure(bed: BirdPair): Promise<number> {
+/** `Reconfigured` lines in the node BIRD's log: BIRD 2 and 3 log one when a new configuration is in effect. */
+function loggedReconfigures(bed: BirdPair): number {
+  return (bed.birdLog('node').match(/\bReconfigured\b/g) ?? []).length;
+}
+
+interface ConfigureSample {
+  /** Until birdc returned. */
+  readonly replyMs: number;
+  /** Until BIRD logged `Reconfigured` (the new configuration in effect). */
+  readonly doneMs: number;
+  /** birdc's answer line and exit code, e.g. `Reconfigured (exit 0)`. */
+  readonly answer: string;
+}
+
+/** One bare `birdc configure`: time to birdc's answer and until BIRD logged that it is done. */
+async function timedConfigure(bed: BirdPair): Promise<ConfigureSample> {
+  const before = loggedReconfigures(bed);
   const started = performance.now();
-  const r = await exec([BIRDC, '-s', bed.nodeSocket, 'configure']);
-  const took = performance.now() - started;
-  if (!/^Reconfigured/m.test(r.stdout)) throw new Error(`birdc configure did not reconfigure: ${r.stdout}`);
-  return took;
+  const r = await exec([bed.binaries.birdc, '-s', bed.nodeSocket, 'configure'], { allowFailure: true, timeoutMs: 60_000 });
+  const replyMs = performance.now() - started;
+  const line = r.stdout
+    .split('\n')
+    .find((l) => /^Reconfigur/.test(l.trim()))
+    ?.trim();
+  if (line === undefined) throw new Error(`birdc configure did not reconfigure (exit ${r.code}): ${r.stdout}${r.stderr}`);
+  await pollUntil(async () => (loggedReconfigures(bed) > before ? true : undefined), {
+    what: 'BIRD to log "Reconfigured"',
+    timeoutMs: 60_000,
+    intervalMs: 2,
+  });
+  return { replyMs, doneMs: performance.now() - started, answer: `${line} (exit ${r.code})` };
+}
+
+/** A `protocol static` with `count` /32 blackhole routes in 100.64.0.0/10: a router-sized table. */
+function writeStaticRoutes(file: string, count: number): void {
+  const lines = ['protocol static bulk4 {', '    ipv4;'];
+  for (let i = 0; i < count; i += 1) lines.push(`    route 100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 blackhole;`);
+  lines.push('}', '');
+  writeFileSync(file, lines.join('\n'));
 }
 
 interface DaemonInput {
   readonly bed: BirdPair;
+  /** e.g. `BIRD 3 + 300000 static`. */
+  readonly bedLabel: string;
   readonly dir: string;
   readonly services: number;
   readonly mode: Mode;
@@ -160,7 +207,7 @@ class BenchDaemon {
   }
 
   /** Fail every service at once (remove the shared file; with `sigurg`, also run all checks now). */
-  async measure(trigger: Trigger, configureMs: readonly number[], startupSeconds: number): Promise<CoalesceMeasurement> {
+  async measure(trigger: Trigger, configureMs: readonly number[], startupSeconds: number, bedLabel: string): Promise<CoalesceMeasurement> {
     const { services, mode } = this.input;
     const d = this.d;
     const from = d.lines.length;
@@ -208,6 +255,7 @@ class BenchDaemon {
       const unexpectedUp = after.filter(isUp);
       if (unexpectedUp.length > 0) throw new Error(`services came back UP during the case:\n${unexpectedUp.map((l) => l.raw).join('\n')}`);
       return {
+        bed: bedLabel,
         services,
         mode,
         trigger,
@@ -239,6 +287,7 @@ class BenchDaemon {
 }
 
 interface CaseFailure {
+  readonly bed: string;
   readonly services: number;
   readonly mode: Mode;
   readonly triggers: readonly Trigger[];
@@ -262,14 +311,21 @@ async function runDaemonCases(
     const startupSeconds = (performance.now() - daemon.spawnedAt) / 1000;
     for (const trigger of triggers) {
       process.stdout.write(
-        `- ${input.services} services, worker_threads = ${input.mode}, ${trigger} (up after ${startupSeconds.toFixed(1)} s) ...\n`,
+        `- ${input.bedLabel}, ${input.services} services, worker_threads = ${input.mode}, ${trigger} (up after ${startupSeconds.toFixed(1)} s) ...\n`,
       );
       await daemon.waitAllUp(startTimeoutMs).catch(withTail);
       // One `birdc configure` with N prefixes in the file, measured now, beside the running daemon.
-      const configureMs: number[] = [];
-      for (let i = 0; i < CONFIGURE_SAMPLES; i += 1) configureMs.push(await timedConfigure(input.bed));
-      await daemon.waitAllUp(10_000).catch(withTail);
-      const result = judge(await daemon.measure(trigger, configureMs, startupSeconds).catch(withTail));
+      const samples: ConfigureSample[] = [];
+      for (let i = 0; i < CONFIGURE_SAMPLES; i += 1) samples.push(await timedConfigure(input.bed));
+      const configureMs = samples.map((c) => c.doneMs);
+      const answers = [...new Set(samples.map((c) => c.answer))].join('; ');
+      process.stdout.write(
+        `  bare birdc configure: answer ${answers}; reply after ${medianOf(samples.map((c) => c.replyMs)).toFixed(1)} ms, ` +
+          `in effect (BIRD logged "Reconfigured") after ${medianOf(configureMs).toFixed(1)} ms (medians of ${samples.length})\n`,
+      );
+      configureAnswers.push({ bed: input.bedLabel, services: input.services, samples });
+      await daemon.waitAllUp(30_000).catch(withTail);
+      const result = judge(await daemon.measure(trigger, configureMs, startupSeconds, input.bedLabel).catch(withTail));
       results.push(result);
       process.stdout.write(progressLine(result));
       daemon.restore();
@@ -295,6 +351,73 @@ function writeResult(report: Record<string, unknown>): void {
   process.stdout.write(`\nresults written to ${RESULT_FILE}\n`);
 }
 
+interface BedSpec {
+  readonly major: 2 | 3;
+  readonly staticRoutes: number;
+}
+
+/** `bird2`, `bird3`, `bird2-300k`, `bird3-300000`: the BIRD build and how many static routes. */
+function parseBed(text: string): BedSpec {
+  const m = /^bird([23])(?:-(\d+)(k?))?$/.exec(text);
+  if (m === null) throw new Error(`BENCH_COALESCE_BEDS: unknown bed ${text} (e.g. bird2, bird3-300k)`);
+  return { major: m[1] === '3' ? 3 : 2, staticRoutes: m[2] === undefined ? 0 : Number(m[2]) * (m[3] === 'k' ? 1000 : 1) };
+}
+
+/** One BIRD pair (build + static routes) and every daemon case on it; returns the next case index. */
+async function runBed(
+  spec: { readonly binaries: BirdBinaries; readonly label: string; readonly staticRoutes: number },
+  counts: readonly number[],
+  modes: readonly Mode[],
+  triggers: readonly Trigger[],
+  startTimeoutMs: number,
+  results: CoalesceResult[],
+  failures: CaseFailure[],
+  firstIndex: number,
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), `ahc-coal-${process.pid}-`));
+  const staticFile = join(dir, 'static-routes.conf');
+  if (spec.staticRoutes > 0) writeStaticRoutes(staticFile, spec.staticRoutes);
+  const bedStarted = performance.now();
+  const bed = await createBirdPair({
+    id: 'coal',
+    binaries: spec.binaries,
+    prefixFile4: join(dir, 'anycast-prefixes.conf'),
+    prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
+    ...(spec.staticRoutes > 0 ? { nodeExtraConfig: `include "${staticFile}";` } : {}),
+    establishTimeoutMs: 120_000,
+  });
+  let index = firstIndex;
+  try {
+    await addAddresses(bed, dir, Math.max(...counts));
+    process.stdout.write(
+      `coalesce benchmark, ${spec.label} (up after ${((performance.now() - bedStarted) / 1000).toFixed(1)} s): node ${process.version}, ` +
+        `${counts.join('/')} services x worker_threads ${modes.map(modeLabel).join(', ')} ` +
+        `x trigger ${triggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
+        `load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}\n`,
+    );
+    for (const services of counts) {
+      for (const mode of modes) {
+        index += 1;
+        const done = results.length;
+        try {
+          await runDaemonCases({ bed, bedLabel: spec.label, dir, services, mode, index }, triggers, startTimeoutMs, results);
+        } catch (error) {
+          const missing = triggers.slice(results.length - done);
+          const reason = (error as Error).message;
+          failures.push({ bed: spec.label, services, mode, triggers: missing, reason: reason.split('\n')[0] ?? reason });
+          process.stdout.write(`  NOT MEASURED (${missing.join(', ')}): ${reason}\n`);
+        }
+      }
+    }
+  } finally {
+    await bed.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return index;
+}
+
 async function main(): Promise<void> {
   const reason =
     requireNetnsSupport() ?? (existsSync(DAEMON_BUNDLE) ? null : `${DAEMON_BUNDLE} is missing; build the daemon first (pnpm run build)`);
@@ -310,45 +433,42 @@ async function main(): Promise<void> {
     return s;
   });
   const startTimeoutMs = Number(process.env.BENCH_COALESCE_START_S ?? '120') * 1000;
-  const dir = mkdtempSync(join(tmpdir(), `ahc-coal-${process.pid}-`));
-  const bed = await createBirdPair({
-    id: 'coal',
-    prefixFile4: join(dir, 'anycast-prefixes.conf'),
-    prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
-  });
+  const routerCounts = listSetting('BENCH_COALESCE_ROUTER_SERVICES', '50', Number);
+  const routerModes = listSetting<Mode>('BENCH_COALESCE_ROUTER_MODES', '2', (s) => (s === 'per-service' ? s : Number(s)));
+  const beds = listSetting('BENCH_COALESCE_BEDS', 'bird2,bird2-300k,bird3,bird3-300k', parseBed);
   const results: CoalesceResult[] = [];
   const failures: CaseFailure[] = [];
-  try {
-    await addAddresses(bed, dir, Math.max(...counts));
-    process.stdout.write(
-      `coalesce benchmark: node ${process.version}, ${counts.join('/')} services x worker_threads ${modes.map(modeLabel).join(', ')} ` +
-        `x trigger ${triggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
-        `load average ${loadavg()
-          .map((l) => l.toFixed(1))
-          .join(' ')}\n`,
-    );
-    let index = 0;
-    for (const services of counts) {
-      for (const mode of modes) {
-        index += 1;
-        const done = results.length;
-        try {
-          await runDaemonCases({ bed, dir, services, mode, index }, triggers, startTimeoutMs, results);
-        } catch (error) {
-          const missing = triggers.slice(results.length - done);
-          const reason = (error as Error).message;
-          failures.push({ services, mode, triggers: missing, reason: reason.split('\n')[0] ?? reason });
-          process.stdout.write(`  NOT MEASURED (${missing.join(', ')}): ${reason}\n`);
-        }
-      }
+  const skippedBeds: string[] = [];
+  let index = 0;
+  for (const bedSpec of beds) {
+    const binaries = bedSpec.major === 2 ? BIRD2 : bird3Binaries(REPO_ROOT);
+    const label = `${bedSpec.major === 2 ? 'BIRD 2' : 'BIRD 3'}${bedSpec.staticRoutes > 0 ? ` + ${bedSpec.staticRoutes} static` : ''}`;
+    if (typeof binaries === 'string') {
+      skippedBeds.push(`${label}: skipped, ${binaries}`);
+      process.stdout.write(`${label}: skipped, ${binaries}\n`);
+      continue;
     }
-  } finally {
-    await bed.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    // The plain BIRD 2 bed runs the full matrix; the others the router cases (50 services, 2 threads).
+    const plain = bedSpec.major === 2 && bedSpec.staticRoutes === 0;
+    const bedCounts = plain ? counts : routerCounts;
+    const bedModes = plain ? modes : routerModes;
+    index = await runBed(
+      { binaries, label, staticRoutes: bedSpec.staticRoutes },
+      bedCounts,
+      bedModes,
+      triggers,
+      startTimeoutMs,
+      results,
+      failures,
+      index,
+    );
   }
   process.stdout.write(`\n${formatCoalesceReport(results)}\n`);
+  for (const line of skippedBeds) process.stdout.write(`\n${line}\n`);
   for (const f of failures) {
-    process.stdout.write(`\nnot measured: ${f.services} services, worker_threads = ${f.mode}, ${f.triggers.join(', ')}: ${f.reason}\n`);
+    process.stdout.write(
+      `\nnot measured: ${f.bed}, ${f.services} services, worker_threads = ${f.mode}, ${f.triggers.join(', ')}: ${f.reason}\n`,
+    );
   }
   writeResult({
     node: process.version,
@@ -357,6 +477,8 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     pollIntervalMs: POLL_INTERVAL_MS,
     results,
+    configureAnswers,
+    skippedBeds,
     notMeasured: failures,
   });
   if (failures.length > 0) process.exitCode = 1;
