@@ -9,12 +9,23 @@
 // would in production. `sigurg`: the file is removed, then SIGURG makes every loop check at once,
 // so the decisions are as simultaneous as the daemon can make them.
 //
-// Needs root, iproute2 and BIRD 2 (the namespace test bed); prints the reason and exits 0 when
-// they are missing. Both triggers run against the same daemon (fail all, measure, restore).
+// Beds (BENCH_COALESCE_BEDS, default "bird2,bird2-300k,bird3,bird3-300k"): the node runs BIRD 2
+// or BIRD 3 (birdc.ts; skipped with the reason when absent), optionally with a router-sized
+// configuration: an included `protocol static` of N /32 blackhole routes, so that one `birdc
+// configure` takes ~150-200 ms instead of ~3 ms. The plain BIRD 2 bed runs the full matrix
+// (BENCH_COALESCE_SERVICES x BENCH_COALESCE_MODES); the others BENCH_COALESCE_ROUTER_SERVICES
+// (default 50) x BENCH_COALESCE_ROUTER_MODES (default 2). A third trigger, `busy` (beds with
+// static routes only), drops the static protocol and runs `birdc configure` just before the
+// failure: BIRD answers `Reconfiguration in progress` while it flushes, and the daemon's own
+// reconfigures get `Reconfiguration already in progress, queueing new config` (docs/bird.md).
+// The bare configure baseline counts until BIRD logs `Reconfigured` (the new config in effect).
+//
+// Needs root and iproute2 (the namespace test bed); prints the reason and exits 0 when they
+// are missing. All triggers run against the same daemon (fail all, measure, restore).
 // Environment: BENCH_COALESCE_SERVICES (default "50,200"), BENCH_COALESCE_MODES (default
-// "2,per-service"), BENCH_COALESCE_TRIGGERS (default "tick,sigurg"), BENCH_COALESCE_START_S
-// (how long a daemon may take until all services are up, default 120). A daemon that does not
-// get there is reported as not measured (exit 1).
+// "2,per-service"), BENCH_COALESCE_TRIGGERS (default "tick,sigurg,busy"), BENCH_COALESCE_START_S
+// (how long a daemon may take until all services are up, default 120), and the bed knobs above.
+// A daemon that does not get there is reported as not measured (exit 1).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,8 +60,12 @@ const CONFIGURE_SAMPLES = 10;
 
 type Mode = 'per-service' | number;
 
+const busyNotes: Array<{ bed: string; services: number; trigger: Trigger; operatorAnswer: string | null; inBackground: number }> = [];
 const configureAnswers: Array<{ bed: string; services: number; samples: readonly ConfigureSample[] }> = [];
-type Trigger = 'tick' | 'sigurg';
+// `busy`: as `sigurg`, but first the static protocol (router beds only) is dropped from BIRD's
+// configuration and `birdc configure` run, so BIRD is still flushing its routes ("Reconfiguration
+// in progress") when the daemon's reconfigures arrive ("already in progress, queueing new config").
+type Trigger = 'tick' | 'sigurg' | 'busy';
 
 function listSetting<T>(name: string, fallback: string, parse: (s: string) => T): T[] {
   return (process.env[name] ?? fallback)
@@ -129,6 +144,9 @@ interface DaemonInput {
   readonly bed: BirdPair;
   /** e.g. `BIRD 3 + 300000 static`. */
   readonly bedLabel: string;
+  /** The include with the static protocol, on router beds. */
+  readonly staticFile?: string;
+  readonly staticRoutes: number;
   readonly dir: string;
   readonly services: number;
   readonly mode: Mode;
@@ -230,9 +248,16 @@ class BenchDaemon {
       }
     })();
     try {
+      if (trigger === 'busy') {
+        const staticFile = this.input.staticFile;
+        if (staticFile === undefined) throw new Error('the busy trigger needs a bed with static routes');
+        writeFileSync(staticFile, '');
+        const r = await exec([this.input.bed.binaries.birdc, '-s', this.input.bed.nodeSocket, 'configure'], { allowFailure: true });
+        this.busyAnswer = `${r.stdout.trim().split('\n').pop() ?? ''} (exit ${r.code})`;
+      }
       const removedAt = Date.now();
       rmSync(this.shared);
-      if (trigger === 'sigurg') process.kill(d.pid ?? 0, 'SIGURG');
+      if (trigger !== 'tick') process.kill(d.pid ?? 0, 'SIGURG');
       await pollUntil(async () => (d.lines.slice(from).filter(isDown).length >= services ? true : undefined), {
         what: `${services} "changed to DOWN" lines`,
         timeoutMs: 30_000,
@@ -275,9 +300,24 @@ class BenchDaemon {
     }
   }
 
-  /** Make every service healthy again. */
-  restore(): void {
+  /** The operator's `birdc configure` of the busy trigger: BIRD's answer. */
+  busyAnswer: string | undefined;
+
+  /** Daemon log lines since `from` that say BIRD accepted a configuration to apply in the background. */
+  inBackground(from: number): number {
+    return this.d.lines
+      .slice(from)
+      .filter((l) => (l.message ?? '').startsWith('BIRD accepted the configuration and applies it in the background')).length;
+  }
+
+  /** Make every service healthy again (and put the static routes back after the busy trigger). */
+  async restore(): Promise<void> {
     writeFileSync(this.shared, '');
+    if (this.busyAnswer !== undefined && this.input.staticFile !== undefined) {
+      writeStaticRoutes(this.input.staticFile, this.input.staticRoutes);
+      await timedConfigure(this.input.bed);
+      this.busyAnswer = undefined;
+    }
   }
 
   async stop(): Promise<void> {
@@ -325,10 +365,25 @@ async function runDaemonCases(
       );
       configureAnswers.push({ bed: input.bedLabel, services: input.services, samples });
       await daemon.waitAllUp(30_000).catch(withTail);
+      const from = daemon.d.lines.length;
       const result = judge(await daemon.measure(trigger, configureMs, startupSeconds, input.bedLabel).catch(withTail));
       results.push(result);
       process.stdout.write(progressLine(result));
-      daemon.restore();
+      const background = daemon.inBackground(from);
+      if (daemon.busyAnswer !== undefined || background > 0) {
+        process.stdout.write(
+          `  ${daemon.busyAnswer === undefined ? '' : `operator's configure just before: ${daemon.busyAnswer}; `}` +
+            `daemon logged "applies it in the background" ${background} times\n`,
+        );
+      }
+      busyNotes.push({
+        bed: input.bedLabel,
+        services: input.services,
+        trigger,
+        operatorAnswer: daemon.busyAnswer ?? null,
+        inBackground: background,
+      });
+      await daemon.restore();
     }
   } finally {
     peer.close();
@@ -387,12 +442,14 @@ async function runBed(
     establishTimeoutMs: 120_000,
   });
   let index = firstIndex;
+  // `busy` needs static routes to drop; on the other beds it is left out.
+  const bedTriggers = triggers.filter((t) => t !== 'busy' || spec.staticRoutes > 0);
   try {
     await addAddresses(bed, dir, Math.max(...counts));
     process.stdout.write(
       `coalesce benchmark, ${spec.label} (up after ${((performance.now() - bedStarted) / 1000).toFixed(1)} s): node ${process.version}, ` +
         `${counts.join('/')} services x worker_threads ${modes.map(modeLabel).join(', ')} ` +
-        `x trigger ${triggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
+        `x trigger ${bedTriggers.join(', ')}; check_interval 1 s, rise 1, fail 1, one shared health file; ${cpus().length} CPUs, ` +
         `load average ${loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}\n`,
@@ -402,9 +459,19 @@ async function runBed(
         index += 1;
         const done = results.length;
         try {
-          await runDaemonCases({ bed, bedLabel: spec.label, dir, services, mode, index }, triggers, startTimeoutMs, results);
+          const input = {
+            bed,
+            bedLabel: spec.label,
+            dir,
+            services,
+            mode,
+            index,
+            staticRoutes: spec.staticRoutes,
+            ...(spec.staticRoutes > 0 ? { staticFile } : {}),
+          };
+          await runDaemonCases(input, bedTriggers, startTimeoutMs, results);
         } catch (error) {
-          const missing = triggers.slice(results.length - done);
+          const missing = bedTriggers.slice(results.length - done);
           const reason = (error as Error).message;
           failures.push({ bed: spec.label, services, mode, triggers: missing, reason: reason.split('\n')[0] ?? reason });
           process.stdout.write(`  NOT MEASURED (${missing.join(', ')}): ${reason}\n`);
@@ -428,8 +495,8 @@ async function main(): Promise<void> {
   }
   const counts = listSetting('BENCH_COALESCE_SERVICES', '50,200', Number);
   const modes = listSetting<Mode>('BENCH_COALESCE_MODES', '2,per-service', (s) => (s === 'per-service' ? s : Number(s)));
-  const triggers = listSetting<Trigger>('BENCH_COALESCE_TRIGGERS', 'tick,sigurg', (s) => {
-    if (s !== 'tick' && s !== 'sigurg') throw new Error(`BENCH_COALESCE_TRIGGERS: unknown trigger ${s}`);
+  const triggers = listSetting<Trigger>('BENCH_COALESCE_TRIGGERS', 'tick,sigurg,busy', (s) => {
+    if (s !== 'tick' && s !== 'sigurg' && s !== 'busy') throw new Error(`BENCH_COALESCE_TRIGGERS: unknown trigger ${s}`);
     return s;
   });
   const startTimeoutMs = Number(process.env.BENCH_COALESCE_START_S ?? '120') * 1000;
@@ -478,6 +545,7 @@ async function main(): Promise<void> {
     pollIntervalMs: POLL_INTERVAL_MS,
     results,
     configureAnswers,
+    busyNotes,
     skippedBeds,
     notMeasured: failures,
   });

@@ -7,8 +7,11 @@ export interface CoalesceMeasurement {
   readonly bed: string;
   readonly services: number;
   readonly mode: 'per-service' | number;
-  /** `tick`: the shared health file removed, checks find it at their next tick; `sigurg`: then SIGURG. */
-  readonly trigger: 'tick' | 'sigurg';
+  /**
+   * `tick`: the shared health file removed, checks find it at their next tick; `sigurg`: then
+   * SIGURG; `busy`: as sigurg while BIRD is still applying an operator's reconfigure.
+   */
+  readonly trigger: 'tick' | 'sigurg' | 'busy';
   /** Wall-clock ms (log timestamps, ms resolution) of every `changed to DOWN` line. */
   readonly decisions: readonly number[];
   /** Wall-clock ms when the health file was removed. */
