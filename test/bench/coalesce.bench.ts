@@ -472,7 +472,9 @@ async function runBed(
           await runDaemonCases(input, bedTriggers, startTimeoutMs, results);
         } catch (error) {
           const missing = bedTriggers.slice(results.length - done);
-          const reason = (error as Error).message;
+          // Why BIRD itself may be gone (e.g. it crashed): the end of the node BIRD's log.
+          const birdTail = bed.birdLog('node').split('\n').slice(-25).join('\n');
+          const reason = `${(error as Error).message}\nnode BIRD log, last lines:\n${birdTail}`;
           failures.push({ bed: spec.label, services, mode, triggers: missing, reason: reason.split('\n')[0] ?? reason });
           process.stdout.write(`  NOT MEASURED (${missing.join(', ')}): ${reason}\n`);
         }
