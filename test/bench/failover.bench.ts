@@ -1,8 +1,9 @@
 // Failure -> route gone at a real BGP peer, ours next to the Python anycast-healthchecker 0.9.10
 // in the same run: one service, check_interval 0.5 s, rise 1, fail 1, on the namespace test bed
-// (node BIRD exporting to a peer over BGP, test/helpers/bird-pair.ts). The node's BIRD originates
-// the service prefix from a static route and the address sits on a dummy interface (not on the
-// `lo` that BIRD's direct protocol reads), so only the daemon's withdrawal removes the route.
+// (node BIRD exporting to a peer over BGP, test/helpers/bird-pair.ts). The node's BIRD also
+// originates the service prefix from a static route, so when the address leaves `lo` (and BIRD's
+// direct route with it) the static route is still exported: only the daemon's withdrawal (the
+// prefix leaving the prefix list) removes the route at the peer.
 //
 // Two kinds of samples per daemon, each at a random phase of the check interval:
 //   health: the service's health file is removed; time until the peer's table lacks the route.
@@ -22,14 +23,12 @@ import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/b
 import { BirdControl, networkCount } from '../helpers/bird-control.js';
 import { BIRD2, bird3Binaries } from '../helpers/birdc.js';
 import { DaemonProcess, daemonBin, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
-import { exec } from '../helpers/exec.js';
 import { delay, median } from '../helpers/poll.js';
 import { DAEMON_BUNDLE, REPO_ROOT, resultFile } from './bench-paths.js';
 
 const RESULT_FILE = resultFile('failover');
 const BIN = daemonBin(REPO_ROOT);
 const PREFIX = '10.56.0.1/32';
-const DUMMY_IF = 'ahcfo0';
 const INTERVAL_S = 0.5;
 const POLL_MS = 5;
 const ADDRESS_MEDIAN_TARGET_MS = 100;
@@ -83,11 +82,11 @@ async function runDaemon(
         if (d.hasExited) withTail(new Error('the daemon exited'));
         const started = performance.now();
         if (kind === 'health') rmSync(health);
-        else await bed.delAddress(PREFIX, DUMMY_IF);
+        else await bed.delAddress(PREFIX);
         const goneAt = await peerCountIs(peer, 0, 10_000).catch(withTail);
         result[kind].push(goneAt - started);
         if (kind === 'health') writeFileSync(health, '');
-        else await bed.addAddress(PREFIX, DUMMY_IF);
+        else await bed.addAddress(PREFIX);
         await peerCountIs(peer, 1, 10_000).catch(withTail);
       }
       process.stdout.write(
@@ -122,15 +121,13 @@ async function main(): Promise<void> {
     binaries,
     prefixFile4: join(dir, 'anycast-prefixes.conf'),
     prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
-    // The route comes from BIRD itself; the daemon's prefix list decides whether it is exported.
+    // A route independent of lo; the daemon's prefix list alone decides whether it is exported.
     nodeExtraConfig: `protocol static anycast4 {\n    ipv4;\n    route ${PREFIX} blackhole;\n}`,
   });
   const results: DaemonResult[] = [];
   const peer = await BirdControl.open(bed.peerSocket);
   try {
-    await exec(['ip', '-n', bed.names.nodeNs, 'link', 'add', DUMMY_IF, 'type', 'dummy']);
-    await exec(['ip', '-n', bed.names.nodeNs, 'link', 'set', DUMMY_IF, 'up']);
-    await bed.addAddress(PREFIX, DUMMY_IF);
+    await bed.addAddress(PREFIX);
     process.stdout.write(
       `failover benchmark: ${binaries.label}, one service, check_interval ${INTERVAL_S} s, rise 1, fail 1; ` +
         `${samples.health} health + ${samples.address} address samples per daemon; peer polled every ${POLL_MS} ms; ` +
@@ -163,7 +160,6 @@ async function main(): Promise<void> {
           checkTimeout: 0.4,
           checkRise: 1,
           checkFail: 1,
-          iface: DUMMY_IF,
         },
       ]);
       process.stdout.write(`- ${spec.label} ...\n`);
