@@ -366,7 +366,16 @@ async function runDaemonCases(
       configureAnswers.push({ bed: input.bedLabel, services: input.services, samples });
       await daemon.waitAllUp(30_000).catch(withTail);
       const from = daemon.d.lines.length;
-      const result = judge(await daemon.measure(trigger, configureMs, startupSeconds, input.bedLabel).catch(withTail));
+      const measured = await daemon.measure(trigger, configureMs, startupSeconds, input.bedLabel).catch(withTail);
+      // A BIRD that died also empties the peer: that is no withdrawal, and the case is not measured.
+      const alive = await input.bed.nodeBirdc(['show', 'status']).catch((e: Error) => ({ stdout: e.message }));
+      if (!/Daemon is up and running|Reconfiguration in progress/.test(alive.stdout)) {
+        const tail = input.bed.birdLog('node').split('\n').slice(-8).join('\n');
+        throw new Error(
+          `the node's BIRD died during the ${trigger} case (the peer lost the routes with it): ${alive.stdout.trim()}\n${tail}`,
+        );
+      }
+      const result = judge(measured);
       results.push(result);
       process.stdout.write(progressLine(result));
       const background = daemon.inBackground(from);
