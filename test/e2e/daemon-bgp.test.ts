@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { BIRD_FLAVOURS, noteBird3Skip } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
   daemonBin,
@@ -27,9 +28,11 @@ const bin = daemonBin(repoRoot);
 const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
 if (skipReason !== null) console.warn(`skipping the daemon end-to-end tests: ${skipReason}`);
 
-describe.skipIf(skipReason !== null)(
-  `anycast-healthchecker daemon against BIRD over BGP${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
-  () => {
+if (skipReason === null) noteBird3Skip('anycast-healthchecker daemon against BIRD over BGP');
+
+describe.skipIf(skipReason !== null).each(BIRD_FLAVOURS)(
+  `anycast-healthchecker daemon against BIRD over BGP, $label${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
+  (flavour) => {
     let dir: string;
     let bed: BirdPair;
     let files: DaemonFiles;
@@ -64,7 +67,8 @@ describe.skipIf(skipReason !== null)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `ahc-dg-${process.pid}-daemon-`));
       bed = await createBirdPair({
-        id: 'dg',
+        id: `dg${flavour.major}`,
+        binaries: flavour,
         prefixFile4: join(dir, 'anycast-prefixes.conf'),
         prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
       });

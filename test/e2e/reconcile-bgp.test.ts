@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
-import { BIRDC } from '../helpers/birdc.js';
+import { BIRD_FLAVOURS, noteBird3Skip } from '../helpers/bird-flavours.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird, type BirdFamilyView } from '../helpers/bird-status.js';
 import {
   DaemonProcess,
@@ -44,9 +44,11 @@ const verifyFailed = (line: LogLine): boolean =>
 const verifyMatched = (line: LogLine): boolean => /^verified: BIRD's ACAST_PS_ADVERTISE matches \(\d+ prefixes\)$/.test(line.message ?? '');
 const sorted = (values: Iterable<string>): string[] => [...values].sort();
 
-describe.skipIf(skipReason !== null)(
-  `reconciler retries against a real BIRD over BGP${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
-  () => {
+if (skipReason === null) noteBird3Skip('reconciler retries against a real BIRD over BGP');
+
+describe.skipIf(skipReason !== null).each(BIRD_FLAVOURS)(
+  `reconciler retries against a real BIRD over BGP, $label${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
+  (flavour) => {
     let dir: string;
     let bed: BirdPair;
     let daemon: DaemonProcess | undefined;
@@ -56,7 +58,7 @@ describe.skipIf(skipReason !== null)(
 
     const healthFile = (service: string): string => join(dir, `${service}.healthy`);
     const awaySocket = (): string => `${bed.nodeSocket}.away`;
-    const verifyCommand = (): string => `${BIRDC} -s ${bed.nodeSocket} eval`;
+    const verifyCommand = (): string => `${bed.binaries.birdc} -s ${bed.nodeSocket} eval`;
 
     /** svc1 and svc2 healthy, advertised, applied (status converged) and seen by the peer. */
     const startDaemon = async (
@@ -182,7 +184,8 @@ describe.skipIf(skipReason !== null)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `ahc-rb-${process.pid}-`));
       bed = await createBirdPair({
-        id: 'rb',
+        id: `rb${flavour.major}`,
+        binaries: flavour,
         prefixFile4: join(dir, 'anycast-prefixes.conf'),
         prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
       });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { BIRD_FLAVOURS, noteBird3Skip } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
   daemonBin,
@@ -119,9 +120,11 @@ function decisionLines(d: DaemonProcess, from: number): string[] {
 // per-service and 2 threads: svc1 has a thread of its own. 1 thread: svc2's loop shares it and dies with it.
 const MODES: ReadonlyArray<'per-service' | number> = ['per-service', 2, 1];
 
-describe.skipIf(skipReason !== null)(
-  `check thread watchdog against BIRD over BGP${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
-  () => {
+if (skipReason === null) noteBird3Skip('check thread watchdog against BIRD over BGP');
+
+describe.skipIf(skipReason !== null).each(BIRD_FLAVOURS)(
+  `check thread watchdog against BIRD over BGP, $label${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
+  (flavour) => {
     let dir: string;
     let bed: BirdPair;
     let daemon: DaemonProcess | undefined;
@@ -198,7 +201,8 @@ describe.skipIf(skipReason !== null)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `ahc-wd-${process.pid}-`));
       bed = await createBirdPair({
-        id: 'wd',
+        id: `wd${flavour.major}`,
+        binaries: flavour,
         prefixFile4: join(dir, 'anycast-prefixes.conf'),
         prefixFile6: join(dir, '6', 'anycast-prefixes.conf'),
       });

@@ -1,5 +1,5 @@
 // The namespace test bed: an anycast "node" and its upstream "peer", each in its own network
-// namespace running its own BIRD 2, linked by a veth pair with one eBGP session per family.
+// namespace running its own BIRD (Debian's BIRD 2 by default, or another build), linked by a veth pair with one eBGP session per family.
 // The node exports only what its prefix files (docs/bird.md) list and what is on its lo; tests look
 // at the peer's routing table to see what the network would see.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE_SESSIONS, PEER_SESSIONS, renderNodeConfig, renderPeerConfig } from './bird-config.js';
-import { BIRD, BIRDC, birdc, isReconfigured, parseProtocols, parseRoutes } from './birdc.js';
+import { BIRD2, birdc as birdcAt, isReconfigured, parseProtocols, parseRoutes, type BirdBinaries } from './birdc.js';
 import { blockFor, exec, isAlive, signalPid, type ExecResult } from './exec.js';
 import { IP, bedNames, createNamespaces, removeNamespacesSync, removeStale, subnetIndex, type BedNames } from './netns.js';
 import { pollUntil } from './poll.js';
@@ -23,10 +23,16 @@ export interface BirdPairOptions {
   readonly prefixFile6?: string;
   /** How long to wait for both BGP sessions (default 20 s). */
   readonly establishTimeoutMs?: number;
+  /** The BIRD build both sides run (default Debian's BIRD 2, `BIRD2`). */
+  readonly binaries?: BirdBinaries;
+  /** Extra lines for the node's BIRD configuration (e.g. an `include` of a large static protocol). */
+  readonly nodeExtraConfig?: string;
 }
 
 export interface BirdPair {
   readonly names: BedNames;
+  /** The BIRD build both sides run. */
+  readonly binaries: BirdBinaries;
   /** The bed's temp dir (configs, control sockets, pidfiles, BIRD logs). */
   readonly dir: string;
   readonly prefixFile4: string;
@@ -43,7 +49,7 @@ export interface BirdPair {
   waitForPeerRoute(prefix: string, present: boolean, timeoutMs: number): Promise<number>;
   addAddress(prefix: string, iface?: string): Promise<void>;
   delAddress(prefix: string, iface?: string): Promise<void>;
-  nodeBirdc(args: readonly string[]): Promise<ExecResult>;
+  nodeBirdc(args: readonly string[], timeoutMs?: number): Promise<ExecResult>;
   /** `birdc configure` on the node; rejects unless BIRD answers `Reconfigured`. */
   reconfigureNode(): Promise<string>;
   /** Wait until both BGP sessions of the node are Established. */
@@ -111,6 +117,9 @@ async function waitGone(pid: number, timeoutMs: number): Promise<void> {
 /** Build the bed and resolve once both BGP sessions are Established. */
 export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair> {
   const names = bedNames(options.id);
+  const binaries = options.binaries ?? BIRD2;
+  const birdc = (socket: string, args: readonly string[], timeoutMs = 5_000): Promise<ExecResult> =>
+    birdcAt(socket, args, timeoutMs, binaries.birdc);
   if (live.has(options.id)) throw new Error(`a test bed with id "${options.id}" is already running in this process`);
   installExitHook();
   removeStale(names.prefix);
@@ -145,7 +154,7 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
   const startBird = async (ns: string, conf: string, socket: string, pidfile: string): Promise<void> => {
     rmSync(pidfile, { force: true });
     // bird daemonizes: the command returns once the config is parsed and the socket is bound.
-    await exec([IP, 'netns', 'exec', ns, BIRD, '-c', conf, '-s', socket, '-P', pidfile]);
+    await exec([IP, 'netns', 'exec', ns, binaries.bird, '-c', conf, '-s', socket, '-P', pidfile], { timeoutMs: 120_000 });
     await pollUntil(async () => (readPid(pidfile) !== undefined ? true : undefined), { what: `BIRD pidfile ${pidfile}`, timeoutMs: 5_000 });
   };
 
@@ -211,7 +220,7 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
         prefixFile6,
         variable4: IP4_VARIABLE,
         variable6: IP6_VARIABLE,
-      }),
+      }) + (options.nodeExtraConfig === undefined ? '' : `${options.nodeExtraConfig}\n`),
     );
     writeFileSync(peerConf, renderPeerConfig(common));
     await startBird(names.peerNs, peerConf, peerSocket, peerPid);
@@ -226,12 +235,13 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
   let destroyed = false;
   return {
     names,
+    binaries,
     dir,
     prefixFile4,
     prefixFile6,
     nodeSocket,
     peerSocket,
-    nodeReconfigureCommand: `${BIRDC} -s ${nodeSocket} configure`,
+    nodeReconfigureCommand: `${binaries.birdc} -s ${nodeSocket} configure`,
     link,
     peerRoutes: routes,
     async waitForPeerRoute(prefix, present, timeoutMs) {
@@ -248,7 +258,7 @@ export async function createBirdPair(options: BirdPairOptions): Promise<BirdPair
     },
     addAddress: (prefix, iface = 'lo') => address('add', prefix, iface),
     delAddress: (prefix, iface = 'lo') => address('del', prefix, iface),
-    nodeBirdc: (args) => birdc(nodeSocket, args),
+    nodeBirdc: (args, timeoutMs) => birdc(nodeSocket, args, timeoutMs),
     async reconfigureNode() {
       const { stdout } = await birdc(nodeSocket, ['configure']);
       if (!isReconfigured(stdout)) throw new Error(`birdc configure did not reconfigure:\n${stdout}`);

@@ -3,10 +3,15 @@
 // reconfigure commands ran, each judged against one `birdc configure` measured in the same run.
 
 export interface CoalesceMeasurement {
+  /** The node's BIRD: build and extra configuration (e.g. `BIRD 3 + 300000 static`). */
+  readonly bed: string;
   readonly services: number;
   readonly mode: 'per-service' | number;
-  /** `tick`: the shared health file removed, checks find it at their next tick; `sigurg`: then SIGURG. */
-  readonly trigger: 'tick' | 'sigurg';
+  /**
+   * `tick`: the shared health file removed, checks find it at their next tick; `sigurg`: then
+   * SIGURG; `busy`: as sigurg while BIRD is still applying an operator's reconfigure.
+   */
+  readonly trigger: 'tick' | 'sigurg' | 'busy';
   /** Wall-clock ms (log timestamps, ms resolution) of every `changed to DOWN` line. */
   readonly decisions: readonly number[];
   /** Wall-clock ms when the health file was removed. */
@@ -109,8 +114,12 @@ export function modeLabel(mode: 'per-service' | number): string {
 
 function legend(pollIntervalMs: number | undefined): Array<[string, string]> {
   return [
-    ['cfg ms', 'median of 10 bare `birdc configure` (spawn included) in the same case, daemon idle'],
-    ['daemon cfg', "median of the daemon's own reconfigures during the failure, `reconfiguring BIRD` to `reconfigured BIRD daemon`"],
+    ['BIRD', "the node's BIRD build, and how many static routes its configuration also holds"],
+    ['cfg ms', 'median of 10 bare `birdc configure` (spawn included) in the same case, daemon idle, until BIRD logged `Reconfigured`'],
+    [
+      'daemon cfg',
+      "median of the daemon's own reconfigures during the failure, `reconfiguring BIRD` to `reconfigured BIRD daemon` (or BIRD 3's accepted-in-the-background line)",
+    ],
     ['spread/p50/p90', 'last / median / 90th-percentile `changed to DOWN` after the first one, ms'],
     ['clusters', 'groups of decisions split at gaps longer than cfg ms'],
     ['gone after last', `the peer had none of the N routes, ms after the last decision (peer polled every ${pollIntervalMs ?? '-'} ms)`],
@@ -124,6 +133,7 @@ function legend(pollIntervalMs: number | undefined): Array<[string, string]> {
 
 export function formatCoalesceReport(results: readonly CoalesceResult[]): string {
   const header = [
+    'BIRD',
     'N',
     'worker_threads',
     'trigger',
@@ -143,6 +153,7 @@ export function formatCoalesceReport(results: readonly CoalesceResult[]): string
     'wd restarts',
   ];
   const rows = results.map((r) => [
+    r.bed,
     String(r.services),
     modeLabel(r.mode),
     r.trigger,
@@ -164,7 +175,7 @@ export function formatCoalesceReport(results: readonly CoalesceResult[]): string
   const timelines = results.map((r) => {
     const rel = (t: number): string => `${ms(t - r.firstDecision)}`;
     return (
-      `  ${r.services} services, ${modeLabel(r.mode)}, ${r.trigger}: reconfigures at +${r.reconfigures.map(rel).join(', +') || '-'} ms, ` +
+      `  ${r.bed}, ${r.services} services, ${modeLabel(r.mode)}, ${r.trigger}: reconfigures at +${r.reconfigures.map(rel).join(', +') || '-'} ms, ` +
       `peer empty at +${rel(r.peerEmptyAt)} ms (from the first decision; removal at ${rel(r.removedAt)} ms)`
     );
   });
