@@ -35,6 +35,8 @@ export interface ReconcilerSnapshot {
   /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
   readonly applied: readonly string[] | null;
   readonly pending: boolean;
+  /** BIRD answered that it applies the last reconfigure in the background and has not said it is done. */
+  readonly applying: boolean;
   readonly lastApplied: Date | null;
   readonly lastError: string | null;
   readonly reconfigureRuns: number;
@@ -117,6 +119,7 @@ export class PrefixReconciler {
       written: this.#written,
       applied: this.#applied,
       pending: this.pending,
+      applying: this.io.applying,
       lastApplied: this.#lastApplied,
       lastError: this.#lastError,
       reconfigureRuns: this.#reconfigureRuns,
@@ -261,6 +264,9 @@ export class PrefixReconciler {
 
   /** One convergence step; false means retry later. */
   async #step(): Promise<boolean> {
+    // BIRD may still be applying our previous reconfigure: wait until it is done, so that what
+    // comes in meanwhile is served by this one step and its one reconfigure (docs/bird.md).
+    await this.io.settle();
     // BIRD was already behind before this step (an earlier reconfigure failed): the global
     // command is owed, whatever this step changes.
     const owed = !this.#inSync;

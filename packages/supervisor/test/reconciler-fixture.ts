@@ -112,6 +112,13 @@ export class FakeBird implements BirdIo {
     return Promise.resolve(this.reconfigures.shift() ?? APPLIED);
   }
 
+  /** Set by a test to stand for BIRD still applying; `settle` resolves when it is cleared. */
+  applying = false;
+
+  settle(): Promise<void> {
+    return Promise.resolve();
+  }
+
   custom(action: CustomAction): Promise<ReconfigureOutcome> {
     this.calls.push(`custom ${action.service} ${action.direction}`);
     return Promise.resolve(this.customs.shift() ?? { ...APPLIED, reason: 'exit code 0', output: '' });
