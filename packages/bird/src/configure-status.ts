@@ -47,7 +47,7 @@ export function classifyConfigureStatus(result: CommandResult): ConfigureState {
 }
 
 export interface WaitForIdleOptions {
-  /** Give up after this many milliseconds (BIRD may be stuck; the caller goes on). */
+  /** Stop asking after this many milliseconds (BIRD may be stuck; the caller goes on); a question under way is answered first. */
   readonly deadlineMs: number;
   /** Between two questions (default 50). */
   readonly intervalMs?: number;
@@ -74,10 +74,9 @@ export async function waitForConfigureIdle(statusArgv: readonly string[], option
   let polls = 0;
   for (;;) {
     if (isAborted(options.signal)) return { ended: 'aborted', polls };
-    const left = end - performance.now();
-    if (left <= 0) return { ended: 'timed-out', polls };
+    if (performance.now() >= end) return { ended: 'timed-out', polls };
     const result = await runCommand(statusArgv, {
-      timeoutMs: Math.max(1, Math.min(options.timeoutMs, Math.ceil(left))),
+      timeoutMs: options.timeoutMs,
       maxOutputBytes: 4096,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

@@ -112,11 +112,19 @@ export class FakeBird implements BirdIo {
     return Promise.resolve(this.reconfigures.shift() ?? APPLIED);
   }
 
-  /** Set by a test to stand for BIRD still applying; `settle` resolves when it is cleared. */
-  applying = false;
+  /** BIRD still applying an earlier reconfigure: `settle` waits for this gate (set by a test). */
+  settling: Promise<void> | null = null;
+
+  get applying(): boolean {
+    return this.settling !== null;
+  }
 
   settle(): Promise<void> {
-    return Promise.resolve();
+    if (this.settling === null) return Promise.resolve();
+    this.calls.push('settle');
+    return this.settling.then(() => {
+      this.settling = null;
+    });
   }
 
   custom(action: CustomAction): Promise<ReconfigureOutcome> {
