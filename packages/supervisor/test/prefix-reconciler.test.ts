@@ -212,6 +212,18 @@ describe('PrefixReconciler decisions', () => {
     expect(b.reconciler.snapshot()).toMatchObject({ applying: false, pending: false, applied: [DUMMY, WEB, DNS] });
   });
 
+  it('stops waiting for BIRD at close, and leaves the file and BIRD alone', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.settling = new Promise<void>(() => undefined); // BIRD never says it is done
+    const from = b.bird.calls.length;
+    b.decide('web', 'up');
+    await b.settle();
+    await b.reconciler.close();
+    await b.settle();
+    expect(b.bird.calls.slice(from)).toEqual(['settle']);
+  });
+
   it('gathers a burst until it goes quiet for 40 ms (docs/design.md, "BIRD file and reconfiguration")', async () => {
     const b = bench({ services: SERVICES });
     await b.started();
