@@ -58,7 +58,7 @@ export interface WaitForIdleOptions {
   readonly onBusy?: () => void;
 }
 
-/** How a wait ended: `idle` (or an answer we cannot read), `timed-out`, or `aborted` (shutdown). */
+/** How a wait ended: `idle`, `unknown` (an answer that is not busy nor idle: treat as idle), `timed-out`, `aborted` (shutdown). */
 export type WaitForIdleResult = { readonly ended: 'idle' | 'unknown' | 'timed-out' | 'aborted'; readonly polls: number };
 
 function isAborted(signal: AbortSignal | undefined): boolean {
