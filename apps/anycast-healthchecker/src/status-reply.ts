@@ -55,6 +55,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       desired: f.desired,
       lastReconfigureMs: f.lastReconfigureMs,
       pending: f.pending,
+      applying: f.applying,
       lastApplied: f.lastApplied?.toISOString() ?? null,
       lastError: f.lastError,
       failures: f.failures,

@@ -81,6 +81,7 @@ const snapshot: CoreSnapshot = {
       written: [DUMMY, '10.52.12.1/32'],
       applied: [DUMMY],
       pending: true,
+      applying: false,
       lastApplied: new Date('2026-12-01T09:00:00.000Z'),
       lastError: 'BIRD is down',
       reconfigureRuns: 3,
@@ -109,7 +110,7 @@ describe('the status reply rendered from a core snapshot', () => {
         '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},' +
         '"addresses":{"source":"events","ipPath":"/usr/sbin/ip","monitorPid":4242,"restarts":1,"since":"2026-12-01T10:00:00.000Z","lastProblem":null},' +
         `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +
-        `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,` +
+        `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,"applying":false,` +
         '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +
         '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1","exits":{"exit":4,"watchdog:spinning":1}},' +
         '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},' +

@@ -17,3 +17,5 @@ export type {
 } from './reconfigure';
 export { compareSets, parseBirdSet, verifyBirdVariable } from './verify';
 export type { VerifyKind, VerifyOutcome } from './verify';
+export { classifyConfigureStatus, configureStatusArgv, waitForConfigureIdle } from './configure-status';
+export type { ConfigureState, WaitForIdleOptions, WaitForIdleResult } from './configure-status';

@@ -6,8 +6,10 @@
  *   syntax error:     ... / "./prefixes.conf:1:43 syntax error, unexpected ',', expecting IP4 or IP6", exit 1
  *   missing file:     ... / "/etc/bird/missing.conf: No such file or directory", exit 1
  *   BIRD not running: stderr "Unable to connect to server control socket (/run/bird.ctl): No such file or directory", exit 1
- * BIRD 3.x answers "Reconfiguration in progress" (or "Reconfiguration already in progress,
- * queueing new config"): the configuration was accepted and is applied asynchronously.
+ * While an earlier configuration is still being applied, BIRD 2.0.12 and 3.x answer
+ * "Reconfiguration in progress" (or "Reconfiguration already in progress, queueing new config"),
+ * exit 0: the configuration was accepted and is applied asynchronously. The caller must not
+ * configure again before `configure status` says BIRD is done (configure-status.ts, docs/bird.md).
  * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
  */
 import { AhcError, ERR, describeError } from '@ahc/errors';
@@ -224,7 +226,7 @@ export function classifyBirdReply(argv: readonly string[], result: CommandResult
 /**
  * Run the BIRD reconfigure command (e.g. `sudo /usr/sbin/birdc configure`), split like a POSIX
  * shell splits words and run without a shell. 'applied' needs exit code 0 and a line
- * `Reconfigured`; BIRD 3.x's `Reconfiguration in progress` is 'in-progress'; anything else is
+ * `Reconfigured`; `Reconfiguration in progress` (BIRD 2.x/3.x, still applying) is 'in-progress'; anything else is
  * 'failed' with a reason. Never rejects.
  */
 export async function runReconfigure(command: CommandLine, options: ReconfigureOptions): Promise<ReconfigureOutcome> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '@ahc/command';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderPrefixFile, runReconfigure, verifyBirdVariable } from '../src/index';
+import { classifyConfigureStatus, renderPrefixFile, runReconfigure, verifyBirdVariable, waitForConfigureIdle } from '../src/index';
 import { isProcessAlive, makeTempDir, removeTempDir, waitFor } from './fixture';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -72,5 +72,13 @@ describe.skipIf(!present)(suite, () => {
     expect(o.reason).toMatch(/syntax error/);
     await write(['10.52.12.1/32']);
     expect((await runReconfigure(`${BIRDC} -s ${sock()} configure`, { timeoutMs: 5000 })).status).toBe('applied');
+  });
+
+  it('has no configure status: its answer is unknown, and a wait on it ends at once', async () => {
+    const argv = [BIRDC, '-s', sock(), 'configure', 'status'];
+    const r = await runCommand(argv, { timeoutMs: 5000 });
+    expect(r.stdout).toMatch(/syntax error/);
+    expect(classifyConfigureStatus(r)).toBe('unknown');
+    expect(await waitForConfigureIdle(argv, { deadlineMs: 5000, timeoutMs: 5000 })).toEqual({ ended: 'unknown', polls: 1 });
   });
 });

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { runCommand } from '@ahc/command';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '@ahc/fs';
-import { normalizePrefix, renderPrefixFile, runReconfigure } from '../src/index';
+import { configureStatusArgv, normalizePrefix, renderPrefixFile, runReconfigure, waitForConfigureIdle } from '../src/index';
 import { isProcessAlive, makeTempDir, removeTempDir, waitFor } from './fixture';
 
 const BIRD = process.env.AHC_TEST_BIRD ?? '/usr/sbin/bird';
@@ -185,6 +185,12 @@ describe.skipIf(missing.length > 0)(suite, () => {
       await waitFor('the new routes to be exported', async () => (await showRoutes('out4')).length === 2);
       expect(await showRoutes('out4')).toEqual(['10.52.12.1/32', '10.52.12.2/32']);
       expect(await showRoutes('out6')).toEqual(['2001:db8:52::2/128']);
+    });
+
+    it('answers configure status, asked as the daemon builds it from the reconfigure command, with idle', async () => {
+      const argv = configureStatusArgv(command.split(' '));
+      expect(argv).toEqual([BIRDC, '-s', sock, 'configure', 'status']);
+      expect(await waitForConfigureIdle(argv ?? [], { deadlineMs: 5000, timeoutMs: 5000 })).toEqual({ ended: 'idle', polls: 1 });
     });
 
     it('withdraws a prefix that leaves the file', async () => {

@@ -70,6 +70,8 @@ export interface BirdStatus {
   readonly reconfigureRuns: number;
   readonly reconfigureFailures: number;
   readonly pending: boolean;
+  /** BIRD answered that it applies the last reconfigure in the background and has not said it is done yet. */
+  readonly applying?: boolean;
   readonly lastApplied: string | null;
   readonly lastError: string | null;
   /** Failed convergence steps by kind since start (`reconfigure:timed-out`, `verify:mismatch`, `write`, …). */

@@ -128,7 +128,7 @@ export function renderTable(reply: StatusReply): string {
   for (const b of d.bird) {
     lines.push(
       `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +
-        `${b.pending ? ', update pending' : ''}${b.lastError === null ? '' : `, last error: ${b.lastError}`}`,
+        `${b.pending ? ', update pending' : ''}${b.applying === true ? ', BIRD still applying' : ''}${b.lastError === null ? '' : `, last error: ${b.lastError}`}`,
     );
   }
   const header = [

@@ -29,6 +29,13 @@ export interface BirdIo {
   write(prefixes: readonly string[]): Promise<void>;
   /** The family's reconfigure command (shared by families that use the same one). Never rejects. */
   reconfigure(): Promise<ReconfigureOutcome>;
+  /**
+   * True while BIRD said it applies an earlier reconfigure in the background and has not said
+   * it is done (docs/bird.md).
+   */
+  readonly applying: boolean;
+  /** Resolves once BIRD is done applying (at once when it is not known to be busy). Never rejects. */
+  settle(): Promise<void>;
   /** A service's custom_bird_reconfigure_cmd with up/down. Never rejects. */
   custom(action: CustomAction): Promise<ReconfigureOutcome>;
   /** bird_verify_cmd: compare BIRD's live set with these prefixes. Never rejects. */
@@ -75,6 +82,14 @@ export class FileBirdIo implements BirdIo {
 
   reconfigure(): Promise<ReconfigureOutcome> {
     return this.queue.run();
+  }
+
+  get applying(): boolean {
+    return this.queue.applying;
+  }
+
+  settle(): Promise<void> {
+    return this.queue.settle();
   }
 
   custom(action: CustomAction): Promise<ReconfigureOutcome> {

@@ -35,6 +35,8 @@ export interface ReconcilerSnapshot {
   /** The prefixes BIRD is known to have applied (after the last successful reconfigure), or null. */
   readonly applied: readonly string[] | null;
   readonly pending: boolean;
+  /** BIRD answered that it applies the last reconfigure in the background and has not said it is done. */
+  readonly applying: boolean;
   readonly lastApplied: Date | null;
   readonly lastError: string | null;
   readonly reconfigureRuns: number;
@@ -84,6 +86,9 @@ export class PrefixReconciler {
   #reconfigureRuns = 0;
   #lastReconfigureMs: number | null = null;
   #reconfigureFailures = 0;
+  /** Resolves at close(): a step waiting for BIRD stops waiting. */
+  readonly #closing: Promise<void>;
+  #closed: () => void = () => undefined;
 
   constructor(
     readonly bird: BirdFamilyConfig,
@@ -92,6 +97,9 @@ export class PrefixReconciler {
     private readonly log: Logger,
     private readonly options: ReconcilerOptions,
   ) {
+    this.#closing = new Promise((resolve) => {
+      this.#closed = resolve;
+    });
     this.#loop = new ConvergeLoop(() => this.#step(), RECONFIGURE_BACKOFF, {
       gather: RECONFIGURE_GATHER,
       ...(options.now === undefined ? {} : { now: options.now }),
@@ -117,6 +125,7 @@ export class PrefixReconciler {
       written: this.#written,
       applied: this.#applied,
       pending: this.pending,
+      applying: this.io.applying,
       lastApplied: this.#lastApplied,
       lastError: this.#lastError,
       reconfigureRuns: this.#reconfigureRuns,
@@ -200,6 +209,7 @@ export class PrefixReconciler {
   }
 
   close(): Promise<void> {
+    this.#closed();
     return this.#loop.close();
   }
 
@@ -261,6 +271,11 @@ export class PrefixReconciler {
 
   /** One convergence step; false means retry later. */
   async #step(): Promise<boolean> {
+    // BIRD may still be applying our previous reconfigure: wait until it is done, so that what
+    // comes in meanwhile is served by this one step and its one reconfigure (docs/bird.md).
+    await Promise.race([this.io.settle(), this.#closing]);
+    // Stopped meanwhile: leave the file and BIRD as they are.
+    if (this.#loop.state === 'closed') return true;
     // BIRD was already behind before this step (an earlier reconfigure failed): the global
     // command is owed, whatever this step changes.
     const owed = !this.#inSync;

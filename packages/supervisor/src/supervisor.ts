@@ -128,7 +128,7 @@ export class Supervisor implements CheckHostEvents {
       // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
       let queue = queues.get(bird.reconfigureCmd.text);
       if (queue === undefined) {
-        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, this.#abort.signal);
+        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, { signal: this.#abort.signal, log });
         queues.set(bird.reconfigureCmd.text, queue);
       }
       const io = new FileBirdIo(bird, queue, this.#abort.signal);

@@ -193,6 +193,37 @@ describe('PrefixReconciler decisions', () => {
     expect(b.reconciler.snapshot().applied).toEqual([DUMMY, DNS]);
   });
 
+  it('waits while BIRD still applies the last reconfigure, then serves what came meanwhile with one write and reconfigure', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    const held = gate<undefined>();
+    b.bird.settling = held.promise;
+    const from = b.bird.calls.length;
+    b.decide('web', 'up');
+    await b.settle();
+    expect(b.reconciler.snapshot()).toMatchObject({ applying: true, pending: true });
+    b.decide('dns', 'up');
+    await b.settle();
+    expect(b.bird.calls.slice(from)).toEqual(['settle']); // nothing read, written or run while BIRD is busy
+    held.resolve(undefined);
+    await b.converge();
+    // (The request that came during the wait gets a step of its own, which finds nothing to do.)
+    expect(b.bird.calls.slice(from).filter((c) => c !== 'read')).toEqual(['settle', `write ${DUMMY},${WEB},${DNS}`, 'reconfigure']);
+    expect(b.reconciler.snapshot()).toMatchObject({ applying: false, pending: false, applied: [DUMMY, WEB, DNS] });
+  });
+
+  it('stops waiting for BIRD at close, and leaves the file and BIRD alone', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.settling = new Promise<void>(() => undefined); // BIRD never says it is done
+    const from = b.bird.calls.length;
+    b.decide('web', 'up');
+    await b.settle();
+    await b.reconciler.close();
+    await b.settle();
+    expect(b.bird.calls.slice(from)).toEqual(['settle']);
+  });
+
   it('gathers a burst until it goes quiet for 40 ms (docs/design.md, "BIRD file and reconfiguration")', async () => {
     const b = bench({ services: SERVICES });
     await b.started();

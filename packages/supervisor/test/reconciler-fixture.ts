@@ -112,6 +112,21 @@ export class FakeBird implements BirdIo {
     return Promise.resolve(this.reconfigures.shift() ?? APPLIED);
   }
 
+  /** BIRD still applying an earlier reconfigure: `settle` waits for this gate (set by a test). */
+  settling: Promise<void> | null = null;
+
+  get applying(): boolean {
+    return this.settling !== null;
+  }
+
+  settle(): Promise<void> {
+    if (this.settling === null) return Promise.resolve();
+    this.calls.push('settle');
+    return this.settling.then(() => {
+      this.settling = null;
+    });
+  }
+
   custom(action: CustomAction): Promise<ReconfigureOutcome> {
     this.calls.push(`custom ${action.service} ${action.direction}`);
     return Promise.resolve(this.customs.shift() ?? { ...APPLIED, reason: 'exit code 0', output: '' });
