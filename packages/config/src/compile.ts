@@ -226,7 +226,7 @@ function crossChecks(
   if (daemon.workerThreads === 'per-service' && enabled > PER_SERVICE_THREADS_ADVISED) {
     problems.warning(
       ERR.AHC_CONFIG_MANY_THREADS,
-      `${enabled} enabled services with worker_threads = per-service start ${enabled} worker threads, each about 5 MiB of memory; ` +
+      `${enabled} enabled services with worker_threads = per-service start ${enabled} worker threads, each about 9 MiB of memory; ` +
         `checks that fire together then compete for the CPU and their decisions spread out. Set worker_threads = 2 in [daemon] ` +
         `for this many services (docs/design.md, "Memory")`,
       locate(doc, DAEMON_SECTION, 'worker_threads'),
