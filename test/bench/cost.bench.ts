@@ -20,7 +20,7 @@ import { DAEMON_BUNDLE, DAEMON_ENTRY, resultFile } from './bench-paths.js';
 import { launcherNodeFlags } from './launcher-flags.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { measureTree, type TreeWindow } from './proc-tree.js';
-import { TreeProcess, createPrefixNamespace, deleteNamespace, prefixesListed } from './tree-process.js';
+import { TreeProcess, createPrefixNamespace, deleteNamespace, intSetting, prefixesListed } from './tree-process.js';
 
 const RESULT_FILE = resultFile('cost');
 const FLOOR_WORKERS = 20;
@@ -60,12 +60,6 @@ function allCases(): CostCase[] {
 const serviceName = (i: number): string => `svc-${String(i + 1).padStart(3, '0')}`;
 const servicePrefix = (i: number): string => `10.54.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
 const prefixes = (n: number): string[] => Array.from({ length: n }, (_, i) => servicePrefix(i));
-
-function intSetting(name: string, fallback: number): number {
-  const v = Number(process.env[name] ?? String(fallback));
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${process.env[name]}`);
-  return v;
-}
 
 /** The [daemon] and service files; the same for Python and ours (ours is a drop-in). */
 function writeConfig(dir: string, services: number, mode: Mode | null): { conf: string; servicesDir: string; birdConf: string } {

@@ -25,6 +25,7 @@ import { BIRD2, bird3Binaries } from '../helpers/birdc.js';
 import { DaemonProcess, daemonBin, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
 import { delay, median } from '../helpers/poll.js';
 import { DAEMON_BUNDLE, REPO_ROOT, resultFile } from './bench-paths.js';
+import { intSetting } from './tree-process.js';
 
 const RESULT_FILE = resultFile('failover');
 const BIN = daemonBin(REPO_ROOT);
@@ -39,12 +40,6 @@ interface DaemonResult {
   readonly daemon: string;
   readonly health: readonly number[];
   readonly address: readonly number[];
-}
-
-function intSetting(name: string, fallback: number): number {
-  const v = Number(process.env[name] ?? String(fallback));
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${process.env[name]}`);
-  return v;
 }
 
 /** Resolves to performance.now() of the first poll that finds the peer's master4 with `want` networks. */

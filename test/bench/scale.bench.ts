@@ -28,7 +28,7 @@ import { DAEMON_BUNDLE, DAEMON_ENTRY, resultFile } from './bench-paths.js';
 import { launcherNodeFlags } from './launcher-flags.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { measureTree, type TreeWindow } from './proc-tree.js';
-import { TreeProcess, createPrefixNamespace, deleteNamespace, prefixesListed } from './tree-process.js';
+import { TreeProcess, createPrefixNamespace, deleteNamespace, intSetting, prefixesListed } from './tree-process.js';
 
 const RESULT_FILE = resultFile('scale');
 const INTERVAL_S = 5;
@@ -42,12 +42,6 @@ const WATCHDOG = /was terminated by the watchdog/;
 const serviceName = (i: number): string => `svc-${String(i + 1).padStart(4, '0')}`;
 const servicePrefix = (i: number): string => `10.55.${Math.floor(i / 250)}.${(i % 250) + 1}/32`;
 const prefixes = (n: number): string[] => Array.from({ length: n }, (_, i) => servicePrefix(i));
-
-function intSetting(name: string, fallback: number): number {
-  const v = Number(process.env[name] ?? String(fallback));
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${process.env[name]}`);
-  return v;
-}
 
 const STAMP_C = `#include <stdio.h>
 #include <time.h>

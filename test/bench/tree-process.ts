@@ -115,3 +115,10 @@ export function createPrefixNamespace(ns: string, prefixes: readonly string[]): 
 export function deleteNamespace(ns: string): void {
   execSync(['ip', 'netns', 'del', ns]);
 }
+
+/** A benchmark knob from the environment: a non-negative integer, or `fallback` when unset. */
+export function intSetting(name: string, fallback: number): number {
+  const v = Number(process.env[name] ?? String(fallback));
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${process.env[name]}`);
+  return v;
+}

@@ -60,6 +60,18 @@ interface Pending {
 /** When close() gives up waiting for the helper's exit and kills it. */
 const CLOSE_GRACE_MS = 1000;
 
+/** A command killed before its end (shutdown, or with the helper that ran it), as runCommand reports an abort. */
+const ABORTED: CommandResult = Object.freeze({
+  code: null,
+  signal: 'SIGKILL',
+  timedOut: false,
+  spawnError: null,
+  stdout: '',
+  stderr: '',
+  truncated: false,
+  durationMs: 0,
+});
+
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals] as const),
 );
@@ -174,16 +186,7 @@ export class SpawnHelper {
     }
     // Whatever was still running was killed with the helper: told as an abort, as runCommand does.
     for (const [id, p] of [...this.#pending]) {
-      this.#settle(id, p, {
-        code: null,
-        signal: 'SIGKILL',
-        timedOut: false,
-        spawnError: null,
-        stdout: '',
-        stderr: '',
-        truncated: false,
-        durationMs: 0,
-      });
+      this.#settle(id, p, ABORTED);
     }
   }
 
@@ -310,16 +313,7 @@ export class SpawnHelper {
         this.#pending.delete(id);
         p.options.signal?.removeEventListener('abort', p.onAbort);
         if (p.options.signal?.aborted) {
-          p.resolve({
-            code: null,
-            signal: 'SIGKILL',
-            timedOut: false,
-            spawnError: null,
-            stdout: '',
-            stderr: '',
-            truncated: false,
-            durationMs: 0,
-          });
+          p.resolve(ABORTED);
           continue;
         }
         this.#reruns += 1;
