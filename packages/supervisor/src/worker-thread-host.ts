@@ -70,16 +70,7 @@ export class WorkerThreadHost implements CheckHost {
     this.#byService.set(spec.name, slot);
     const kind = slot.lifecycle.phase.kind;
     if (kind === 'booting' || kind === 'running') {
-      this.#post(slot, {
-        type: 'start',
-        seq: this.#nextSeq(),
-        service: spec.name,
-        spec,
-        counters,
-        logLevel: this.options.logLevel,
-        spawnVia: this.#spawnVia,
-        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
-      });
+      this.#post(slot, this.#startMessage(spec, counters));
     } else if (kind === 'idle') {
       // The thread, once up, is sent a start for every service it hosts (with current counters);
       // a queued or backing-off slot gets one when its thread comes.
@@ -242,16 +233,7 @@ export class WorkerThreadHost implements CheckHost {
     const now = monotonicMs();
     for (const spec of slot.specs.values()) {
       slot.progress.set(spec.name, now);
-      this.#post(slot, {
-        type: 'start',
-        seq: this.#nextSeq(),
-        service: spec.name,
-        spec,
-        counters: this.events.counters(spec.name),
-        logLevel: this.options.logLevel,
-        spawnVia: this.#spawnVia,
-        ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
-      });
+      this.#post(slot, this.#startMessage(spec, this.events.counters(spec.name)));
     }
     // However it ended (crash, watchdog, stop): its running commands are cancelled, their results dropped.
     worker.once('exit', () => this.#dropSpawns(worker));
@@ -269,6 +251,20 @@ export class WorkerThreadHost implements CheckHost {
       this.events.onThreadExit([...slot.specs.keys()], reason, threadId);
       this.#scheduleRestart(slot, reason, diedAt - live.startedAt);
     });
+  }
+
+  /** A loop's `start`: both ways a thread is told to run a service (now, or once it is up) send this. */
+  #startMessage(spec: ServiceCheckSpec, counters: CheckCounters): ToWorker {
+    return {
+      type: 'start',
+      seq: this.#nextSeq(),
+      service: spec.name,
+      spec,
+      counters,
+      logLevel: this.options.logLevel,
+      spawnVia: this.#spawnVia,
+      ipAssigned: this.events.ipAssigned?.(spec.name) ?? null,
+    };
   }
 
   get #spawnVia(): 'host' | 'self' {
