@@ -151,8 +151,10 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
     }
     // --no-expose-wasm only for the Node.js versions that have it (20, 22), --jitless for all
     const wrapper = readFileSync('/usr/bin/anycast-healthchecker', 'utf8');
-    expect(wrapper).toContain('exec /usr/bin/node --jitless --no-expose-wasm /usr/lib/anycast-healthchecker/main.mjs "$@" ;;');
-    expect(wrapper).toContain('\nexec /usr/bin/node --jitless /usr/lib/anycast-healthchecker/main.mjs "$@"\n');
+    expect(wrapper).toContain(
+      'exec /usr/bin/node --jitless --no-expose-wasm --max-semi-space-size=1 /usr/lib/anycast-healthchecker/main.mjs "$@" ;;',
+    );
+    expect(wrapper).toContain('\nexec /usr/bin/node --jitless --max-semi-space-size=1 /usr/lib/anycast-healthchecker/main.mjs "$@"\n');
     expect((await exec(['anycast-healthchecker', '--version'])).stdout.trim()).toBe(
       JSON.parse(readFileSync('/usr/lib/anycast-healthchecker/package.json', 'utf8')).version,
     );
