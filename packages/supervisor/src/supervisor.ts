@@ -13,6 +13,9 @@ import { IpAssignments } from './ip-assignments';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
+import { ALL_SERVICES, Drains } from './drains';
+import type { DrainFileContent } from './drains';
+import type { ServiceView } from './service-registry';
 import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -105,13 +108,19 @@ export class Supervisor implements CheckHostEvents {
 
   readonly addressWatch: AddressWatch | null = null;
   readonly #ip: IpAssignments | null = null;
+  /** The one owner of drains (drains.ts); the registry leaves drained services out of the desired set. */
+  readonly drains = new Drains();
+  /** The services whose drain the reconcilers were last asked to apply (see #applyDrains). */
+  #drained = new Set<string>();
+  /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
+  #prepared = false;
 
   constructor(
     private config: CompiledConfig,
     private readonly log: Logger,
     options: SupervisorOptions = {},
   ) {
-    this.registry = new ServiceRegistry(config.services);
+    this.registry = new ServiceRegistry(config.services, (name) => this.drains.isDrained(name));
     if (options.addressWatch !== undefined) {
       const watch = new AddressWatch({
         ...options.addressWatch,
@@ -167,13 +176,17 @@ export class Supervisor implements CheckHostEvents {
 
   /** What the core knows right now, as plain data: the status reply and the metrics render it. */
   snapshot(): CoreSnapshot {
-    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null);
+    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null, this.drains);
   }
 
   /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it), and
    * take the first address dump, so that the checks start with it. */
   async prepare(): Promise<void> {
+    // The start-up step already leaves drained services out; changes during the repair wait for its end.
+    this.#drained = this.#drainedNow();
     await Promise.all([...[...this.reconcilers.values()].map((r) => r.start()), this.addressWatch?.start()]);
+    this.#prepared = true;
+    this.#applyDrains();
   }
 
   /** The address watch's answer for `service`, sent in its `start`. */
@@ -313,8 +326,11 @@ export class Supervisor implements CheckHostEvents {
     }
     const r = this.registry.decide(service, state, counters);
     if (r === undefined) return;
-    // The worker logged "adding PREFIX in the queue"; this is the queue.
-    const custom = r.config.customReconfigureCmd;
+    const drained = this.drains.isDrained(service);
+    if (drained) this.serviceLog(service).info(`is drained: ${r.config.prefix} stays withdrawn whatever the check says, until undrained`);
+    // The worker logged "adding PREFIX in the queue"; this is the queue. A drained service's
+    // own reconfigure command is not told: its prefix does not move.
+    const custom = drained ? null : r.config.customReconfigureCmd;
     reconciler.request(
       { service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' },
       custom === null
@@ -374,12 +390,99 @@ export class Supervisor implements CheckHostEvents {
       if (!old.config.disabled) host.stop(name);
       this.registry.remove(name);
       this.#ip?.untrack(name);
+      if (this.drains.forget(name)) this.log.info(`the drain of ${name} ends: the service is no longer configured`);
       touched.add(old.config.family);
       summary.removed.push(name);
     }
     this.config = { ...next, daemon: this.config.daemon };
+    // The touched families' step applies the drains of added and changed services.
+    this.#drained = this.#drainedNow();
     for (const family of touched) this.reconcilers.get(family)?.request();
     return summary;
+  }
+
+  /** The configured services among `names` that are not configured (for a clear refusal). */
+  unknownServices(names: readonly string[]): string[] {
+    return names.filter((n) => this.registry.get(n) === undefined);
+  }
+
+  /**
+   * Drain services (or all, `'*'`) by command: their prefixes are withdrawn through the same
+   * reconciler path as a DOWN, and stay withdrawn until undrained. The caller refuses unknown
+   * names first (unknownServices). Returns the services whose drain began now.
+   */
+  drain(targets: readonly string[] | typeof ALL_SERVICES, reason: string): string[] {
+    this.drains.drain(targets, reason);
+    return this.#applyDrains();
+  }
+
+  /** End command drains (`'*'`: all of them). Returns the services no longer drained at all. */
+  undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
+    this.drains.undrain(targets);
+    return this.#applyDrains();
+  }
+
+  /** The drain file changed (or was read at start). Returns the services whose drain state changed. */
+  setDrainFile(content: DrainFileContent, reason: string, since?: Date): string[] {
+    this.drains.setFile(content, reason, since);
+    return this.#applyDrains();
+  }
+
+  #drainedNow(): Set<string> {
+    return new Set(
+      this.registry
+        .all()
+        .map((r) => r.config.name)
+        .filter((n) => this.drains.isDrained(n)),
+    );
+  }
+
+  /**
+   * Apply what changed in the drains since the last call: a service drained now has its prefix
+   * withdrawn, one undrained has it announced again if its check (or on_disabled) wants it. Each
+   * is a queue item of its family's reconciler, so drains that come together share one write and
+   * one reconfigure. Returns the services that changed.
+   */
+  #applyDrains(): string[] {
+    if (!this.#prepared || this.#state === 'stopping' || this.#state === 'stopped') return [];
+    const now = this.#drainedNow();
+    const changed: string[] = [];
+    for (const name of new Set([...now, ...this.#drained])) {
+      if (now.has(name) === this.#drained.has(name)) continue;
+      const view = this.registry.get(name);
+      if (view !== undefined) this.#requestDrainChange(view, now.has(name));
+      changed.push(name);
+    }
+    this.#drained = now;
+    return changed;
+  }
+
+  #requestDrainChange(view: ServiceView, drained: boolean): void {
+    const c = view.config;
+    const log = this.serviceLog(c.name);
+    const reconciler = this.reconcilers.get(c.family);
+    if (drained) {
+      const why = this.drains
+        .drainsOf(c.name)
+        .map((d) => `${d.source === 'file' ? 'drain file' : 'drain command'}${d.all ? ' (all services)' : ''}: ${d.reason}`)
+        .join('; ');
+      log.info(`drained (${why}): ${c.prefix} is withdrawn and stays so whatever the check says, until undrained; the check keeps running`);
+    } else {
+      log.info(
+        view.advertise
+          ? `undrained: ${c.prefix} is announced again (the check says ${view.counters.state.toUpperCase()})`
+          : `undrained: ${c.prefix} stays withdrawn until the check decides UP (now ${view.counters.state.toUpperCase()})`,
+      );
+    }
+    // Nothing moves for a prefix its check does not want anyway.
+    if (reconciler === undefined || !view.advertise) return;
+    const custom = c.customReconfigureCmd;
+    reconciler.request(
+      { service: c.name, prefix: c.prefix, action: drained ? 'delete' : 'add' },
+      custom === null
+        ? undefined
+        : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
+    );
   }
 
   /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
