@@ -41,7 +41,7 @@ describe('the drain file watch', () => {
     expect(f.seen[0]).toEqual({ content: { kind: 'services', names: ['a'] }, since: new Date('2026-12-01T08:00:00Z') });
     const quick = 1500; // well under the one-minute re-read: only events can be this fast
     writeFileSync(path, 'a\nb\n');
-    await until(() => f.last()?.kind === 'services' && (f.last() as { names: string[] }).names.length === 2, quick, 'the edit');
+    await until(() => f.last()?.kind === 'services' && (f.last() as { names: readonly string[] }).names.length === 2, quick, 'the edit');
     rmSync(path);
     await until(() => f.last()?.kind === 'absent', quick, 'the delete');
     expect(f.lines.some((l) => l.includes(`drain file ${path} is gone: its drains end`))).toBe(true);

@@ -75,7 +75,7 @@ describe('Drains', () => {
       { ...snap, gone: { reason: 'x', since: '2026-12-01T10:00:00.000Z' }, bad: { reason: 1 }, worse: 'no' },
       (n) => n === 'a',
     );
-    expect(r.restored.sort()).toEqual(['*', 'a']);
+    expect([...r.restored].sort()).toEqual(['*', 'a']);
     expect(r.ignored).toEqual(['gone: not a configured service', 'bad: not {reason, since}', 'worse: not {reason, since}']);
     expect(e.snapshot()).toEqual(snap);
     expect(new Drains().restore([1, 2], () => true)).toEqual({ restored: [], ignored: ['the saved drains are not an object'] });
