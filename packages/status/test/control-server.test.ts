@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,12 @@ describe('control socket', () => {
       { command: 'drain', services: ['a', 'b'], all: false, reason: 'line 1 line 2' },
       { command: 'undrain', services: [], all: true },
     ]);
+  });
+
+  it('is removed at close', async () => {
+    const server = await start();
+    await server.close();
+    expect(existsSync(server.path)).toBe(false);
   });
 
   it('refuses when another live daemon owns it, and never replaces a file that is not a socket', async () => {

@@ -112,6 +112,8 @@ export class Supervisor implements CheckHostEvents {
   readonly drains = new Drains();
   /** The services whose drain the reconcilers were last asked to apply (see #applyDrains). */
   #drained = new Set<string>();
+  /** When and why each drained service's drain began (for the undrain's log record). */
+  readonly #drainBegan = new Map<string, { atMs: number; why: string }>();
   /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
   #prepared = false;
 
@@ -466,12 +468,16 @@ export class Supervisor implements CheckHostEvents {
         .drainsOf(c.name)
         .map((d) => `${d.source === 'file' ? 'drain file' : 'drain command'}${d.all ? ' (all services)' : ''}: ${d.reason}`)
         .join('; ');
+      this.#drainBegan.set(c.name, { atMs: Date.now(), why });
       log.info(`drained (${why}): ${c.prefix} is withdrawn and stays so whatever the check says, until undrained; the check keeps running`);
     } else {
+      const began = this.#drainBegan.get(c.name);
+      this.#drainBegan.delete(c.name);
+      const was = began === undefined ? '' : ` after ${((Date.now() - began.atMs) / 1000).toFixed(1)} s (${began.why})`;
       log.info(
         view.advertise
-          ? `undrained: ${c.prefix} is announced again (the check says ${view.counters.state.toUpperCase()})`
-          : `undrained: ${c.prefix} stays withdrawn until the check decides UP (now ${view.counters.state.toUpperCase()})`,
+          ? `undrained${was}: ${c.prefix} is announced again (the check says ${view.counters.state.toUpperCase()})`
+          : `undrained${was}: ${c.prefix} stays withdrawn until the check decides UP (now ${view.counters.state.toUpperCase()})`,
       );
     }
     // Nothing moves for a prefix its check does not want anyway.
