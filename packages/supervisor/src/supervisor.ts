@@ -414,20 +414,26 @@ export class Supervisor implements CheckHostEvents {
    * names first (unknownServices). Returns the services whose drain began now.
    */
   drain(targets: readonly string[] | typeof ALL_SERVICES, reason: string): string[] {
-    this.drains.drain(targets, reason);
-    return this.#applyDrains();
+    return this.#changeDrains(() => this.drains.drain(targets, reason));
   }
 
   /** End command drains (`'*'`: all of them). Returns the services no longer drained at all. */
   undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
-    this.drains.undrain(targets);
-    return this.#applyDrains();
+    return this.#changeDrains(() => this.drains.undrain(targets));
   }
 
   /** The drain file changed (or was read at start). Returns the services whose drain state changed. */
   setDrainFile(content: DrainFileContent, reason: string, since?: Date): string[] {
-    this.drains.setFile(content, reason, since);
-    return this.#applyDrains();
+    return this.#changeDrains(() => this.drains.setFile(content, reason, since));
+  }
+
+  /** The configured services whose drained state `change` turns, in either direction; the routes follow (#applyDrains). */
+  #changeDrains(change: () => void): string[] {
+    const before = this.#drainedNow();
+    change();
+    const after = this.#drainedNow();
+    this.#applyDrains();
+    return [...new Set([...before, ...after])].filter((n) => before.has(n) !== after.has(n));
   }
 
   #drainedNow(): Set<string> {
@@ -443,20 +449,17 @@ export class Supervisor implements CheckHostEvents {
    * Apply what changed in the drains since the last call: a service drained now has its prefix
    * withdrawn, one undrained has it announced again if its check (or on_disabled) wants it. Each
    * is a queue item of its family's reconciler, so drains that come together share one write and
-   * one reconfigure. Returns the services that changed.
+   * one reconfigure. Until the start-up repair is done nothing is asked: its own step applies them.
    */
-  #applyDrains(): string[] {
-    if (!this.#prepared || this.#state === 'stopping' || this.#state === 'stopped') return [];
+  #applyDrains(): void {
+    if (!this.#prepared || this.#state === 'stopping' || this.#state === 'stopped') return;
     const now = this.#drainedNow();
-    const changed: string[] = [];
     for (const name of new Set([...now, ...this.#drained])) {
       if (now.has(name) === this.#drained.has(name)) continue;
       const view = this.registry.get(name);
       if (view !== undefined) this.#requestDrainChange(view, now.has(name));
-      changed.push(name);
     }
     this.#drained = now;
-    return changed;
   }
 
   #requestDrainChange(view: ServiceView, drained: boolean): void {

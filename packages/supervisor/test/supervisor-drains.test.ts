@@ -122,7 +122,9 @@ describe('drains in the supervisor', () => {
     const config = bed.config({ a: { ip_prefix: A, check_interval: '30' }, b: { ip_prefix: B, check_interval: '30' } });
     const sup = new Supervisor(config, bed.logger);
     supervisors.track(sup);
-    sup.setDrainFile({ kind: 'services', names: ['a'] }, 'drain file /x');
+    expect(sup.setDrainFile({ kind: 'services', names: ['a'] }, 'drain file /x')).toEqual(['a']);
+    expect(sup.drain(['b'], 'before start')).toEqual(['b']);
+    expect(sup.undrain(['b'])).toEqual(['b']);
     expect(sup.drains.isDrained('a')).toBe(true);
     await sup.prepare();
     expect(bed.prefixes()).toEqual([DUMMY, B]);
