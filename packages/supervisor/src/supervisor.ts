@@ -15,7 +15,7 @@ import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
 import { ALL_SERVICES, Drains } from './drains';
 import type { DrainFileContent } from './drains';
-import type { ServiceView } from './service-registry';
+import { DrainRoutes } from './drain-routes';
 import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -110,10 +110,7 @@ export class Supervisor implements CheckHostEvents {
   readonly #ip: IpAssignments | null = null;
   /** The one owner of drains (drains.ts); the registry leaves drained services out of the desired set. */
   readonly drains = new Drains();
-  /** The services whose drain the reconcilers were last asked to apply (see #applyDrains). */
-  #drained = new Set<string>();
-  /** When and why each drained service's drain began (for the undrain's log record). */
-  readonly #drainBegan = new Map<string, { atMs: number; why: string }>();
+  readonly #drainRoutes: DrainRoutes;
   /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
   #prepared = false;
 
@@ -123,6 +120,12 @@ export class Supervisor implements CheckHostEvents {
     options: SupervisorOptions = {},
   ) {
     this.registry = new ServiceRegistry(config.services, (name) => this.drains.isDrained(name));
+    this.#drainRoutes = new DrainRoutes({
+      drains: this.drains,
+      registry: this.registry,
+      reconcilers: this.reconcilers,
+      serviceLog: (name) => this.serviceLog(name),
+    });
     if (options.addressWatch !== undefined) {
       const watch = new AddressWatch({
         ...options.addressWatch,
@@ -185,10 +188,10 @@ export class Supervisor implements CheckHostEvents {
    * take the first address dump, so that the checks start with it. */
   async prepare(): Promise<void> {
     // The start-up step already leaves drained services out; changes during the repair wait for its end.
-    this.#drained = this.#drainedNow();
+    this.#drainRoutes.settle();
     await Promise.all([...[...this.reconcilers.values()].map((r) => r.start()), this.addressWatch?.start()]);
     this.#prepared = true;
-    this.#applyDrains();
+    this.#drainRoutes.apply();
   }
 
   /** The address watch's answer for `service`, sent in its `start`. */
@@ -398,7 +401,7 @@ export class Supervisor implements CheckHostEvents {
     }
     this.config = { ...next, daemon: this.config.daemon };
     // The touched families' step applies the drains of added and changed services.
-    this.#drained = this.#drainedNow();
+    this.#drainRoutes.settle();
     for (const family of touched) this.reconcilers.get(family)?.request();
     return summary;
   }
@@ -427,71 +430,9 @@ export class Supervisor implements CheckHostEvents {
     return this.#changeDrains(() => this.drains.setFile(content, reason, since));
   }
 
-  /** The configured services whose drained state `change` turns, in either direction; the routes follow (#applyDrains). */
+  /** Until the start-up repair is done the reconcilers are not asked: its own step applies the drains. */
   #changeDrains(change: () => void): string[] {
-    const before = this.#drainedNow();
-    change();
-    const after = this.#drainedNow();
-    this.#applyDrains();
-    return [...new Set([...before, ...after])].filter((n) => before.has(n) !== after.has(n));
-  }
-
-  #drainedNow(): Set<string> {
-    return new Set(
-      this.registry
-        .all()
-        .map((r) => r.config.name)
-        .filter((n) => this.drains.isDrained(n)),
-    );
-  }
-
-  /**
-   * Apply what changed in the drains since the last call: a service drained now has its prefix
-   * withdrawn, one undrained has it announced again if its check (or on_disabled) wants it. Each
-   * is a queue item of its family's reconciler, so drains that come together share one write and
-   * one reconfigure. Until the start-up repair is done nothing is asked: its own step applies them.
-   */
-  #applyDrains(): void {
-    if (!this.#prepared || this.#state === 'stopping' || this.#state === 'stopped') return;
-    const now = this.#drainedNow();
-    for (const name of new Set([...now, ...this.#drained])) {
-      if (now.has(name) === this.#drained.has(name)) continue;
-      const view = this.registry.get(name);
-      if (view !== undefined) this.#requestDrainChange(view, now.has(name));
-    }
-    this.#drained = now;
-  }
-
-  #requestDrainChange(view: ServiceView, drained: boolean): void {
-    const c = view.config;
-    const log = this.serviceLog(c.name);
-    const reconciler = this.reconcilers.get(c.family);
-    if (drained) {
-      const why = this.drains
-        .drainsOf(c.name)
-        .map((d) => `${d.source === 'file' ? 'drain file' : 'drain command'}${d.all ? ' (all services)' : ''}: ${d.reason}`)
-        .join('; ');
-      this.#drainBegan.set(c.name, { atMs: Date.now(), why });
-      log.info(`drained (${why}): ${c.prefix} is withdrawn and stays so whatever the check says, until undrained; the check keeps running`);
-    } else {
-      const began = this.#drainBegan.get(c.name);
-      this.#drainBegan.delete(c.name);
-      const was = began === undefined ? '' : ` after ${((Date.now() - began.atMs) / 1000).toFixed(1)} s (${began.why})`;
-      log.info(
-        view.advertise
-          ? `undrained${was}: ${c.prefix} is announced again (the check says ${view.counters.state.toUpperCase()})`
-          : `undrained${was}: ${c.prefix} stays withdrawn until the check decides UP (now ${view.counters.state.toUpperCase()})`,
-      );
-    }
-    // Nothing moves for a prefix its check does not want anyway.
-    if (reconciler === undefined || !view.advertise) return;
-    const custom = c.customReconfigureCmd;
-    reconciler.request(
-      { service: c.name, prefix: c.prefix, action: drained ? 'delete' : 'add' },
-      custom === null
-        ? undefined
-        : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
-    );
+    return this.#drainRoutes.change(change, this.#prepared && this.#state !== 'stopping' && this.#state !== 'stopped');
   }
 
   /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
