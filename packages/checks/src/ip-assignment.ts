@@ -1,4 +1,4 @@
-import { BlockList } from 'node:net';
+import type { BlockList } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Family } from '@ahc/protocol';
 
@@ -24,7 +24,8 @@ export function isPrefixAssigned(iface: string, address: string, prefixLength: n
  * spec (the configuration's prefix parser, packages/bird/src/prefix.ts), so the worker needs no
  * address parser of its own; Node's does the matching. */
 function subnet(network: string, prefixLength: number, family: Family): BlockList {
-  const list = new BlockList();
+  // node:net is loaded only here (no `ip` binary to watch addresses): not in every thread's heap.
+  const list = new (process.getBuiltinModule('node:net').BlockList)();
   list.addSubnet(network, prefixLength, family === 4 ? 'ipv4' : 'ipv6');
   return list;
 }

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-
 /** What became of one command run. `code` is the exit code, or the shell-style 127/126 when
  * the program could not be started, or null when the process was killed by a signal. */
 export interface CommandResult {
@@ -94,6 +92,9 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     let exitSignal: NodeJS.Signals | null = null;
     let drainTimer: NodeJS.Timeout | undefined;
 
+    // Loaded at the first direct spawn: a worker thread whose checks go through the spawn helper
+    // never loads child_process (and the net and stream modules under it) into its heap.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(program, args, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,13 @@
-import pino from 'pino';
-import { LEVEL_VALUES, levelName } from './log-record';
+import { LEVEL_VALUES } from './log-record';
 import type { LevelName, LogRecord, ServiceLogFields } from './log-record';
 import { MAIN_THREAD, formatJournal, formatJson, formatText } from './formats';
 import type { FormatOptions } from './formats';
 import type { SinkMonitor } from './sink-health';
 
 /**
- * The daemon's logger: pino underneath, the Python daemon's formats on the way out. No method
- * ever throws, whatever the destinations do.
+ * The daemon's logger: records in the Python daemon's formats, handed to every destination. No
+ * method ever throws, whatever the destinations do. (Records used to go through pino; why they no
+ * longer do: docs/logging.md, "Why not pino".)
  */
 export interface Logger {
   debug(message: string): void;
@@ -70,8 +70,8 @@ export interface LoggerOptions extends Omit<FormatOptions, 'pid' | 'journalctl' 
   readonly watch?: readonly LogSink[];
 }
 
-type PinoLogger = pino.Logger<LevelName, boolean>;
 type Fields = Partial<ServiceLogFields>;
+type Emit = (level: LevelName, message: string, fields: Fields | undefined) => void;
 
 interface Dest {
   readonly sink: LogSink;
@@ -89,12 +89,10 @@ function renderer(d: LogDestination, base: FormatOptions): (record: LogRecord) =
   return (r) => formatText(r, base);
 }
 
-function wrap(inner: PinoLogger, level: LevelName, bindings: Fields | undefined): Logger {
+function wrap(emitRecord: Emit, level: LevelName, bindings: Fields | undefined): Logger {
   const emit = (l: LevelName, message: string, fields: Fields | undefined): void => {
     try {
-      const merged = bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields };
-      if (merged === undefined) inner[l](message);
-      else inner[l](merged, message);
+      emitRecord(l, message, bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields });
     } catch {
       // logging never takes the daemon down
     }
@@ -108,7 +106,7 @@ function wrap(inner: PinoLogger, level: LevelName, bindings: Fields | undefined)
     critical: (m) => emit('critical', m, undefined),
     log: (l, m) => emit(l, m, undefined),
     logWith: (l, m, fields) => emit(l, m, fields),
-    child: (fields) => wrap(inner, level, bindings === undefined ? { ...fields } : { ...bindings, ...fields }),
+    child: (fields) => wrap(emitRecord, level, bindings === undefined ? { ...fields } : { ...bindings, ...fields }),
   };
 }
 
@@ -175,27 +173,13 @@ export function createLogger(options: LoggerOptions): Logger {
     });
   }
 
-  const destination = {
-    write(line: string): void {
-      let record: LogRecord;
-      try {
-        record = JSON.parse(line) as LogRecord;
-      } catch {
-        return;
-      }
-      writeAll(record, levelName(record.level));
-    },
+  const threshold = LEVEL_VALUES[options.level];
+  const emitRecord: Emit = (l, message, fields) => {
+    const value = LEVEL_VALUES[l];
+    if (value < threshold) return;
+    const record: LogRecord =
+      fields === undefined ? { level: value, time: Date.now(), message } : { ...fields, level: value, time: Date.now(), message };
+    writeAll(record, l);
   };
-  const inner = pino<LevelName, true>(
-    {
-      level: options.level,
-      customLevels: LEVEL_VALUES,
-      useOnlyCustomLevels: true,
-      base: undefined,
-      messageKey: 'message',
-      timestamp: () => `,"time":${Date.now()}`,
-    },
-    destination,
-  );
-  return wrap(inner, options.level, undefined);
+  return wrap(emitRecord, options.level, undefined);
 }

@@ -152,6 +152,7 @@ export interface SpawnCancelMessage {
   readonly service: string;
   readonly id: number;
 }
+/** Worker → main. A worker posts what one turn produced as one array of these when there are several (worker-entry.ts). */
 export type FromWorker =
   TransitionMessage | ResultMessage | LogMessage | HeartbeatMessage | ErrorMessage | SpawnRequestMessage | SpawnCancelMessage;
 

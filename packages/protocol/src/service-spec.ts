@@ -42,8 +42,9 @@ export interface ServiceCheckSpec {
   readonly epochMs: number;
   /**
    * This service's offset (ms, under one interval) on that grid: the supervisor spreads the
-   * services a few ms apart (PHASE_STEP_MS in packages/supervisor), so a thread hosting hundreds
-   * of checks does not start them all in one turn, while checks of services that fail together
+   * services in small groups a few ms apart (PHASE_STEP_MS, PHASE_SLOT_MS in packages/supervisor),
+   * so a thread hosting hundreds of checks does not start them all in one turn, a group shares its
+   * wake-ups, and checks of services that fail together
    * still land close enough to be applied in one BIRD update (docs/design.md, "Checks").
    */
   readonly phaseMs: number;

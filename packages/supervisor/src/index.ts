@@ -21,7 +21,7 @@ export type { SlotChange, SlotLifecycle, SlotPhase, SlotPhaseKind, WorkerState }
 export { EventLoopMonitor } from './event-loop-monitor';
 export type { EventLoopLag } from './event-loop-monitor';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
-export { checkPhases, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
+export { checkPhases, PHASE_SLOT_MS, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
 export type { ReloadSummary, SupervisorOptions, SupervisorState } from './supervisor';
 // The check spawner's client, for the composition root (the app depends on the supervisor, not on @ahc/command).
 export { SpawnHelper } from '@ahc/command';

@@ -206,7 +206,7 @@ export class WorkerThreadHost implements CheckHost {
     slot.lastHeartbeat = null;
     this.#move(slot, { kind: 'booting', worker, startedAt: monotonicMs(), killReason: null }, 'spawned');
     const ours = (): boolean => liveThread(slot.lifecycle.phase)?.worker === worker;
-    worker.on('message', (raw: unknown) => {
+    const onOne = (raw: unknown): void => {
       let message: FromWorker;
       try {
         message = parseFromWorker(raw);
@@ -225,6 +225,11 @@ export class WorkerThreadHost implements CheckHost {
       }
       this.#observe(slot, message, threadId);
       if (message.type !== 'heartbeat') this.events.onMessage(message, threadId);
+    };
+    // One turn's messages come as one array (worker-entry.ts): handled one by one, in order.
+    worker.on('message', (raw: unknown) => {
+      if (!Array.isArray(raw)) onOne(raw);
+      else for (const one of raw as unknown[]) onOne(one);
     });
     let thrown: string | null = null;
     worker.on('error', (error) => {
