@@ -231,7 +231,7 @@ describe('reload', () => {
         child.once('close', (status) => resolve({ status, stderr }));
       });
       expect(denied.stderr).toMatch(
-        /permission denied on .*ahc\.control\.sock: run as root or as a member of the group control_group names/,
+        /permission denied on .*ahc\.control\.sock: run as root or as a member of its group \(control_group in \[daemon\]/,
       );
       expect(denied.status).toBe(4);
     } finally {

@@ -11,7 +11,7 @@ export const CONTROL_CLIENT: SocketClientKind = {
     timeout: ERR.AHC_CONTROL_TIMEOUT,
     badReply: ERR.AHC_CONTROL_BAD_REPLY,
   },
-  deniedHint: 'run as root or as a member of the group control_group names (docs/operations.md, "Control")',
+  deniedHint: 'run as root or as a member of its group (control_group in [daemon]; operations.md, "Who may change routes")',
 };
 
 /** Send one request to the control socket and read its reply (StatusClientError with an AHC_CONTROL_* code when there is none). */
