@@ -421,12 +421,16 @@ describe.skipIf(nspawnSkipReason !== null)(
       40_000,
     );
 
-    it('systemctl reload validates first: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
+    it('systemctl reload asks the daemon over the control socket: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
       requireMachine(ctx);
       expect((await run('systemctl reload anycast-healthchecker', true)).code).toBe(0);
       await run('printf "[broken]\\n" > /etc/anycast-healthchecker.d/broken.conf');
       expect((await run('systemctl reload anycast-healthchecker', true)).code).not.toBe(0);
       expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('active');
+      // The daemon's answer, every reason, is in the unit's journal.
+      const journal = (await run('journalctl -u anycast-healthchecker --no-pager -o cat', true)).stdout;
+      expect(journal).toMatch(/configuration reloaded: 0 added, 0 removed, 0 changed, \d+ unchanged/);
+      expect(journal).toMatch(/AHC_CONTROL_RELOAD_INVALID: the new configuration is invalid[\s\S]*broken\.conf/);
       await run('rm /etc/anycast-healthchecker.d/broken.conf');
     }, 30_000);
 
