@@ -53,8 +53,24 @@ function isEntry(value: unknown): value is DrainEntry {
 export class Drains {
   readonly #command = new Map<string, DrainEntry>();
   readonly #file = new Map<string, DrainEntry>();
+  readonly #listeners = new Set<(snapshot: DrainSnapshot) => void>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /**
+   * Be told the new snapshot after each change of the command drains (drain, undrain, restore,
+   * forget), e.g. to write it to the state directory. Returns the unsubscribe function.
+   */
+  onCommandChange(listener: (snapshot: DrainSnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(changed: boolean): void {
+    if (!changed) return;
+    const snapshot = this.snapshot();
+    for (const l of this.#listeners) l(snapshot);
+  }
 
   /**
    * Drain the named services, or all (`'*'`), by command. A service already drained by command
@@ -69,6 +85,7 @@ export class Drains {
       this.#command.set(key, { reason, since });
       added.push(key);
     }
+    this.#changed(added.length > 0);
     return added;
   }
 
@@ -78,12 +95,10 @@ export class Drains {
    * Returns the keys removed.
    */
   undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
-    if (targets === ALL_SERVICES) {
-      const all = [...this.#command.keys()];
-      this.#command.clear();
-      return all;
-    }
-    return targets.filter((key) => this.#command.delete(key));
+    const removed = targets === ALL_SERVICES ? [...this.#command.keys()] : targets.filter((key) => this.#command.has(key));
+    for (const key of removed) this.#command.delete(key);
+    this.#changed(removed.length > 0);
+    return removed;
   }
 
   /**
@@ -146,11 +161,14 @@ export class Drains {
         restored.push(key);
       }
     }
+    this.#changed(restored.length > 0);
     return { restored, ignored };
   }
 
   /** Reload: a service no longer configured loses its command drain (it would hold nothing). */
   forget(service: string): boolean {
-    return this.#command.delete(service);
+    const had = this.#command.delete(service);
+    this.#changed(had);
+    return had;
   }
 }

@@ -14,7 +14,7 @@ import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
 import { ALL_SERVICES, Drains } from './drains';
-import type { DrainFileContent } from './drains';
+import type { DrainFileContent, RestoreResult } from './drains';
 import { DrainRoutes } from './drain-routes';
 import type { SlotChange } from './worker-slot';
 
@@ -434,6 +434,19 @@ export class Supervisor implements CheckHostEvents {
   /** End command drains (`'*'`: all of them). Returns the services no longer drained at all. */
   undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
     return this.#changeDrains(() => this.drains.undrain(targets));
+  }
+
+  /**
+   * Put back command drains saved earlier (Drains.snapshot(), e.g. from the state directory):
+   * called before prepare(), they hold from the first BIRD write on; later, they apply at once.
+   * Entries that are malformed or name no configured service are left out and reported.
+   */
+  restoreDrains(snapshot: unknown): RestoreResult {
+    let result: RestoreResult = { restored: [], ignored: [] };
+    this.#changeDrains(() => {
+      result = this.drains.restore(snapshot, (name) => this.registry.get(name) !== undefined);
+    });
+    return result;
   }
 
   /** The drain file changed (or was read at start). Returns the services whose drain state changed. */

@@ -82,6 +82,23 @@ describe('Drains', () => {
     expect(new Drains().restore(null, () => true).restored).toEqual([]);
   });
 
+  it('tells subscribers the new snapshot after each change of the command drains, and only then', () => {
+    const d = new Drains(at('2026-12-01T10:00:00.000Z'));
+    const seen: string[] = [];
+    const off = d.onCommandChange((snap) => seen.push(Object.keys(snap).sort().join(',')));
+    d.drain(['a'], 'r');
+    d.drain(['a'], 'again'); // no change
+    d.setFile({ kind: 'all' }, 'file'); // not a command drain
+    d.drain(ALL_SERVICES, 'all');
+    d.undrain(['zz']); // no change
+    d.undrain(['a']);
+    d.restore({ b: { reason: 'x', since: '2026-12-01T09:00:00.000Z' } }, () => true);
+    d.forget('b');
+    off();
+    d.undrain(ALL_SERVICES);
+    expect(seen).toEqual(['a', '*,a', '*', '*,b', '*']);
+  });
+
   it('forgets the command drain of a service no longer configured', () => {
     const d = new Drains();
     d.drain(['a'], 'r');

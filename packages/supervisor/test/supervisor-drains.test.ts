@@ -122,6 +122,16 @@ describe('drains in the supervisor', () => {
     const config = bed.config({ a: { ip_prefix: A, check_interval: '30' }, b: { ip_prefix: B, check_interval: '30' } });
     const sup = new Supervisor(config, bed.logger);
     supervisors.track(sup);
+    expect(
+      sup.restoreDrains({
+        b: { reason: 'saved', since: '2026-12-01T09:00:00.000Z' },
+        gone: { reason: 'x', since: '2026-12-01T09:00:00.000Z' },
+      }),
+    ).toEqual({
+      restored: ['b'],
+      ignored: ['gone: not a configured service'],
+    });
+    expect(sup.undrain(['b'])).toEqual(['b']);
     expect(sup.setDrainFile({ kind: 'services', names: ['a'] }, 'drain file /x')).toEqual(['a']);
     expect(sup.drain(['b'], 'before start')).toEqual(['b']);
     expect(sup.undrain(['b'])).toEqual(['b']);
