@@ -203,6 +203,27 @@ describe('reload', () => {
     expect(s.services.map((x) => x.name).sort()).toEqual(['a', 'c']);
   });
 
+  it('asked during start-up, waits for the start to finish, then reloads and answers', async () => {
+    const setup = writeDaemonSetup([A]);
+    // A slow birdc holds the start-up repair (its first reconfigure) for a second.
+    const slow = join(setup.root, 'slow-birdc.sh');
+    writeFileSync(slow, '#!/bin/sh\nsleep 1\necho Reconfigured\n');
+    chmodSync(slow, 0o755);
+    writeFileSync(setup.file, readFileSync(setup.file, 'utf8').replace(/^bird_reconfigure_cmd = .*$/m, `bird_reconfigure_cmd = ${slow}`));
+    const daemon = DaemonProcess.start(setup.args);
+    const listening = await daemon.waitForLine(/control socket listening on /, 10_000);
+    expect(daemon.lines.slice(listening).some((l) => l.includes('starting anycast-healthchecker version'))).toBe(false);
+    writeFileSync(join(setup.dir, 'b.conf'), serviceText(B));
+    const r = await cli(setup, 'reload');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('configuration reloaded: 1 added (b), 0 removed, 0 changed, 1 unchanged\n');
+    const started = daemon.lines.findIndex((l) => l.includes('starting anycast-healthchecker version'));
+    const reloaded = daemon.lines.findIndex((l) => l.includes('configuration reloaded: 1 added (b)'));
+    expect(started).toBeGreaterThan(-1);
+    expect(reloaded).toBeGreaterThan(started);
+    await waitFile(daemon, setup, B.prefix, true, 10_000);
+  });
+
   it('exits 3 without a daemon, 4 on permission denied, 5 when the daemon does not answer', async () => {
     const setup = writeDaemonSetup([A]);
     const none = await cli(setup, 'reload');

@@ -34,10 +34,13 @@ function withoutFile(s: ServiceConfig): Omit<ServiceConfig, 'file'> {
   return rest;
 }
 
+/** Derived words, not settings: `worker_threads = auto` explains itself with the number of checks, which a reload may change. */
+const NOT_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['workerThreadsReason']);
+
 function daemonDifferences(a: CompiledConfig, b: CompiledConfig): string[] {
   const left = a.daemon as unknown as Record<string, unknown>;
   const right = b.daemon as unknown as Record<string, unknown>;
-  return Object.keys(right).filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
+  return Object.keys(right).filter((k) => !NOT_DAEMON_SETTINGS.has(k) && JSON.stringify(left[k]) !== JSON.stringify(right[k]));
 }
 
 /** Bytes of a failed check's stdout/stderr kept for the log. */
