@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parsePrefixFile } from '@ahc/bird';
 import type { CompiledConfig } from '@ahc/config';
-import type { BirdStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
+import type { BirdStatus, DrainFileStatus, DrainStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
 import { monotonicMs } from '@ahc/protocol';
-import type { CoreSnapshot, EventLoopLag } from '@ahc/supervisor';
+import type { CoreSnapshot, Drain, DrainFileState, EventLoopLag } from '@ahc/supervisor';
 
 /** What the status reply and the metrics say of the daemon beside the core's snapshot. */
 export interface DaemonFacts {
@@ -17,6 +17,24 @@ export interface DaemonFacts {
   readonly eventLoop: () => EventLoopLag;
   /** How check commands are started now (absent: tests that make no choice). */
   readonly spawnHelper?: () => SpawnHelperStatus;
+  /** The control socket, when it listens. */
+  readonly controlSocket?: () => string | null;
+  /** The drain file's watch, with `drain_file`. */
+  readonly drainFile?: () => DrainFileState | null;
+}
+
+function drainStatus(d: Drain, nowMs: number): DrainStatus {
+  return { ...d, ageSeconds: Math.max(0, Math.round((nowMs - Date.parse(d.since)) / 100) / 10) };
+}
+
+function drainFileStatus(f: DrainFileState): DrainFileStatus {
+  return {
+    path: f.path,
+    state: f.content.kind,
+    services: f.content.kind === 'services' ? f.content.names : [],
+    watch: f.watch,
+    lastProblem: f.lastProblem,
+  };
 }
 
 export function uptimeSeconds(facts: DaemonFacts): number {
@@ -61,7 +79,8 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       failures: f.failures,
     });
   }
-  const services: ServiceStatus[] = snapshot.services.map(({ view, worker }) => {
+  const nowMs = Date.now();
+  const services: ServiceStatus[] = snapshot.services.map(({ view, worker, drains }) => {
     const c = view.config;
     const last = view.lastResult;
     return {
@@ -94,6 +113,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
             },
       advertise: view.advertise,
       inBirdFile: inFile.has(c.prefix),
+      drains: (drains ?? []).map((d) => drainStatus(d, nowMs)),
       exported: view.exported,
     };
   });
@@ -113,8 +133,19 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       eventLoop: facts.eventLoop(),
       ...(facts.spawnHelper === undefined ? {} : { spawnHelper: facts.spawnHelper() }),
       ...(snapshot.addresses === null ? {} : { addresses: { ...snapshot.addresses } }),
+      ...optional('controlSocket', facts.controlSocket?.() ?? null),
+      ...optional('drainFile', drainFileOf(facts)),
       bird,
     },
     services,
   };
+}
+
+function drainFileOf(facts: DaemonFacts): DrainFileStatus | null {
+  const f = facts.drainFile?.() ?? null;
+  return f === null ? null : drainFileStatus(f);
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [k in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [k in K]?: V };
 }

@@ -18,6 +18,11 @@ export function defaultStatusSocket(pidfile: string): string {
   return pidfile.endsWith('.pid') ? `${pidfile.slice(0, -4)}.sock` : `${pidfile}.sock`;
 }
 
+/** Beside the status socket: `X.sock` has its control socket at `X.control.sock`. */
+export function defaultControlSocket(statusSocket: string): string {
+  return statusSocket.endsWith('.sock') ? `${statusSocket.slice(0, -5)}.control.sock` : `${statusSocket}.control`;
+}
+
 /** Problems found so far; the first error is what `-c` and the daemon report. */
 export class ProblemList {
   readonly items: ConfigProblem[] = [];
@@ -158,6 +163,9 @@ function daemonConfig(d: DaemonOptions, enabledChecks: number): DaemonConfig {
     instanceLock: d.instance_lock ?? 'anycast-healthchecker',
     statusSocket: d.status_socket ?? defaultStatusSocket(d.pidfile),
     onWorkerFailure: d.on_worker_failure ?? 'keep',
+    controlSocket: d.control_socket ?? defaultControlSocket(d.status_socket ?? defaultStatusSocket(d.pidfile)),
+    controlGroup: d.control_group ?? null,
+    drainFile: d.drain_file ?? null,
   };
 }
 

@@ -84,6 +84,12 @@ export interface DaemonConfig {
   readonly statusSocket: string;
   /** What a service's route does while the watchdog gives up on its worker. */
   readonly onWorkerFailure: 'keep' | 'withdraw';
+  /** The control socket of drain, undrain and reload (default: beside the status socket, see defaultControlSocket). */
+  readonly controlSocket: string;
+  /** The group given the control socket (mode 0660); null: the daemon's own group. */
+  readonly controlGroup: string | null;
+  /** While this file exists, the services it names (none: all) are drained; null: no drain file. */
+  readonly drainFile: string | null;
 }
 
 export interface ConfigProblem {

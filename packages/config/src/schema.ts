@@ -14,6 +14,7 @@ import {
   prefixValue,
   secondsValue,
   workerThreadsValue,
+  groupValue,
 } from './value-schemas';
 
 /** The [daemon] section. Every option of docs/configuration.md has its default in defaults.ts, so it is
@@ -64,6 +65,9 @@ export const daemonSchema = z.object({
   bird_verify_cmd: z.optional(commandValue),
   bird6_verify_cmd: z.optional(commandValue),
   on_worker_failure: z.optional(onWorkerFailureValue),
+  control_socket: z.optional(pathValue),
+  control_group: z.optional(groupValue),
+  drain_file: z.optional(pathValue),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 

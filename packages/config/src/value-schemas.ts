@@ -113,3 +113,10 @@ export const listenAddressValue = fromString((text) => {
   if (port < 1 || port > 65535) return fail('must be HOST:PORT, [IPv6]:PORT or :PORT (e.g. 127.0.0.1:9610)');
   return { ok: true, value: text.trim() };
 });
+
+/** `control_group`: a group name (or a numeric gid). Whether it exists is a check of this host (filesystem-checks.ts). */
+export const groupValue = z
+  .string()
+  .check(
+    z.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, { error: 'must be a group name (letters, digits, _, . and -) or a numeric group id' }),
+  );

@@ -268,6 +268,9 @@ const BAD_DAEMON_VALUES: Array<[string, string, string]> = [
   ['prometheus_collector_textfile_dir', '', 'must be a path'],
   ['log_server', '', 'must not be empty'],
   ['http_server', '', 'must not be empty'],
+  ['control_socket', '', 'must be a path'],
+  ['control_group', 'no such:group', 'must be a group name'],
+  ['drain_file', '', 'must be a path'],
 ];
 
 describe('typed options of [daemon]', () => {

@@ -21,6 +21,7 @@ const CODES = [
   'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', // warning: the program of custom_bird_reconfigure_cmd is missing
   'AHC_CONFIG_TIMEOUT_OVER_INTERVAL', // warning: check_timeout is longer than check_interval
   'AHC_CONFIG_MANY_THREADS', // warning: more than 64 per-service threads
+  'AHC_CONFIG_UNKNOWN_GROUP', // control_group names a group this host does not have
   'AHC_LINT_UNKNOWN_OPTION', // warning (lint): an option nothing reads
   // ---- INI syntax (configparser rules) ----
   'AHC_INI_MISSING_SECTION_HEADER', // text before the first [section]
@@ -52,6 +53,18 @@ const CODES = [
   'AHC_STATUS_DENIED', // status: permission denied on the socket
   'AHC_STATUS_TIMEOUT', // status: the daemon did not answer in time
   'AHC_STATUS_BAD_REPLY', // status: the reply is not JSON
+  // ---- control socket and the drain, undrain and reload commands ----
+  'AHC_CONTROL_SOCKET', // the control socket cannot be created or given its group, or a non-socket is in the way
+  'AHC_CONTROL_SOCKET_IN_USE', // another live daemon answers on the control socket
+  'AHC_CONTROL_UNKNOWN_SERVICE', // drain/undrain named a service that is not configured
+  'AHC_CONTROL_STILL_DRAINED', // undrain: the service stays drained by another drain (--all, the drain file)
+  'AHC_CONTROL_RELOAD_INVALID', // reload: the new configuration is invalid; the running one is kept
+  'AHC_CONTROL_BUSY', // the daemon is stopping (or not yet able) and refuses the request
+  'AHC_CONTROL_DOWN', // a control command: no socket or nobody listening
+  'AHC_CONTROL_DENIED', // a control command: permission denied on the socket
+  'AHC_CONTROL_TIMEOUT', // a control command: the daemon did not answer in time
+  'AHC_CONTROL_BAD_REPLY', // a control command: the reply is not JSON or not the answer to the request
+  'AHC_DRAIN_FILE', // the drain file cannot be read or watched, or names unknown services (logged, never fatal)
 ] as const;
 
 export type ErrorCode = (typeof CODES)[number];

@@ -23,6 +23,8 @@ export interface MetricsService {
   /** Whether its prefix belongs in the BIRD file now (decided UP, on_disabled = advertise, or kept at start-up). */
   readonly advertised?: boolean;
   readonly workerFailed: boolean;
+  /** Drained by an operator (drain command or drain file): withdrawn whatever the check says. */
+  readonly drained?: boolean;
 }
 
 export interface MetricsFamily {
@@ -89,6 +91,16 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
     if (svc.timeoutsCreatedAt !== null) timeouts.set(l, svc.timeouts);
   }
 
+  // The textfile is the Python daemon's set: the drain family is added only while a service is
+  // drained, so a daemon that never drains writes the same file. /metrics always has it.
+  if (extended || s.services.some((svc) => svc.drained === true)) {
+    const drained = e.gauge(
+      `${P}_service_drained`,
+      'Whether the service is drained (withdrawn whatever its check says): 1 drained, 0 not',
+      SVC,
+    );
+    for (const svc of s.services) drained.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.drained === true ? 1 : 0);
+  }
   if (extended) addExtended(e, s);
   return e.render();
 }

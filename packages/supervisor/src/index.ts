@@ -31,3 +31,7 @@ export type { AddressSource, AddressWatchOptions, AddressWatchSnapshot } from '.
 export { AddressTable, LineSplitter, parseAddressLine, parseDump } from './address-lines';
 export type { AddressDiff, AddressEntry, AddressLine } from './address-lines';
 export { IpAssignments } from './ip-assignments';
+export { ALL_SERVICES, Drains } from './drains';
+export type { Drain, DrainEntry, DrainFileContent, DrainSnapshot, DrainSource, RestoreResult } from './drains';
+export { DrainFileWatch, parseDrainFile } from './drain-file';
+export type { DrainFileState, DrainFileWatchOptions } from './drain-file';

@@ -44,7 +44,11 @@ function fresh(config: ServiceConfig): ServiceView {
 export class ServiceRegistry {
   readonly #records = new Map<string, ServiceView>();
 
-  constructor(services: readonly ServiceConfig[]) {
+  /** `withheld`: services whose prefixes stay out of the desired set whatever their state (drains, drains.ts). */
+  constructor(
+    services: readonly ServiceConfig[],
+    private readonly withheld: (name: string) => boolean = () => false,
+  ) {
     for (const config of services) this.add(config);
   }
 
@@ -70,11 +74,11 @@ export class ServiceRegistry {
     return this.#records.get(name)?.config.prefix;
   }
 
-  /** The prefixes that belong in the family's BIRD file now (the dummy aside). */
+  /** The prefixes that belong in the family's BIRD file now (the dummy aside): advertised and not drained. */
   desired(family: Family): Set<string> {
     return new Set(
       this.ofFamily(family)
-        .filter((r) => r.advertise)
+        .filter((r) => r.advertise && !this.withheld(r.config.name))
         .map((r) => r.config.prefix),
     );
   }

@@ -13,6 +13,9 @@ import { IpAssignments } from './ip-assignments';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
+import { ALL_SERVICES, Drains } from './drains';
+import type { DrainFileContent, RestoreResult } from './drains';
+import { DrainRoutes } from './drain-routes';
 import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -31,10 +34,13 @@ function withoutFile(s: ServiceConfig): Omit<ServiceConfig, 'file'> {
   return rest;
 }
 
+/** Derived words, not settings: `worker_threads = auto` explains itself with the number of checks, which a reload may change. */
+const NOT_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['workerThreadsReason']);
+
 function daemonDifferences(a: CompiledConfig, b: CompiledConfig): string[] {
   const left = a.daemon as unknown as Record<string, unknown>;
   const right = b.daemon as unknown as Record<string, unknown>;
-  return Object.keys(right).filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
+  return Object.keys(right).filter((k) => !NOT_DAEMON_SETTINGS.has(k) && JSON.stringify(left[k]) !== JSON.stringify(right[k]));
 }
 
 /** Bytes of a failed check's stdout/stderr kept for the log. */
@@ -116,13 +122,24 @@ export class Supervisor implements CheckHostEvents {
 
   readonly addressWatch: AddressWatch | null = null;
   readonly #ip: IpAssignments | null = null;
+  /** The one owner of drains (drains.ts); the registry leaves drained services out of the desired set. */
+  readonly drains = new Drains();
+  readonly #drainRoutes: DrainRoutes;
+  /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
+  #prepared = false;
 
   constructor(
     private config: CompiledConfig,
     private readonly log: Logger,
     options: SupervisorOptions = {},
   ) {
-    this.registry = new ServiceRegistry(config.services);
+    this.registry = new ServiceRegistry(config.services, (name) => this.drains.isDrained(name));
+    this.#drainRoutes = new DrainRoutes({
+      drains: this.drains,
+      registry: this.registry,
+      reconcilers: this.reconcilers,
+      serviceLog: (name) => this.serviceLog(name),
+    });
     if (options.addressWatch !== undefined) {
       const watch = new AddressWatch({
         ...options.addressWatch,
@@ -178,13 +195,17 @@ export class Supervisor implements CheckHostEvents {
 
   /** What the core knows right now, as plain data: the status reply and the metrics render it. */
   snapshot(): CoreSnapshot {
-    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null);
+    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null, this.drains);
   }
 
   /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it), and
    * take the first address dump, so that the checks start with it. */
   async prepare(): Promise<void> {
+    // The start-up step already leaves drained services out; changes during the repair wait for its end.
+    this.#drainRoutes.settle();
     await Promise.all([...[...this.reconcilers.values()].map((r) => r.start()), this.addressWatch?.start()]);
+    this.#prepared = true;
+    this.#drainRoutes.apply();
   }
 
   /** The address watch's answer for `service`, sent in its `start`. */
@@ -324,8 +345,11 @@ export class Supervisor implements CheckHostEvents {
     }
     const r = this.registry.decide(service, state, counters);
     if (r === undefined) return;
-    // The worker logged "adding PREFIX in the queue"; this is the queue.
-    const custom = r.config.customReconfigureCmd;
+    const drained = this.drains.isDrained(service);
+    if (drained) this.serviceLog(service).info(`is drained: ${r.config.prefix} stays withdrawn whatever the check says, until undrained`);
+    // The worker logged "adding PREFIX in the queue"; this is the queue. A drained service's
+    // own reconfigure command is not told: its prefix does not move.
+    const custom = drained ? null : r.config.customReconfigureCmd;
     reconciler.request(
       { service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' },
       custom === null
@@ -385,12 +409,57 @@ export class Supervisor implements CheckHostEvents {
       if (!old.config.disabled) host.stop(name);
       this.registry.remove(name);
       this.#ip?.untrack(name);
+      if (this.drains.forget(name)) this.log.info(`the drain of ${name} ends: the service is no longer configured`);
       touched.add(old.config.family);
       summary.removed.push(name);
     }
     this.config = { ...next, daemon: this.config.daemon };
+    // The touched families' step applies the drains of added and changed services.
+    this.#drainRoutes.settle();
     for (const family of touched) this.reconcilers.get(family)?.request();
     return summary;
+  }
+
+  /** The configured services among `names` that are not configured (for a clear refusal). */
+  unknownServices(names: readonly string[]): string[] {
+    return names.filter((n) => this.registry.get(n) === undefined);
+  }
+
+  /**
+   * Drain services (or all, `'*'`) by command: their prefixes are withdrawn through the same
+   * reconciler path as a DOWN, and stay withdrawn until undrained. The caller refuses unknown
+   * names first (unknownServices). Returns the services whose drain began now.
+   */
+  drain(targets: readonly string[] | typeof ALL_SERVICES, reason: string): string[] {
+    return this.#changeDrains(() => this.drains.drain(targets, reason));
+  }
+
+  /** End command drains (`'*'`: all of them). Returns the services no longer drained at all. */
+  undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
+    return this.#changeDrains(() => this.drains.undrain(targets));
+  }
+
+  /**
+   * Put back command drains saved earlier (Drains.snapshot(), e.g. from the state directory):
+   * called before prepare(), they hold from the first BIRD write on; later, they apply at once.
+   * Entries that are malformed or name no configured service are left out and reported.
+   */
+  restoreDrains(snapshot: unknown): RestoreResult {
+    let result: RestoreResult = { restored: [], ignored: [] };
+    this.#changeDrains(() => {
+      result = this.drains.restore(snapshot, (name) => this.registry.get(name) !== undefined);
+    });
+    return result;
+  }
+
+  /** The drain file changed (or was read at start). Returns the services whose drain state changed. */
+  setDrainFile(content: DrainFileContent, reason: string, since?: Date): string[] {
+    return this.#changeDrains(() => this.drains.setFile(content, reason, since));
+  }
+
+  /** Until the start-up repair is done the reconcilers are not asked: its own step applies the drains. */
+  #changeDrains(change: () => void): string[] {
+    return this.#drainRoutes.change(change, this.#prepared && this.#state !== 'stopping' && this.#state !== 'stopped');
   }
 
   /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
