@@ -15,7 +15,7 @@ const snapshot: MetricsSnapshot = {
   services: [
     {
       name: 'web',
-      prefix: '10.52.12.1/32',
+      prefixes: ['10.52.12.1/32'],
       stateValue: 0,
       durationMs: 4.5,
       ipAssigned: true,
@@ -28,7 +28,7 @@ const snapshot: MetricsSnapshot = {
     },
     {
       name: 'dns',
-      prefix: '10.52.12.2/32',
+      prefixes: ['10.52.12.2/32'],
       stateValue: 7,
       durationMs: 12,
       ipAssigned: true,

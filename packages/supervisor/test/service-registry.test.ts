@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResultMessage } from '@ahc/protocol';
 import { ServiceRegistry } from '../src/service-registry';
 import { makeBed } from './fixture';
+import { hostPrefix } from '../../../test/helpers/check-spec';
 
 const bed = makeBed();
 const config = bed.config({
@@ -107,7 +108,7 @@ describe('ServiceRegistry', () => {
       checks: 0,
     });
     expect(r.get('a')?.exported.stateValue).toBe(0);
-    expect(r.replaceConfig({ ...service('a'), prefix: '10.52.12.9/32' })).toMatchObject({
+    expect(r.replaceConfig({ ...service('a'), prefixes: [hostPrefix('10.52.12.9')] })).toMatchObject({
       advertise: false,
       counters: { state: 'unknown' },
     });
@@ -121,10 +122,10 @@ describe('ServiceRegistry', () => {
   it('adds and removes services on reload', () => {
     const r = new ServiceRegistry([service('a')]);
     r.add(service('b'));
-    expect(r.prefixOf('b')).toBe('10.52.12.2/32');
+    expect(r.prefixesOf('b')).toEqual(['10.52.12.2/32']);
     r.remove('a');
     expect(r.all().map((v) => v.config.name)).toEqual(['b']);
-    expect(r.prefixOf('a')).toBeUndefined();
+    expect(r.prefixesOf('a')).toEqual([]);
   });
 
   it('changes only the counters of a decision that moves no route', () => {
