@@ -316,3 +316,77 @@ describe('check loop with the address watch answer (ipAssigned)', () => {
     expect(runs).toBe(2);
   });
 });
+
+describe('check loop of a service with several prefixes', () => {
+  // 127.0.0.1 and ::1 are on lo; 10.255.254.253 and 2001:db8:fe::1 are not.
+  const ON_LO = hostPrefix('127.0.0.1');
+  const ON_LO6 = hostPrefix('::1');
+  const MISSING4 = hostPrefix('10.255.254.253');
+  const MISSING6 = hostPrefix('2001:db8:fe::1');
+  const text = (messages: FromWorker[]) =>
+    of(messages, 'log')
+      .filter((l) => /assigned|adding|status|changed/.test(l.message))
+      .map((l) => `${l.level} ${l.message}${l.status === undefined ? '' : ` [${l.status}]`}`);
+
+  it('is UP only while every prefix is on the interface, and queues each prefix on a decision', async () => {
+    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, intervalMs: 60_000, prefixes: [ON_LO, ON_LO6] }));
+    await until(() => of(messages, 'transition')[0], 3000);
+    expect(text(messages)).toEqual([
+      'debug 127.0.0.1/32 assigned to lo interface',
+      'debug ::1/128 assigned to lo interface',
+      'info changed to UP [up]',
+      'info adding 127.0.0.1/32 in the queue [up]',
+      'info adding ::1/128 in the queue [up]',
+    ]);
+  });
+
+  it('is DOWN at once when any prefix is missing, naming each missing one (getifaddrs)', async () => {
+    const { messages } = start(spec({ ipCheckDisabled: false, fail: 10, intervalMs: 60_000, prefixes: [ON_LO, MISSING4, MISSING6] }));
+    const t = await until(() => of(messages, 'transition')[0], 3000);
+    expect(t).toMatchObject({ state: 'down', reason: 'ip-unassigned' });
+    expect(of(messages, 'result')[0]).toMatchObject({ ok: false, ipAssigned: false });
+    expect(text(messages)).toEqual([
+      'debug 127.0.0.1/32 assigned to lo interface',
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning 2001:db8:fe::1/128 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+      "warning status DOWN because 2001:db8:fe::1/128 isn't assigned to lo interface. [down]",
+      'info adding 127.0.0.1/32 in the queue [down]',
+      'info adding 10.255.254.253/32 in the queue [down]',
+      'info adding 2001:db8:fe::1/128 in the queue [down]',
+    ]);
+    // The check command was not run.
+    expect(of(messages, 'log').some((l) => l.message.startsWith('running '))).toBe(false);
+  });
+
+  it("with the address watch's answer false, names the missing prefixes as getifaddrs sees them", async () => {
+    const asked: string[] = [];
+    const isAssigned = (_s: ServiceCheckSpec, p: { prefix: string }): boolean => {
+      asked.push(p.prefix);
+      return p.prefix !== MISSING4.prefix;
+    };
+    const { messages } = start(spec({ ipCheckDisabled: false, intervalMs: 60_000, prefixes: [ON_LO, MISSING4] }), {
+      isAssigned,
+      ipAssigned: false,
+    });
+    await until(() => of(messages, 'transition')[0], 3000);
+    expect(asked).toEqual([ON_LO.prefix, MISSING4.prefix]);
+    expect(text(messages).filter((l) => l.startsWith('warning'))).toEqual([
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+    ]);
+  });
+
+  it('trusts the answer true without asking getifaddrs for any prefix', async () => {
+    let asked = 0;
+    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, intervalMs: 60_000, prefixes: [MISSING4, MISSING6] }), {
+      isAssigned: () => {
+        asked += 1;
+        return false;
+      },
+      ipAssigned: true,
+    });
+    const t = await until(() => of(messages, 'transition')[0], 3000);
+    expect([t.state, asked]).toEqual(['up', 0]);
+  });
+});

@@ -152,4 +152,29 @@ describe('IpAssignments', () => {
     const [add] = lines('1: lo    inet 10.2.3.4/32 scope global lo\\       valid_lft forever preferred_lft forever');
     expect(a.apply(table.apply(add ?? { kind: 'ignore' }))).toEqual(['missing']);
   });
+  it('a service with several prefixes is assigned only while all are, and is reported when that answer changes', () => {
+    const table = new AddressTable();
+    const a = new IpAssignments(table);
+    a.track('multi', 'lo', [
+      { prefix: '10.1.0.1/32', address: '10.1.0.1', prefixLength: 32, family: 4 },
+      { prefix: '10.1.0.2/32', address: '10.1.0.2', prefixLength: 32, family: 4 },
+      { prefix: '2001:db8::1/128', address: '2001:db8::1', prefixLength: 128, family: 6 },
+    ]);
+    table.replaceAll(parseDump([V4, V6].join('\n')) ?? []);
+    expect(a.markKnown()).toEqual(['multi']);
+    // 10.1.0.2 is on lo:1, which counts for lo: the last one missing arrives.
+    expect(a.get('multi')).toBe(false);
+    const [label] = lines(V4_LABEL);
+    expect(a.apply(table.apply(label ?? { kind: 'ignore' }))).toEqual(['multi']);
+    expect(a.get('multi')).toBe(true);
+    // One goes: false, reported once; another goes too: still false, nothing to report.
+    const [delLabel] = lines(V4_DELETED_LABEL);
+    expect(a.apply(table.apply(delLabel ?? { kind: 'ignore' }))).toEqual(['multi']);
+    const [delV6] = lines(`Deleted ${V6}`);
+    expect(a.apply(table.apply(delV6 ?? { kind: 'ignore' }))).toEqual([]);
+    expect(a.get('multi')).toBe(false);
+    a.untrack('multi');
+    expect(a.get('multi')).toBeNull();
+    expect(a.apply(table.apply(label ?? { kind: 'ignore' }))).toEqual([]);
+  });
 });

@@ -134,3 +134,36 @@ describe('ServiceRegistry', () => {
     expect(r.get('a')).toMatchObject({ counters: up, advertise: false });
   });
 });
+
+describe('ServiceRegistry, a service with several prefixes', () => {
+  const multiBed = makeBed();
+  const multiConfig = multiBed.config(
+    { m: { ip_prefix: '10.52.12.1/32, 10.52.12.2/32 2001:db8:52::1/128' }, s: { ip_prefix: '10.52.12.3/32' } },
+    { ipv6: 'true', bird6_conf: `${multiBed.dir}/anycast-prefixes6.conf`, bird6_reconfigure_cmd: '/bin/true' },
+  );
+
+  it('lists each prefix in its own family, desired together once decided', () => {
+    const r = new ServiceRegistry(multiConfig.services);
+    expect(r.ofFamily(6).map((v) => v.config.name)).toEqual(['m']);
+    expect([...r.configured(4)]).toEqual(['10.52.12.1/32', '10.52.12.2/32', '10.52.12.3/32']);
+    expect([...r.configured(6)]).toEqual(['2001:db8:52::1/128']);
+    expect(r.prefixesOf('m')).toEqual(['10.52.12.1/32', '10.52.12.2/32', '2001:db8:52::1/128']);
+    r.decide('m', 'up', up);
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([['10.52.12.1/32', '10.52.12.2/32'], ['2001:db8:52::1/128']]);
+    r.decide('m', 'down', { state: 'down', rise: 0, fail: 1 });
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([[], []]);
+  });
+
+  it('holds each prefix as its file had it at start-up, until the first decision moves them all', () => {
+    const r = new ServiceRegistry(multiConfig.services);
+    r.adoptStartupFile(4, new Set(['10.52.12.2/32', '10.52.12.3/32']));
+    expect([...r.desired(4)]).toEqual(['10.52.12.2/32', '10.52.12.3/32']);
+    expect([...r.desired(6)]).toEqual([]);
+    r.adoptStartupFile(6, new Set(['2001:db8:52::1/128']));
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([['10.52.12.2/32', '10.52.12.3/32'], ['2001:db8:52::1/128']]);
+    expect(r.get('m')?.advertise).toBe(true);
+    r.decide('m', 'up', up);
+    expect(r.get('m')?.held).toBeNull();
+    expect([...r.desired(4)]).toEqual(['10.52.12.1/32', '10.52.12.2/32', '10.52.12.3/32']);
+  });
+});
