@@ -1,7 +1,7 @@
 // End to end, with the peer's routing table as the witness: a service whose ip_prefix lists three
 // prefixes (two IPv4, one IPv6) leaves and returns at the peer as one, whether its check fails
 // or one of its addresses leaves lo; a lone-prefix service beside it never moves
-// (docs/configuration.md, "Several prefixes").
+// (docs/configuration.md, "Several prefixes per service").
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

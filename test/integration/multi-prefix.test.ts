@@ -1,5 +1,5 @@
 // The built daemon with services whose ip_prefix lists several prefixes, IPv4 and IPv6 mixed
-// (docs/configuration.md, "Several prefixes"): a recording stand-in per family's reconfigure
+// (docs/configuration.md, "Several prefixes per service"): a recording stand-in per family's reconfigure
 // command, the real files, the address watch on the host's lo, the status socket and the
 // Prometheus textfile. And `-c` refusing bad lists with a message that names the item.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@ import type { IpPrefix } from '@ahc/protocol';
 
 /**
  * `ip_prefix`: one prefix, as the Python daemon reads it, or several (docs/configuration.md,
- * "Several prefixes"), separated by commas and/or whitespace. Each item is read exactly as a lone
+ * "Several prefixes per service"), separated by commas and/or whitespace. Each item is read exactly as a lone
  * prefix is; a lone prefix keeps the lone prefix's message word for word. Duplicates are the
  * cross-checks' (compile.ts), like a prefix used by two services. Pure.
  */

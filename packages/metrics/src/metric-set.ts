@@ -95,7 +95,7 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
   return e.render();
 }
 
-/** The labels of a service's samples: one set per prefix (docs/metrics.md, "Several prefixes"). */
+/** The labels of a service's samples: one set per prefix (docs/metrics.md, "Several prefixes per service"). */
 function labelsOf(svc: MetricsService): Array<{ service_name: string; ip_prefix: string }> {
   return svc.prefixes.map((ip_prefix) => ({ service_name: svc.name, ip_prefix }));
 }

@@ -27,7 +27,7 @@ export interface IpPrefix {
 /**
  * A service's prefixes as one text, for places that show a service on one line (status table,
  * `status --json`'s `prefix`): the prefix itself when there is one, as before; else all of them,
- * in configured order, joined by a comma and a space (docs/configuration.md, "Several prefixes").
+ * in configured order, joined by a comma and a space (docs/configuration.md, "Several prefixes per service").
  */
 export function prefixesText(prefixes: readonly IpPrefix[]): string {
   return prefixes.map((p) => p.prefix).join(', ');

@@ -147,7 +147,7 @@ export class Supervisor implements CheckHostEvents {
     let l = this.#serviceLogs.get(key);
     if (l === undefined) {
       const r = this.registry.get(name);
-      // Several prefixes: the fields name the first (docs/log-records.md, "Several prefixes").
+      // Several prefixes: the fields name the first (docs/log-records.md, "Several prefixes per service (this daemon only)").
       const first = r?.config.prefixes[0];
       l = this.log.child(
         status === undefined || first === undefined
