@@ -30,8 +30,10 @@ export interface ServiceView {
   readonly exported: ExportedValues;
 }
 
+/** The same prefixes, in any order: a list written in another order moves no route on reload. */
 function samePrefixes(a: ServiceConfig, b: ServiceConfig): boolean {
-  return a.prefixes.length === b.prefixes.length && a.prefixes.every((p, i) => p.prefix === b.prefixes[i]?.prefix);
+  const mine = new Set(a.prefixes.map((p) => p.prefix));
+  return mine.size === b.prefixes.length && b.prefixes.every((p) => mine.has(p.prefix));
 }
 
 function fresh(config: ServiceConfig): ServiceView {
@@ -104,7 +106,7 @@ export class ServiceRegistry {
   }
 
   /**
-   * Reload: a changed service. An enabled check with the same prefix keeps its decided state (no
+   * Reload: a changed service. An enabled check with the same prefixes (in any order) keeps its decided state (no
    * flap), whether it is advertised and its exported values, and counts rise/fail anew.
    */
   replaceConfig(config: ServiceConfig): ServiceView {

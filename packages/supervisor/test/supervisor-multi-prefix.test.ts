@@ -12,7 +12,7 @@ import type { Bed } from './fixture';
 
 const DUMMY4 = '10.189.200.255/32';
 const DUMMY6 = '2001:db8::1/128';
-const MULTI = ['10.52.12.1/32', '10.52.12.2/32', '2001:db8:52::1/128'];
+const MULTI = ['10.52.12.1/32', '10.52.12.2/32', '2001:db8:52::1/128'] as const;
 const supervisors = supervisorsOn((_config, events) => new InProcessCheckHost({ logLevel: 'debug' }, events));
 
 interface Bed6 {
@@ -142,15 +142,20 @@ describe('a service with several prefixes', () => {
     expect(mainLines(b.bed, /is updated/)).toEqual(['Bird configuration for IPv4 is updated']);
   });
 
-  it('keeps its decided state across a reload that leaves its prefixes, and withdraws the dropped one of a shorter list', async () => {
+  it('keeps its decided state across a reload that only reorders its prefixes; a shorter list withdraws the dropped one', async () => {
     const b = makeBed6();
     b.bed.healthy('multi', true);
     const { sup } = await supervisors.start(b.bed, b.bed.config({ multi: { ip_prefix: MULTI.join(', ') } }, b.daemon));
     await until(() => b.bed.prefixes().length === 3 && b.prefixes6().length === 2, 5000, 'all three advertised');
-    const summary = sup.reload(b.bed.config({ multi: { ip_prefix: `${MULTI[0]} ${MULTI[2]}` } }, b.daemon));
-    expect(summary?.changed).toEqual(['multi']);
-    await until(() => b.bed.prefixes().length === 2, 5000, 'the dropped prefix withdrawn');
-    await until(() => b.prefixes6().length === 2 && b.bed.prefixes().includes(MULTI[0] as string), 5000, 'the kept ones advertised');
+    await settled(sup);
+    const reordered = sup.reload(b.bed.config({ multi: { ip_prefix: [...MULTI].reverse().join(' ') } }, b.daemon));
+    expect(reordered?.changed).toEqual(['multi']);
+    expect(sup.registry.get('multi')).toMatchObject({ advertise: true, counters: { state: 'up' } });
+    expect([[...sup.registry.desired(4)].sort(), [...sup.registry.desired(6)]]).toEqual([[MULTI[0], MULTI[1]], [MULTI[2]]]);
+    const shorter = sup.reload(b.bed.config({ multi: { ip_prefix: `${MULTI[0]} ${MULTI[2]}` } }, b.daemon));
+    expect(shorter?.changed).toEqual(['multi']);
+    await until(() => b.bed.prefixes().length === 2 && !b.bed.prefixes().includes(MULTI[1]), 5000, 'the dropped prefix withdrawn');
+    await until(() => b.prefixes6().length === 2 && b.bed.prefixes().includes(MULTI[0]), 5000, 'the kept ones advertised');
     expect(b.bed.prefixes()).toEqual([DUMMY4, MULTI[0]]);
   });
 });
