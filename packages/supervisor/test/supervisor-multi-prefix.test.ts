@@ -158,4 +158,32 @@ describe('a service with several prefixes', () => {
     await until(() => b.prefixes6().length === 2 && b.bed.prefixes().includes(MULTI[0]), 5000, 'the kept ones advertised');
     expect(b.bed.prefixes()).toEqual([DUMMY4, MULTI[0]]);
   });
+
+  it('a disabled check with on_disabled = advertise queues every prefix once, between its two records', async () => {
+    const b = makeBed6();
+    const config = b.bed.config({ multi: { ip_prefix: MULTI.join(', '), check_disabled: 'true', on_disabled: 'advertise' } }, b.daemon);
+    const { sup } = await supervisors.start(b.bed, config);
+    await until(() => b.bed.prefixes().length === 3 && b.prefixes6().length === 2, 5000, 'all three advertised');
+    await settled(sup);
+    expect(
+      b.bed.logs.filter((l) => l.includes(' multi ') && !l.includes(' MainThread ')).map((l) => l.replace(/^.* multi +/, '').trimEnd()),
+    ).toEqual([
+      'check is disabled, ip_prefix wont be withdrawn',
+      ...MULTI.map((p) => `adding ${p} in the queue`),
+      'check is now permanently disabled',
+    ]);
+  });
+
+  it('on_worker_failure = withdraw takes every prefix out of both files', async () => {
+    const b = makeBed6();
+    b.bed.healthy('multi', true);
+    const config = b.bed.config({ multi: { ip_prefix: MULTI.join(', ') } }, { ...b.daemon, on_worker_failure: 'withdraw' });
+    const { sup } = await supervisors.start(b.bed, config);
+    await until(() => b.bed.prefixes().length === 3 && b.prefixes6().length === 2, 5000, 'all three advertised');
+    // What the check host reports when it gives up on the service's worker.
+    sup.host?.stop('multi');
+    sup.onThreadFailed(['multi'], 'test: the worker keeps failing');
+    await until(() => b.bed.prefixes().length === 1 && b.prefixes6().length === 1, 5000, 'all three withdrawn');
+    expect([b.bed.prefixes(), b.prefixes6()]).toEqual([[DUMMY4], [DUMMY6]]);
+  });
 });
