@@ -200,11 +200,9 @@ function crossChecks(
       }
       seen.add(prefix);
       if ((family === 4 && !daemon.ipv4) || (family === 6 && !daemon.ipv6)) {
-        problems.error(
-          ERR.AHC_CONFIG_FAMILY_DISABLED,
-          `${s.prefixes.length === 1 ? 'is' : `lists ${prefix},`} an IPv${family} prefix but IPv${family} is disabled in [daemon] (set ipv${family} = true)`,
-          loc,
-        );
+        const what = s.prefixes.length === 1 ? 'is' : `lists ${prefix},`;
+        const reason = `${what} an IPv${family} prefix but IPv${family} is disabled in [daemon] (set ipv${family} = true)`;
+        problems.error(ERR.AHC_CONFIG_FAMILY_DISABLED, reason, loc);
       }
       const other = owners.get(prefix);
       if (other !== undefined) {
