@@ -22,7 +22,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
       const x = view.exported;
       return {
         name: view.config.name,
-        prefix: view.config.prefix,
+        prefixes: view.config.prefixes.map((p) => p.prefix),
         stateValue: x.stateValue,
         durationMs: x.durationMs,
         ipAssigned: x.ipAssigned,

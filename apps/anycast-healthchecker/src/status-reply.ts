@@ -3,7 +3,7 @@ import { parsePrefixFile } from '@ahc/bird';
 import type { CompiledConfig } from '@ahc/config';
 import type { BirdStatus, DrainFileStatus, DrainStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
-import { monotonicMs } from '@ahc/protocol';
+import { monotonicMs, prefixesText } from '@ahc/protocol';
 import type { CoreSnapshot, Drain, DrainFileState, EventLoopLag } from '@ahc/supervisor';
 
 /** What the status reply and the metrics say of the daemon beside the core's snapshot. */
@@ -85,8 +85,12 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
     const last = view.lastResult;
     return {
       name: c.name,
-      prefix: c.prefix,
-      family: c.family,
+      prefix: prefixesText(c.prefixes),
+      family: c.prefixes[0]?.family ?? 4,
+      // Only with several: a lone prefix's reply stays as it was, field for field.
+      ...(c.prefixes.length > 1
+        ? { prefixes: c.prefixes.map((p) => ({ prefix: p.prefix, family: p.family, inBirdFile: inFile.has(p.prefix) })) }
+        : {}),
       worker: {
         state: worker.state,
         threadId: worker.threadId,
@@ -112,7 +116,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
               ipAssigned: last.ipAssigned,
             },
       advertise: view.advertise,
-      inBirdFile: inFile.has(c.prefix),
+      inBirdFile: c.prefixes.every((p) => inFile.has(p.prefix)),
       drains: (drains ?? []).map((d) => drainStatus(d, nowMs)),
       exported: view.exported,
     };

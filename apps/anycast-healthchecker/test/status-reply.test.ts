@@ -18,7 +18,8 @@ const bird = {
   dummy: DUMMY,
   reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] },
 } as unknown as BirdFamilyConfig;
-const svc = (name: string, prefix: string, disabled = false) => ({ name, prefix, family: 4, disabled }) as unknown as ServiceConfig;
+const svc = (name: string, prefix: string, disabled = false) =>
+  ({ name, prefixes: [{ prefix, address: prefix.split('/')[0], prefixLength: 32, family: 4 }], disabled }) as unknown as ServiceConfig;
 const NONE = { stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null };
 const snapshot: CoreSnapshot = {
   threads: 1,
@@ -36,6 +37,7 @@ const snapshot: CoreSnapshot = {
         config: svc('a', '10.52.12.1/32'),
         counters: { state: 'up', rise: 2, fail: 0 },
         advertise: true,
+        held: null,
         checks: 2,
         timeouts: 1,
         lastResult: {
@@ -65,6 +67,7 @@ const snapshot: CoreSnapshot = {
         config: svc('d', '10.52.12.4/32', true),
         counters: { state: 'unknown', rise: 0, fail: 0 },
         advertise: false,
+        held: null,
         checks: 0,
         timeouts: 0,
         lastResult: null,
@@ -224,7 +227,7 @@ describe('metrics rendered from a core snapshot', () => {
       services: [
         {
           name: 'a',
-          prefix: '10.52.12.1/32',
+          prefixes: ['10.52.12.1/32'],
           stateValue: 0,
           durationMs: 4.5,
           ipAssigned: true,
@@ -239,7 +242,7 @@ describe('metrics rendered from a core snapshot', () => {
         },
         {
           name: 'd',
-          prefix: '10.52.12.4/32',
+          prefixes: ['10.52.12.4/32'],
           stateValue: null,
           durationMs: null,
           ipAssigned: null,

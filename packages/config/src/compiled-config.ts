@@ -1,4 +1,4 @@
-import type { Family, LogLevel } from '@ahc/protocol';
+import type { Family, IpPrefix, LogLevel } from '@ahc/protocol';
 import type { ErrorCode } from '@ahc/errors';
 
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
@@ -23,10 +23,8 @@ export interface ServiceConfig {
   /** The file that defined the section (for messages). */
   readonly file: string;
   readonly checkCmd: Command;
-  readonly prefix: string;
-  readonly address: string;
-  readonly prefixLength: number;
-  readonly family: Family;
+  /** `ip_prefix`: one prefix or several, normalised, in the order written; advertised and withdrawn together. */
+  readonly prefixes: readonly IpPrefix[];
   readonly interface: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;

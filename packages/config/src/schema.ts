@@ -11,6 +11,7 @@ import {
   onDisabledValue,
   onWorkerFailureValue,
   pathValue,
+  prefixListValue,
   prefixValue,
   secondsValue,
   workerThreadsValue,
@@ -74,7 +75,7 @@ export type DaemonOptions = z.output<typeof daemonSchema>;
 /** A service section, DEFAULT merged in. */
 export const serviceSchema = z.object({
   check_cmd: commandValue,
-  ip_prefix: prefixValue(),
+  ip_prefix: prefixListValue,
   interface: nonEmpty,
   check_interval: secondsValue(),
   check_timeout: secondsValue(),

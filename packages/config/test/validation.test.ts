@@ -659,7 +659,7 @@ describe('values read the way Python reads them', () => {
     });
     const s = compileTree(tree).services[0];
     expect(s?.checkCmd.argv).toEqual(['/bin/echo', '--fail', '--silent', 'http://10.52.12.1:8080/']);
-    expect(s?.prefix).toBe('10.52.12.1/32');
+    expect(s?.prefixes.map((p) => p.prefix)).toEqual(['10.52.12.1/32']);
   });
 
   it('lets a section override a [DEFAULT] value that another option refers to', () => {
@@ -677,7 +677,7 @@ describe('values read the way Python reads them', () => {
       'web.conf': '[web]\nvip = 10.52.12.1\nip_prefix = %(vip)s/32\ncheck_disabled = false\n',
     });
     const s = compileTree(tree).services[0];
-    expect([s?.checkCmd.argv, s?.prefix]).toEqual([['/bin/echo', 'http://10.52.12.1/'], '10.52.12.1/32']);
+    expect([s?.checkCmd.argv, s?.prefixes[0]?.prefix]).toEqual([['/bin/echo', 'http://10.52.12.1/'], '10.52.12.1/32']);
   });
 
   it('still refuses that reference in a service that lacks the option', () => {
@@ -728,7 +728,7 @@ describe('values read the way Python reads them', () => {
       { IPv6: 'TRUE' },
     );
     const config = compileTree(tree);
-    expect(config.services.map((s) => [s.name, s.prefix, s.disabled])).toEqual([
+    expect(config.services.map((s) => [s.name, s.prefixes[0]?.prefix, s.disabled])).toEqual([
       ['Web', '10.52.12.2/32', true],
       ['web', '10.52.12.1/32', false],
     ]);

@@ -15,8 +15,12 @@ export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' |
 
 export interface ServiceStatus {
   readonly name: string;
+  /** `ip_prefix`: the prefix; with several, all of them joined by `, ` (each is in `prefixes`). */
   readonly prefix: string;
+  /** The family of the (first) prefix. */
   readonly family: Family;
+  /** With several prefixes only: each with its family and whether its file has it, in configured order. */
+  readonly prefixes?: readonly { readonly prefix: string; readonly family: Family; readonly inBirdFile: boolean }[];
   readonly worker: {
     readonly state: WorkerStateName;
     readonly threadId: number | null;
@@ -46,6 +50,7 @@ export interface ServiceStatus {
    * does, its prefix is withdrawn whatever `advertise` says.
    */
   readonly drains?: readonly DrainStatus[];
+  /** Every prefix of the service is in its family's BIRD file now. */
   readonly inBirdFile: boolean;
   /**
    * The values the Prometheus textfile exports for it (docs/metrics.md): they change at

@@ -1,3 +1,4 @@
+import { prefixFamilies, prefixesText } from '@ahc/protocol';
 import type { Family } from '@ahc/protocol';
 import type { Logger } from '@ahc/logging';
 import type { Drains } from './drains';
@@ -75,7 +76,9 @@ export class DrainRoutes {
         .map((d) => `${d.source === 'file' ? 'drain file' : 'drain command'}${d.all ? ' (all services)' : ''}: ${d.reason}`)
         .join('; ');
       this.#began.set(c.name, { atMs: Date.now(), why });
-      log.info(`drained (${why}): ${c.prefix} is withdrawn and stays so whatever the check says, until undrained; the check keeps running`);
+      log.info(
+        `drained (${why}): ${prefixesText(c.prefixes)} is withdrawn and stays so whatever the check says, until undrained; the check keeps running`,
+      );
     } else {
       const began = this.#began.get(c.name);
       this.#began.delete(c.name);
@@ -83,19 +86,24 @@ export class DrainRoutes {
       const state = view.counters.state.toUpperCase();
       log.info(
         view.advertise
-          ? `undrained${was}: ${c.prefix} is announced again (the check says ${state})`
-          : `undrained${was}: ${c.prefix} stays withdrawn until the check decides UP (now ${state})`,
+          ? `undrained${was}: ${prefixesText(c.prefixes)} is announced again (the check says ${state})`
+          : `undrained${was}: ${prefixesText(c.prefixes)} stays withdrawn until the check decides UP (now ${state})`,
       );
     }
-    // Nothing moves for a prefix its check does not want anyway.
-    const reconciler = this.deps.reconcilers.get(c.family);
-    if (reconciler === undefined || !view.advertise) return;
+    // Nothing moves for prefixes its check does not want anyway. One item per prefix, to its
+    // family's reconciler: a service with several prefixes moves them in one write per family.
+    if (!view.advertise) return;
     const custom = c.customReconfigureCmd;
-    reconciler.request(
-      { service: c.name, prefix: c.prefix, action: drained ? 'delete' : 'add' },
-      custom === null
-        ? undefined
-        : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
-    );
+    const action = drained ? 'delete' : 'add';
+    for (const family of prefixFamilies(c.prefixes)) {
+      const reconciler = this.deps.reconcilers.get(family);
+      if (reconciler === undefined) continue;
+      reconciler.request(
+        c.prefixes.filter((p) => p.family === family).map((p) => ({ service: c.name, prefix: p.prefix, action })),
+        custom === null
+          ? undefined
+          : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
+      );
+    }
   }
 }

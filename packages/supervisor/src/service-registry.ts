@@ -17,6 +17,12 @@ export interface ServiceView {
   /** Whether the prefix belongs in the BIRD file: decided by checks, by on_disabled, or (until
    * the first decision) by whether it was in the file at startup. */
   readonly advertise: boolean;
+  /**
+   * Start-up, until the first decision: which of its prefixes the BIRD files had (each family's
+   * reconciler adopts its own file), so a service whose files disagree keeps each prefix as it
+   * was instead of moving some; null once anything decided (then `advertise` moves them all).
+   */
+  readonly held: ReadonlySet<string> | null;
   readonly lastResult: ResultMessage | null;
   readonly timeouts: number;
   readonly checks: number;
@@ -24,11 +30,18 @@ export interface ServiceView {
   readonly exported: ExportedValues;
 }
 
+/** The same prefixes, in any order: a list written in another order moves no route on reload. */
+function samePrefixes(a: ServiceConfig, b: ServiceConfig): boolean {
+  const mine = new Set(a.prefixes.map((p) => p.prefix));
+  return mine.size === b.prefixes.length && b.prefixes.every((p) => mine.has(p.prefix));
+}
+
 function fresh(config: ServiceConfig): ServiceView {
   return {
     config,
     counters: INITIAL_COUNTERS,
     advertise: config.disabled ? config.onDisabled === 'advertise' : false,
+    held: null,
     lastResult: null,
     timeouts: 0,
     checks: 0,
@@ -61,7 +74,7 @@ export class ServiceRegistry {
   }
 
   ofFamily(family: Family): readonly ServiceView[] {
-    return this.all().filter((r) => r.config.family === family);
+    return this.all().filter((r) => r.config.prefixes.some((p) => p.family === family));
   }
 
   /** The counters a (re)started worker continues from; UNKNOWN for a service not configured. */
@@ -69,22 +82,25 @@ export class ServiceRegistry {
     return this.#records.get(name)?.counters ?? { state: 'unknown', rise: 0, fail: 0 };
   }
 
-  /** The current prefix of a service, if it is configured. */
-  prefixOf(name: string): string | undefined {
-    return this.#records.get(name)?.config.prefix;
+  /** The current prefixes of a service (none when it is not configured). */
+  prefixesOf(name: string): readonly string[] {
+    return this.#records.get(name)?.config.prefixes.map((p) => p.prefix) ?? [];
   }
 
   /** The prefixes that belong in the family's BIRD file now (the dummy aside): advertised and not drained. */
   desired(family: Family): Set<string> {
-    return new Set(
-      this.ofFamily(family)
-        .filter((r) => r.advertise && !this.withheld(r.config.name))
-        .map((r) => r.config.prefix),
-    );
+    const out = new Set<string>();
+    for (const r of this.ofFamily(family)) {
+      if (this.withheld(r.config.name)) continue;
+      for (const { prefix, family: f } of r.config.prefixes) {
+        if (f === family && (r.held === null ? r.advertise : r.held.has(prefix))) out.add(prefix);
+      }
+    }
+    return out;
   }
 
   configured(family: Family): Set<string> {
-    return new Set(this.ofFamily(family).map((r) => r.config.prefix));
+    return new Set(this.ofFamily(family).flatMap((r) => r.config.prefixes.filter((p) => p.family === family).map((p) => p.prefix)));
   }
 
   /** Reload: a service that was not configured. */
@@ -95,15 +111,21 @@ export class ServiceRegistry {
   }
 
   /**
-   * Reload: a changed service. An enabled check with the same prefix keeps its decided state (no
+   * Reload: a changed service. An enabled check with the same prefixes (in any order) keeps its decided state (no
    * flap), whether it is advertised and its exported values, and counts rise/fail anew.
    */
   replaceConfig(config: ServiceConfig): ServiceView {
     const from = this.#records.get(config.name);
     const base = fresh(config);
     const view =
-      from !== undefined && !config.disabled && from.config.prefix === config.prefix
-        ? { ...base, counters: { state: from.counters.state, rise: 0, fail: 0 }, advertise: from.advertise, exported: from.exported }
+      from !== undefined && !config.disabled && samePrefixes(from.config, config)
+        ? {
+            ...base,
+            counters: { state: from.counters.state, rise: 0, fail: 0 },
+            advertise: from.advertise,
+            held: from.held,
+            exported: from.exported,
+          }
         : base;
     this.#records.set(config.name, view);
     return view;
@@ -114,21 +136,28 @@ export class ServiceRegistry {
     this.#records.delete(name);
   }
 
-  /** Start-up: every service of the family is advertised as the file has it, until it decides. */
+  /**
+   * Start-up: every prefix of the family stays as the file has it, until its service decides. A
+   * service counts as advertised while any of its prefixes is (the only case for a lone prefix).
+   */
   adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void {
-    for (const r of this.ofFamily(family)) this.#update(r, { advertise: prefixesInFile.has(r.config.prefix) });
+    for (const r of this.ofFamily(family)) {
+      const held = new Set([...(r.held ?? [])].filter((p) => !r.config.prefixes.some((x) => x.prefix === p && x.family === family)));
+      for (const { prefix, family: f } of r.config.prefixes) if (f === family && prefixesInFile.has(prefix)) held.add(prefix);
+      this.#update(r, { advertise: held.size > 0, held });
+    }
   }
 
   /** A disabled check's decision (on_disabled), applied once at start-up. */
   applyDisabled(name: string): ServiceView | undefined {
     const r = this.#records.get(name);
-    return r === undefined ? undefined : this.#update(r, { advertise: r.config.onDisabled === 'advertise' });
+    return r === undefined ? undefined : this.#update(r, { advertise: r.config.onDisabled === 'advertise', held: null });
   }
 
   /** A check decided (a transition): its state and counters, and whether it is advertised. */
   decide(name: string, state: 'up' | 'down', counters: CheckCounters): ServiceView | undefined {
     const r = this.#records.get(name);
-    return r === undefined ? undefined : this.#update(r, { counters, advertise: state === 'up' });
+    return r === undefined ? undefined : this.#update(r, { counters, advertise: state === 'up', held: null });
   }
 
   /** A decision that changes no route (its family has no BIRD file): only the counters. */
@@ -160,7 +189,7 @@ export class ServiceRegistry {
   withdrawForWorkerFailure(name: string): boolean {
     const r = this.#records.get(name);
     if (r === undefined) return false;
-    this.#update(r, { counters: { state: 'unknown', rise: 0, fail: 0 }, advertise: false });
+    this.#update(r, { counters: { state: 'unknown', rise: 0, fail: 0 }, advertise: false, held: null });
     return r.advertise;
   }
 

@@ -1,6 +1,6 @@
 import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
-import { monotonicMs } from '@ahc/protocol';
+import { monotonicMs, prefixFamilies, prefixesText } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { AddressWatch } from './address-watch';
 import type { AddressWatchOptions } from './address-watch';
@@ -9,6 +9,7 @@ import type { CheckHost, CheckHostEvents } from './check-host';
 import { coreSnapshot } from './core-snapshot';
 import type { CoreSnapshot } from './core-snapshot';
 import { PrefixReconciler } from './prefix-reconciler';
+import type { CustomAction } from './prefix-reconciler';
 import { IpAssignments } from './ip-assignments';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
@@ -89,10 +90,7 @@ export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number, 
     fail: s.fail,
     interface: s.interface,
     ipCheckDisabled: s.ipCheckDisabled,
-    prefix: s.prefix,
-    address: s.address,
-    prefixLength: s.prefixLength,
-    family: s.family,
+    prefixes: s.prefixes,
     splayMs,
     maxOutputBytes: MAX_CHECK_OUTPUT,
   };
@@ -177,15 +175,17 @@ export class Supervisor implements CheckHostEvents {
     let l = this.#serviceLogs.get(key);
     if (l === undefined) {
       const r = this.registry.get(name);
+      // Several prefixes: the fields name the first (docs/log-records.md, "Several prefixes per service (this daemon only)").
+      const first = r?.config.prefixes[0];
       l = this.log.child(
-        status === undefined || r === undefined
+        status === undefined || first === undefined
           ? { service_name: name }
           : {
               service_name: name,
               status,
-              ip_address: r.config.address,
-              prefix_length: r.config.prefixLength,
-              ip_check_disabled: r.config.ipCheckDisabled,
+              ip_address: first.address,
+              prefix_length: first.prefixLength,
+              ip_check_disabled: r?.config.ipCheckDisabled ?? false,
             },
       );
       this.#serviceLogs.set(key, l);
@@ -215,7 +215,7 @@ export class Supervisor implements CheckHostEvents {
 
   #trackIp(c: ServiceConfig): void {
     this.#ip?.untrack(c.name);
-    if (!c.disabled && !c.ipCheckDisabled) this.#ip?.track(c.name, c.interface, c.address, c.prefixLength, c.family);
+    if (!c.disabled && !c.ipCheckDisabled) this.#ip?.track(c.name, c.interface, c.prefixes);
   }
 
   #pushIp(changed: readonly string[]): void {
@@ -233,9 +233,9 @@ export class Supervisor implements CheckHostEvents {
       const advertise = c.onDisabled === 'advertise';
       if (advertise) log.info('check is disabled, ip_prefix wont be withdrawn');
       else log.info('Check is disabled and ip_prefix will be withdrawn');
-      log.info(`adding ${c.prefix} in the queue`);
+      for (const p of c.prefixes) log.info(`adding ${p.prefix} in the queue`);
       this.registry.applyDisabled(c.name);
-      this.reconcilers.get(c.family)?.request({ service: c.name, prefix: c.prefix, action: advertise ? 'add' : 'delete' });
+      this.#queue(c, advertise ? 'add' : 'delete');
       log.info(advertise ? 'check is now permanently disabled' : 'Check is now permanently disabled');
     }
     const phases = checkPhases(this.registry.all().map((r) => r.config));
@@ -317,7 +317,8 @@ export class Supervisor implements CheckHostEvents {
         log.error(
           `check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`,
         );
-        if (this.registry.withdrawForWorkerFailure(name)) this.reconcilers.get(r.config.family)?.request();
+        if (this.registry.withdrawForWorkerFailure(name))
+          for (const f of prefixFamilies(r.config.prefixes)) this.reconcilers.get(f)?.request();
       } else {
         log.error(
           `check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`,
@@ -333,25 +334,39 @@ export class Supervisor implements CheckHostEvents {
     }
   }
 
+  /**
+   * One decision of a service into the queues: one item per prefix, to its family's reconciler,
+   * so each family's file is written once and reconfigured once for all of them.
+   */
+  #queue(c: ServiceConfig, action: 'add' | 'delete', custom?: CustomAction): void {
+    for (const family of prefixFamilies(c.prefixes)) {
+      const items = c.prefixes.filter((p) => p.family === family).map((p) => ({ service: c.name, prefix: p.prefix, action }));
+      this.reconcilers.get(family)?.request(items, custom);
+    }
+  }
+
   #transition(service: string, state: 'up' | 'down', counters: CheckCounters): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
-    const family = this.registry.get(service)?.config.family;
-    if (family === undefined) return;
-    const reconciler = this.reconcilers.get(family);
+    const config = this.registry.get(service)?.config;
+    if (config === undefined) return;
     // A family without a BIRD file (disabled in [daemon]): only the counters change.
-    if (reconciler === undefined) {
+    if (!prefixFamilies(config.prefixes).some((f) => this.reconcilers.has(f))) {
       this.registry.updateCounters(service, counters);
       return;
     }
     const r = this.registry.decide(service, state, counters);
     if (r === undefined) return;
     const drained = this.drains.isDrained(service);
-    if (drained) this.serviceLog(service).info(`is drained: ${r.config.prefix} stays withdrawn whatever the check says, until undrained`);
-    // The worker logged "adding PREFIX in the queue"; this is the queue. A drained service's
-    // own reconfigure command is not told: its prefix does not move.
+    if (drained)
+      this.serviceLog(service).info(
+        `is drained: ${prefixesText(r.config.prefixes)} stays withdrawn whatever the check says, until undrained`,
+      );
+    // The worker logged "adding PREFIX in the queue" for each prefix; this is the queue. A drained
+    // service's own reconfigure command is not told: its prefixes do not move.
     const custom = drained ? null : r.config.customReconfigureCmd;
-    reconciler.request(
-      { service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' },
+    this.#queue(
+      r.config,
+      state === 'up' ? 'add' : 'delete',
       custom === null
         ? undefined
         : {
@@ -388,17 +403,18 @@ export class Supervisor implements CheckHostEvents {
         summary.unchanged += 1;
         continue;
       }
-      if (!this.reconcilers.has(svc.family)) continue; // family disabled in the running [daemon]
+      // A family disabled in the running [daemon]:
+      if (!prefixFamilies(svc.prefixes).every((f) => this.reconcilers.has(f))) continue;
       if (old !== undefined) {
         if (!old.config.disabled) host.stop(svc.name);
-        touched.add(old.config.family);
+        for (const f of prefixFamilies(old.config.prefixes)) touched.add(f);
         summary.changed.push(svc.name);
       } else {
         summary.added.push(svc.name);
       }
       const record = old === undefined ? this.registry.add(svc) : this.registry.replaceConfig(svc);
       this.#serviceLogs.clear();
-      touched.add(svc.family);
+      for (const f of prefixFamilies(svc.prefixes)) touched.add(f);
       this.#trackIp(svc);
       if (!svc.disabled)
         host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs, this.epochMs, phases.get(svc.name)), record.counters);
@@ -410,7 +426,7 @@ export class Supervisor implements CheckHostEvents {
       this.registry.remove(name);
       this.#ip?.untrack(name);
       if (this.drains.forget(name)) this.log.info(`the drain of ${name} ends: the service is no longer configured`);
-      touched.add(old.config.family);
+      for (const f of prefixFamilies(old.config.prefixes)) touched.add(f);
       summary.removed.push(name);
     }
     this.config = { ...next, daemon: this.config.daemon };
