@@ -84,6 +84,10 @@ export interface DaemonConfig {
   readonly statusSocket: string;
   /** What a service's route does while the watchdog gives up on its worker. */
   readonly onWorkerFailure: 'keep' | 'withdraw';
+  /** `state_dir` and `state_max_age` (docs/operations.md, "State across restarts"). */
+  readonly state: { readonly dir: string; readonly maxAgeMs: number };
+  /** `withdraw_on_shutdown` and its bound `withdraw_on_shutdown_timeout`. */
+  readonly withdrawOnShutdown: { readonly enabled: boolean; readonly timeoutMs: number };
 }
 
 export interface ConfigProblem {

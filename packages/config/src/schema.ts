@@ -64,6 +64,10 @@ export const daemonSchema = z.object({
   bird_verify_cmd: z.optional(commandValue),
   bird6_verify_cmd: z.optional(commandValue),
   on_worker_failure: z.optional(onWorkerFailureValue),
+  state_dir: z.optional(pathValue),
+  state_max_age: z.optional(secondsValue(true)),
+  withdraw_on_shutdown: z.optional(boolValue),
+  withdraw_on_shutdown_timeout: z.optional(secondsValue()),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 

@@ -43,6 +43,9 @@ function fresh(config: ServiceConfig): ServiceView {
  */
 export class ServiceRegistry {
   readonly #records = new Map<string, ServiceView>();
+  /** Services started from the state file's last decided state (state-restore.ts), until reload replaces them. */
+  readonly #restored = new Set<string>();
+  #onDecided: () => void = () => undefined;
 
   constructor(services: readonly ServiceConfig[]) {
     for (const config of services) this.add(config);
@@ -83,11 +86,48 @@ export class ServiceRegistry {
     return new Set(this.ofFamily(family).map((r) => r.config.prefix));
   }
 
+  /** Called after every change of a decided state (or of the set of services): the state file's cue. */
+  onDecided(listener: () => void): void {
+    this.#onDecided = listener;
+  }
+
   /** Reload: a service that was not configured. */
   add(config: ServiceConfig): ServiceView {
     const view = fresh(config);
     this.#records.set(config.name, view);
+    this.#onDecided();
     return view;
+  }
+
+  /**
+   * Start-up, before the BIRD files are read: these enabled checks start in their last decided
+   * state (docs/operations.md, "State across restarts"), UP with its rise count full, DOWN with
+   * its fail count full, exactly as a service that has been in that state for a while; the BIRD
+   * file's content does not override it (adoptStartupFile). The checks then go on from there.
+   */
+  restore(states: ReadonlyMap<string, 'up' | 'down'>): void {
+    for (const [name, state] of states) {
+      const r = this.#records.get(name);
+      if (r === undefined || r.config.disabled) continue;
+      const counters: CheckCounters = state === 'up' ? { state, rise: r.config.rise, fail: 0 } : { state, rise: 0, fail: r.config.fail };
+      this.#update(r, { counters, advertise: state === 'up' });
+      this.#restored.add(name);
+    }
+  }
+
+  /** Whether the service started from the state file (status and tests). */
+  wasRestored(name: string): boolean {
+    return this.#restored.has(name);
+  }
+
+  /**
+   * withdraw_on_shutdown: nothing is advertised any more. The decided states stay as they are
+   * (the state file keeps them). Returns the services whose prefix was advertised.
+   */
+  withdrawAllForShutdown(): ServiceView[] {
+    const advertised = this.all().filter((r) => r.advertise);
+    for (const r of advertised) this.#update(r, { advertise: false });
+    return advertised;
   }
 
   /**
@@ -102,17 +142,27 @@ export class ServiceRegistry {
         ? { ...base, counters: { state: from.counters.state, rise: 0, fail: 0 }, advertise: from.advertise, exported: from.exported }
         : base;
     this.#records.set(config.name, view);
+    this.#restored.delete(config.name);
+    this.#onDecided();
     return view;
   }
 
   /** Reload: a service that is no longer configured. */
   remove(name: string): void {
     this.#records.delete(name);
+    this.#restored.delete(name);
+    this.#onDecided();
   }
 
-  /** Start-up: every service of the family is advertised as the file has it, until it decides. */
+  /**
+   * Start-up: every service of the family is advertised as the file has it, until it decides;
+   * except those restored from the state file, which keep their restored decision.
+   */
   adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void {
-    for (const r of this.ofFamily(family)) this.#update(r, { advertise: prefixesInFile.has(r.config.prefix) });
+    for (const r of this.ofFamily(family)) {
+      if (this.#restored.has(r.config.name)) continue;
+      this.#update(r, { advertise: prefixesInFile.has(r.config.prefix) });
+    }
   }
 
   /** A disabled check's decision (on_disabled), applied once at start-up. */
@@ -163,6 +213,7 @@ export class ServiceRegistry {
   #update(r: ServiceView, changes: Partial<ServiceView>): ServiceView {
     const view: ServiceView = { ...r, ...changes };
     this.#records.set(r.config.name, view);
+    if (view.counters.state !== r.counters.state) this.#onDecided();
     return view;
   }
 }

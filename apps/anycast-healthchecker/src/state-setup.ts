@@ -1,0 +1,77 @@
+import { ERR } from '@ahc/errors';
+import type { CompiledConfig } from '@ahc/config';
+import type { Logger } from '@ahc/logging';
+import { NOTHING_RESTORED, StateStore, planRestore } from '@ahc/supervisor';
+import type { RestorePlan, StopOutcome, Supervisor } from '@ahc/supervisor';
+import { VERSION } from './version';
+
+/** The state directory, opened and read, and what was restored from it (docs/operations.md, "State across restarts"). */
+export interface StateSetup {
+  readonly store: StateStore;
+  readonly plan: RestorePlan;
+}
+
+/** Half the age a state may have, so a daemon that dies leaves one young enough; at most once a minute. */
+function refreshMs(maxAgeMs: number): number {
+  return Math.min(60_000, Math.max(1_000, maxAgeMs / 2));
+}
+
+/**
+ * Before the BIRD files are read: open `state_dir`, read the state file and start the services it
+ * allows in their last decided state (ServiceRegistry.restore). Never throws: a missing, unreadable
+ * or foreign file, or a directory that cannot be made, is logged and the daemon starts as without one.
+ */
+export async function restoreState(config: CompiledConfig, supervisor: Supervisor, log: Logger): Promise<StateSetup> {
+  const { dir, maxAgeMs } = config.daemon.state;
+  const store = new StateStore({
+    dir,
+    log,
+    version: VERSION,
+    pidfile: config.daemon.pidfile,
+    services: () => supervisor.registry.all(),
+    refreshMs: refreshMs(maxAgeMs),
+  });
+  const file = await store.open();
+  if (file === null) return { store, plan: NOTHING_RESTORED };
+  const { plan, refused } = planRestore(file, config.services, { nowMs: Date.now(), maxAgeMs, pidfile: config.daemon.pidfile });
+  if (refused !== null) {
+    log.warning(`${ERR.AHC_STATE_FILE}: not restoring the state file ${store.path}: ${refused}; it is replaced at the next write`);
+    return { store, plan };
+  }
+  supervisor.registry.restore(plan.states);
+  const ups = [...plan.states].filter(([, s]) => s === 'up').map(([n]) => n);
+  const downs = [...plan.states].filter(([, s]) => s === 'down').map(([n]) => n);
+  const age = Math.round((Date.now() - file.savedAt) / 1000);
+  log.info(
+    `restored the last decided state of ${plan.states.size} service(s) from ${store.path} (written ${age} s ago by pid ${file.pid}): ` +
+      `UP ${ups.length > 0 ? ups.join(', ') : '-'}; DOWN ${downs.length > 0 ? downs.join(', ') : '-'}; their checks go on from there`,
+  );
+  for (const line of plan.skipped) log.info(`not restored: ${line}`);
+  const drains = Object.keys(plan.drains);
+  if (drains.length > 0)
+    log.info(`the state file holds drains for ${drains.join(', ')}: kept in the file (this daemon has no drain control to apply them)`);
+  return { store, plan };
+}
+
+/** The records of a withdraw at shutdown (docs/log-records.md, "Withdraw on shutdown"). */
+export function logStopOutcome(outcome: StopOutcome, timeoutMs: number, log: Logger): void {
+  if (outcome.withdraw === 'not-asked') return;
+  const what = `${outcome.prefixes.length} prefix(es)${outcome.prefixes.length > 0 ? ` (${outcome.prefixes.join(', ')})` : ''}`;
+  switch (outcome.withdraw) {
+    case 'applied':
+      log.info(`withdraw_on_shutdown: withdrew ${what}; BIRD applied it in ${outcome.ms} ms`);
+      return;
+    case 'failed':
+    case 'timed-out':
+      log.error(
+        `withdraw_on_shutdown: BIRD did not confirm the withdraw of ${what} within ${timeoutMs / 1000} s` +
+          `${outcome.lastError === null ? '' : ` (${outcome.lastError})`}; exiting anyway`,
+      );
+      return;
+    case 'cut-short':
+      log.warning(
+        `withdraw_on_shutdown: stopped waiting for BIRD after ${outcome.ms} ms (second signal); the withdraw of ${what} may not be applied`,
+      );
+      return;
+  }
+}
