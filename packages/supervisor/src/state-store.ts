@@ -54,6 +54,7 @@ export class StateStore {
   #drains: () => Readonly<Record<string, DrainEntry>> = () => ({});
   #withdrawnAtShutdown = false;
   #writes = 0;
+  #failures = 0;
   #started = false;
   readonly #now: () => number;
 
@@ -69,6 +70,11 @@ export class StateStore {
   /** Files written so far (for tests and the status reply). */
   get writes(): number {
     return this.#writes;
+  }
+
+  /** Writes that failed so far. */
+  get failures(): number {
+    return this.#failures;
   }
 
   /**
@@ -184,6 +190,7 @@ export class StateStore {
       this.#failing = false;
     } catch (error) {
       this.#failing = true;
+      this.#failures += 1;
       const now = this.#now();
       if (now - this.#lastWarnAt < (this.options.warnEveryMs ?? STATE_WARN_EVERY_MS)) return;
       this.#lastWarnAt = now;
