@@ -11,9 +11,12 @@ export interface StateSetup {
   readonly plan: RestorePlan;
 }
 
-/** Half the age a state may have, so a daemon that dies leaves one young enough; at most once a minute. */
-function refreshMs(maxAgeMs: number): number {
-  return Math.min(60_000, Math.max(1_000, maxAgeMs / 2));
+/**
+ * Half the age a state may have, so a daemon that dies leaves one young enough; at most once a
+ * minute (and once a minute with state_max_age = 0, which restores nothing).
+ */
+export function refreshMs(maxAgeMs: number): number {
+  return maxAgeMs === 0 ? 60_000 : Math.min(60_000, Math.max(1_000, maxAgeMs / 2));
 }
 
 /**
@@ -56,6 +59,10 @@ export async function restoreState(config: CompiledConfig, supervisor: Superviso
 /** The records of a withdraw at shutdown (docs/log-records.md, "Withdraw on shutdown"). */
 export function logStopOutcome(outcome: StopOutcome, timeoutMs: number, log: Logger): void {
   if (outcome.withdraw === 'not-asked') return;
+  if (outcome.withdraw === 'applied' && outcome.prefixes.length === 0) {
+    log.info('withdraw_on_shutdown: nothing was advertised');
+    return;
+  }
   const what = `${outcome.prefixes.length} prefix(es)${outcome.prefixes.length > 0 ? ` (${outcome.prefixes.join(', ')})` : ''}`;
   switch (outcome.withdraw) {
     case 'applied':

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERR, describeError, errnoCode } from '@ahc/errors';
 import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
@@ -88,6 +88,7 @@ export class StateStore {
       const info = await stat(dir).catch(async (error: unknown) => {
         if (errnoCode(error) !== 'ENOENT') throw error;
         await mkdir(dir, { recursive: true, mode: 0o750 });
+        await chmod(dir, 0o750); // whatever the umask
         log.info(`created the state directory ${dir}`);
         return stat(dir);
       });
