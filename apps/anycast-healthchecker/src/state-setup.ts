@@ -44,7 +44,7 @@ export async function restoreState(config: CompiledConfig, supervisor: Superviso
   supervisor.registry.restore(plan.states);
   const ups = [...plan.states].filter(([, s]) => s === 'up').map(([n]) => n);
   const downs = [...plan.states].filter(([, s]) => s === 'down').map(([n]) => n);
-  const age = Math.round((Date.now() - file.savedAt) / 1000);
+  const age = Math.round((Date.now() - Date.parse(file.savedAt)) / 1000);
   log.info(
     `restored the last decided state of ${plan.states.size} service(s) from ${store.path} (written ${age} s ago by pid ${file.pid}): ` +
       `UP ${ups.length > 0 ? ups.join(', ') : '-'}; DOWN ${downs.length > 0 ? downs.join(', ') : '-'}; their checks go on from there`,

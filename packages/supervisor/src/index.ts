@@ -31,8 +31,8 @@ export type { AddressSource, AddressWatchOptions, AddressWatchSnapshot } from '.
 export { AddressTable, LineSplitter, parseAddressLine, parseDump } from './address-lines';
 export type { AddressDiff, AddressEntry, AddressLine } from './address-lines';
 export { IpAssignments } from './ip-assignments';
-export { ALL_SERVICES, STATE_FILE_NAME, STATE_FORMAT, STATE_PROGRAM, decodeStateFile, encodeStateFile } from './state-file';
-export type { DecodedState, DrainEntry, DrainSource, ServiceStateEntry, StateFile, StateProblemKind } from './state-file';
+export { STATE_FILE_NAME, STATE_FORMAT, STATE_PROGRAM, decodeStateFile, encodeStateFile } from './state-file';
+export type { DecodedState, ServiceStateEntry, StateDrainEntry, StateFile, StateProblemKind } from './state-file';
 export { NOTHING_RESTORED, planRestore, prefixesOf, serviceEntries } from './state-restore';
 export type { RestoreContext, RestorePlan } from './state-restore';
 export { STATE_WARN_EVERY_MS, STATE_WRITE_GATHER_MS, StateStore } from './state-store';

@@ -16,29 +16,27 @@ export interface ServiceStateEntry {
   readonly state: 'up' | 'down';
   /** The service's prefixes when it decided: a restore needs the same ones (else the entry is stale). */
   readonly prefixes: readonly string[];
-  /** When the state was decided (ms since the epoch); for people, not used to restore. */
-  readonly since: number;
+  /** When the state was decided (ISO 8601); for people, not used to restore. */
+  readonly since: string;
   /**
-   * The last moment a check confirmed the state (ms since the epoch): the last check result while
+   * The last moment a check confirmed the state (ISO 8601): the last check result while
    * the service was in it. A restore needs it younger than `state_max_age`; it moves only with a
    * check, so daemons that restart over and over without checking never keep a state alive.
    */
-  readonly seenAt: number;
+  readonly seenAt: string;
 }
 
-/** Who drained a service: the control socket's command, or the drain file. */
-export type DrainSource = 'command' | 'file';
-
-/** One drain: a service name, or `*` for all services. */
-export interface DrainEntry {
+/**
+ * One drain as the state file keeps it, under a service name or `*` (all services). The drain
+ * model itself (who drains, the drain file) is not here: this is only its persisted form.
+ */
+export interface StateDrainEntry {
   readonly reason: string;
-  /** When it was drained (ms since the epoch). */
-  readonly since: number;
-  readonly source: DrainSource;
+  /** When it was drained (ISO 8601). */
+  readonly since: string;
+  /** Who drained it: the control socket's `drain` command, or the drain file. */
+  readonly source: 'command' | 'file';
 }
-
-/** `*` drains every service. */
-export const ALL_SERVICES = '*';
 
 export interface StateFile {
   readonly program: typeof STATE_PROGRAM;
@@ -51,8 +49,8 @@ export interface StateFile {
    */
   readonly pidfile: string;
   readonly pid: number;
-  /** When it was written (ms since the epoch). */
-  readonly savedAt: number;
+  /** When it was written (ISO 8601). */
+  readonly savedAt: string;
   /**
    * Set by the last write of a daemon that withdrew its prefixes at shutdown
    * (`withdraw_on_shutdown`): the next daemon does not put UP services back before their checks.
@@ -60,7 +58,7 @@ export interface StateFile {
   readonly withdrawnAtShutdown: boolean;
   readonly services: Readonly<Record<string, ServiceStateEntry>>;
   /** Drained services by name (or `*`); absent when none. */
-  readonly drains?: Readonly<Record<string, DrainEntry>>;
+  readonly drains?: Readonly<Record<string, StateDrainEntry>>;
 }
 
 export type StateProblemKind = 'empty' | 'corrupt' | 'foreign' | 'newer' | 'invalid';
@@ -78,7 +76,9 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** An ISO 8601 time as toISOString() writes it (a time the program can compute with). */
+const isTime = (v: unknown): v is string =>
+  typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v) && !Number.isNaN(Date.parse(v));
 
 function problem(kind: StateProblemKind, reason: string): DecodedState {
   return { ok: false, kind, reason };
@@ -94,7 +94,7 @@ function serviceEntry(name: string, v: unknown): ServiceStateEntry | string {
   return { state: v.state, prefixes: [...(v.prefixes as string[])], since: v.since, seenAt: v.seenAt };
 }
 
-function drainEntry(name: string, v: unknown): DrainEntry | string {
+function drainEntry(name: string, v: unknown): StateDrainEntry | string {
   if (!isObject(v)) return `drains.${name} is not an object`;
   if (typeof v.reason !== 'string') return `drains.${name}.reason is not a string`;
   if (!isTime(v.since)) return `drains.${name}.since is not a time`;

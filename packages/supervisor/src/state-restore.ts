@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '@ahc/config';
-import type { DrainEntry, ServiceStateEntry, StateFile } from './state-file';
+import type { ServiceStateEntry, StateDrainEntry, StateFile } from './state-file';
 import type { ServiceView } from './service-registry';
 
 /**
@@ -22,7 +22,7 @@ export interface RestorePlan {
   /** The restored entries (their `since`/`seenAt` carry on until a check moves them). */
   readonly entries: ReadonlyMap<string, ServiceStateEntry>;
   /** Drains to apply before the first write of the BIRD files. */
-  readonly drains: Readonly<Record<string, DrainEntry>>;
+  readonly drains: Readonly<Record<string, StateDrainEntry>>;
   /** One line per service that had an entry and is not restored, and why (for the log). */
   readonly skipped: readonly string[];
 }
@@ -59,7 +59,7 @@ export function planRestore(
   const byName = new Map(services.map((s) => [s.name, s]));
   for (const [name, entry] of Object.entries(file.services)) {
     const c = byName.get(name);
-    const age = ctx.nowMs - entry.seenAt;
+    const age = ctx.nowMs - Date.parse(entry.seenAt);
     let why: string | null = null;
     if (c === undefined) why = 'no longer configured';
     else if (c.disabled) why = 'its check is disabled (on_disabled decides)';
@@ -95,9 +95,9 @@ export function serviceEntries(
     const before = previous.get(v.config.name);
     const same = before !== undefined && before.state === state && samePrefixes(before.prefixes, prefixes);
     const checkedAt = v.lastResult?.finishedAt ?? null;
-    const since = same ? before.since : (checkedAt ?? nowMs);
-    const seenAt = Math.max(same ? before.seenAt : since, checkedAt ?? 0);
-    out.set(v.config.name, { state, prefixes, since, seenAt });
+    const since = same ? before.since : new Date(checkedAt ?? nowMs).toISOString();
+    const seenAt = Math.max(Date.parse(same ? before.seenAt : since), checkedAt ?? 0);
+    out.set(v.config.name, { state, prefixes, since, seenAt: new Date(seenAt).toISOString() });
   }
   return out;
 }

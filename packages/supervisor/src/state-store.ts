@@ -4,7 +4,7 @@ import { ERR, describeError, errnoCode } from '@ahc/errors';
 import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { Logger } from '@ahc/logging';
 import { STATE_FILE_NAME, STATE_FORMAT, STATE_PROGRAM, decodeStateFile, encodeStateFile } from './state-file';
-import type { DrainEntry, ServiceStateEntry, StateFile } from './state-file';
+import type { ServiceStateEntry, StateDrainEntry, StateFile } from './state-file';
 import { serviceEntries } from './state-restore';
 import type { ServiceView } from './service-registry';
 
@@ -51,7 +51,7 @@ export class StateStore {
   #failing = false;
   #lastWarnAt = -Infinity;
   #previous = new Map<string, ServiceStateEntry>();
-  #drains: () => Readonly<Record<string, DrainEntry>> = () => ({});
+  #drains: () => Readonly<Record<string, StateDrainEntry>> = () => ({});
   #withdrawnAtShutdown = false;
   #writes = 0;
   #failures = 0;
@@ -130,7 +130,7 @@ export class StateStore {
    * where the drains to persist come from (until a drain module is wired: the restored ones,
    * kept as they were). Writes a first file soon, then at every change and every `refreshMs`.
    */
-  start(restored: ReadonlyMap<string, ServiceStateEntry>, drains: () => Readonly<Record<string, DrainEntry>>): void {
+  start(restored: ReadonlyMap<string, ServiceStateEntry>, drains: () => Readonly<Record<string, StateDrainEntry>>): void {
     if (this.#phase !== 'running') return;
     this.#started = true;
     this.#previous = new Map(restored);
@@ -166,7 +166,7 @@ export class StateStore {
       version: this.options.version,
       pidfile: this.options.pidfile,
       pid: process.pid,
-      savedAt: now,
+      savedAt: new Date(now).toISOString(),
       withdrawnAtShutdown: this.#withdrawnAtShutdown,
       services: Object.fromEntries(services),
       ...(Object.keys(drains).length === 0 ? {} : { drains }),

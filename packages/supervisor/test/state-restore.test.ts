@@ -22,8 +22,8 @@ const ctx = { nowMs: NOW, maxAgeMs: 120_000, pidfile: PIDFILE };
 const entry = (state: 'up' | 'down', prefix: string, ageMs = 1_000): ServiceStateEntry => ({
   state,
   prefixes: [prefix],
-  since: NOW - 3_600_000,
-  seenAt: NOW - ageMs,
+  since: new Date(NOW - 3_600_000).toISOString(),
+  seenAt: new Date(NOW - ageMs).toISOString(),
 });
 
 function file(services: Record<string, ServiceStateEntry>, over: Partial<StateFile> = {}): StateFile {
@@ -33,7 +33,7 @@ function file(services: Record<string, ServiceStateEntry>, over: Partial<StateFi
     version: '0.1.0',
     pidfile: PIDFILE,
     pid: 7,
-    savedAt: NOW - 1_000,
+    savedAt: new Date(NOW - 1_000).toISOString(),
     withdrawnAtShutdown: false,
     services,
     ...over,
@@ -42,7 +42,7 @@ function file(services: Record<string, ServiceStateEntry>, over: Partial<StateFi
 
 describe('planRestore', () => {
   it('restores UP and DOWN of enabled checks confirmed within state_max_age, with their drains', () => {
-    const drains = { b: { reason: 'disk swap', since: NOW - 5_000, source: 'command' as const } };
+    const drains = { b: { reason: 'disk swap', since: new Date(NOW - 5_000).toISOString(), source: 'command' as const } };
     const { plan, refused } = planRestore(
       file({ a: entry('up', '10.52.12.1/32'), b: entry('down', '10.52.12.2/32', 119_000) }, { drains }),
       config.services,
@@ -101,7 +101,7 @@ describe('planRestore', () => {
     const { plan, refused } = planRestore(
       file(
         { a: entry('up', '10.52.12.1/32') },
-        { pidfile: '/tmp/other/ahc.pid', drains: { '*': { reason: '', since: 1, source: 'file' } } },
+        { pidfile: '/tmp/other/ahc.pid', drains: { '*': { reason: '', since: '2026-01-01T00:00:00.000Z', source: 'file' } } },
       ),
       config.services,
       ctx,
@@ -132,13 +132,14 @@ describe('serviceEntries', () => {
     r.recordResult('a', result('a', NOW - 10), NOW / 1000);
     r.decide('a', 'up', { state: 'up', rise: 3, fail: 0 });
     const first = serviceEntries(r.all(), new Map(), NOW);
-    expect([...first]).toEqual([['a', { state: 'up', prefixes: ['10.52.12.1/32'], since: NOW - 10, seenAt: NOW - 10 }]]);
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    expect([...first]).toEqual([['a', { state: 'up', prefixes: ['10.52.12.1/32'], since: iso(NOW - 10), seenAt: iso(NOW - 10) }]]);
     r.recordResult('a', result('a', NOW + 990), NOW / 1000);
     expect(serviceEntries(r.all(), first, NOW + 1_000).get('a')).toEqual({
       state: 'up',
       prefixes: ['10.52.12.1/32'],
-      since: NOW - 10,
-      seenAt: NOW + 990,
+      since: iso(NOW - 10),
+      seenAt: iso(NOW + 990),
     });
   });
 

@@ -54,7 +54,7 @@ describe('StateStore', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o750);
     expect(lines.join('\n')).toContain(`created the state directory ${dir}`);
     expect(lines.join('\n')).toContain(`no state file ${store.path} yet`);
-    store.start(new Map(), () => ({ '*': { reason: 'rack move', since: 5, source: 'command' } }));
+    store.start(new Map(), () => ({ '*': { reason: 'rack move', since: '2026-12-01T10:00:00.000Z', source: 'command' } }));
     await poll(() => store.writes === 1, { timeoutMs: 2_000, what: 'the first write' });
     const decoded = read(store);
     expect(decoded).toMatchObject({
@@ -65,7 +65,7 @@ describe('StateStore', () => {
         pid: process.pid,
         withdrawnAtShutdown: false,
         services: { a: { state: 'up', prefixes: ['10.52.12.1/32'] } },
-        drains: { '*': { reason: 'rack move', since: 5, source: 'command' } },
+        drains: { '*': { reason: 'rack move', since: '2026-12-01T10:00:00.000Z', source: 'command' } },
       },
     });
   });
