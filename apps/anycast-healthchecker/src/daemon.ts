@@ -292,12 +292,16 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     // BIRD files' first write already has them; then repair the BIRD files, then say
     // "starting" (the Python daemon's order), then check.
     state = await restoreState(config, supervisor, log);
-    await supervisor.prepare();
-    if (!stopping) {
+    {
+      // Started at once (also when a stop came meanwhile), so that the stop's last write, which
+      // notes a withdraw at shutdown, is never skipped.
       const store = state.store;
       const drains = state.plan.drains;
       supervisor.registry.onDecided(() => store.changed());
       store.start(state.plan.entries, () => drains);
+    }
+    await supervisor.prepare();
+    if (!stopping) {
       log.info(`starting ${PROGRAM} version ${VERSION}`);
       log.info(
         `pid ${process.pid}, ${config.services.length} services, ${describeWorkerMode(config.daemon.workerThreads)} (${config.daemon.workerThreadsReason})`,

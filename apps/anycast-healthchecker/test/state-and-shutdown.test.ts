@@ -2,7 +2,7 @@
 // restarts" and "Withdraw on shutdown"): restored states across a restart, state file faults
 // (reported, ignored, the daemon runs), and the withdraw at SIGTERM with a stand-in for birdc.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefixFile } from '@ahc/bird';
@@ -233,6 +233,29 @@ describe('withdraw_on_shutdown', () => {
     await next.waitForLine(/ web +going up 1\/3$/);
     expect(next.lines.join('\n')).toContain('not restored: web (up): the previous daemon withdrew it at shutdown');
     await next.stop();
+  });
+
+  it('a SIGTERM during start-up still withdraws and notes it in the state file', async () => {
+    const slow = join(writeDaemonSetup([]).root, 'slow-birdc.sh');
+    writeFileSync(slow, '#!/bin/sh\necho Reconfigured\n');
+    chmodSync(slow, 0o755);
+    const setup = setupWith({ bird_reconfigure_cmd: slow, bird6_reconfigure_cmd: slow });
+    await runUntilUp(setup);
+    appendFileSync(setup.file, 'withdraw_on_shutdown = true\n');
+    // The next start is slow: the BIRD file is missing and its repair's reconfigure sleeps.
+    writeFileSync(slow, '#!/bin/sh\nsleep 1.5\necho Reconfigured\n');
+    rmSync(setup.birdConf);
+    const daemon = DaemonProcess.start(setup.args);
+    await daemon.waitForLine(/restored the last decided state of 1 service/);
+    await daemon.waitForLine(/reconfiguring BIRD by running/);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.waitForExit(15_000)).toEqual({ code: 0, signal: null });
+    expect(daemon.lines.join('\n')).not.toContain('starting anycast-healthchecker version');
+    expect(prefixes(setup)).toEqual([DUMMY]);
+    expect(JSON.parse(readFileSync(setup.stateFile, 'utf8'))).toMatchObject({
+      withdrawnAtShutdown: true,
+      services: { web: { state: 'up' } },
+    });
   });
 
   it('with BIRD hanging: gives up after withdraw_on_shutdown_timeout and exits 0; a second SIGTERM exits at once', async () => {
