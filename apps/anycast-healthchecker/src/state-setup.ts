@@ -45,10 +45,13 @@ export async function restoreState(config: CompiledConfig, supervisor: Superviso
   const ups = [...plan.states].filter(([, s]) => s === 'up').map(([n]) => n);
   const downs = [...plan.states].filter(([, s]) => s === 'down').map(([n]) => n);
   const age = Math.round((Date.now() - Date.parse(file.savedAt)) / 1000);
-  log.info(
-    `restored the last decided state of ${plan.states.size} service(s) from ${store.path} (written ${age} s ago by pid ${file.pid}): ` +
-      `UP ${ups.length > 0 ? ups.join(', ') : '-'}; DOWN ${downs.length > 0 ? downs.join(', ') : '-'}; their checks go on from there`,
-  );
+  const from = `${store.path} (written ${age} s ago by pid ${file.pid})`;
+  if (plan.states.size === 0) log.info(`restored no decided state from ${from}: every service starts UNKNOWN`);
+  else
+    log.info(
+      `restored the last decided state of ${plan.states.size} service(s) from ${from}: ` +
+        `UP ${ups.length > 0 ? ups.join(', ') : '-'}; DOWN ${downs.length > 0 ? downs.join(', ') : '-'}; their checks go on from there`,
+    );
   for (const line of plan.skipped) log.info(`not restored: ${line}`);
   const drains = Object.keys(plan.drains);
   if (drains.length > 0)
