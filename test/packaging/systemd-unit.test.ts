@@ -125,6 +125,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
         ['run/anycast-healthchecker', 0o755],
         ['var/lib/anycast-healthchecker', 0o755],
         ['var/lib/anycast-healthchecker/6', 0o755],
+        ['var/lib/anycast-healthchecker/state', 0o750],
         ['var/log/anycast-healthchecker', 0o750],
       ];
       for (const [dir, mode] of expected) {

@@ -29,6 +29,8 @@ import { monotonicMs } from '@ahc/protocol';
 import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
+import { commandDrainsToSave, logStopOutcome, restoreCommandDrains, restoreState } from './state-setup';
+import type { StateSetup } from './state-setup';
 
 const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>([
   'throw',
@@ -231,15 +233,37 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     resolveExit = resolve;
   });
   let stopping = false;
+  let withdrawing = false;
+  // Read before the BIRD files (below); closed with a last write at the stop.
+  let state: StateSetup | null = null;
+  const withdrawOnShutdown = config.daemon.withdrawOnShutdown;
   /** `received N at …`, `going to remove pidfile PATH`, `shutdown is complete`: the Python
    * daemon's records of a stop, which process supervisors' log checks may match. */
   const stop = (signal: NodeJS.Signals | null, code: number): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second SIGTERM/SIGINT while withdrawing: stop waiting for BIRD, finish the stop now.
+      if (signal !== null && withdrawing) {
+        log.warning(`received ${osConstants.signals[signal]} again while withdrawing at shutdown: not waiting for BIRD any longer`);
+        supervisor.cutShort();
+      }
+      return;
+    }
     stopping = true;
     if (signal !== null) log.info(`received ${osConstants.signals[signal]} at ${new Date().toISOString()} (${signal})`);
-    log.info('stopping checks; the BIRD configuration is left as last decided');
+    // withdraw_on_shutdown is for a stop by signal; an internal error exits as before.
+    withdrawing = withdrawOnShutdown.enabled && signal !== null;
+    log.info(
+      withdrawing
+        ? `stopping checks; withdraw_on_shutdown: withdrawing every advertised prefix and waiting at most ${withdrawOnShutdown.timeoutMs / 1000} s for BIRD`
+        : 'stopping checks; the BIRD configuration is left as last decided',
+    );
     void supervisor
-      .stop()
+      .stop(withdrawing ? { withdraw: { timeoutMs: withdrawOnShutdown.timeoutMs } } : {})
+      .then((outcome) => {
+        withdrawing = false;
+        logStopOutcome(outcome, withdrawOnShutdown.timeoutMs, log);
+        return state?.store.close({ withdrawnAtShutdown: outcome.withdraw !== 'not-asked' });
+      })
       .then(() => Promise.all([status.close(), control?.close(), metrics?.close(), spawning?.helper?.close()]))
       .finally(() => {
         drainFile?.close();
@@ -297,9 +321,20 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   });
 
   try {
-    // The drain file is applied before the first BIRD write.
+    // The last decided states and the command drains first (docs/operations.md, "State across
+    // restarts"), then the drain file, so that the BIRD files' first write already has them; then
+    // repair the BIRD files, then say "starting" (the Python daemon's order), then check.
+    state = await restoreState(config, supervisor, log);
+    {
+      // Started at once (also when a stop came meanwhile), so that the stop's last write, which
+      // notes a withdraw at shutdown, is never skipped.
+      const store = state.store;
+      restoreCommandDrains(state.plan.drains, supervisor, log);
+      supervisor.registry.onDecided(() => store.changed());
+      supervisor.drains.onCommandChange(() => store.changed());
+      store.start(state.plan.entries, () => commandDrainsToSave(supervisor));
+    }
     drainFile?.start();
-    // Repair the BIRD files first, then say "starting" (the Python daemon's order), then check.
     await supervisor.prepare();
     if (!stopping) {
       log.info(`starting ${PROGRAM} version ${VERSION}`);

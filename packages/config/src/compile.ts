@@ -7,7 +7,7 @@ import type * as z from 'zod/mini';
 import { ConfigError, configError } from './config-error';
 import type { ConfigLocation } from './config-error';
 import type { BirdFamilyConfig, CompiledConfig, ConfigProblem, DaemonConfig, ServiceConfig } from './compiled-config';
-import { DAEMON_SECTION } from './defaults';
+import { DAEMON_SECTION, DEFAULT_STATE_DIR, DEFAULT_STATE_MAX_AGE, DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT } from './defaults';
 import { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, daemonSchema, serviceSchema } from './schema';
 import type { DaemonOptions, ServiceOptions } from './schema';
 import { checkFilesystem } from './filesystem-checks';
@@ -167,6 +167,11 @@ function daemonConfig(d: DaemonOptions, enabledChecks: number): DaemonConfig {
     controlSocket: d.control_socket ?? defaultControlSocket(d.status_socket ?? defaultStatusSocket(d.pidfile)),
     controlGroup: d.control_group ?? null,
     drainFile: d.drain_file ?? null,
+    state: { dir: d.state_dir ?? DEFAULT_STATE_DIR, maxAgeMs: ms(d.state_max_age ?? DEFAULT_STATE_MAX_AGE) },
+    withdrawOnShutdown: {
+      enabled: d.withdraw_on_shutdown ?? false,
+      timeoutMs: ms(d.withdraw_on_shutdown_timeout ?? DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT),
+    },
   };
 }
 

@@ -88,6 +88,10 @@ export interface DaemonConfig {
   readonly controlGroup: string | null;
   /** While this file exists, the services it names (none: all) are drained; null: no drain file. */
   readonly drainFile: string | null;
+  /** `state_dir` and `state_max_age` (docs/operations.md, "State across restarts"). */
+  readonly state: { readonly dir: string; readonly maxAgeMs: number };
+  /** `withdraw_on_shutdown` and its bound `withdraw_on_shutdown_timeout`. */
+  readonly withdrawOnShutdown: { readonly enabled: boolean; readonly timeoutMs: number };
 }
 
 export interface ConfigProblem {

@@ -69,6 +69,10 @@ export const daemonSchema = z.object({
   control_socket: z.optional(pathValue),
   control_group: z.optional(groupValue),
   drain_file: z.optional(pathValue),
+  state_dir: z.optional(pathValue),
+  state_max_age: z.optional(secondsValue(true)),
+  withdraw_on_shutdown: z.optional(boolValue),
+  withdraw_on_shutdown_timeout: z.optional(secondsValue()),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 

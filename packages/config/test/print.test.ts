@@ -77,6 +77,9 @@ describe('renderDefaults (-p)', () => {
       'worker_threads',
       'instance_lock',
       'bird_reconfigure_timeout',
+      'state_dir',
+      'state_max_age',
+      'withdraw_on_shutdown',
     ]) {
       expect(printed).not.toMatch(new RegExp(`^${unset}`, 'm'));
     }

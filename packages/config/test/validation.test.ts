@@ -271,6 +271,11 @@ const BAD_DAEMON_VALUES: Array<[string, string, string]> = [
   ['control_socket', '', 'must be a path'],
   ['control_group', 'no such:group', 'must be a group name'],
   ['drain_file', '', 'must be a path'],
+  ['state_dir', '', 'must be a path'],
+  ['state_max_age', '-1', 'must be a finite number of seconds, 0 or more'],
+  ['state_max_age', 'inf', 'must be a finite number of seconds, 0 or more'],
+  ['withdraw_on_shutdown', 'sometimes', 'not a boolean'],
+  ['withdraw_on_shutdown_timeout', '0', 'must be a finite number of seconds greater than 0'],
 ];
 
 describe('typed options of [daemon]', () => {
@@ -283,6 +288,18 @@ describe('typed options of [daemon]', () => {
   it('covers every [daemon] option of the schema', () => {
     const tested = new Set(BAD_DAEMON_VALUES.map(([option]) => option));
     expect([...KNOWN_DAEMON_OPTIONS].filter((o) => !tested.has(o))).toEqual([]);
+  });
+
+  it('compiles state_dir, state_max_age and withdraw_on_shutdown with their defaults when unset', () => {
+    expect(compileTree(writeTree(undefined, {})).daemon).toMatchObject({
+      state: { dir: '/var/lib/anycast-healthchecker/state', maxAgeMs: 120_000 },
+      withdrawOnShutdown: { enabled: false, timeoutMs: 10_000 },
+    });
+    const set = { state_dir: '/tmp/x', state_max_age: '0', withdraw_on_shutdown: 'yes', withdraw_on_shutdown_timeout: '2.5' };
+    expect(compileTree(writeTree(undefined, set)).daemon).toMatchObject({
+      state: { dir: '/tmp/x', maxAgeMs: 0 },
+      withdrawOnShutdown: { enabled: true, timeoutMs: 2500 },
+    });
   });
 
   it('reads loglevel in any case', () => {

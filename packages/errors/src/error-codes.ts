@@ -42,6 +42,7 @@ const CODES = [
   'AHC_INTERNAL', // an unexpected error without a code of its own
   'AHC_SLOT_TRANSITION', // a worker slot was asked for a change its lifecycle does not allow (a bug)
   'AHC_SPAWN_PROTOCOL', // the ahc-spawn helper wrote a reply that is not in its protocol (it is restarted)
+  'AHC_STATE_FILE', // warning: state_dir or its state file cannot be made, read, trusted or written (the daemon runs on)
   // ---- status socket and the status command ----
   'AHC_STATUS_SOCKET', // the status socket cannot be created, or a non-socket is in the way
   'AHC_STATUS_SOCKET_IN_USE', // another live daemon answers on the status socket

@@ -56,6 +56,9 @@ function fresh(config: ServiceConfig): ServiceView {
  */
 export class ServiceRegistry {
   readonly #records = new Map<string, ServiceView>();
+  /** Services started from the state file's last decided state (state-restore.ts), until reload replaces them. */
+  readonly #restored = new Set<string>();
+  #onDecided: () => void = () => undefined;
 
   /** `withheld`: services whose prefixes stay out of the desired set whatever their state (drains, drains.ts). */
   constructor(
@@ -103,11 +106,48 @@ export class ServiceRegistry {
     return new Set(this.ofFamily(family).flatMap((r) => r.config.prefixes.filter((p) => p.family === family).map((p) => p.prefix)));
   }
 
+  /** Called after every change of a decided state (or of the set of services): the state file's cue. */
+  onDecided(listener: () => void): void {
+    this.#onDecided = listener;
+  }
+
   /** Reload: a service that was not configured. */
   add(config: ServiceConfig): ServiceView {
     const view = fresh(config);
     this.#records.set(config.name, view);
+    this.#onDecided();
     return view;
+  }
+
+  /**
+   * Start-up, before the BIRD files are read: these enabled checks start in their last decided
+   * state (docs/operations.md, "State across restarts"), UP with its rise count full, DOWN with
+   * its fail count full, exactly as a service that has been in that state for a while; the BIRD
+   * file's content does not override it (adoptStartupFile). The checks then go on from there.
+   */
+  restore(states: ReadonlyMap<string, 'up' | 'down'>): void {
+    for (const [name, state] of states) {
+      const r = this.#records.get(name);
+      if (r === undefined || r.config.disabled) continue;
+      const counters: CheckCounters = state === 'up' ? { state, rise: r.config.rise, fail: 0 } : { state, rise: 0, fail: r.config.fail };
+      this.#update(r, { counters, advertise: state === 'up', held: null });
+      this.#restored.add(name);
+    }
+  }
+
+  /** Whether the service started from the state file (status and tests). */
+  wasRestored(name: string): boolean {
+    return this.#restored.has(name);
+  }
+
+  /**
+   * withdraw_on_shutdown: nothing is advertised any more. The decided states stay as they are
+   * (the state file keeps them). Returns the services whose prefix was advertised.
+   */
+  withdrawAllForShutdown(): ServiceView[] {
+    const advertised = this.all().filter((r) => r.advertise);
+    for (const r of advertised) this.#update(r, { advertise: false, held: null });
+    return advertised;
   }
 
   /**
@@ -128,20 +168,26 @@ export class ServiceRegistry {
           }
         : base;
     this.#records.set(config.name, view);
+    this.#restored.delete(config.name);
+    this.#onDecided();
     return view;
   }
 
   /** Reload: a service that is no longer configured. */
   remove(name: string): void {
     this.#records.delete(name);
+    this.#restored.delete(name);
+    this.#onDecided();
   }
 
   /**
    * Start-up: every prefix of the family stays as the file has it, until its service decides. A
    * service counts as advertised while any of its prefixes is (the only case for a lone prefix).
+   * Services restored from the state file keep their restored decision instead.
    */
   adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void {
     for (const r of this.ofFamily(family)) {
+      if (this.#restored.has(r.config.name)) continue;
       const held = new Set([...(r.held ?? [])].filter((p) => !r.config.prefixes.some((x) => x.prefix === p && x.family === family)));
       for (const { prefix, family: f } of r.config.prefixes) if (f === family && prefixesInFile.has(prefix)) held.add(prefix);
       this.#update(r, { advertise: held.size > 0, held });
@@ -196,6 +242,7 @@ export class ServiceRegistry {
   #update(r: ServiceView, changes: Partial<ServiceView>): ServiceView {
     const view: ServiceView = { ...r, ...changes };
     this.#records.set(r.config.name, view);
+    if (view.counters.state !== r.counters.state) this.#onDecided();
     return view;
   }
 }

@@ -96,6 +96,21 @@ export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number, 
   };
 }
 
+/** How stop() ends: with withdraw_on_shutdown, whether BIRD applied the withdraw within its bound. */
+export type StopOutcome =
+  | { readonly withdraw: 'not-asked' }
+  | {
+      readonly withdraw: 'applied' | 'timed-out' | 'cut-short' | 'failed';
+      readonly prefixes: readonly string[];
+      readonly ms: number;
+      readonly lastError: string | null;
+    };
+
+export interface StopOptions {
+  /** withdraw_on_shutdown: withdraw every advertised prefix, one write per family, and wait (at most timeoutMs) for BIRD. */
+  readonly withdraw?: { readonly timeoutMs: number };
+}
+
 export interface SupervisorOptions {
   /**
    * Follow the kernel's addresses in the main thread and tell the workers (docs/design.md,
@@ -125,6 +140,8 @@ export class Supervisor implements CheckHostEvents {
   readonly #drainRoutes: DrainRoutes;
   /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
   #prepared = false;
+  /** Ends a withdraw at shutdown before its bound (a second SIGTERM). */
+  #cutShort: () => void = () => undefined;
 
   constructor(
     private config: CompiledConfig,
@@ -478,14 +495,69 @@ export class Supervisor implements CheckHostEvents {
     return this.#drainRoutes.change(change, this.#prepared && this.#state !== 'stopping' && this.#state !== 'stopped');
   }
 
-  /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+  /**
+   * Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided.
+   * With `withdraw` (withdraw_on_shutdown), every advertised prefix is withdrawn first, in one
+   * write and one reconfigure per family, and BIRD is waited for at most `timeoutMs`; whatever
+   * is still running then (a reconfigure that hangs, a retry) is abandoned.
+   */
+  async stop(options: StopOptions = {}): Promise<StopOutcome> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return { withdraw: 'not-asked' };
     this.#state = 'stopping';
     this.addressWatch?.stop();
-    await this.host?.close();
+    const closing = this.host?.close();
+    const outcome: StopOutcome =
+      options.withdraw === undefined ? { withdraw: 'not-asked' } : await this.#withdrawAll(options.withdraw.timeoutMs);
+    await closing;
+    // A reconfigure still running after the bound is killed rather than waited for.
+    if (outcome.withdraw !== 'not-asked' && outcome.withdraw !== 'applied') this.#abort.abort();
     await Promise.all([...this.reconcilers.values()].map((r) => r.close()));
     this.#abort.abort();
     this.#state = 'stopped';
+    return outcome;
+  }
+
+  /** A second SIGTERM while withdrawing at shutdown: stop waiting for BIRD now. */
+  cutShort(): void {
+    this.#cutShort();
+  }
+
+  async #withdrawAll(timeoutMs: number): Promise<StopOutcome> {
+    const started = monotonicMs();
+    const withdrawn = this.registry.withdrawAllForShutdown();
+    for (const r of withdrawn) {
+      const c = r.config;
+      const custom = c.customReconfigureCmd;
+      // A drained service's own command was told `down` when it was drained.
+      this.#queue(
+        c,
+        'delete',
+        custom === null || c.disabled || this.drains.isDrained(c.name)
+          ? undefined
+          : { service: c.name, command: custom, direction: 'down', timeoutMs: c.customReconfigureTimeoutMs },
+      );
+    }
+    const reconcilers = [...this.reconcilers.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      Promise.all(reconcilers.map((r) => r.whenIdle())).then((): 'applied' | 'failed' =>
+        reconcilers.every((r) => r.lastError === null) ? 'applied' : 'failed',
+      ),
+      new Promise<'timed-out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+      }),
+      new Promise<'cut-short'>((resolve) => {
+        this.#cutShort = () => resolve('cut-short');
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#cutShort = () => undefined;
+    const lastError = reconcilers.map((r) => r.lastError).find((e) => e !== null) ?? null;
+    return {
+      withdraw: result,
+      prefixes: withdrawn.flatMap((r) => r.config.prefixes.map((p) => p.prefix)),
+      ms: Math.round(monotonicMs() - started),
+      lastError,
+    };
   }
 }
