@@ -91,9 +91,10 @@ describe.skipIf(skipReason !== null).each(FLAVOURS)(
         { what: 'status UP from every service', timeoutMs: 20_000, describe: () => d.tail() },
       ).then(() => undefined);
 
-    /** Polls the peer's IPv4 routes every 20 ms until stop(); records every poll whose set is not all 20. */
-    const watchPeer = () => {
-      const expected = SERVICES.map((s) => s.prefix)
+    /** Polls the peer's IPv4 routes every 20 ms until stop(); records every poll whose set is not `serving`'s. */
+    const watchPeer = (serving: ReadonlyArray<{ prefix: string }> = SERVICES) => {
+      const expected = serving
+        .map((s) => s.prefix)
         .sort()
         .join(' ');
       const changed: string[] = [];
@@ -196,6 +197,50 @@ describe.skipIf(skipReason !== null).each(FLAVOURS)(
         if (report !== undefined) expect(report.missing).toEqual([]);
       }, 90_000);
     }
+
+    it("restarts a daemon with 18 UP and 2 drained services without the peer's routes changing: the drains come back with their reason", async () => {
+      const files = writeConfig();
+      const first = await start(files);
+      await allRoutes(first);
+      await allConfirmed(first, 0);
+      const drained = SERVICES.slice(18);
+      const serving = SERVICES.slice(0, 18);
+      const cli = await exec(
+        [bin, 'drain', ...drained.map((s) => s.name), '--reason', 'maintenance window', '-f', files.confFile, '-d', files.servicesDir],
+        { allowFailure: true },
+      );
+      expect(cli.code, `drain: ${cli.stdout}${cli.stderr}`).toBe(0);
+      for (const { prefix } of drained) await bed.waitForPeerRoute(prefix, false, 10_000);
+      const peer = watchPeer(serving);
+      expect((await first.stop('SIGTERM')).code).toBe(0);
+      const second = await start(files);
+      await second.waitForLine(
+        (l) => /restored the drains of svc19, svc20 from the state file/.test(l.raw),
+        10_000,
+        0,
+        'the drains restored',
+      );
+      await allConfirmed(second, 0);
+      const confirmedAt = performance.now();
+      await pollUntil(async () => (performance.now() - confirmedAt > 1_000 ? true : undefined), { what: '1 s', timeoutMs: 2_000 });
+      const seen = await peer.stop();
+      console.log(
+        `[state-bgp] restart with 2 drained: peer polled ${seen.polls} times over ${(seen.durationMs / 1000).toFixed(1)} s, ` +
+          `longest between polls ${seen.maxIntervalMs.toFixed(0)} ms, ${seen.changed.length} polls with other routes`,
+      );
+      expect(seen.changed, `the peer's routes changed:\n${second.tail()}`).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      expect(seen.polls).toBeGreaterThan(20);
+      const status = await exec([bin, 'status', '--json', '-f', files.confFile, '-d', files.servicesDir]);
+      const reply = JSON.parse(status.stdout) as { services: Array<{ name: string; drains?: Array<{ reason: string; source: string }> }> };
+      for (const svc of reply.services) {
+        const want = drained.some((d) => d.name === svc.name) ? [{ reason: 'maintenance window', source: 'command' }] : [];
+        expect(
+          (svc.drains ?? []).map((d) => ({ reason: d.reason, source: d.source })),
+          svc.name,
+        ).toEqual(want);
+      }
+    }, 90_000);
 
     it('withdraws every route at SIGTERM with withdraw_on_shutdown before exiting 0, and leaves them without it', async () => {
       const keep = await start(writeConfig());
