@@ -1,7 +1,7 @@
 // The real anycast-healthchecker CLI as a child process inside the test bed's node namespace:
 // its configuration files, its log lines as they arrive (with arrival times) and its shutdown.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execSync } from './exec.js';
@@ -89,7 +89,9 @@ export function writeDaemonConfig(input: DaemonConfigInput, servicesDirName = 's
     `bird_reconfigure_cmd = ${input.reconfigureCommand}`,
     `bird6_reconfigure_cmd = ${input.reconfigureCommand}`,
     `pidfile = ${pidfile}`,
-    ...(input.extra?.state_dir === undefined ? [`state_dir = ${join(input.dir, 'state')}`] : []),
+    // A state directory of this configuration's own: a daemon started again from the same files
+    // restores from it, one started from newly written files starts fresh, as the tests expect.
+    ...(input.extra?.state_dir === undefined ? [`state_dir = ${mkdtempSync(join(input.dir, 'state-'))}`] : []),
     `loglevel = ${input.loglevel ?? 'debug'}`,
     'purge_ip_prefixes = true',
     ...Object.entries(input.extra ?? {}).map(([k, v]) => `${k} = ${v}`),

@@ -3,7 +3,7 @@
 // `ip_check_disabled`, and the CLI spawned as a plain child (optionally through a wrapper such
 // as `setpriv` to run it as another user).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonProcess, renderService, type DaemonFiles, type ServiceSpec } from './daemon-process.js';
 
@@ -48,7 +48,9 @@ export function writeLocalDaemonConfig(input: LocalDaemonConfig): LocalDaemonFil
       `bird_reconfigure_cmd = ${input.reconfigure4}`,
       `bird6_reconfigure_cmd = ${input.reconfigure6 ?? input.reconfigure4}`,
       `pidfile = ${pidfile}`,
-      ...(input.extra?.state_dir === undefined ? [`state_dir = ${join(input.dir, 'state')}`] : []),
+      // A state directory of this configuration's own: a daemon started again from the same files
+      // restores from it, one started from newly written files starts fresh, as the tests expect.
+      ...(input.extra?.state_dir === undefined ? [`state_dir = ${mkdtempSync(join(input.dir, 'state-'))}`] : []),
       `loglevel = ${input.loglevel ?? 'info'}`,
       'purge_ip_prefixes = true',
       `instance_lock = ${input.instanceLock}`,
