@@ -9,7 +9,7 @@ import { NAGIOS, renderNagiosFailure } from '@ahc/status';
 import { runDaemon } from './daemon';
 import { runStatus } from './status-command';
 import { runLint } from './lint-command';
-import { PROGRAM, VERSION } from './version';
+import { PROGRAM, VERSION_LINE } from './version';
 
 export interface CliArgs {
   command: 'daemon' | 'status' | 'lint';
@@ -115,7 +115,7 @@ export function parseArgs(argv: string[]): CliArgs {
       requiresArg: true,
     })
     .conflicts('dir', 'service-file')
-    .version('version', 'show the version', VERSION)
+    .version('version', 'show the version and the Node.js version', VERSION_LINE)
     .alias('version', 'v')
     .help('help', 'show this help')
     .alias('help', 'h')
