@@ -184,6 +184,7 @@ const DEB_ONLY = () => [
   ['contrib/sysvinit/anycast-healthchecker.logrotate', `etc/logrotate.d/${NAME}`, 0o644],
   ['contrib/nagios/check_anycast_healthchecker', 'usr/lib/nagios/plugins/check_anycast_healthchecker', 0o755],
   [{ gzip: debianChangelog() }, `${DOC}/changelog.Debian.gz`, 0o644],
+  ['contrib/packaging/deb/lintian-overrides', `usr/share/lintian/overrides/${NAME}`, 0o644],
 ];
 // RPM distributions boot with systemd: the SysV script is only an example there. Fedora and RHEL
 // keep Nagios plugins in %{_libdir} (lib64 on both x86_64 and aarch64).
@@ -338,6 +339,10 @@ function nativeParts(arch, work) {
     else process.env.CC = previousCc;
   }
   if (elfMachine(spawnHelper) !== a.elfMachine) fail(`${cc} did not produce a ${arch} binary (${spawnHelper})`);
+  // Debian and Fedora ship stripped binaries (debug symbols go to -dbgsym/-debuginfo packages).
+  const strip = isHost ? 'strip' : `${a.gnu}-strip`;
+  if (!have(strip)) fail(`${strip} not found (Debian: apt-get install binutils${isHost ? '' : `-${a.gnu}`})`);
+  run(strip, ['--strip-unneeded', spawnHelper]);
   return { node, nodeLicense: join(dir, 'LICENSE'), spawnHelper, glibc: glibcNeeded([node, spawnHelper]) };
 }
 
@@ -400,12 +405,14 @@ function buildDeb(work, arch, native) {
     " host and keeps BIRD advertising a service's IP prefix (over BGP or OSPF) only",
     ' while the service is healthy, so traffic leaves a broken node within seconds.',
     ' .',
-    ' A drop-in replacement for the Python anycast-healthchecker 0.9.x: the same command',
-    ' line, configuration files and BIRD include files. Each check runs in a worker',
-    ' thread supervised by a watchdog; failed BIRD reconfigurations are retried until',
-    ' applied; a status socket and a Nagios plugin report the state of every check.',
+    ' A drop-in replacement for the Python anycast-healthchecker 0.9.x: the same',
+    ' command line, configuration files and BIRD include files. Each check runs in',
+    ' a worker thread supervised by a watchdog; failed BIRD reconfigurations are',
+    ' retried until applied; a status socket and a Nagios plugin report the state',
+    ' of every check.',
     ' .',
-    ` The package carries its own Node.js ${NODE_VERSION} runtime, used by this program only.`,
+    ` The package carries its own Node.js ${NODE_VERSION} runtime, used by this`,
+    ' program only.',
     '',
   ].join('\n');
   writeFileSync(join(debian, 'control'), control);

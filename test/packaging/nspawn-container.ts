@@ -1,7 +1,8 @@
-// A throw-away systemd machine for testing the unit for real: this host's root file system as
-// the lower layer of an overlay whose upper layer is a tmpfs, booted with systemd-nspawn (own
-// PID 1, own network namespace). Whatever happens inside (package installed, services started)
-// lands in the tmpfs and vanishes with it; the host is not modified.
+// A throw-away systemd machine for testing the unit for real: a root file system (a cached
+// debootstrap root, test/packaging/debian-root.ts, or this host's /) as the lower layer of an
+// overlay whose upper layer is a tmpfs, booted with systemd-nspawn (own PID 1, own network
+// namespace). Whatever happens inside (package installed, services started) lands in the tmpfs
+// and vanishes with it; neither the host nor the cached root is modified.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { type ExecResult, exec, execSync } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
 
 export interface BootOptions {
+  /** The root file system to boot (read-only lower layer); default `/`. */
+  readonly lowerDir?: string;
   /** Host directory → path inside the container, read-only. */
   readonly bindReadOnly: ReadonlyArray<readonly [string, string]>;
   /** Files to remove in the container before it boots (e.g. usr/sbin/policy-rc.d). */
@@ -39,7 +42,7 @@ export class NspawnMachine {
         'overlay',
         'overlay',
         '-o',
-        `lowerdir=/,upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`,
+        `lowerdir=${options.lowerDir ?? '/'},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`,
         root,
       ]);
       mounted = 2;
