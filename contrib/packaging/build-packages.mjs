@@ -49,7 +49,7 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   process.stdout.write(
-    'usage: build-packages.mjs [--out-dir DIR] [--format deb,rpm] [--arch amd64,arm64 (default: this machine\'s)] [--skip-build] [--fast] [--keep-stage]\n',
+    "usage: build-packages.mjs [--out-dir DIR] [--format deb,rpm] [--arch amd64,arm64 (default: this machine's)] [--skip-build] [--fast] [--keep-stage]\n",
   );
   process.exit(0);
 }
@@ -225,7 +225,12 @@ function rpmChangelog() {
     const d = e.date.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+).*$/, '$1 $3 $2 $4');
     const items = e.body
       .split(/\n\s*\*\s+/)
-      .map((i) => i.replace(/^\s*\*\s+/, '').replace(/\s+/g, ' ').trim())
+      .map((i) =>
+        i
+          .replace(/^\s*\*\s+/, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
       .filter((i) => i !== '');
     return `* ${d} ${e.maintainer} - ${e.version.replace(/^([^-]+)/, (v) => v.replaceAll('-', '~'))}\n${items.map((i) => `- ${i}`).join('\n')}`;
   }).join('\n\n');
@@ -393,9 +398,10 @@ function buildDeb(work, arch, native) {
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
     // What the bundled node and ahc-spawn link against (libc6 from their symbol versions; node
-    // needs GLIBCXX_3.4.21 and GCC_3.x), and iproute2 for `ip monitor address`. The user is
-    // made with systemd-sysusers or useradd (passwd, Priority: required): no adduser.
-    `Depends: libc6 (>= ${native.glibc}), libgcc-s1 (>= 3.0), libstdc++6 (>= 5), iproute2`,
+    // needs GLIBCXX_3.4.21 and GCC_3.x), iproute2 for `ip monitor address`, procps for the
+    // unit's ExecReload=/bin/kill (a minbase system has neither). The user is made with
+    // systemd-sysusers or useradd (passwd, Priority: required): no adduser.
+    `Depends: libc6 (>= ${native.glibc}), libgcc-s1 (>= 3.0), libstdc++6 (>= 5), iproute2, procps`,
     'Recommends: bird2 | bird',
     'Suggests: monitoring-plugins-basic | nagios-plugins-basic, prometheus-node-exporter',
     'Section: net',
@@ -433,7 +439,9 @@ function buildDeb(work, arch, native) {
   }
   const deb = join(outDir, `${NAME}_${VERSION}-${RELEASE}_${arch}.deb`);
   const compression = opts.fast ? ['-Zgzip', '-z1'] : ['-Zxz'];
-  run('dpkg-deb', ['--root-owner-group', ...compression, '--build', root, deb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  run('dpkg-deb', ['--root-owner-group', ...compression, '--build', root, deb], {
+    env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) },
+  });
   return deb;
 }
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, execSync, isAlive } from '../helpers/exec.js';
 import { pollUntil } from '../helpers/poll.js';
-import { HOST_ARCH, PINNED_NODE, buildPackage, hasTool, packagingSkipReason } from './packaging-env.js';
+import { HOST_ARCH, PINNED_NODE, buildPackage, hasTool, packagingSkipReason, procIds } from './packaging-env.js';
 
 const PKG = 'anycast-healthchecker';
 
@@ -41,17 +41,6 @@ const getent = (db: string, key: string): string | null => {
   return r.code === 0 ? r.stdout.trim() : null;
 };
 const idOf = (flag: '-u' | '-g', user: string): number => Number(execSync(['id', flag, user]).stdout.trim());
-
-/** `Uid:`/`Gid:`/`Groups:` of /proc/PID/status. */
-function procIds(statusText: string): { uid: number[]; gid: number[]; groups: number[] } {
-  const field = (name: string): number[] =>
-    (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(statusText)?.[1] ?? '')
-      .trim()
-      .split(/\s+/)
-      .filter((x) => x !== '')
-      .map(Number);
-  return { uid: field('Uid'), gid: field('Gid'), groups: field('Groups') };
-}
 
 describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason === null ? '' : ` (skipped: ${skipReason})`}`, () => {
   let debFile = '';
@@ -96,7 +85,7 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
     expect(await field('Package')).toBe(PKG);
     expect(await field('Architecture')).toBe(HOST_ARCH);
     const depends = (await field('Depends')).split(', ').map((d) => d.split(' ')[0]);
-    expect(depends).toEqual(['libc6', 'libgcc-s1', 'libstdc++6', 'iproute2']);
+    expect(depends).toEqual(['libc6', 'libgcc-s1', 'libstdc++6', 'iproute2', 'procps']);
     expect(await field('Maintainer')).not.toMatch(/@localhost>/);
     expect(await field('Recommends')).toBe('bird2 | bird');
     const conffiles = (await exec(['sh', '-c', `dpkg-deb --ctrl-tarfile '${debFile}' | tar -xOf - ./conffiles`])).stdout.trim().split('\n');

@@ -76,3 +76,14 @@ export function exposureOf(output: string): number {
   if (m?.[1] === undefined) throw new Error(`no exposure level in:\n${output}`);
   return Number(m[1]);
 }
+
+/** `Uid:`/`Gid:`/`Groups:` of /proc/PID/status. */
+export function procIds(statusText: string): { uid: number[]; gid: number[]; groups: number[] } {
+  const field = (name: string): number[] =>
+    (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(statusText)?.[1] ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '')
+      .map(Number);
+  return { uid: field('Uid'), gid: field('Gid'), groups: field('Groups') };
+}
