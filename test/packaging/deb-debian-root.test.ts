@@ -136,7 +136,11 @@ describe.skipIf(skipReason !== null)(
       const status = await pollUntil(
         async () => {
           const s = JSON.parse((await run('anycast-healthchecker status --json')).stdout) as {
-            daemon: { nodeVersion: string; spawnHelper: { via: string; state?: string } };
+            daemon: {
+              nodeVersion: string;
+              spawnHelper: { via: string; state?: string };
+              addresses?: { source: string; lastProblem: string | null };
+            };
             services: Array<{ state: string; lastCheck: { ipAssigned: boolean } | null }>;
           };
           return s.services[0]?.state === 'up' ? s : undefined;
@@ -146,6 +150,12 @@ describe.skipIf(skipReason !== null)(
       expect(status.services[0]?.lastCheck?.ipAssigned).toBe(true);
       expect(status.daemon.nodeVersion).toBe(PINNED_NODE);
       expect(status.daemon.spawnHelper).toMatchObject({ via: 'host', state: 'running' });
+      // the address watch (`ip -o monitor address`) runs inside the sandbox: Debian 12's ip calls
+      // capset to drop capabilities, which the system call filter must let through
+      expect(status.daemon.addresses).toMatchObject({ source: 'events' });
+      expect((await run('journalctl -u anycast-healthchecker --no-pager | grep -c "address watch: .* exited"', true)).stdout.trim()).toBe(
+        '0',
+      );
       expect((await run('anycast-healthchecker -v')).stdout.trim()).toBe(`${VERSION} (Node.js ${PINNED_NODE})`);
       const exposure = exposureOf((await run('systemd-analyze security --no-pager anycast-healthchecker.service', true)).stdout);
       expect(exposure).toBeLessThanOrEqual(2.0);
