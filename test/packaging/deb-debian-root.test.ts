@@ -1,4 +1,4 @@
-// The .deb as a new user meets it: a stock Debian 12 root (debootstrap --variant=minbase, plus
+// The .deb as a new user meets it: a stock Debian 12 root (and the same for Debian 13) (debootstrap --variant=minbase, plus
 // systemd to boot it and bird2; cached between runs, test/packaging/debian-root.ts) booted as a
 // throw-away systemd machine (systemd-nspawn on an overlay, test/packaging/nspawn-container.ts).
 //
@@ -25,10 +25,11 @@ import { NspawnMachine } from './nspawn-container.js';
 import { HOST_ARCH, PINNED_NODE, VERSION, buildPackage, exposureOf, hasTool, packagingSkipReason, procIds } from './packaging-env.js';
 
 const PKG = 'anycast-healthchecker';
-const SUITE = process.env.AHC_TEST_DEBIAN_SUITE ?? 'bookworm';
+// Debian 12 and 13; AHC_TEST_DEBIAN_SUITES=bookworm for one of them.
+const SUITES = (process.env.AHC_TEST_DEBIAN_SUITES ?? 'bookworm,trixie').split(',').filter((x) => x !== '');
 const PREVIOUS = '0.0.9-1';
 
-async function skipReasonOf(): Promise<string | null> {
+async function skipReasonOf(SUITE: string): Promise<string | null> {
   const base = packagingSkipReason({ root: true, tools: ['dpkg-deb', 'systemd-nspawn', 'nsenter', 'chroot'] });
   if (base !== null) return base;
   if (HOST_ARCH !== 'amd64' && HOST_ARCH !== 'arm64') return `no package is built for ${process.arch}`;
@@ -40,227 +41,233 @@ async function skipReasonOf(): Promise<string | null> {
   return null;
 }
 
-const skipReason = await skipReasonOf();
-if (skipReason !== null) console.warn(`skipping the .deb-on-stock-Debian tests: ${skipReason}`);
+for (const SUITE of SUITES) {
+  const skipReason = await skipReasonOf(SUITE);
+  if (skipReason !== null) console.warn(`skipping the .deb-on-stock-Debian ${SUITE} tests: ${skipReason}`);
 
-describe.skipIf(skipReason !== null)(
-  `the .deb on a stock Debian ${SUITE} under systemd${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
-  () => {
-    let machine: NspawnMachine | undefined;
-    let notRunnable = '';
-    let pkgDir = '';
-    let current = '';
-    let previous = '';
-    const run = (command: string, allowFailure = false, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> => {
-      if (machine === undefined) throw new Error('no machine');
-      return machine.run(command, { allowFailure, timeoutMs });
-    };
-    const requireMachine = (ctx: { skip: (note?: string) => void }): void => {
-      if (machine === undefined) ctx.skip(notRunnable);
-    };
-    const journal = async (): Promise<string> => (await run('journalctl -u anycast-healthchecker --no-pager -n 30', true)).stdout;
-    const waitActive = (what: string): Promise<true> =>
-      pollUntil(
-        async () => ((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim() === 'active' ? true : undefined),
-        {
-          what,
-          timeoutMs: 20_000,
-          intervalMs: 200,
-          describe: journal,
-        },
-      );
-    const mainPid = async (): Promise<string> => (await run('systemctl show -p MainPID --value anycast-healthchecker')).stdout.trim();
-    const aptGet = (args: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-      run(`DEBIAN_FRONTEND=noninteractive apt-get ${args} 2>&1`, false, 180_000);
-    const PROBE =
-      'printf "[probe]\\ncheck_cmd = /bin/true\\ncheck_interval = 0.5\\ncheck_timeout = 0.4\\ncheck_rise = 1\\ncheck_fail = 1\\ncheck_disabled = false\\nip_prefix = 10.52.12.1/32\\n" > /etc/anycast-healthchecker.d/probe.conf';
-    const INCLUDE = '/var/lib/anycast-healthchecker/anycast-prefixes.conf';
+  describe.skipIf(skipReason !== null)(
+    `the .deb on a stock Debian ${SUITE} under systemd${skipReason === null ? '' : ` (skipped: ${skipReason})`}`,
+    () => {
+      let machine: NspawnMachine | undefined;
+      let notRunnable = '';
+      let pkgDir = '';
+      let current = '';
+      let previous = '';
+      const run = (
+        command: string,
+        allowFailure = false,
+        timeoutMs = 30_000,
+      ): Promise<{ code: number; stdout: string; stderr: string }> => {
+        if (machine === undefined) throw new Error('no machine');
+        return machine.run(command, { allowFailure, timeoutMs });
+      };
+      const requireMachine = (ctx: { skip: (note?: string) => void }): void => {
+        if (machine === undefined) ctx.skip(notRunnable);
+      };
+      const journal = async (): Promise<string> => (await run('journalctl -u anycast-healthchecker --no-pager -n 30', true)).stdout;
+      const waitActive = (what: string): Promise<true> =>
+        pollUntil(
+          async () => ((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim() === 'active' ? true : undefined),
+          {
+            what,
+            timeoutMs: 20_000,
+            intervalMs: 200,
+            describe: journal,
+          },
+        );
+      const mainPid = async (): Promise<string> => (await run('systemctl show -p MainPID --value anycast-healthchecker')).stdout.trim();
+      const aptGet = (args: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+        run(`DEBIAN_FRONTEND=noninteractive apt-get ${args} 2>&1`, false, 180_000);
+      const PROBE =
+        'printf "[probe]\\ncheck_cmd = /bin/true\\ncheck_interval = 0.5\\ncheck_timeout = 0.4\\ncheck_rise = 1\\ncheck_fail = 1\\ncheck_disabled = false\\nip_prefix = 10.52.12.1/32\\n" > /etc/anycast-healthchecker.d/probe.conf';
+      const INCLUDE = '/var/lib/anycast-healthchecker/anycast-prefixes.conf';
 
-    beforeAll(async () => {
-      const started = Date.now();
-      const cached = cachedRootReady(SUITE);
-      const root = await ensureDebianRoot(SUITE);
-      const rootMs = Date.now() - started;
-      const [cur, prev] = await Promise.all([buildPackage('deb'), buildPackage('deb', { version: PREVIOUS })]);
-      pkgDir = mkdtempSync(join(tmpdir(), 'ahc-debroot-pkgs-'));
-      current = basename(cur);
-      previous = basename(prev);
-      cpSync(cur, join(pkgDir, current));
-      cpSync(prev, join(pkgDir, previous));
-      for (const f of [cur, prev]) rmSync(dirname(f), { recursive: true, force: true });
-      try {
-        await predownloadDependencies(root, [join(pkgDir, current), join(pkgDir, previous)]);
-      } catch (error) {
-        const offline = await mirrorUnreachableReason(SUITE);
-        if (offline === null) throw error;
-        notRunnable = `the package's dependencies are not in the cached root's apt cache and ${offline}`;
-        console.warn(`skipping the .deb-on-stock-Debian tests: ${notRunnable}`);
-        return;
-      }
-      console.info(`Debian ${SUITE} root ${cached ? 'cached' : `made with debootstrap in ${Math.round(rootMs / 1000)} s`}: ${root}`);
-      machine = await NspawnMachine.boot({ lowerDir: root, bindReadOnly: [[pkgDir, '/ahc-pkg']] });
-    }, 900_000);
-    afterAll(async () => {
-      await machine?.destroy();
-      if (pkgDir !== '') rmSync(pkgDir, { recursive: true, force: true });
-    }, 30_000);
+      beforeAll(async () => {
+        const started = Date.now();
+        const cached = cachedRootReady(SUITE);
+        const root = await ensureDebianRoot(SUITE);
+        const rootMs = Date.now() - started;
+        const [cur, prev] = await Promise.all([buildPackage('deb'), buildPackage('deb', { version: PREVIOUS })]);
+        pkgDir = mkdtempSync(join(tmpdir(), 'ahc-debroot-pkgs-'));
+        current = basename(cur);
+        previous = basename(prev);
+        cpSync(cur, join(pkgDir, current));
+        cpSync(prev, join(pkgDir, previous));
+        for (const f of [cur, prev]) rmSync(dirname(f), { recursive: true, force: true });
+        try {
+          await predownloadDependencies(root, [join(pkgDir, current), join(pkgDir, previous)]);
+        } catch (error) {
+          const offline = await mirrorUnreachableReason(SUITE);
+          if (offline === null) throw error;
+          notRunnable = `the package's dependencies are not in the cached root's apt cache and ${offline}`;
+          console.warn(`skipping the .deb-on-stock-Debian tests: ${notRunnable}`);
+          return;
+        }
+        console.info(`Debian ${SUITE} root ${cached ? 'cached' : `made with debootstrap in ${Math.round(rootMs / 1000)} s`}: ${root}`);
+        machine = await NspawnMachine.boot({ lowerDir: root, bindReadOnly: [[pkgDir, '/ahc-pkg']] });
+      }, 900_000);
+      afterAll(async () => {
+        await machine?.destroy();
+        if (pkgDir !== '') rmSync(pkgDir, { recursive: true, force: true });
+      }, 30_000);
 
-    it('apt-get install ./pkg.deb succeeds with Debian packages only, enables the unit and starts it (a check is pre-seeded)', async (ctx) => {
-      requireMachine(ctx);
-      // stock: nothing of this project, no Node.js at all
-      expect((await run(`dpkg-query -W ${PKG} nodejs 2>&1`, true)).stdout).toMatch(/no packages found matching anycast-healthchecker/);
-      expect((await run('command -v node nodejs', true)).stdout.trim()).toBe('');
-      await run("printf 'router id 192.0.2.10;\\nprotocol device { }\\n' > /etc/bird/bird.conf && systemctl restart bird");
-      await run(`mkdir -p /etc/anycast-healthchecker.d && ${PROBE}`);
-      // The machine has no network (--private-network): apt takes the dependencies from the
-      // root's apt cache, filled from Debian's repositories (apt's --no-download cannot be used:
-      // it rejects a local .deb as "not absolute").
-      const r = await aptGet(`install -y /ahc-pkg/${current}`);
-      expect(r.stdout).not.toContain('not started');
-      expect((await run(`dpkg-query -W -f='\${Version} \${Architecture}' ${PKG}`)).stdout).toBe(`${VERSION}-1 ${HOST_ARCH}`);
-      expect((await run("dpkg-query -W -f='${Status}' iproute2")).stdout).toBe('install ok installed');
-      expect((await run('systemctl is-enabled anycast-healthchecker', true)).stdout.trim()).toBe('enabled');
-      await waitActive('the unit to be active after apt-get install');
-      // the service's address; `ip` came with the package's dependency iproute2
-      await run('ip addr add 10.52.12.1/32 dev lo');
-    }, 240_000);
+      it('apt-get install ./pkg.deb succeeds with Debian packages only, enables the unit and starts it (a check is pre-seeded)', async (ctx) => {
+        requireMachine(ctx);
+        // stock: nothing of this project, no Node.js at all
+        expect((await run(`dpkg-query -W ${PKG} nodejs 2>&1`, true)).stdout).toMatch(/no packages found matching anycast-healthchecker/);
+        expect((await run('command -v node nodejs', true)).stdout.trim()).toBe('');
+        await run("printf 'router id 192.0.2.10;\\nprotocol device { }\\n' > /etc/bird/bird.conf && systemctl restart bird");
+        await run(`mkdir -p /etc/anycast-healthchecker.d && ${PROBE}`);
+        // The machine has no network (--private-network): apt takes the dependencies from the
+        // root's apt cache, filled from Debian's repositories (apt's --no-download cannot be used:
+        // it rejects a local .deb as "not absolute").
+        const r = await aptGet(`install -y /ahc-pkg/${current}`);
+        expect(r.stdout).not.toContain('not started');
+        expect((await run(`dpkg-query -W -f='\${Version} \${Architecture}' ${PKG}`)).stdout).toBe(`${VERSION}-1 ${HOST_ARCH}`);
+        expect((await run("dpkg-query -W -f='${Status}' iproute2")).stdout).toBe('install ok installed');
+        expect((await run('systemctl is-enabled anycast-healthchecker', true)).stdout.trim()).toBe('enabled');
+        await waitActive('the unit to be active after apt-get install');
+        // the service's address; `ip` came with the package's dependency iproute2
+        await run('ip addr add 10.52.12.1/32 dev lo');
+      }, 240_000);
 
-    it('runs sandboxed as healthchecker on the bundled Node.js, spawns checks through ahc-spawn, checks the interface over netlink', async (ctx) => {
-      requireMachine(ctx);
-      const pid = await mainPid();
-      expect((await run(`readlink /proc/${pid}/exe`)).stdout.trim()).toBe('/usr/lib/anycast-healthchecker/node');
-      const ids = procIds((await run(`cat /proc/${pid}/status`)).stdout);
-      const uid = Number((await run('id -u healthchecker')).stdout.trim());
-      expect(ids.uid).toEqual([uid, uid, uid, uid]);
-      expect(ids.groups).toContain(Number((await run('getent group bird | cut -d: -f3')).stdout.trim()));
-      const status = await pollUntil(
-        async () => {
-          const s = JSON.parse((await run('anycast-healthchecker status --json')).stdout) as {
-            daemon: {
-              nodeVersion: string;
-              spawnHelper: { via: string; state?: string };
-              addresses?: { source: string; lastProblem: string | null };
+      it('runs sandboxed as healthchecker on the bundled Node.js, spawns checks through ahc-spawn, checks the interface over netlink', async (ctx) => {
+        requireMachine(ctx);
+        const pid = await mainPid();
+        expect((await run(`readlink /proc/${pid}/exe`)).stdout.trim()).toBe('/usr/lib/anycast-healthchecker/node');
+        const ids = procIds((await run(`cat /proc/${pid}/status`)).stdout);
+        const uid = Number((await run('id -u healthchecker')).stdout.trim());
+        expect(ids.uid).toEqual([uid, uid, uid, uid]);
+        expect(ids.groups).toContain(Number((await run('getent group bird | cut -d: -f3')).stdout.trim()));
+        const status = await pollUntil(
+          async () => {
+            const s = JSON.parse((await run('anycast-healthchecker status --json')).stdout) as {
+              daemon: {
+                nodeVersion: string;
+                spawnHelper: { via: string; state?: string };
+                addresses?: { source: string; lastProblem: string | null };
+              };
+              services: Array<{ state: string; lastCheck: { ipAssigned: boolean } | null }>;
             };
-            services: Array<{ state: string; lastCheck: { ipAssigned: boolean } | null }>;
-          };
-          return s.services[0]?.state === 'up' ? s : undefined;
-        },
-        { what: 'the probe service to be up', timeoutMs: 15_000, intervalMs: 250, describe: journal },
-      );
-      expect(status.services[0]?.lastCheck?.ipAssigned).toBe(true);
-      expect(status.daemon.nodeVersion).toBe(PINNED_NODE);
-      expect(status.daemon.spawnHelper).toMatchObject({ via: 'host', state: 'running' });
-      // the address watch (`ip -o monitor address`) runs inside the sandbox: Debian 12's ip calls
-      // capset to drop capabilities, which the system call filter must let through
-      expect(status.daemon.addresses).toMatchObject({ source: 'events' });
-      expect((await run('journalctl -u anycast-healthchecker --no-pager | grep -c "address watch: .* exited"', true)).stdout.trim()).toBe(
-        '0',
-      );
-      expect((await run('anycast-healthchecker -v')).stdout.trim()).toBe(`${VERSION} (Node.js ${PINNED_NODE})`);
-      const exposure = exposureOf((await run('systemd-analyze security --no-pager anycast-healthchecker.service', true)).stdout);
-      expect(exposure).toBeLessThanOrEqual(2.0);
-    }, 30_000);
+            return s.services[0]?.state === 'up' ? s : undefined;
+          },
+          { what: 'the probe service to be up', timeoutMs: 15_000, intervalMs: 250, describe: journal },
+        );
+        expect(status.services[0]?.lastCheck?.ipAssigned).toBe(true);
+        expect(status.daemon.nodeVersion).toBe(PINNED_NODE);
+        expect(status.daemon.spawnHelper).toMatchObject({ via: 'host', state: 'running' });
+        // the address watch (`ip -o monitor address`) runs inside the sandbox: Debian 12's ip calls
+        // capset to drop capabilities, which the system call filter must let through
+        expect(status.daemon.addresses).toMatchObject({ source: 'events' });
+        expect((await run('journalctl -u anycast-healthchecker --no-pager | grep -c "address watch: .* exited"', true)).stdout.trim()).toBe(
+          '0',
+        );
+        expect((await run('anycast-healthchecker -v')).stdout.trim()).toBe(`${VERSION} (Node.js ${PINNED_NODE})`);
+        const exposure = exposureOf((await run('systemd-analyze security --no-pager anycast-healthchecker.service', true)).stdout);
+        expect(exposure).toBeLessThanOrEqual(2.0);
+      }, 30_000);
 
-    it('reconfigures a real BIRD through the group bird (no sudo), and BIRD reads the include file', async (ctx) => {
-      requireMachine(ctx);
-      const bird = await pollUntil(
-        async () => {
-          const s = JSON.parse((await run('anycast-healthchecker status --json')).stdout) as {
-            daemon: { bird: Array<{ lastApplied: string | null; pending: boolean; lastError: string | null }> };
-          };
-          return s.daemon.bird[0]?.lastApplied !== null && s.daemon.bird[0]?.pending === false ? s.daemon.bird[0] : undefined;
-        },
-        { what: 'BIRD to have applied the prefix file', timeoutMs: 20_000, intervalMs: 250, describe: journal },
-      );
-      expect(bird?.lastError ?? null).toBeNull();
-      await run(`printf 'router id 192.0.2.10;\\ninclude "${INCLUDE}";\\nprotocol device { }\\n' > /etc/bird/bird.conf`);
-      expect((await run('birdc configure')).stdout).toContain('Reconfigured');
-      expect((await run('birdc eval ACAST_PS_ADVERTISE')).stdout).toContain('10.52.12.1/32');
-    }, 40_000);
+      it('reconfigures a real BIRD through the group bird (no sudo), and BIRD reads the include file', async (ctx) => {
+        requireMachine(ctx);
+        const bird = await pollUntil(
+          async () => {
+            const s = JSON.parse((await run('anycast-healthchecker status --json')).stdout) as {
+              daemon: { bird: Array<{ lastApplied: string | null; pending: boolean; lastError: string | null }> };
+            };
+            return s.daemon.bird[0]?.lastApplied !== null && s.daemon.bird[0]?.pending === false ? s.daemon.bird[0] : undefined;
+          },
+          { what: 'BIRD to have applied the prefix file', timeoutMs: 20_000, intervalMs: 250, describe: journal },
+        );
+        expect(bird?.lastError ?? null).toBeNull();
+        await run(`printf 'router id 192.0.2.10;\\ninclude "${INCLUDE}";\\nprotocol device { }\\n' > /etc/bird/bird.conf`);
+        expect((await run('birdc configure')).stdout).toContain('Reconfigured');
+        expect((await run('birdc eval ACAST_PS_ADVERTISE')).stdout).toContain('10.52.12.1/32');
+      }, 40_000);
 
-    it('systemctl reload validates first: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
-      requireMachine(ctx);
-      const reload = await run('systemctl reload anycast-healthchecker', true);
-      expect(reload.code, `${reload.stdout}${reload.stderr}\n${await journal()}`).toBe(0);
-      await run('printf "[broken]\\n" > /etc/anycast-healthchecker.d/broken.conf');
-      expect((await run('systemctl reload anycast-healthchecker', true)).code).not.toBe(0);
-      expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('active');
-      await run('rm /etc/anycast-healthchecker.d/broken.conf');
-    }, 30_000);
+      it('systemctl reload validates first: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
+        requireMachine(ctx);
+        const reload = await run('systemctl reload anycast-healthchecker', true);
+        expect(reload.code, `${reload.stdout}${reload.stderr}\n${await journal()}`).toBe(0);
+        await run('printf "[broken]\\n" > /etc/anycast-healthchecker.d/broken.conf');
+        expect((await run('systemctl reload anycast-healthchecker', true)).code).not.toBe(0);
+        expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('active');
+        await run('rm /etc/anycast-healthchecker.d/broken.conf');
+      }, 30_000);
 
-    it('systemctl stop exits 0; installing the package again leaves the stopped daemon stopped', async (ctx) => {
-      requireMachine(ctx);
-      await run('systemctl stop anycast-healthchecker');
-      expect((await run('systemctl show -p Result -p ExecMainStatus --value anycast-healthchecker')).stdout.trim().split('\n')).toEqual([
-        'success',
-        '0',
-      ]);
-      await aptGet(`install -y --reinstall /ahc-pkg/${current}`);
-      expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('inactive');
-    }, 240_000);
+      it('systemctl stop exits 0; installing the package again leaves the stopped daemon stopped', async (ctx) => {
+        requireMachine(ctx);
+        await run('systemctl stop anycast-healthchecker');
+        expect((await run('systemctl show -p Result -p ExecMainStatus --value anycast-healthchecker')).stdout.trim().split('\n')).toEqual([
+          'success',
+          '0',
+        ]);
+        await aptGet(`install -y --reinstall /ahc-pkg/${current}`);
+        expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('inactive');
+      }, 240_000);
 
-    it(`upgrade from ${PREVIOUS}: a changed configuration, the user and the include file are kept, the running daemon is restarted`, async (ctx) => {
-      requireMachine(ctx);
-      // back to the previous version, from scratch (purge keeps only the user)
-      const uid = (await run('id -u healthchecker')).stdout.trim();
-      await aptGet(`purge -y ${PKG}`);
-      await run(`mkdir -p /etc/anycast-healthchecker.d && ${PROBE}`);
-      await aptGet(`install -y /ahc-pkg/${previous}`);
-      await waitActive(`${PREVIOUS} to be active`);
-      await pollUntil(async () => ((await run(`grep -c 10.52.12.1/32 ${INCLUDE}`, true)).code === 0 ? true : undefined), {
-        what: 'the include file with the prefix',
-        timeoutMs: 15_000,
-        describe: journal,
-      });
-      expect((await run('birdc configure')).stdout).toContain('Reconfigured');
-      await run(
-        "sed -i 's/^loglevel = info$/loglevel = debug/' /etc/anycast-healthchecker.conf && systemctl restart anycast-healthchecker",
-      );
-      await waitActive(`${PREVIOUS} to be active again`);
-      const before = await mainPid();
+      it(`upgrade from ${PREVIOUS}: a changed configuration, the user and the include file are kept, the running daemon is restarted`, async (ctx) => {
+        requireMachine(ctx);
+        // back to the previous version, from scratch (purge keeps only the user)
+        const uid = (await run('id -u healthchecker')).stdout.trim();
+        await aptGet(`purge -y ${PKG}`);
+        await run(`mkdir -p /etc/anycast-healthchecker.d && ${PROBE}`);
+        await aptGet(`install -y /ahc-pkg/${previous}`);
+        await waitActive(`${PREVIOUS} to be active`);
+        await pollUntil(async () => ((await run(`grep -c 10.52.12.1/32 ${INCLUDE}`, true)).code === 0 ? true : undefined), {
+          what: 'the include file with the prefix',
+          timeoutMs: 15_000,
+          describe: journal,
+        });
+        expect((await run('birdc configure')).stdout).toContain('Reconfigured');
+        await run(
+          "sed -i 's/^loglevel = info$/loglevel = debug/' /etc/anycast-healthchecker.conf && systemctl restart anycast-healthchecker",
+        );
+        await waitActive(`${PREVIOUS} to be active again`);
+        const before = await mainPid();
 
-      const r = await aptGet(`install -y /ahc-pkg/${current}`);
-      expect(r.stdout).toContain(`Unpacking ${PKG} (${VERSION}-1) over (${PREVIOUS})`);
-      expect((await run(`dpkg-query -W -f='\${Version}' ${PKG}`)).stdout).toBe(`${VERSION}-1`);
-      expect((await run('grep -c "^loglevel = debug$" /etc/anycast-healthchecker.conf')).stdout.trim()).toBe('1');
-      expect((await run('ls /etc/ | grep anycast-healthchecker.conf.dpkg', true)).stdout.trim()).toBe('');
-      expect((await run('id -u healthchecker')).stdout.trim()).toBe(uid);
-      await waitActive('the upgraded unit to be active');
-      expect(await mainPid()).not.toBe(before);
-      expect((await run(`grep -c 10.52.12.1/32 ${INCLUDE}`)).stdout.trim()).toBe('1');
-      expect((await run('birdc configure')).stdout).toContain('Reconfigured');
-    }, 300_000);
+        const r = await aptGet(`install -y /ahc-pkg/${current}`);
+        expect(r.stdout).toContain(`Unpacking ${PKG} (${VERSION}-1) over (${PREVIOUS})`);
+        expect((await run(`dpkg-query -W -f='\${Version}' ${PKG}`)).stdout).toBe(`${VERSION}-1`);
+        expect((await run('grep -c "^loglevel = debug$" /etc/anycast-healthchecker.conf')).stdout.trim()).toBe('1');
+        expect((await run('ls /etc/ | grep anycast-healthchecker.conf.dpkg', true)).stdout.trim()).toBe('');
+        expect((await run('id -u healthchecker')).stdout.trim()).toBe(uid);
+        await waitActive('the upgraded unit to be active');
+        expect(await mainPid()).not.toBe(before);
+        expect((await run(`grep -c 10.52.12.1/32 ${INCLUDE}`)).stdout.trim()).toBe('1');
+        expect((await run('birdc configure')).stdout).toContain('Reconfigured');
+      }, 300_000);
 
-    it('remove stops it and keeps the configuration, the include file (BIRD still loads) and the user', async (ctx) => {
-      requireMachine(ctx);
-      await aptGet(`remove -y ${PKG}`);
-      expect((await run(`dpkg-query -W -f='\${Status}' ${PKG}`)).stdout).toBe('deinstall ok config-files');
-      expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).not.toBe('active');
-      for (const p of ['/etc/anycast-healthchecker.conf', '/etc/anycast-healthchecker.d/probe.conf', INCLUDE]) {
-        expect((await run(`test -f ${p}`, true)).code, p).toBe(0);
-      }
-      expect((await run('test -e /usr/lib/anycast-healthchecker', true)).code).not.toBe(0);
-      expect((await run('birdc configure')).stdout).toContain('Reconfigured');
-      expect((await run('getent passwd healthchecker', true)).code).toBe(0);
-    }, 240_000);
+      it('remove stops it and keeps the configuration, the include file (BIRD still loads) and the user', async (ctx) => {
+        requireMachine(ctx);
+        await aptGet(`remove -y ${PKG}`);
+        expect((await run(`dpkg-query -W -f='\${Status}' ${PKG}`)).stdout).toBe('deinstall ok config-files');
+        expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).not.toBe('active');
+        for (const p of ['/etc/anycast-healthchecker.conf', '/etc/anycast-healthchecker.d/probe.conf', INCLUDE]) {
+          expect((await run(`test -f ${p}`, true)).code, p).toBe(0);
+        }
+        expect((await run('test -e /usr/lib/anycast-healthchecker', true)).code).not.toBe(0);
+        expect((await run('birdc configure')).stdout).toContain('Reconfigured');
+        expect((await run('getent passwd healthchecker', true)).code).toBe(0);
+      }, 240_000);
 
-    it('purge removes the configuration, state, logs and service links; the user stays', async (ctx) => {
-      requireMachine(ctx);
-      await aptGet(`purge -y ${PKG}`);
-      expect((await run(`dpkg-query -W -f='\${Status}' ${PKG}`, true)).stdout).not.toMatch(/installed|config-files/);
-      for (const p of [
-        '/etc/anycast-healthchecker.conf',
-        '/etc/anycast-healthchecker.d',
-        '/etc/init.d/anycast-healthchecker',
-        '/var/lib/anycast-healthchecker',
-        '/var/log/anycast-healthchecker',
-        '/usr/lib/systemd/system/anycast-healthchecker.service',
-        '/etc/systemd/system/multi-user.target.wants/anycast-healthchecker.service',
-        '/etc/systemd/system/anycast-healthchecker.service',
-      ]) {
-        expect((await run(`test -e ${p} || test -L ${p}`, true)).code, p).not.toBe(0);
-      }
-      expect((await run('getent passwd healthchecker', true)).code).toBe(0);
-    }, 240_000);
-  },
-);
+      it('purge removes the configuration, state, logs and service links; the user stays', async (ctx) => {
+        requireMachine(ctx);
+        await aptGet(`purge -y ${PKG}`);
+        expect((await run(`dpkg-query -W -f='\${Status}' ${PKG}`, true)).stdout).not.toMatch(/installed|config-files/);
+        for (const p of [
+          '/etc/anycast-healthchecker.conf',
+          '/etc/anycast-healthchecker.d',
+          '/etc/init.d/anycast-healthchecker',
+          '/var/lib/anycast-healthchecker',
+          '/var/log/anycast-healthchecker',
+          '/usr/lib/systemd/system/anycast-healthchecker.service',
+          '/etc/systemd/system/multi-user.target.wants/anycast-healthchecker.service',
+          '/etc/systemd/system/anycast-healthchecker.service',
+        ]) {
+          expect((await run(`test -e ${p} || test -L ${p}`, true)).code, p).not.toBe(0);
+        }
+        expect((await run('getent passwd healthchecker', true)).code).toBe(0);
+      }, 240_000);
+    },
+  );
+}
