@@ -104,7 +104,8 @@ for (const SUITE of SUITES) {
           return;
         }
         console.info(`Debian ${SUITE} root ${cached ? 'cached' : `made with debootstrap in ${Math.round(rootMs / 1000)} s`}: ${root}`);
-        machine = await NspawnMachine.boot({ lowerDir: root, bindReadOnly: [[pkgDir, '/ahc-pkg']] });
+        // under the whole suite's load (2 cores, BGP tests beside it) a boot has taken over 30 s
+        machine = await NspawnMachine.boot({ lowerDir: root, bindReadOnly: [[pkgDir, '/ahc-pkg']], bootTimeoutMs: 120_000 });
       }, 900_000);
       afterAll(async () => {
         await machine?.destroy();

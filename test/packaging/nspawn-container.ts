@@ -15,6 +15,8 @@ export interface BootOptions {
   readonly lowerDir?: string;
   /** Host directory → path inside the container, read-only. */
   readonly bindReadOnly: ReadonlyArray<readonly [string, string]>;
+  /** How long systemd may take to finish booting (default 30 s; a loaded machine needs more). */
+  readonly bootTimeoutMs?: number;
   /** Files to remove in the container before it boots (e.g. usr/sbin/policy-rc.d). */
   readonly removeBeforeBoot?: readonly string[];
 }
@@ -101,7 +103,7 @@ export class NspawnMachine {
           const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
           return state === 'running' || state === 'degraded' ? state : undefined;
         },
-        { what: 'systemd in the container to finish booting', timeoutMs: 30_000, intervalMs: 200 },
+        { what: 'systemd in the container to finish booting', timeoutMs: options.bootTimeoutMs ?? 30_000, intervalMs: 200 },
       );
     } catch (error) {
       const out = log;

@@ -267,7 +267,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     // Repair the BIRD files first, then say "starting" (the Python daemon's order), then check.
     await supervisor.prepare();
     if (!stopping) {
-      log.info(`starting ${PROGRAM} version ${VERSION} on Node.js ${process.versions.node}`);
+      log.info(`starting ${PROGRAM} version ${VERSION}`);
       log.info(
         `pid ${process.pid}, ${config.services.length} services, ${describeWorkerMode(config.daemon.workerThreads)} (${config.daemon.workerThreadsReason})`,
       );
