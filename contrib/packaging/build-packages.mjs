@@ -398,10 +398,11 @@ function buildDeb(work, arch, native) {
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
     // What the bundled node and ahc-spawn link against (libc6 from their symbol versions; node
-    // needs GLIBCXX_3.4.21 and GCC_3.x), iproute2 for `ip monitor address`, procps for the
-    // unit's ExecReload=/bin/kill (a minbase system has neither). The user is made with
-    // systemd-sysusers or useradd (passwd, Priority: required): no adduser.
-    `Depends: libc6 (>= ${native.glibc}), libgcc-s1 (>= 3.0), libstdc++6 (>= 5), iproute2, procps`,
+    // needs GLIBCXX_3.4.21 and GCC_3.x), iproute2 for `ip monitor address` (a minbase system
+    // has no ip). Nothing else: the unit reloads with `anycast-healthchecker reload`, no
+    // /bin/kill (procps); the user is made with systemd-sysusers or useradd (passwd, Priority:
+    // required), no adduser.
+    `Depends: libc6 (>= ${native.glibc}), libgcc-s1 (>= 3.0), libstdc++6 (>= 5), iproute2`,
     'Recommends: bird2 | bird',
     'Suggests: monitoring-plugins-basic | nagios-plugins-basic, prometheus-node-exporter',
     'Section: net',

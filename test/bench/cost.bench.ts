@@ -69,6 +69,7 @@ function writeConfig(dir: string, services: number, mode: Mode | null): { conf: 
   const daemon = [
     '[daemon]',
     `pidfile = ${join(dir, 'ahc.pid')}`,
+    `state_dir = ${join(dir, 'state')}`,
     `bird_conf = ${birdConf}`,
     `bird6_conf = ${join(dir, '6', 'anycast-prefixes.conf')}`,
     'bird_reconfigure_cmd = /bin/echo Reconfigured',

@@ -34,6 +34,7 @@ function renderDaemonConfig(dir: string, input: DaemonFixtureInput): string {
   return [
     '[daemon]',
     `pidfile = ${join(dir, 'ahc.pid')}`,
+    `state_dir = ${join(dir, 'state')}`,
     `bird_conf = ${join(dir, 'anycast-prefixes.conf')}`,
     'bird_reconfigure_cmd = /bin/echo Reconfigured',
     'loglevel = info',

@@ -153,6 +153,7 @@ function writeFixture(dir: string, settings: Settings): { confFile: string; serv
     [
       '[daemon]',
       `pidfile = ${join(dir, 'ahc.pid')}`,
+      `state_dir = ${join(dir, 'state')}`,
       `bird_conf = ${join(dir, 'anycast-prefixes.conf')}`,
       `bird_reconfigure_cmd = ${reconfigure}`,
       'loglevel = info',

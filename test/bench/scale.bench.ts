@@ -136,6 +136,7 @@ async function runCase(
     [
       '[daemon]',
       `pidfile = ${join(dir, 'ahc.pid')}`,
+      `state_dir = ${join(dir, 'state')}`,
       `bird_conf = ${birdConf}`,
       `bird6_conf = ${join(dir, '6', 'anycast-prefixes.conf')}`,
       'bird_reconfigure_cmd = /bin/echo Reconfigured',

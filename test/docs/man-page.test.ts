@@ -52,6 +52,34 @@ describe('docs/anycast-healthchecker.8', () => {
     expect(section('SYNOPSIS')).toContain(`.B anycast-healthchecker ${command}\n`);
   });
 
+  it.each(['drain', 'undrain', 'reload'])('describes every option of %s in its COMMANDS entry, and has it in the SYNOPSIS', async (command) => {
+    const own = (await longOptions([command])).filter((o) => !GLOBAL.includes(o));
+    expect(own).toContain('timeout');
+    const entry = commandEntry(command);
+    expect(own.filter((o) => !entry.includes(roff(o)))).toEqual([]);
+    expect(section('SYNOPSIS')).toContain(`.B anycast-healthchecker ${command}\n`);
+  });
+
+  it('gives the exit codes of drain, undrain and reload that the code uses, and --help says the same', async () => {
+    const source = readFileSync(join(root, 'apps', 'anycast-healthchecker', 'src', 'control-command.ts'), 'utf8');
+    const table = /export const CONTROL_EXIT = \{([\s\S]*?)\} as const;/.exec(source)?.[1] ?? '';
+    const codes = Object.fromEntries([...table.matchAll(/^\s+([A-Z_]+): (\d+),/gm)].map((m) => [m[1], Number(m[2])]));
+    expect(codes).toEqual({ OK: 0, REFUSED: 1, NO_DAEMON: 3, DENIED: 4, NO_ANSWER: 5 });
+    const exits = section('EXIT STATUS');
+    const control = exits.slice(exits.indexOf('.BR drain ,'));
+    for (const [code, words] of [
+      [codes.OK, 'Done.'],
+      [codes.REFUSED, 'The daemon refused'],
+      [codes.NO_DAEMON, 'No daemon'],
+      [codes.DENIED, 'Permission denied'],
+      [codes.NO_ANSWER, 'No answer'],
+    ] as const) {
+      expect(control).toContain(`\n.B ${code}\n${words}`);
+    }
+    const { stdout } = await promisify(execFile)(CLI, ['--help']);
+    expect(stdout).toMatch(new RegExp(`${codes.REFUSED} when the daemon refused[\\s\\S]*${codes.NO_DAEMON} when no daemon listens, ${codes.DENIED} on permission denied, ${codes.NO_ANSWER} when it does not answer in time`));
+  });
+
   it('gives the exit codes the program uses: 1 for a refused start or a failed daemon, 2 for an error escaping main', () => {
     const exits = section('EXIT STATUS');
     const main = readFileSync(join(root, 'apps', 'anycast-healthchecker', 'src', 'main.ts'), 'utf8');

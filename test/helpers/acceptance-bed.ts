@@ -261,6 +261,7 @@ export class AcceptanceBed {
       bird_conf: bed.birdConf,
       bird_reconfigure_cmd: bed.reconfigureCmd,
       pidfile: bed.pidfile,
+      state_dir: join(bed.dir, 'state'),
       loglevel: 'debug',
       prometheus_exporter: 'true',
       prometheus_exporter_interval: '1',

@@ -1,6 +1,13 @@
 // Shared by the package unit tests (packages/*/test import it as ../../../test/helpers/check-spec). The
 // spec type comes by path: the repo root does not depend on @ahc/protocol.
-import type { ServiceCheckSpec } from '../../packages/protocol/src/service-spec';
+import type { IpPrefix, ServiceCheckSpec } from '../../packages/protocol/src/service-spec';
+
+/** A host prefix (/32, or /128 for an address with a colon) as a spec carries it. */
+export function hostPrefix(address: string): IpPrefix {
+  const family = address.includes(':') ? 6 : 4;
+  const prefixLength = family === 4 ? 32 : 128;
+  return { prefix: `${address}/${prefixLength}`, address, prefixLength, family };
+}
 
 /**
  * A ServiceCheckSpec for unit tests: service 'svc' running /bin/true every 100 ms (timeout 1 s,
@@ -19,10 +26,7 @@ export function checkSpec(over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpe
     fail: 2,
     interface: 'lo',
     ipCheckDisabled: true,
-    prefix: '10.52.12.1/32',
-    address: '10.52.12.1',
-    prefixLength: 32,
-    family: 4,
+    prefixes: [hostPrefix('10.52.12.1')],
     splayMs: 0,
     maxOutputBytes: 4096,
     epochMs: 0,

@@ -89,6 +89,7 @@ export function writeDaemonConfig(input: DaemonConfigInput, servicesDirName = 's
     `bird_reconfigure_cmd = ${input.reconfigureCommand}`,
     `bird6_reconfigure_cmd = ${input.reconfigureCommand}`,
     `pidfile = ${pidfile}`,
+    ...(input.extra?.state_dir === undefined ? [`state_dir = ${join(input.dir, 'state')}`] : []),
     `loglevel = ${input.loglevel ?? 'debug'}`,
     'purge_ip_prefixes = true',
     ...Object.entries(input.extra ?? {}).map(([k, v]) => `${k} = ${v}`),

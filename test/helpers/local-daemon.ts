@@ -48,6 +48,7 @@ export function writeLocalDaemonConfig(input: LocalDaemonConfig): LocalDaemonFil
       `bird_reconfigure_cmd = ${input.reconfigure4}`,
       `bird6_reconfigure_cmd = ${input.reconfigure6 ?? input.reconfigure4}`,
       `pidfile = ${pidfile}`,
+      ...(input.extra?.state_dir === undefined ? [`state_dir = ${join(input.dir, 'state')}`] : []),
       `loglevel = ${input.loglevel ?? 'info'}`,
       'purge_ip_prefixes = true',
       `instance_lock = ${input.instanceLock}`,

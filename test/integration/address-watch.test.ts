@@ -59,7 +59,8 @@ function bed(services: Array<[name: string, iface: string, address: string, leng
     subscribeWaitMs: 100,
   });
   assignments = new IpAssignments(watch.table);
-  for (const [name, iface, address, length, family] of services) assignments.track(name, iface, address, length, family);
+  for (const [name, iface, address, prefixLength, family] of services)
+    assignments.track(name, iface, [{ prefix: `${address}/${prefixLength}`, address, prefixLength, family }]);
   const b = { watch, ip: assignments, changes, warnings, infos };
   beds.push(b);
   return b;

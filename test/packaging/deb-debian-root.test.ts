@@ -185,15 +185,61 @@ for (const SUITE of SUITES) {
         expect((await run('birdc eval ACAST_PS_ADVERTISE')).stdout).toContain('10.52.12.1/32');
       }, 40_000);
 
-      it('systemctl reload validates first: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
+      it('systemctl reload asks the daemon over the control socket: an invalid file fails the reload and the daemon keeps running', async (ctx) => {
         requireMachine(ctx);
         const reload = await run('systemctl reload anycast-healthchecker', true);
         expect(reload.code, `${reload.stdout}${reload.stderr}\n${await journal()}`).toBe(0);
         await run('printf "[broken]\\n" > /etc/anycast-healthchecker.d/broken.conf');
         expect((await run('systemctl reload anycast-healthchecker', true)).code).not.toBe(0);
         expect((await run('systemctl is-active anycast-healthchecker', true)).stdout.trim()).toBe('active');
+        // The daemon's answer, every reason, is in the unit's journal.
+        const log = (await run('journalctl -u anycast-healthchecker --no-pager -o cat', true)).stdout;
+        expect(log).toMatch(/configuration reloaded: 0 added, 0 removed, 0 changed, \d+ unchanged/);
+        expect(log).toMatch(/AHC_CONTROL_RELOAD_INVALID: the new configuration is invalid[\s\S]*broken\.conf/);
         await run('rm /etc/anycast-healthchecker.d/broken.conf');
       }, 30_000);
+
+      it('in the sandbox, the control socket is given to control_group, and drain withdraws the prefix until undrain', async (ctx) => {
+        requireMachine(ctx);
+        await run('cp /etc/anycast-healthchecker.conf /tmp/ahc.conf.orig');
+        await run('printf "control_group = bird\\n" >> /etc/anycast-healthchecker.conf && systemctl restart anycast-healthchecker');
+        const sock = '/run/anycast-healthchecker/anycast-healthchecker.control.sock';
+        const owner = await pollUntil(async () => (await run(`stat -c '%U:%G %a' ${sock}`, true)).stdout.trim() || undefined, {
+          what: 'the control socket',
+          timeoutMs: 15_000,
+          intervalMs: 200,
+          describe: journal,
+        });
+        expect(owner).toBe('healthchecker:bird 660');
+        const inFile = async (): Promise<boolean> => (await run(`cat ${INCLUDE}`)).stdout.includes('10.52.12.1/32');
+        await pollUntil(async () => ((await inFile()) ? true : undefined), {
+          what: 'the probe advertised',
+          timeoutMs: 15_000,
+          intervalMs: 200,
+        });
+        expect((await run('anycast-healthchecker drain probe --reason packaging-test', true)).code).toBe(0);
+        await pollUntil(async () => (!(await inFile()) ? true : undefined), {
+          what: 'the probe withdrawn',
+          timeoutMs: 5_000,
+          intervalMs: 100,
+        });
+        expect((await run('anycast-healthchecker undrain probe', true)).code).toBe(0);
+        await pollUntil(async () => ((await inFile()) ? true : undefined), {
+          what: 'the probe announced again',
+          timeoutMs: 5_000,
+          intervalMs: 100,
+        });
+        // back to the shipped configuration for the steps below
+        await run('cp /tmp/ahc.conf.orig /etc/anycast-healthchecker.conf && systemctl restart anycast-healthchecker');
+        await waitActive('the unit to be active again');
+        // and past its start-up (a SIGTERM before its handlers are in place ends it by the signal)
+        await pollUntil(async () => ((await run('anycast-healthchecker status --json', true)).code === 0 ? true : undefined), {
+          what: 'the status socket after the restart',
+          timeoutMs: 15_000,
+          intervalMs: 200,
+          describe: journal,
+        });
+      }, 40_000);
 
       it('systemctl stop exits 0; installing the package again leaves the stopped daemon stopped', async (ctx) => {
         requireMachine(ctx);

@@ -105,14 +105,13 @@ describe.skipIf(skipReason !== null)(
       expect(postun).toContain('systemctl try-restart anycast-healthchecker.service');
     });
 
-    it('requires no nodejs: the libraries of the bundled node (found by rpm), iproute, procps-ng; only recommends BIRD (rpm -qpR)', async () => {
+    it('requires no nodejs: the libraries of the bundled node (found by rpm), iproute; only recommends BIRD (rpm -qpR)', async () => {
       const requires = (await query('-R'))
         .trim()
         .split('\n')
         .map((l) => l.trim());
       expect(requires.filter((r) => /node/.test(r))).toEqual([]);
       expect(requires).toContain('iproute');
-      expect(requires).toContain('procps-ng');
       expect(requires).toContain('libstdc++.so.6()(64bit)');
       expect(requires.filter((r) => /^bird/.test(r))).toEqual([]);
       // the bundled node is for this program only: it provides nothing to others

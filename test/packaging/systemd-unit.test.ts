@@ -63,7 +63,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
     expect(exposure).toBeLessThanOrEqual(2.0);
   });
 
-  it('runs the checked daemon as healthchecker with its directories, reload by SIGHUP and the documented sandbox', () => {
+  it('runs the checked daemon as healthchecker with its directories, reload over the control socket and the documented sandbox', () => {
     const d = directives(readFileSync(UNIT_FILE, 'utf8'));
     const values = (key: string): string[] => d.filter(([k]) => k === key).map(([, v]) => v);
     const cmd = '/usr/bin/anycast-healthchecker';
@@ -71,7 +71,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
     expect(values('User')).toEqual(['healthchecker']);
     expect(values('ExecStart')).toEqual([`${cmd} ${args}`]);
     expect(values('ExecStartPre')).toEqual([`${cmd} -c ${args}`]);
-    expect(values('ExecReload')).toEqual([`${cmd} -c ${args}`, '/bin/kill -HUP $MAINPID']);
+    expect(values('ExecReload')).toEqual([`${cmd} reload ${args}`]);
     expect(values('RuntimeDirectory')).toEqual(['anycast-healthchecker']);
     expect(values('StateDirectory')).toEqual(['anycast-healthchecker anycast-healthchecker/6']);
     expect(values('Restart')).toEqual(['on-failure']);
@@ -79,7 +79,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
     expect(values('CapabilityBoundingSet')).toEqual(['']);
     expect(values('AmbientCapabilities')).toEqual(['']);
     expect(values('RestrictAddressFamilies')).toEqual(['AF_UNIX AF_INET AF_INET6 AF_NETLINK']);
-    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged @resources', 'capset']);
+    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged @resources', 'chown fchown fchownat lchown', 'capset']);
     for (const flag of [
       'NoNewPrivileges',
       'PrivateTmp',
@@ -125,6 +125,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
         ['run/anycast-healthchecker', 0o755],
         ['var/lib/anycast-healthchecker', 0o755],
         ['var/lib/anycast-healthchecker/6', 0o755],
+        ['var/lib/anycast-healthchecker/state', 0o750],
         ['var/log/anycast-healthchecker', 0o750],
       ];
       for (const [dir, mode] of expected) {

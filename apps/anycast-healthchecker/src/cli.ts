@@ -9,10 +9,12 @@ import { NAGIOS, renderNagiosFailure } from '@ahc/status';
 import { runDaemon } from './daemon';
 import { runStatus } from './status-command';
 import { runLint } from './lint-command';
+import { CONTROL_EXIT, runControl } from './control-command';
+import type { ControlCommandRequest } from './control-command';
 import { PROGRAM, VERSION_LINE } from './version';
 
 export interface CliArgs {
-  command: 'daemon' | 'status' | 'lint';
+  command: 'daemon' | 'status' | 'lint' | 'drain' | 'undrain' | 'reload';
   file: string;
   dir: string | undefined;
   serviceFile: string | undefined;
@@ -21,6 +23,10 @@ export interface CliArgs {
   printConf: boolean;
   format: 'table' | 'json' | 'nagios';
   timeoutMs: number;
+  /** drain/undrain: the services named, --all, and drain's --reason. */
+  services: string[];
+  all: boolean;
+  reason: string | undefined;
 }
 
 const USAGE = `A healthchecker for Anycasted services.
@@ -28,7 +34,14 @@ const USAGE = `A healthchecker for Anycasted services.
 Usage:
   $0 [-f FILE] [-c] [-p] [-P] [-d DIR | -F FILE]
   $0 status [-f FILE] [-d DIR | -F FILE] [--json | --nagios] [-t SECONDS]
-  $0 lint [-f FILE] [-d DIR | -F FILE] [--json]`;
+  $0 lint [-f FILE] [-d DIR | -F FILE] [--json]
+  $0 drain [-f FILE] [-d DIR | -F FILE] (SERVICE... | --all) [--reason TEXT] [-t SECONDS]
+  $0 undrain [-f FILE] [-d DIR | -F FILE] (SERVICE... | --all) [-t SECONDS]
+  $0 reload [-f FILE] [-d DIR | -F FILE] [-t SECONDS]
+
+drain, undrain and reload talk to the daemon over its control socket and exit 0 when done,
+${CONTROL_EXIT.REFUSED} when the daemon refused (unknown service, still drained, invalid configuration),
+${CONTROL_EXIT.NO_DAEMON} when no daemon listens, ${CONTROL_EXIT.DENIED} on permission denied, ${CONTROL_EXIT.NO_ANSWER} when it does not answer in time.`;
 
 /** -c, -p, -P: only the daemon command (the default) has them. */
 function daemonOptions<T>(y: Argv<T>) {
@@ -36,6 +49,35 @@ function daemonOptions<T>(y: Argv<T>) {
     .option('check', { alias: 'c', type: 'boolean', default: false, describe: 'validate the configuration, print OK and exit' })
     .option('print', { alias: 'p', type: 'boolean', default: false, describe: 'print the built-in defaults' })
     .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' });
+}
+
+function timeoutOption<T>(y: Argv<T>, seconds: number) {
+  return y
+    .option('timeout', {
+      alias: 't',
+      type: 'number',
+      default: seconds,
+      describe: 'give up waiting for the daemon after this many seconds',
+      requiresArg: true,
+    })
+    .check((a) => {
+      if (!(typeof a.timeout === 'number' && Number.isFinite(a.timeout) && a.timeout > 0))
+        throw new Error('--timeout needs a number of seconds greater than 0');
+      return true;
+    });
+}
+
+/** drain and undrain: SERVICE... or --all, not both. */
+function drainTargets<T>(y: Argv<T>, verb: string) {
+  return y
+    .positional('services', { type: 'string', array: true, describe: `the services to ${verb} (section names)` })
+    .option('all', { type: 'boolean', default: false, describe: `${verb} every service` })
+    .check((a) => {
+      const named = Array.isArray(a.services) ? a.services.length : 0;
+      if (a.all === true && named > 0) throw new Error(`name services or give --all, not both`);
+      if (a.all !== true && named === 0) throw new Error(`name the services to ${verb}, or give --all`);
+      return true;
+    });
 }
 
 const NAGIOS_USAGE = `usage: ${PROGRAM} status --nagios [-f FILE] [-d DIR or -F FILE] [-t SECONDS]`;
@@ -95,6 +137,35 @@ export function parseArgs(argv: string[]): CliArgs {
         command = 'lint';
       },
     )
+    .command(
+      'drain [services..]',
+      "withdraw services' prefixes whatever their checks say, until undrained (over the control socket)",
+      (y) =>
+        timeoutOption(drainTargets(y, 'drain'), 10).option('reason', {
+          type: 'string',
+          describe: 'why, shown in status and the log',
+          requiresArg: true,
+        }),
+      () => {
+        command = 'drain';
+      },
+    )
+    .command(
+      'undrain [services..]',
+      'end drains made by drain (--all: every one); the drain file is ended by removing it',
+      (y) => timeoutOption(drainTargets(y, 'undrain'), 10),
+      () => {
+        command = 'undrain';
+      },
+    )
+    .command(
+      'reload',
+      'reload the configuration and print what changed, or why it is invalid (over the control socket)',
+      (y) => timeoutOption(y, 30),
+      () => {
+        command = 'reload';
+      },
+    )
     .option('file', {
       alias: 'f',
       type: 'string',
@@ -135,6 +206,9 @@ export function parseArgs(argv: string[]): CliArgs {
     printConf: parsed['print-conf'] === true,
     format,
     timeoutMs: Math.round((typeof parsed.timeout === 'number' ? parsed.timeout : 5) * 1000),
+    services: Array.isArray(parsed.services) ? parsed.services.map(String) : [],
+    all: parsed.all === true,
+    reason: typeof parsed.reason === 'string' ? parsed.reason : undefined,
   };
 }
 
@@ -167,6 +241,15 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
   const args = parseArgs(argv);
   if (args.command === 'status') return runStatus({ sources: sourcesOf(args), format: args.format, timeoutMs: args.timeoutMs });
   if (args.command === 'lint') return runLint(sourcesOf(args), args.format === 'json');
+  if (args.command === 'drain' || args.command === 'undrain' || args.command === 'reload') {
+    const request: ControlCommandRequest =
+      args.command === 'reload'
+        ? { command: 'reload' }
+        : args.command === 'drain'
+          ? { command: 'drain', services: args.services, all: args.all, reason: args.reason }
+          : { command: 'undrain', services: args.services, all: args.all };
+    return runControl({ sources: sourcesOf(args), request, timeoutMs: args.timeoutMs });
+  }
   if (args.print) {
     process.stdout.write(renderDefaults());
     return 0;

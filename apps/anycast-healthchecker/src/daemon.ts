@@ -1,5 +1,5 @@
 import { AhcError, ERR } from '@ahc/errors';
-import { describeWorkerMode, loadCompiledConfig } from '@ahc/config';
+import { describeWorkerMode } from '@ahc/config';
 import type { CompiledConfig, ConfigSources } from '@ahc/config';
 import { stdioSink } from '@ahc/logging';
 import { setupLogging } from './log-setup';
@@ -7,17 +7,30 @@ import { setupMetrics } from './metrics-setup';
 import { renderStatusReply } from './status-reply';
 import type { DaemonFacts } from './status-reply';
 import type { MetricsSetup } from './metrics-setup';
-import { EventLoopMonitor, RESTART_BACKOFF, SpawnHelper, Supervisor, WorkerThreadHost, backoffDelay } from '@ahc/supervisor';
+import {
+  DrainFileWatch,
+  EventLoopMonitor,
+  RESTART_BACKOFF,
+  SpawnHelper,
+  Supervisor,
+  WorkerThreadHost,
+  backoffDelay,
+} from '@ahc/supervisor';
+import type { ControlServer } from '@ahc/status';
+import { controlHandler, startControlSocket } from './control';
+import { reloadConfiguration } from './reload';
+import type { ReloadOutcome } from './reload';
 import type { Logger } from '@ahc/logging';
 import { fileURLToPath } from 'node:url';
 import { StatusServer } from '@ahc/status';
 import { constants as osConstants } from 'node:os';
 import type { FaultKind } from '@ahc/protocol';
 import { monotonicMs } from '@ahc/protocol';
-import type { ReloadSummary } from '@ahc/supervisor';
 import { acquireInstanceLock } from './instance-lock';
 import { claimPidfile, releasePidfile } from './pidfile';
 import { PROGRAM, VERSION } from './version';
+import { commandDrainsToSave, logStopOutcome, restoreCommandDrains, restoreState } from './state-setup';
+import type { StateSetup } from './state-setup';
 
 const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>([
   'throw',
@@ -29,11 +42,6 @@ const FAULT_KINDS: ReadonlySet<string> = new Set<FaultKind | 'terminate'>([
 ]);
 function isFaultKind(kind: string): kind is FaultKind | 'terminate' {
   return FAULT_KINDS.has(kind);
-}
-
-function describeReload(r: ReloadSummary): string {
-  const part = (n: string[], what: string): string => `${n.length} ${what}${n.length > 0 ? ` (${n.join(', ')})` : ''}`;
-  return `${part(r.added, 'added')}, ${part(r.removed, 'removed')}, ${part(r.changed, 'changed')}, ${r.unchanged} unchanged`;
 }
 
 export class StartupError extends AhcError {
@@ -129,6 +137,17 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // started there, after the signal handlers are in place.
   let spawning: SpawnChoice | null = null;
   let host: WorkerThreadHost | null = null;
+  let control: ControlServer | null = null;
+  // Followed from before the BIRD repair, so the file's drains hold from the first write on.
+  const drainFile =
+    config.daemon.drainFile === null
+      ? null
+      : new DrainFileWatch({
+          path: config.daemon.drainFile,
+          log,
+          onChange: (content, since) => supervisor.setDrainFile(content, `drain file ${config.daemon.drainFile ?? ''}`, since),
+          unknown: (names) => supervisor.unknownServices(names),
+        });
   const monitor = new EventLoopMonitor((lag) =>
     log.warning(
       `main thread event loop was blocked for ${lag} ms: BIRD updates and the watchdog were delayed (checks kept running in their threads)`,
@@ -146,6 +165,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       spawning === null
         ? { via: 'self', reason: 'the checks have not started yet', binary: null }
         : { via: spawning.via, reason: spawning.reason, binary: spawning.binary, ...(spawning.helper?.state() ?? {}) },
+    controlSocket: () => (control === null ? null : config.daemon.controlSocket),
+    drainFile: () => drainFile?.state() ?? null,
   };
   const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
   // Test-only (AHC_FAULT_INJECTION=1): `main-throw` raises two uncaught exceptions in the main
@@ -178,6 +199,32 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     // Not fatal: health checking matters more than the status socket.
     log.error(`${e.message}; running without a status socket`);
   }
+  // The control socket (drain, undrain, reload): its own, so that its group decides who may change routes.
+  let startedUp: () => void = () => undefined;
+  const checksStarted = new Promise<void>((resolve) => {
+    startedUp = resolve;
+  });
+  try {
+    control = await startControlSocket(
+      config,
+      controlHandler({
+        supervisor,
+        log,
+        stopping: () => stopping,
+        // A reload asked for during start-up waits for it, then runs (SIGHUP's path).
+        reload: async (): Promise<ReloadOutcome> => {
+          await checksStarted;
+          return reloadConfiguration(sources, supervisor, log);
+        },
+      }),
+      log,
+    );
+  } catch (error) {
+    await status.close();
+    releasePidfile(pidfile);
+    lock.close();
+    throw new StartupError((error as Error).message);
+  }
 
   // The daemon lives until told to stop, even with no enabled checks (nothing else may hold the loop).
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -186,17 +233,41 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     resolveExit = resolve;
   });
   let stopping = false;
+  let withdrawing = false;
+  // Read before the BIRD files (below); closed with a last write at the stop.
+  let state: StateSetup | null = null;
+  const withdrawOnShutdown = config.daemon.withdrawOnShutdown;
   /** `received N at …`, `going to remove pidfile PATH`, `shutdown is complete`: the Python
    * daemon's records of a stop, which process supervisors' log checks may match. */
   const stop = (signal: NodeJS.Signals | null, code: number): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second SIGTERM/SIGINT while withdrawing: stop waiting for BIRD, finish the stop now.
+      if (signal !== null && withdrawing) {
+        log.warning(`received ${osConstants.signals[signal]} again while withdrawing at shutdown: not waiting for BIRD any longer`);
+        supervisor.cutShort();
+      }
+      return;
+    }
     stopping = true;
     if (signal !== null) log.info(`received ${osConstants.signals[signal]} at ${new Date().toISOString()} (${signal})`);
-    log.info('stopping checks; the BIRD configuration is left as last decided');
+    // withdraw_on_shutdown is for a stop by signal; an internal error exits as before.
+    withdrawing = withdrawOnShutdown.enabled && signal !== null;
+    log.info(
+      withdrawing
+        ? `stopping checks; withdraw_on_shutdown: withdrawing every advertised prefix and waiting at most ${withdrawOnShutdown.timeoutMs / 1000} s for BIRD`
+        : 'stopping checks; the BIRD configuration is left as last decided',
+    );
     void supervisor
-      .stop()
-      .then(() => Promise.all([status.close(), metrics?.close(), spawning?.helper?.close()]))
+      .stop(withdrawing ? { withdraw: { timeoutMs: withdrawOnShutdown.timeoutMs } } : {})
+      .then((outcome) => {
+        withdrawing = false;
+        logStopOutcome(outcome, withdrawOnShutdown.timeoutMs, log);
+        return state?.store.close({ withdrawnAtShutdown: outcome.withdraw !== 'not-asked' });
+      })
+      .then(() => Promise.all([status.close(), control?.close(), metrics?.close(), spawning?.helper?.close()]))
       .finally(() => {
+        drainFile?.close();
+        startedUp();
         monitor.stop();
         log.info(`going to remove pidfile ${pidfile}`);
         releasePidfile(pidfile);
@@ -210,22 +281,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   let reloadPending = false;
   const reload = (): void => {
     if (stopping) return;
-    let next: CompiledConfig;
-    try {
-      next = loadCompiledConfig(sources).config;
-    } catch (error) {
-      log.error(`configuration reload failed, keeping the running configuration: ${(error as Error).message}`);
-      return;
-    }
-    const r = supervisor.reload(next);
-    if (r === null) {
-      // Still starting: reloading now would race the start-up repair; do it once the checks run.
-      reloadPending = true;
-      log.info('the configuration is reloaded as soon as start-up is complete');
-      return;
-    }
-    log.info(`configuration reloaded: ${describeReload(r)}`);
-    if (r.daemonChanges.length > 0) log.warning(`[daemon] changes need a restart to take effect: ${r.daemonChanges.join(', ')}`);
+    // Still starting: reloading now would race the start-up repair; done once the checks run.
+    if (reloadConfiguration(sources, supervisor, log).kind === 'pending') reloadPending = true;
   };
   onSignal = (signal) => {
     if (signal !== 'SIGHUP') return stop(signal, 0);
@@ -264,7 +321,20 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   });
 
   try {
-    // Repair the BIRD files first, then say "starting" (the Python daemon's order), then check.
+    // The last decided states and the command drains first (docs/operations.md, "State across
+    // restarts"), then the drain file, so that the BIRD files' first write already has them; then
+    // repair the BIRD files, then say "starting" (the Python daemon's order), then check.
+    state = await restoreState(config, supervisor, log);
+    {
+      // Started at once (also when a stop came meanwhile), so that the stop's last write, which
+      // notes a withdraw at shutdown, is never skipped.
+      const store = state.store;
+      restoreCommandDrains(state.plan.drains, supervisor, log);
+      supervisor.registry.onDecided(() => store.changed());
+      supervisor.drains.onCommandChange(() => store.changed());
+      store.start(state.plan.entries, () => commandDrainsToSave(supervisor));
+    }
+    drainFile?.start();
     await supervisor.prepare();
     if (!stopping) {
       log.info(`starting ${PROGRAM} version ${VERSION}`);
@@ -293,6 +363,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         reload();
       }
     }
+    startedUp();
   } catch (error) {
     log.critical(`cannot start: ${(error as Error).message}`);
     stop(null, 1);

@@ -18,11 +18,11 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
     ...(helper?.via === 'host'
       ? { spawnHelper: { up: helper.state === 'running', restarts: helper.restarts ?? 0, fallbackRuns: helper.fallbackRuns ?? 0 } }
       : {}),
-    services: snapshot.services.map(({ view, worker }) => {
+    services: snapshot.services.map(({ view, worker, drains }) => {
       const x = view.exported;
       return {
         name: view.config.name,
-        prefix: view.config.prefix,
+        prefixes: view.config.prefixes.map((p) => p.prefix),
         stateValue: x.stateValue,
         durationMs: x.durationMs,
         ipAssigned: x.ipAssigned,
@@ -33,6 +33,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
         decided: view.counters.state,
         advertised: view.advertise,
         workerFailed: worker.state === 'failed',
+        drained: (drains ?? []).length > 0,
       };
     }),
     families: snapshot.families.map((f) => ({

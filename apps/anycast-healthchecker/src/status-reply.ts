@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parsePrefixFile } from '@ahc/bird';
 import type { CompiledConfig } from '@ahc/config';
-import type { BirdStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
+import type { BirdStatus, DrainFileStatus, DrainStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
-import { monotonicMs } from '@ahc/protocol';
-import type { CoreSnapshot, EventLoopLag } from '@ahc/supervisor';
+import { monotonicMs, prefixesText } from '@ahc/protocol';
+import type { CoreSnapshot, Drain, DrainFileState, EventLoopLag } from '@ahc/supervisor';
 
 /** What the status reply and the metrics say of the daemon beside the core's snapshot. */
 export interface DaemonFacts {
@@ -17,6 +17,24 @@ export interface DaemonFacts {
   readonly eventLoop: () => EventLoopLag;
   /** How check commands are started now (absent: tests that make no choice). */
   readonly spawnHelper?: () => SpawnHelperStatus;
+  /** The control socket, when it listens. */
+  readonly controlSocket?: () => string | null;
+  /** The drain file's watch, with `drain_file`. */
+  readonly drainFile?: () => DrainFileState | null;
+}
+
+function drainStatus(d: Drain, nowMs: number): DrainStatus {
+  return { ...d, ageSeconds: Math.max(0, Math.round((nowMs - Date.parse(d.since)) / 100) / 10) };
+}
+
+function drainFileStatus(f: DrainFileState): DrainFileStatus {
+  return {
+    path: f.path,
+    state: f.content.kind,
+    services: f.content.kind === 'services' ? f.content.names : [],
+    watch: f.watch,
+    lastProblem: f.lastProblem,
+  };
 }
 
 export function uptimeSeconds(facts: DaemonFacts): number {
@@ -61,13 +79,18 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       failures: f.failures,
     });
   }
-  const services: ServiceStatus[] = snapshot.services.map(({ view, worker }) => {
+  const nowMs = Date.now();
+  const services: ServiceStatus[] = snapshot.services.map(({ view, worker, drains }) => {
     const c = view.config;
     const last = view.lastResult;
     return {
       name: c.name,
-      prefix: c.prefix,
-      family: c.family,
+      prefix: prefixesText(c.prefixes),
+      family: c.prefixes[0]?.family ?? 4,
+      // Only with several: a lone prefix's reply stays as it was, field for field.
+      ...(c.prefixes.length > 1
+        ? { prefixes: c.prefixes.map((p) => ({ prefix: p.prefix, family: p.family, inBirdFile: inFile.has(p.prefix) })) }
+        : {}),
       worker: {
         state: worker.state,
         threadId: worker.threadId,
@@ -93,7 +116,8 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
               ipAssigned: last.ipAssigned,
             },
       advertise: view.advertise,
-      inBirdFile: inFile.has(c.prefix),
+      inBirdFile: c.prefixes.every((p) => inFile.has(p.prefix)),
+      drains: (drains ?? []).map((d) => drainStatus(d, nowMs)),
       exported: view.exported,
     };
   });
@@ -114,8 +138,19 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       eventLoop: facts.eventLoop(),
       ...(facts.spawnHelper === undefined ? {} : { spawnHelper: facts.spawnHelper() }),
       ...(snapshot.addresses === null ? {} : { addresses: { ...snapshot.addresses } }),
+      ...optional('controlSocket', facts.controlSocket?.() ?? null),
+      ...optional('drainFile', drainFileOf(facts)),
       bird,
     },
     services,
   };
+}
+
+function drainFileOf(facts: DaemonFacts): DrainFileStatus | null {
+  const f = facts.drainFile?.() ?? null;
+  return f === null ? null : drainFileStatus(f);
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [k in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [k in K]?: V };
 }

@@ -261,6 +261,28 @@ describe('-P / --print-conf', () => {
     expect(explicit.stdout).not.toContain('# worker_threads');
   });
 
+  it('prints control_socket, control_group and drain_file as set, and nothing of them when unset (as status_socket)', async () => {
+    const plain = await runCli([...writeDaemonSetup([{ name: 'web', prefix: '10.52.12.1/32' }]).args, '-P']);
+    expect(plain.stdout).not.toMatch(/control_|drain_file/);
+    const set = await runCli([
+      ...writeDaemonSetup([{ name: 'web', prefix: '10.52.12.1/32' }], {
+        control_socket: '/tmp/x.control.sock',
+        control_group: 'daemon',
+        drain_file: '/tmp/drain',
+      }).args,
+      '-P',
+    ]);
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(set.stdout).toMatch(
+      /\n\[daemon\]\n[^[]*control_socket = \/tmp\/x\.control\.sock\ncontrol_group = daemon\ndrain_file = \/tmp\/drain\n/,
+    );
+  });
+
+  it('refuses a control_group this host does not have, naming it', async () => {
+    const setup = writeDaemonSetup([], { control_group: 'no-such-group-ahc' });
+    expectInvalid(await runCli([...setup.args, '-c']), ['[daemon] control_group', 'group no-such-group-ahc does not exist on this host']);
+  });
+
   it('refuses an invalid configuration instead of printing it', async () => {
     const setup = writeDaemonSetup([], { loglevel: 'chatty' });
     expectInvalid(await runCli([...setup.args, '-P']), ['[daemon] loglevel', "'chatty'"]);

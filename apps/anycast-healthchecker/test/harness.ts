@@ -245,6 +245,7 @@ export function writeDaemonSetup(services: readonly ServiceSpec[], daemon: Recor
   chmodSync(reconfigure, 0o755);
   const options: Record<string, string> = {
     pidfile: join(root, 'ahc.pid'),
+    state_dir: join(root, 'state'),
     bird_conf: join(root, 'anycast-prefixes.conf'),
     bird6_conf: join(root, 'anycast-prefixes6.conf'),
     bird_reconfigure_cmd: reconfigure,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BirdFamilyConfig, CompiledConfig, ServiceConfig } from '@ahc/config';
-import type { CoreSnapshot } from '@ahc/supervisor';
+import type { CoreSnapshot, DrainFileState } from '@ahc/supervisor';
 import { metricsFromSnapshot } from '../src/metrics-setup';
 import { renderStatusReply } from '../src/status-reply';
 import type { DaemonFacts } from '../src/status-reply';
@@ -18,7 +18,8 @@ const bird = {
   dummy: DUMMY,
   reconfigureCmd: { text: 'birdc configure', argv: ['birdc', 'configure'] },
 } as unknown as BirdFamilyConfig;
-const svc = (name: string, prefix: string, disabled = false) => ({ name, prefix, family: 4, disabled }) as unknown as ServiceConfig;
+const svc = (name: string, prefix: string, disabled = false) =>
+  ({ name, prefixes: [{ prefix, address: prefix.split('/')[0], prefixLength: 32, family: 4 }], disabled }) as unknown as ServiceConfig;
 const NONE = { stateValue: null, durationMs: null, ipAssigned: null, timeouts: 0, timeoutsCreatedAt: null };
 const snapshot: CoreSnapshot = {
   threads: 1,
@@ -36,6 +37,7 @@ const snapshot: CoreSnapshot = {
         config: svc('a', '10.52.12.1/32'),
         counters: { state: 'up', rise: 2, fail: 0 },
         advertise: true,
+        held: null,
         checks: 2,
         timeouts: 1,
         lastResult: {
@@ -65,6 +67,7 @@ const snapshot: CoreSnapshot = {
         config: svc('d', '10.52.12.4/32', true),
         counters: { state: 'unknown', rise: 0, fail: 0 },
         advertise: false,
+        held: null,
         checks: 0,
         timeouts: 0,
         lastResult: null,
@@ -114,9 +117,9 @@ describe('the status reply rendered from a core snapshot', () => {
         '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +
         '{"name":"a","prefix":"10.52.12.1/32","family":4,"worker":{"state":"failed","threadId":11,"lastHeartbeatAgeMs":12,"restarts":5,"lastExit":"exited with code 1","exits":{"exit":4,"watchdog:spinning":1}},' +
         '"state":"up","rise":2,"fail":0,"checks":2,"timeouts":1,"lastCheck":{"at":"2025-12-01T09:06:40.000Z","ok":true,"exitCode":0,"durationMs":4.5,"timedOut":false,"ipAssigned":true},' +
-        '"advertise":true,"inBirdFile":true,"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},' +
+        '"advertise":true,"inBirdFile":true,"drains":[],"exported":{"stateValue":0,"durationMs":4.5,"ipAssigned":true,"timeouts":1,"timeoutsCreatedAt":1764580000.5}},' +
         '{"name":"d","prefix":"10.52.12.4/32","family":4,"worker":{"state":"disabled","threadId":null,"lastHeartbeatAgeMs":null,"restarts":0,"lastExit":null,"exits":{}},' +
-        '"state":"unknown","rise":0,"fail":0,"checks":0,"timeouts":0,"lastCheck":null,"advertise":false,"inBirdFile":false,' +
+        '"state":"unknown","rise":0,"fail":0,"checks":0,"timeouts":0,"lastCheck":null,"advertise":false,"inBirdFile":false,"drains":[],' +
         '"exported":{"stateValue":null,"durationMs":null,"ipAssigned":null,"timeouts":0,"timeoutsCreatedAt":null}}]}',
     );
   });
@@ -131,6 +134,52 @@ describe('the status reply rendered from a core snapshot', () => {
       facts,
     );
     expect(reply.daemon.bird[0]?.prefixes).toEqual([]);
+  });
+});
+
+describe('drains in the status reply and the metrics', () => {
+  const since = new Date(Date.now() - 90_000).toISOString();
+  const drained: CoreSnapshot = {
+    ...snapshot,
+    services: snapshot.services.map((s, i) =>
+      i === 0 ? { ...s, drains: [{ source: 'command', all: false, reason: 'maintenance', since }] } : s,
+    ),
+  };
+  const drainFile = (): DrainFileState => ({
+    path: '/run/ahc/drain',
+    content: { kind: 'services', names: ['a'] },
+    watch: 'events',
+    lastProblem: null,
+  });
+
+  it("show each service's drains with source, reason, start and age, and the drain file and control socket after addresses", async () => {
+    const reply = await renderStatusReply(drained, { ...facts, controlSocket: () => '/run/ahc/c.sock', drainFile });
+    expect(reply.services[0]?.drains).toEqual([
+      { source: 'command', all: false, reason: 'maintenance', since, ageSeconds: expect.closeTo(90, 0) },
+    ]);
+    expect(reply.services[1]?.drains).toEqual([]);
+    expect(reply.daemon.controlSocket).toBe('/run/ahc/c.sock');
+    expect(reply.daemon.drainFile).toEqual({
+      path: '/run/ahc/drain',
+      state: 'services',
+      services: ['a'],
+      watch: 'events',
+      lastProblem: null,
+    });
+    expect(Object.keys(reply.daemon).slice(-4)).toEqual(['addresses', 'controlSocket', 'drainFile', 'bird']);
+  });
+
+  it('leave controlSocket and drainFile out when there is none', async () => {
+    const reply = await renderStatusReply(drained, { ...facts, controlSocket: () => null, drainFile: () => null });
+    expect(Object.keys(reply.daemon)).not.toContain('controlSocket');
+    expect(Object.keys(reply.daemon)).not.toContain('drainFile');
+  });
+
+  it('are the drained metric: 1 for a drained service, 0 for the others', () => {
+    expect(metricsFromSnapshot(drained, facts).services.map((s) => [s.name, s.drained])).toEqual([
+      ['a', true],
+      ['d', false],
+    ]);
   });
 });
 
@@ -178,7 +227,7 @@ describe('metrics rendered from a core snapshot', () => {
       services: [
         {
           name: 'a',
-          prefix: '10.52.12.1/32',
+          prefixes: ['10.52.12.1/32'],
           stateValue: 0,
           durationMs: 4.5,
           ipAssigned: true,
@@ -189,10 +238,11 @@ describe('metrics rendered from a core snapshot', () => {
           decided: 'up',
           advertised: true,
           workerFailed: true,
+          drained: false,
         },
         {
           name: 'd',
-          prefix: '10.52.12.4/32',
+          prefixes: ['10.52.12.4/32'],
           stateValue: null,
           durationMs: null,
           ipAssigned: null,
@@ -203,6 +253,7 @@ describe('metrics rendered from a core snapshot', () => {
           decided: 'unknown',
           advertised: false,
           workerFailed: false,
+          drained: false,
         },
       ],
       families: [

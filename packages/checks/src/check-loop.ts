@@ -1,7 +1,7 @@
 import { describeError } from '@ahc/errors';
 import { runCommand as realRunCommand, describeResult } from '@ahc/command';
 import type { CommandResult, RunCommandOptions } from '@ahc/command';
-import type { CheckCounters, FromWorker, LogLevel, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
+import type { CheckCounters, FromWorker, IpPrefix, LogLevel, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { logLevelRank, monotonicMs } from '@ahc/protocol';
 import { isPrefixAssigned } from './ip-assignment';
 import { recordCheck, recordIpUnassigned } from './rise-fall';
@@ -15,8 +15,9 @@ export interface CheckLoopDeps {
   /** The monotonic clock (ms) for the schedule; tests may pass their own. */
   readonly now?: () => number;
   readonly random?: () => number;
-  /** The interface check when the main thread has no answer (`ipAssigned` null): getifaddrs by default. */
-  readonly isAssigned?: (spec: ServiceCheckSpec) => boolean;
+  /** The interface check of one of the spec's prefixes when the main thread has no answer
+   * (`ipAssigned` null), or to name the missing ones when it says one is: getifaddrs by default. */
+  readonly isAssigned?: (spec: ServiceCheckSpec, prefix: IpPrefix) => boolean;
   /** The main thread's answer at start (docs/design.md, "Address checks: one kernel subscription"); null or absent: none. */
   readonly ipAssigned?: boolean | null;
   readonly runCommand?: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
@@ -44,7 +45,7 @@ export class CheckLoop {
   readonly #minLevel: number;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #isAssigned: (spec: ServiceCheckSpec) => boolean;
+  readonly #isAssigned: (spec: ServiceCheckSpec, prefix: IpPrefix) => boolean;
   readonly #run: (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
 
   constructor(
@@ -57,7 +58,7 @@ export class CheckLoop {
     this.#minLevel = logLevelRank(logLevel);
     this.#now = deps.now ?? monotonicMs;
     this.#random = deps.random ?? Math.random;
-    this.#isAssigned = deps.isAssigned ?? ((s) => isPrefixAssigned(s.interface, s.address, s.prefixLength, s.family));
+    this.#isAssigned = deps.isAssigned ?? ((s, p) => isPrefixAssigned(s.interface, p.address, p.prefixLength, p.family));
     this.#run = deps.runCommand ?? realRunCommand;
     this.#ipAssigned = deps.ipAssigned ?? null;
   }
@@ -174,16 +175,22 @@ export class CheckLoop {
     const began = this.#now();
     if (spec.ipCheckDisabled) {
       this.#log('info', `checking for IP assignment on interface ${spec.interface} is disabled`);
-    } else if (this.#ipAssigned ?? this.#isAssigned(spec)) {
-      this.#log('debug', `${spec.prefix} assigned to ${spec.interface} interface`);
     } else {
-      this.#log('warning', `${spec.prefix} isn't assigned to ${spec.interface} interface`);
-      const step = recordIpUnassigned(this.#counters);
-      this.#postResult(step, { ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0 });
-      this.#log('warning', `status DOWN because ${spec.prefix} isn't assigned to ${spec.interface} interface.`, true, step.counters.state);
-      this.#queue(step, 'ip-unassigned');
-      this.#logWallClock(began, step.counters.state);
-      return;
+      const missing = this.#missingPrefixes();
+      for (const p of spec.prefixes) {
+        if (!missing.includes(p)) this.#log('debug', `${p.prefix} assigned to ${spec.interface} interface`);
+      }
+      if (missing.length > 0) {
+        for (const p of missing) this.#log('warning', `${p.prefix} isn't assigned to ${spec.interface} interface`);
+        const step = recordIpUnassigned(this.#counters);
+        this.#postResult(step, { ok: false, exitCode: null, timedOut: false, ipAssigned: false, durationMs: 0 });
+        for (const p of missing) {
+          this.#log('warning', `status DOWN because ${p.prefix} isn't assigned to ${spec.interface} interface.`, true, step.counters.state);
+        }
+        this.#queue(step, 'ip-unassigned');
+        this.#logWallClock(began, step.counters.state);
+        return;
+      }
     }
     this.#log('info', `running ${spec.argv.join(' ')}`);
     const result = await this.#run(spec.argv, {
@@ -230,6 +237,20 @@ export class CheckLoop {
     this.#logWallClock(began, decided);
   }
 
+  /**
+   * The spec's prefixes that are not on the interface. The address watch's answer is one bit
+   * for the service; when it says one is missing and there are several, getifaddrs names which
+   * (all of them if it sees none missing: the watch saw what getifaddrs does not, e.g. an address
+   * whose duplicate address detection failed).
+   */
+  #missingPrefixes(): readonly IpPrefix[] {
+    const { prefixes } = this.spec;
+    if (this.#ipAssigned === true) return [];
+    if (this.#ipAssigned === false && prefixes.length === 1) return prefixes;
+    const missing = prefixes.filter((p) => !this.#isAssigned(this.spec, p));
+    return this.#ipAssigned === false && missing.length === 0 ? prefixes : missing;
+  }
+
   #logWallClock(began: number, status: ServiceState): void {
     this.#log('info', `wall clock time ${(this.#now() - began).toFixed(3)}ms`, true, status);
   }
@@ -250,7 +271,7 @@ export class CheckLoop {
   /** A decision: `adding PREFIX in the queue`, and the transition for the main thread's queue. */
   #queue(step: Step, reason: 'check' | 'ip-unassigned'): void {
     if (step.transition === null) return;
-    this.#log('info', `adding ${this.spec.prefix} in the queue`, true, step.counters.state);
+    for (const p of this.spec.prefixes) this.#log('info', `adding ${p.prefix} in the queue`, true, step.counters.state);
     this.deps.post({ type: 'transition', service: this.spec.name, state: step.transition, reason, counters: step.counters });
   }
 

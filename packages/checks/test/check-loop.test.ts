@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FromWorker, ServiceCheckSpec } from '@ahc/protocol';
 import { INITIAL_COUNTERS, monotonicMs } from '@ahc/protocol';
 import { CheckLoop } from '../src/check-loop';
-import { checkSpec, until } from '../../../test/helpers/check-spec';
+import { checkSpec, until, hostPrefix } from '../../../test/helpers/check-spec';
 
 const spec = (over: Partial<ServiceCheckSpec>): ServiceCheckSpec => checkSpec({ epochMs: monotonicMs(), ...over });
 
@@ -62,14 +62,14 @@ describe('check loop (real commands, real timers)', () => {
   });
 
   it('withdraws at once when the prefix is not on the interface, without waiting for fail', async () => {
-    const { messages } = start(spec({ ipCheckDisabled: false, fail: 10, address: '10.255.254.253', prefix: '10.255.254.253/32' }));
+    const { messages } = start(spec({ ipCheckDisabled: false, fail: 10, prefixes: [hostPrefix('10.255.254.253')] }));
     const t = await until(() => of(messages, 'transition')[0], 2000);
     expect(t).toMatchObject({ state: 'down', reason: 'ip-unassigned' });
     expect(of(messages, 'result').length).toBe(1);
   });
 
   it('sees an address that is on the interface (127.0.0.1 on lo)', async () => {
-    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, address: '127.0.0.1', prefix: '127.0.0.1/32' }));
+    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, prefixes: [hostPrefix('127.0.0.1')] }));
     const t = await until(() => of(messages, 'transition')[0], 2000);
     expect(t.state).toBe('up');
   });
@@ -95,7 +95,7 @@ describe('check loop (real commands, real timers)', () => {
     // tick, as libuv's whole-millisecond timers do against a clock with fractions.
     const t0 = monotonicMs();
     const slow = (): number => t0 + (monotonicMs() - t0) * 0.98;
-    const s = spec({ ipCheckDisabled: false, intervalMs: 100, address: '10.255.254.253', prefix: '10.255.254.253/32' });
+    const s = spec({ ipCheckDisabled: false, intervalMs: 100, prefixes: [hostPrefix('10.255.254.253')] });
     const { messages } = start(s, { now: slow });
     await new Promise((r) => setTimeout(r, 1000));
     const checks = of(messages, 'result').length;
@@ -188,7 +188,7 @@ describe("records of one check (the Python daemon's, in order)", () => {
   });
 
   it('an unassigned prefix: "isn\'t assigned" then "status DOWN because", queued the first time only', async () => {
-    const s = spec({ ipCheckDisabled: false, intervalMs: 60_000, address: '10.255.254.253', prefix: '10.255.254.253/32' });
+    const s = spec({ ipCheckDisabled: false, intervalMs: 60_000, prefixes: [hostPrefix('10.255.254.253')] });
     const { loop, messages } = start(s);
     await until(() => of(messages, 'result')[0], 2000);
     loop.runNow();
@@ -263,7 +263,7 @@ describe('check loop with the address watch answer (ipAssigned)', () => {
       return false;
     };
     const { loop, messages } = start(
-      spec({ ipCheckDisabled: false, rise: 1, fail: 10, intervalMs: 60_000, address: '10.255.254.253', prefix: '10.255.254.253/32' }),
+      spec({ ipCheckDisabled: false, rise: 1, fail: 10, intervalMs: 60_000, prefixes: [hostPrefix('10.255.254.253')] }),
       { isAssigned, ipAssigned: true },
     );
     const up = await until(() => of(messages, 'transition')[0], 3000);
@@ -299,13 +299,10 @@ describe('check loop with the address watch answer (ipAssigned)', () => {
         durationMs: 1,
       });
     };
-    const on = start(
-      spec({ rise: 1, intervalMs: 60_000, ipCheckDisabled: false, address: '10.255.254.253', prefix: '10.255.254.253/32' }),
-      {
-        ipAssigned: true,
-        runCommand,
-      } as never,
-    );
+    const on = start(spec({ rise: 1, intervalMs: 60_000, ipCheckDisabled: false, prefixes: [hostPrefix('10.255.254.253')] }), {
+      ipAssigned: true,
+      runCommand,
+    } as never);
     await until(() => (of(on.messages, 'result').length >= 1 ? true : undefined), 3000);
     expect(runs).toBe(1);
     on.loop.setIpAssigned(true);
@@ -317,5 +314,79 @@ describe('check loop with the address watch answer (ipAssigned)', () => {
     await until(() => (of(off.messages, 'result').length >= 1 ? true : undefined), 3000);
     off.loop.setIpAssigned(false);
     expect(runs).toBe(2);
+  });
+});
+
+describe('check loop of a service with several prefixes', () => {
+  // 127.0.0.1 and ::1 are on lo; 10.255.254.253 and 2001:db8:fe::1 are not.
+  const ON_LO = hostPrefix('127.0.0.1');
+  const ON_LO6 = hostPrefix('::1');
+  const MISSING4 = hostPrefix('10.255.254.253');
+  const MISSING6 = hostPrefix('2001:db8:fe::1');
+  const text = (messages: FromWorker[]) =>
+    of(messages, 'log')
+      .filter((l) => /assigned|adding|status|changed/.test(l.message))
+      .map((l) => `${l.level} ${l.message}${l.status === undefined ? '' : ` [${l.status}]`}`);
+
+  it('is UP only while every prefix is on the interface, and queues each prefix on a decision', async () => {
+    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, intervalMs: 60_000, prefixes: [ON_LO, ON_LO6] }));
+    await until(() => of(messages, 'transition')[0], 3000);
+    expect(text(messages)).toEqual([
+      'debug 127.0.0.1/32 assigned to lo interface',
+      'debug ::1/128 assigned to lo interface',
+      'info changed to UP [up]',
+      'info adding 127.0.0.1/32 in the queue [up]',
+      'info adding ::1/128 in the queue [up]',
+    ]);
+  });
+
+  it('is DOWN at once when any prefix is missing, naming each missing one (getifaddrs)', async () => {
+    const { messages } = start(spec({ ipCheckDisabled: false, fail: 10, intervalMs: 60_000, prefixes: [ON_LO, MISSING4, MISSING6] }));
+    const t = await until(() => of(messages, 'transition')[0], 3000);
+    expect(t).toMatchObject({ state: 'down', reason: 'ip-unassigned' });
+    expect(of(messages, 'result')[0]).toMatchObject({ ok: false, ipAssigned: false });
+    expect(text(messages)).toEqual([
+      'debug 127.0.0.1/32 assigned to lo interface',
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning 2001:db8:fe::1/128 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+      "warning status DOWN because 2001:db8:fe::1/128 isn't assigned to lo interface. [down]",
+      'info adding 127.0.0.1/32 in the queue [down]',
+      'info adding 10.255.254.253/32 in the queue [down]',
+      'info adding 2001:db8:fe::1/128 in the queue [down]',
+    ]);
+    // The check command was not run.
+    expect(of(messages, 'log').some((l) => l.message.startsWith('running '))).toBe(false);
+  });
+
+  it("with the address watch's answer false, names the missing prefixes as getifaddrs sees them", async () => {
+    const asked: string[] = [];
+    const isAssigned = (_s: ServiceCheckSpec, p: { prefix: string }): boolean => {
+      asked.push(p.prefix);
+      return p.prefix !== MISSING4.prefix;
+    };
+    const { messages } = start(spec({ ipCheckDisabled: false, intervalMs: 60_000, prefixes: [ON_LO, MISSING4] }), {
+      isAssigned,
+      ipAssigned: false,
+    });
+    await until(() => of(messages, 'transition')[0], 3000);
+    expect(asked).toEqual([ON_LO.prefix, MISSING4.prefix]);
+    expect(text(messages).filter((l) => l.startsWith('warning'))).toEqual([
+      "warning 10.255.254.253/32 isn't assigned to lo interface",
+      "warning status DOWN because 10.255.254.253/32 isn't assigned to lo interface. [down]",
+    ]);
+  });
+
+  it('trusts the answer true without asking getifaddrs for any prefix', async () => {
+    let asked = 0;
+    const { messages } = start(spec({ ipCheckDisabled: false, rise: 1, intervalMs: 60_000, prefixes: [MISSING4, MISSING6] }), {
+      isAssigned: () => {
+        asked += 1;
+        return false;
+      },
+      ipAssigned: true,
+    });
+    const t = await until(() => of(messages, 'transition')[0], 3000);
+    expect([t.state, asked]).toEqual(['up', 0]);
   });
 });

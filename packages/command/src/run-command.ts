@@ -68,6 +68,21 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
   const max = options.maxOutputBytes ?? 4096;
   return new Promise((resolve) => {
     const [program, ...args] = argv;
+    if (options.signal?.aborted === true) {
+      // Aborted before it could start (a stop that came first): nothing is started, since the
+      // abort event that kills a running command has fired already.
+      resolve({
+        code: null,
+        signal: 'SIGKILL',
+        timedOut: false,
+        stdout: '',
+        stderr: '',
+        truncated: false,
+        spawnError: null,
+        durationMs: 0,
+      });
+      return;
+    }
     if (program === undefined || program === '') {
       resolve({
         code: 127,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,5 +154,18 @@ describe('runCommand', () => {
     setTimeout(() => ac.abort(), 100);
     const r = await p;
     expect(r.signal).toBe('SIGKILL');
+  });
+
+  it('a signal aborted before the run starts nothing (its abort event has fired already)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahc-run-'));
+    const marker = join(dir, 'ran');
+    const ac = new AbortController();
+    ac.abort();
+    const started = performance.now();
+    const r = await runCommand(['/bin/sh', '-c', `touch ${marker}; sleep 30`], { timeoutMs: 60_000, signal: ac.signal });
+    expect(r).toMatchObject({ code: null, signal: 'SIGKILL', timedOut: false, spawnError: null });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(existsSync(marker)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,11 +2,12 @@ import { ERR, codeOf } from '@ahc/errors';
 import type { ErrorCode } from '@ahc/errors';
 import { findOption, getValue } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
+import { prefixFamilies } from '@ahc/protocol';
 import type * as z from 'zod/mini';
 import { ConfigError, configError } from './config-error';
 import type { ConfigLocation } from './config-error';
 import type { BirdFamilyConfig, CompiledConfig, ConfigProblem, DaemonConfig, ServiceConfig } from './compiled-config';
-import { DAEMON_SECTION } from './defaults';
+import { DAEMON_SECTION, DEFAULT_STATE_DIR, DEFAULT_STATE_MAX_AGE, DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT } from './defaults';
 import { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS, daemonSchema, serviceSchema } from './schema';
 import type { DaemonOptions, ServiceOptions } from './schema';
 import { checkFilesystem } from './filesystem-checks';
@@ -16,6 +17,11 @@ const ms = (seconds: number): number => Math.round(seconds * 1000);
 /** Beside the pidfile, so two daemons with their own pidfiles never share a status socket. */
 export function defaultStatusSocket(pidfile: string): string {
   return pidfile.endsWith('.pid') ? `${pidfile.slice(0, -4)}.sock` : `${pidfile}.sock`;
+}
+
+/** Beside the status socket: `X.sock` has its control socket at `X.control.sock`. */
+export function defaultControlSocket(statusSocket: string): string {
+  return statusSocket.endsWith('.sock') ? `${statusSocket.slice(0, -5)}.control.sock` : `${statusSocket}.control`;
 }
 
 /** Problems found so far; the first error is what `-c` and the daemon report. */
@@ -158,6 +164,14 @@ function daemonConfig(d: DaemonOptions, enabledChecks: number): DaemonConfig {
     instanceLock: d.instance_lock ?? 'anycast-healthchecker',
     statusSocket: d.status_socket ?? defaultStatusSocket(d.pidfile),
     onWorkerFailure: d.on_worker_failure ?? 'keep',
+    controlSocket: d.control_socket ?? defaultControlSocket(d.status_socket ?? defaultStatusSocket(d.pidfile)),
+    controlGroup: d.control_group ?? null,
+    drainFile: d.drain_file ?? null,
+    state: { dir: d.state_dir ?? DEFAULT_STATE_DIR, maxAgeMs: ms(d.state_max_age ?? DEFAULT_STATE_MAX_AGE) },
+    withdrawOnShutdown: {
+      enabled: d.withdraw_on_shutdown ?? false,
+      timeoutMs: ms(d.withdraw_on_shutdown_timeout ?? DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT),
+    },
   };
 }
 
@@ -166,10 +180,7 @@ function serviceConfig(name: string, file: string, s: ServiceOptions): ServiceCo
     name,
     file,
     checkCmd: s.check_cmd,
-    prefix: s.ip_prefix.prefix,
-    address: s.ip_prefix.address,
-    prefixLength: s.ip_prefix.prefixLength,
-    family: s.ip_prefix.family,
+    prefixes: s.ip_prefix,
     interface: s.interface,
     intervalMs: ms(s.check_interval),
     timeoutMs: ms(s.check_timeout),
@@ -193,25 +204,40 @@ function crossChecks(
   const owners = new Map<string, string>();
   for (const s of services) {
     const loc = locate(doc, s.name, 'ip_prefix');
-    if ((s.family === 4 && !daemon.ipv4) || (s.family === 6 && !daemon.ipv6)) {
-      problems.error(
-        ERR.AHC_CONFIG_FAMILY_DISABLED,
-        `is an IPv${s.family} prefix but IPv${s.family} is disabled in [daemon] (set ipv${s.family === 4 ? '4' : '6'} = true)`,
-        loc,
-      );
+    // Each prefix of the list under the rules of a lone prefix; a lone prefix's messages are as before.
+    const seen = new Set<string>();
+    for (const { prefix, family } of s.prefixes) {
+      if (seen.has(prefix)) {
+        problems.error(ERR.AHC_CONFIG_DUPLICATE_PREFIX, `lists ${prefix} more than once (compared normalised); list each prefix once`, loc);
+        continue;
+      }
+      seen.add(prefix);
+      if ((family === 4 && !daemon.ipv4) || (family === 6 && !daemon.ipv6)) {
+        const what = s.prefixes.length === 1 ? 'is' : `lists ${prefix},`;
+        const reason = `${what} an IPv${family} prefix but IPv${family} is disabled in [daemon] (set ipv${family} = true)`;
+        problems.error(ERR.AHC_CONFIG_FAMILY_DISABLED, reason, loc);
+      }
+      const other = owners.get(prefix);
+      if (other !== undefined) {
+        problems.error(
+          ERR.AHC_CONFIG_DUPLICATE_PREFIX,
+          `${prefix} is already used by service [${other}]; each prefix needs exactly one check`,
+          loc,
+        );
+      } else {
+        owners.set(prefix, s.name);
+      }
+      if (prefix === dummies.v4 || prefix === dummies.v6) {
+        problems.error(ERR.AHC_CONFIG_DUMMY_PREFIX_USED, `${prefix} is the dummy prefix, which must never be used by a service`, loc);
+      }
     }
-    const other = owners.get(s.prefix);
-    if (other !== undefined) {
+    if (s.customReconfigureCmd !== null && prefixFamilies(s.prefixes).length > 1) {
       problems.error(
-        ERR.AHC_CONFIG_DUPLICATE_PREFIX,
-        `${s.prefix} is already used by service [${other}]; each prefix needs exactly one check`,
-        loc,
+        ERR.AHC_CONFIG_INVALID,
+        'is set, but ip_prefix lists IPv4 and IPv6 prefixes: the custom command is run once per change of one BIRD file, ' +
+          'so a service with its own command needs prefixes of one family (split the service in two)',
+        locate(doc, s.name, 'custom_bird_reconfigure_cmd'),
       );
-    } else {
-      owners.set(s.prefix, s.name);
-    }
-    if (s.prefix === dummies.v4 || s.prefix === dummies.v6) {
-      problems.error(ERR.AHC_CONFIG_DUMMY_PREFIX_USED, `${s.prefix} is the dummy prefix, which must never be used by a service`, loc);
     }
     if (!s.disabled && s.timeoutMs > s.intervalMs) {
       problems.warning(

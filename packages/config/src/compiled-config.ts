@@ -1,4 +1,4 @@
-import type { Family, LogLevel } from '@ahc/protocol';
+import type { Family, IpPrefix, LogLevel } from '@ahc/protocol';
 import type { ErrorCode } from '@ahc/errors';
 
 /** The frozen, typed configuration the daemon runs on. Seconds are converted to milliseconds. */
@@ -23,10 +23,8 @@ export interface ServiceConfig {
   /** The file that defined the section (for messages). */
   readonly file: string;
   readonly checkCmd: Command;
-  readonly prefix: string;
-  readonly address: string;
-  readonly prefixLength: number;
-  readonly family: Family;
+  /** `ip_prefix`: one prefix or several, normalised, in the order written; advertised and withdrawn together. */
+  readonly prefixes: readonly IpPrefix[];
   readonly interface: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -84,6 +82,16 @@ export interface DaemonConfig {
   readonly statusSocket: string;
   /** What a service's route does while the watchdog gives up on its worker. */
   readonly onWorkerFailure: 'keep' | 'withdraw';
+  /** The control socket of drain, undrain and reload (default: beside the status socket, see defaultControlSocket). */
+  readonly controlSocket: string;
+  /** The group given the control socket (mode 0660); null: the daemon's own group. */
+  readonly controlGroup: string | null;
+  /** While this file exists, the services it names (none: all) are drained; null: no drain file. */
+  readonly drainFile: string | null;
+  /** `state_dir` and `state_max_age` (docs/operations.md, "State across restarts"). */
+  readonly state: { readonly dir: string; readonly maxAgeMs: number };
+  /** `withdraw_on_shutdown` and its bound `withdraw_on_shutdown_timeout`. */
+  readonly withdrawOnShutdown: { readonly enabled: boolean; readonly timeoutMs: number };
 }
 
 export interface ConfigProblem {

@@ -50,5 +50,16 @@ export const DAEMON_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   prometheus_exporter_interval: '10',
 });
 
+/**
+ * Our additions' defaults (docs/configuration.md), applied when compiling; like every option of
+ * ours they are not in DAEMON_DEFAULTS, so `-p`/`-P` of a 0.9.10 configuration print what they
+ * always did.
+ */
+export const DEFAULT_STATE_DIR = `${LIB_DIR}/state`;
+/** Seconds: how recent a service's last confirmed state must be to be restored at start. */
+export const DEFAULT_STATE_MAX_AGE = 120;
+/** Seconds: the bound on the withdraw at shutdown (the systemd unit's TimeoutStopSec is above it). */
+export const DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT = 10;
+
 export const DEFAULT_CONFIG_FILE = '/etc/anycast-healthchecker.conf';
 export const DEFAULT_CONFIG_DIR = '/etc/anycast-healthchecker.d';

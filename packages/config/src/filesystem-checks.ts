@@ -6,6 +6,7 @@ import type { ConfigLocation } from './config-error';
 import type { Command, DaemonConfig, ServiceConfig } from './compiled-config';
 import type { ProblemList } from './compile';
 import { DAEMON_SECTION } from './defaults';
+import { resolveGroup } from './group';
 
 type Locate = (option: string, section: string) => ConfigLocation;
 
@@ -86,6 +87,13 @@ export function checkFilesystem(daemon: DaemonConfig, services: readonly Service
       ERR.AHC_CONFIG_MISSING_DIR,
       `directory ${daemon.prometheus.textfileDir} does not exist`,
       locate('prometheus_collector_textfile_dir', DAEMON_SECTION),
+    );
+  }
+  if (daemon.controlGroup !== null && resolveGroup(daemon.controlGroup) === null) {
+    problems.error(
+      ERR.AHC_CONFIG_UNKNOWN_GROUP,
+      `group ${daemon.controlGroup} does not exist on this host (the control socket is given to it)`,
+      locate('control_group', DAEMON_SECTION),
     );
   }
   for (const s of services) {

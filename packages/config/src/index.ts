@@ -20,5 +20,7 @@ export { describeWorkerMode, effectiveNotes, renderDefaults, renderEffective } f
 export { AUTO_PER_SERVICE_MAX, AUTO_POOLED_THREADS, resolveWorkerThreads } from './compile';
 export { KNOWN_DAEMON_OPTIONS, KNOWN_SERVICE_OPTIONS } from './schema';
 export { programProblem } from './filesystem-checks';
+export { resolveGroup } from './group';
+export { defaultControlSocket } from './compile';
 export { lintConfig } from './lint';
 export type { LintReport } from './lint';

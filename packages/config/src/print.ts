@@ -10,7 +10,9 @@ function renderSections(sections: Iterable<[string, Iterable<[string, string]>]>
   let out = '';
   for (const [name, options] of sections) {
     out += `[${name}]\n`;
-    for (const [key, value] of options) out += `${key} = ${value}\n`;
+    // A value that continued on indented lines (a long ip_prefix list) is printed the same way,
+    // as configparser writes it, so the output still reads back as the same INI.
+    for (const [key, value] of options) out += `${key} = ${value.replaceAll('\n', '\n\t')}\n`;
     const note = notes.get(name);
     if (note !== undefined) out += `# ${note}\n`;
     out += '\n';

@@ -11,9 +11,11 @@ import {
   onDisabledValue,
   onWorkerFailureValue,
   pathValue,
+  prefixListValue,
   prefixValue,
   secondsValue,
   workerThreadsValue,
+  groupValue,
 } from './value-schemas';
 
 /** The [daemon] section. Every option of docs/configuration.md has its default in defaults.ts, so it is
@@ -64,13 +66,20 @@ export const daemonSchema = z.object({
   bird_verify_cmd: z.optional(commandValue),
   bird6_verify_cmd: z.optional(commandValue),
   on_worker_failure: z.optional(onWorkerFailureValue),
+  control_socket: z.optional(pathValue),
+  control_group: z.optional(groupValue),
+  drain_file: z.optional(pathValue),
+  state_dir: z.optional(pathValue),
+  state_max_age: z.optional(secondsValue(true)),
+  withdraw_on_shutdown: z.optional(boolValue),
+  withdraw_on_shutdown_timeout: z.optional(secondsValue()),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 
 /** A service section, DEFAULT merged in. */
 export const serviceSchema = z.object({
   check_cmd: commandValue,
-  ip_prefix: prefixValue(),
+  ip_prefix: prefixListValue,
   interface: nonEmpty,
   check_interval: secondsValue(),
   check_timeout: secondsValue(),

@@ -2,8 +2,8 @@ import { LOG_LEVELS, isLogLevel } from '@ahc/protocol';
 import type { Family, LogLevel } from '@ahc/protocol';
 import * as z from 'zod/mini';
 import { parsePythonBool, parsePythonFloat, parsePythonInt } from '@ahc/ini';
-import { normalizePrefix } from '@ahc/bird';
 import { splitCommand } from '@ahc/command';
+import { parsePrefixList, toIpPrefix } from './prefix-list';
 
 /**
  * zod schemas from an INI string to a typed value, read the way Python reads them. Each
@@ -68,15 +68,18 @@ export const commandValue = fromString((text) => {
   return { ok: true, value: { text, argv } };
 });
 
+/** One prefix (the dummies), of `family` when given. */
 export function prefixValue(family?: Family) {
   return fromString((text) => {
-    const r = normalizePrefix(text);
+    const r = toIpPrefix(text);
     if (!r.ok) return fail(`not a valid IP prefix: ${r.reason}`);
-    if (family !== undefined && r.family !== family) return fail(`must be an IPv${family} prefix`);
-    const [address = '', length = ''] = r.prefix.split('/');
-    return { ok: true, value: { prefix: r.prefix, family: r.family, address, prefixLength: Number(length) } };
+    if (family !== undefined && r.value.family !== family) return fail(`must be an IPv${family} prefix`);
+    return r;
   });
 }
+
+/** `ip_prefix`: one prefix or several (prefix-list.ts). */
+export const prefixListValue = fromString(parsePrefixList);
 
 export const birdVariable = z.string().check(
   z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
@@ -113,3 +116,10 @@ export const listenAddressValue = fromString((text) => {
   if (port < 1 || port > 65535) return fail('must be HOST:PORT, [IPv6]:PORT or :PORT (e.g. 127.0.0.1:9610)');
   return { ok: true, value: text.trim() };
 });
+
+/** `control_group`: a group name (or a numeric gid). Whether it exists is a check of this host (filesystem-checks.ts). */
+export const groupValue = z
+  .string()
+  .check(
+    z.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, { error: 'must be a group name (letters, digits, _, . and -) or a numeric group id' }),
+  );

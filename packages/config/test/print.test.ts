@@ -77,6 +77,9 @@ describe('renderDefaults (-p)', () => {
       'worker_threads',
       'instance_lock',
       'bird_reconfigure_timeout',
+      'state_dir',
+      'state_max_age',
+      'withdraw_on_shutdown',
     ]) {
       expect(printed).not.toMatch(new RegExp(`^${unset}`, 'm'));
     }
@@ -252,6 +255,23 @@ describe('renderEffective (-P)', () => {
     expect(sections.get('daemon')?.get('check_cmd')).toBe('/bin/echo http://%(vip)s/');
     expect(sections.get('web')?.get('check_cmd')).toBe('/bin/echo http://10.52.12.1/');
     expect(sections.get('web')?.get('ip_prefix')).toBe('10.52.12.1');
+  });
+
+  it('prints a list of prefixes as written, a list continued on indented lines indented again, so it reads back the same', () => {
+    const root = makeTempDir('print');
+    const file = join(root, 'a.conf');
+    writeFileSync(file, '[daemon]\nipv6 = true\n');
+    const serviceFile = join(root, 'web.conf');
+    writeFileSync(
+      serviceFile,
+      '[web]\ncheck_cmd = /bin/true\nip_prefix = 10.52.12.1, 10.52.12.2/32 2001:db8:52::1\n' +
+        '[dns]\ncheck_cmd = /bin/true\nip_prefix = 10.52.13.1/32,\n    10.52.13.2/32,\n    2001:db8:53::1/128\n',
+    );
+    const printed = renderEffective(loadConfigDocument({ file, serviceFile }).document);
+    expect(printed).toContain('\nip_prefix = 10.52.12.1, 10.52.12.2/32 2001:db8:52::1\n');
+    expect(printed).toContain('\nip_prefix = 10.52.13.1/32,\n\t10.52.13.2/32,\n\t2001:db8:53::1/128\n');
+    const again = parseIni(printed, 'printed');
+    expect(again.sections.get('dns')?.options.get('ip_prefix')?.value).toBe('10.52.13.1/32,\n10.52.13.2/32,\n2001:db8:53::1/128');
   });
 
   it('prints the built-in defaults when the files set nothing', () => {

@@ -268,6 +268,14 @@ const BAD_DAEMON_VALUES: Array<[string, string, string]> = [
   ['prometheus_collector_textfile_dir', '', 'must be a path'],
   ['log_server', '', 'must not be empty'],
   ['http_server', '', 'must not be empty'],
+  ['control_socket', '', 'must be a path'],
+  ['control_group', 'no such:group', 'must be a group name'],
+  ['drain_file', '', 'must be a path'],
+  ['state_dir', '', 'must be a path'],
+  ['state_max_age', '-1', 'must be a finite number of seconds, 0 or more'],
+  ['state_max_age', 'inf', 'must be a finite number of seconds, 0 or more'],
+  ['withdraw_on_shutdown', 'sometimes', 'not a boolean'],
+  ['withdraw_on_shutdown_timeout', '0', 'must be a finite number of seconds greater than 0'],
 ];
 
 describe('typed options of [daemon]', () => {
@@ -280,6 +288,18 @@ describe('typed options of [daemon]', () => {
   it('covers every [daemon] option of the schema', () => {
     const tested = new Set(BAD_DAEMON_VALUES.map(([option]) => option));
     expect([...KNOWN_DAEMON_OPTIONS].filter((o) => !tested.has(o))).toEqual([]);
+  });
+
+  it('compiles state_dir, state_max_age and withdraw_on_shutdown with their defaults when unset', () => {
+    expect(compileTree(writeTree(undefined, {})).daemon).toMatchObject({
+      state: { dir: '/var/lib/anycast-healthchecker/state', maxAgeMs: 120_000 },
+      withdrawOnShutdown: { enabled: false, timeoutMs: 10_000 },
+    });
+    const set = { state_dir: '/tmp/x', state_max_age: '0', withdraw_on_shutdown: 'yes', withdraw_on_shutdown_timeout: '2.5' };
+    expect(compileTree(writeTree(undefined, set)).daemon).toMatchObject({
+      state: { dir: '/tmp/x', maxAgeMs: 0 },
+      withdrawOnShutdown: { enabled: true, timeoutMs: 2500 },
+    });
   });
 
   it('reads loglevel in any case', () => {
@@ -656,7 +676,7 @@ describe('values read the way Python reads them', () => {
     });
     const s = compileTree(tree).services[0];
     expect(s?.checkCmd.argv).toEqual(['/bin/echo', '--fail', '--silent', 'http://10.52.12.1:8080/']);
-    expect(s?.prefix).toBe('10.52.12.1/32');
+    expect(s?.prefixes.map((p) => p.prefix)).toEqual(['10.52.12.1/32']);
   });
 
   it('lets a section override a [DEFAULT] value that another option refers to', () => {
@@ -674,7 +694,7 @@ describe('values read the way Python reads them', () => {
       'web.conf': '[web]\nvip = 10.52.12.1\nip_prefix = %(vip)s/32\ncheck_disabled = false\n',
     });
     const s = compileTree(tree).services[0];
-    expect([s?.checkCmd.argv, s?.prefix]).toEqual([['/bin/echo', 'http://10.52.12.1/'], '10.52.12.1/32']);
+    expect([s?.checkCmd.argv, s?.prefixes[0]?.prefix]).toEqual([['/bin/echo', 'http://10.52.12.1/'], '10.52.12.1/32']);
   });
 
   it('still refuses that reference in a service that lacks the option', () => {
@@ -725,7 +745,7 @@ describe('values read the way Python reads them', () => {
       { IPv6: 'TRUE' },
     );
     const config = compileTree(tree);
-    expect(config.services.map((s) => [s.name, s.prefix, s.disabled])).toEqual([
+    expect(config.services.map((s) => [s.name, s.prefixes[0]?.prefix, s.disabled])).toEqual([
       ['Web', '10.52.12.2/32', true],
       ['web', '10.52.12.1/32', false],
     ]);

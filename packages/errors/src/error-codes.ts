@@ -21,6 +21,7 @@ const CODES = [
   'AHC_CONFIG_RECONFIGURE_CMD_NOT_FOUND', // warning: the program of custom_bird_reconfigure_cmd is missing
   'AHC_CONFIG_TIMEOUT_OVER_INTERVAL', // warning: check_timeout is longer than check_interval
   'AHC_CONFIG_MANY_THREADS', // warning: more than 64 per-service threads
+  'AHC_CONFIG_UNKNOWN_GROUP', // control_group names a group this host does not have
   'AHC_LINT_UNKNOWN_OPTION', // warning (lint): an option nothing reads
   'AHC_LINT_SUDO_IN_SANDBOX', // warning (lint): a command starts with sudo, which the packaged unit's sandbox stops
   // ---- INI syntax (configparser rules) ----
@@ -42,6 +43,7 @@ const CODES = [
   'AHC_INTERNAL', // an unexpected error without a code of its own
   'AHC_SLOT_TRANSITION', // a worker slot was asked for a change its lifecycle does not allow (a bug)
   'AHC_SPAWN_PROTOCOL', // the ahc-spawn helper wrote a reply that is not in its protocol (it is restarted)
+  'AHC_STATE_FILE', // warning: state_dir or its state file cannot be made, read, trusted or written (the daemon runs on)
   // ---- status socket and the status command ----
   'AHC_STATUS_SOCKET', // the status socket cannot be created, or a non-socket is in the way
   'AHC_STATUS_SOCKET_IN_USE', // another live daemon answers on the status socket
@@ -53,6 +55,18 @@ const CODES = [
   'AHC_STATUS_DENIED', // status: permission denied on the socket
   'AHC_STATUS_TIMEOUT', // status: the daemon did not answer in time
   'AHC_STATUS_BAD_REPLY', // status: the reply is not JSON
+  // ---- control socket and the drain, undrain and reload commands ----
+  'AHC_CONTROL_SOCKET', // the control socket cannot be created or given its group, or a non-socket is in the way
+  'AHC_CONTROL_SOCKET_IN_USE', // another live daemon answers on the control socket
+  'AHC_CONTROL_UNKNOWN_SERVICE', // drain/undrain named a service that is not configured
+  'AHC_CONTROL_STILL_DRAINED', // undrain: the service stays drained by another drain (--all, the drain file)
+  'AHC_CONTROL_RELOAD_INVALID', // reload: the new configuration is invalid; the running one is kept
+  'AHC_CONTROL_BUSY', // the daemon is stopping (or not yet able) and refuses the request
+  'AHC_CONTROL_DOWN', // a control command: no socket or nobody listening
+  'AHC_CONTROL_DENIED', // a control command: permission denied on the socket
+  'AHC_CONTROL_TIMEOUT', // a control command: the daemon did not answer in time
+  'AHC_CONTROL_BAD_REPLY', // a control command: the reply is not JSON or not the answer to the request
+  'AHC_DRAIN_FILE', // the drain file cannot be read or watched, or names unknown services (logged, never fatal)
 ] as const;
 
 export type ErrorCode = (typeof CODES)[number];

@@ -8,7 +8,8 @@ import { Exposition } from './exposition';
  */
 export interface MetricsService {
   readonly name: string;
-  readonly prefix: string;
+  /** Its prefixes (`ip_prefix`): every per-service series has one sample per prefix, the same value each. */
+  readonly prefixes: readonly string[];
   /** 0 healthy, else the last check's exit code (docs/metrics.md); null before the first check. */
   readonly stateValue: number | null;
   readonly durationMs: number | null;
@@ -23,6 +24,8 @@ export interface MetricsService {
   /** Whether its prefix belongs in the BIRD file now (decided UP, on_disabled = advertise, or kept at start-up). */
   readonly advertised?: boolean;
   readonly workerFailed: boolean;
+  /** Drained by an operator (drain command or drain file): withdrawn whatever the check says. */
+  readonly drained?: boolean;
 }
 
 export interface MetricsFamily {
@@ -72,25 +75,41 @@ export function renderMetrics(s: MetricsSnapshot, extended: boolean): string {
   if (created.length > 0) {
     // prometheus_client's `_created` of a counter, declared (as a gauge) right after it.
     const family = e.gauge(`${P}_service_check_timeout_created`, 'Checks killed because they ran longer than check_timeout', SVC);
-    for (const svc of created) family.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.timeoutsCreatedAt as number);
+    for (const svc of created) for (const l of labelsOf(svc)) family.set(l, svc.timeoutsCreatedAt as number);
   }
   e.gauge(`${P}_uptime`, 'Seconds since the daemon started').set({}, s.uptimeSeconds);
   e.gauge(`${P}_state`, 'The state of the daemon: 1 running, 0 stopped').set({}, s.running === false ? 0 : 1);
   e.gauge(`${P}_version_info`, 'The version of the daemon', ['version']).set({ version: s.version }, 1);
   const service = e.gauge(`${P}_service`, 'A configured service check', SVC);
   for (const svc of s.services) {
-    const l = { service_name: svc.name, ip_prefix: svc.prefix };
-    service.set(l, 1);
-    if (svc.stateValue !== null) state.set(l, svc.stateValue);
-    if (svc.durationMs !== null) duration.set(l, svc.durationMs);
-    if (svc.ipAssigned !== null) ipAssign.set(l, svc.ipAssigned ? 1 : 0);
-    // As the Python daemon (prometheus_client): a counter's sample, and its `_created` gauge,
-    // exist from its first increment on.
-    if (svc.timeoutsCreatedAt !== null) timeouts.set(l, svc.timeouts);
+    for (const l of labelsOf(svc)) {
+      service.set(l, 1);
+      if (svc.stateValue !== null) state.set(l, svc.stateValue);
+      if (svc.durationMs !== null) duration.set(l, svc.durationMs);
+      if (svc.ipAssigned !== null) ipAssign.set(l, svc.ipAssigned ? 1 : 0);
+      // As the Python daemon (prometheus_client): a counter's sample, and its `_created` gauge,
+      // exist from its first increment on.
+      if (svc.timeoutsCreatedAt !== null) timeouts.set(l, svc.timeouts);
+    }
   }
 
+  // The textfile is the Python daemon's set: the drain family is added only while a service is
+  // drained, so a daemon that never drains writes the same file. /metrics always has it.
+  if (extended || s.services.some((svc) => svc.drained === true)) {
+    const drained = e.gauge(
+      `${P}_service_drained`,
+      'Whether the service is drained (withdrawn whatever its check says): 1 drained, 0 not',
+      SVC,
+    );
+    for (const svc of s.services) for (const l of labelsOf(svc)) drained.set(l, svc.drained === true ? 1 : 0);
+  }
   if (extended) addExtended(e, s);
   return e.render();
+}
+
+/** The labels of a service's samples: one set per prefix (docs/metrics.md, "Several prefixes per service"). */
+function labelsOf(svc: MetricsService): Array<{ service_name: string; ip_prefix: string }> {
+  return svc.prefixes.map((ip_prefix) => ({ service_name: svc.name, ip_prefix }));
 }
 
 function addExtended(e: Exposition, s: MetricsSnapshot): void {
@@ -104,8 +123,10 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
   ]);
   for (const svc of s.services) {
     for (const [kind, n] of Object.entries(svc.exits ?? {})) exits.set({ service_name: svc.name, kind }, n);
-    up.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
-    if (svc.advertised !== undefined) advertised.set({ service_name: svc.name, ip_prefix: svc.prefix }, svc.advertised ? 1 : 0);
+    for (const l of labelsOf(svc)) {
+      up.set(l, svc.decided === 'up' ? 1 : svc.decided === 'down' ? 0 : -1);
+      if (svc.advertised !== undefined) advertised.set(l, svc.advertised ? 1 : 0);
+    }
     restarts.set({ service_name: svc.name }, svc.restarts);
     failed.set({ service_name: svc.name }, svc.workerFailed ? 1 : 0);
   }

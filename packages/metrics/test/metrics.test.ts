@@ -5,7 +5,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpExporter, parseListenAddress } from '../src/http-exporter';
 import { renderMetrics } from '../src/metric-set';
-import type { MetricsSnapshot } from '../src/metric-set';
+import type { MetricsService, MetricsSnapshot } from '../src/metric-set';
 import { TEXTFILE_NAME, TextfileExporter } from '../src/textfile-exporter';
 
 const snapshot: MetricsSnapshot = {
@@ -15,7 +15,7 @@ const snapshot: MetricsSnapshot = {
   services: [
     {
       name: 'web',
-      prefix: '10.52.12.1/32',
+      prefixes: ['10.52.12.1/32'],
       stateValue: 0,
       durationMs: 4.5,
       ipAssigned: true,
@@ -28,7 +28,7 @@ const snapshot: MetricsSnapshot = {
     },
     {
       name: 'dns',
-      prefix: '10.52.12.2/32',
+      prefixes: ['10.52.12.2/32'],
       stateValue: 7,
       durationMs: 12,
       ipAssigned: true,
@@ -99,6 +99,41 @@ describe('Prometheus textfile', () => {
     expect(value(families, 'anycast_healthchecker_version_info', { version: '1.2.3' })).toBe(1);
     expect(value(families, 'anycast_healthchecker_uptime')).toBe(42);
     expect(value(families, 'anycast_healthchecker_state')).toBe(1);
+  });
+
+  it('has one sample per (service, prefix) for a service with several prefixes, the same value each; a lone prefix as before', () => {
+    const multi = {
+      ...(snapshot.services[1] as MetricsService),
+      name: 'multi',
+      prefixes: ['10.52.13.1/32', '10.52.13.2/32', '2001:db8:53::1/128'],
+    };
+    const lone = renderMetrics(snapshot, true);
+    const text = renderMetrics({ ...snapshot, services: [...snapshot.services, multi] }, true);
+    // The lone-prefix services' lines are exactly those of before, and every new line is of 'multi'.
+    const added = text.split('\n').filter((l) => !lone.split('\n').includes(l));
+    expect(added.length).toBeGreaterThan(0);
+    for (const l of added) expect(l).toContain('service_name="multi"');
+    const families = parsePrometheusTextFormat(text);
+    for (const name of [
+      'anycast_healthchecker_service',
+      'anycast_healthchecker_service_state',
+      'anycast_healthchecker_service_check_duration_milliseconds',
+      'anycast_healthchecker_service_check_ip_assignment',
+      'anycast_healthchecker_service_check_timeout_total',
+      'anycast_healthchecker_service_check_timeout_created',
+      'anycast_healthchecker_service_up',
+      'anycast_healthchecker_service_advertised',
+    ]) {
+      const samples = families.find((f) => f.name === name)?.metrics.filter((m) => m.labels?.service_name === 'multi') ?? [];
+      expect(
+        samples.map((m) => m.labels?.ip_prefix),
+        name,
+      ).toEqual(multi.prefixes);
+      expect(new Set(samples.map((m) => m.value)).size, name).toBe(1);
+    }
+    // Per-service series without ip_prefix stay one sample.
+    const restarts = families.find((f) => f.name === 'anycast_healthchecker_worker_restarts_total');
+    expect(restarts?.metrics.filter((m) => m.labels?.service_name === 'multi')).toHaveLength(1);
   });
 
   it('has no timeout samples for a service that never timed out, and a _created sample for one that did', async () => {

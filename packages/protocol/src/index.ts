@@ -1,6 +1,6 @@
 export { monotonicMs } from './clock';
-export { INITIAL_COUNTERS, LOG_LEVELS, isLogLevel, logLevelRank } from './service-spec';
-export type { CheckCounters, Family, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
+export { INITIAL_COUNTERS, LOG_LEVELS, isLogLevel, logLevelRank, prefixFamilies, prefixesText } from './service-spec';
+export type { CheckCounters, Family, IpPrefix, LogLevel, OnDisabled, ServiceCheckSpec, ServiceState } from './service-spec';
 export { HEARTBEAT_INTERVAL_MS, serializeError } from './messages';
 export type {
   ErrorMessage,

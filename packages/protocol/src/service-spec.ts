@@ -16,6 +16,28 @@ export function logLevelRank(level: LogLevel): number {
   return LOG_LEVELS.indexOf(level);
 }
 
+/** One prefix of a service: normalised (`10.52.12.1/32`), its network address, length and family. */
+export interface IpPrefix {
+  readonly prefix: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: Family;
+}
+
+/**
+ * A service's prefixes as one text, for places that show a service on one line (status table,
+ * `status --json`'s `prefix`): the prefix itself when there is one, as before; else all of them,
+ * in configured order, joined by a comma and a space (docs/configuration.md, "Several prefixes per service").
+ */
+export function prefixesText(prefixes: readonly IpPrefix[]): string {
+  return prefixes.map((p) => p.prefix).join(', ');
+}
+
+/** The families a service's prefixes are in, IPv4 first, each once. */
+export function prefixFamilies(prefixes: readonly IpPrefix[]): Family[] {
+  return ([4, 6] as const).filter((f) => prefixes.some((p) => p.family === f));
+}
+
 export interface ServiceCheckSpec {
   readonly name: string;
   /** check_cmd as written (for logs) and split into words (run without a shell). */
@@ -27,11 +49,8 @@ export interface ServiceCheckSpec {
   readonly fail: number;
   readonly interface: string;
   readonly ipCheckDisabled: boolean;
-  /** Normalised prefix (`10.52.12.1/32`), its network address and family. */
-  readonly prefix: string;
-  readonly address: string;
-  readonly prefixLength: number;
-  readonly family: Family;
+  /** Its prefixes (at least one), in configured order; all must be on `interface` (unless ipCheckDisabled). */
+  readonly prefixes: readonly IpPrefix[];
   /** Maximum random delay before the first check, or 0. */
   readonly splayMs: number;
   /**

@@ -3,6 +3,8 @@ export type {
   AddressStatus,
   BirdStatus,
   DaemonStatus,
+  DrainFileStatus,
+  DrainStatus,
   SpawnHelperStatus,
   ErrorReply,
   PongReply,
@@ -13,6 +15,14 @@ export type {
 } from './status-protocol';
 export { StatusServer, StatusSocketError } from './status-server';
 export type { StatusHandlers } from './status-server';
-export { StatusClientError, requestStatus } from './status-client';
-export { NAGIOS, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from './status-render';
+export { STATUS_CLIENT, StatusClientError, requestLine, requestStatus } from './status-client';
+export type { SocketClientKind } from './status-client';
+export { LineSocketServer, SocketServerError } from './line-server';
+export type { LineServerOptions } from './line-server';
+export { CONTROL_PROTOCOL_VERSION, MAX_REASON_LENGTH, controlError, parseControlRequest } from './control-protocol';
+export type { ControlErrorReply, ControlPong, ControlReply, ControlRequest, DrainReply, ReloadReply } from './control-protocol';
+export { ControlServer } from './control-server';
+export type { ControlHandler } from './control-server';
+export { CONTROL_CLIENT, requestControl } from './control-client';
+export { NAGIOS, describeDrain, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from './status-render';
 export type { NagiosCode, NagiosResult } from './status-render';

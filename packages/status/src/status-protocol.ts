@@ -15,8 +15,12 @@ export type WorkerStateName = 'starting' | 'running' | 'restarting' | 'failed' |
 
 export interface ServiceStatus {
   readonly name: string;
+  /** `ip_prefix`: the prefix; with several, all of them joined by `, ` (each is in `prefixes`). */
   readonly prefix: string;
+  /** The family of the (first) prefix. */
   readonly family: Family;
+  /** With several prefixes only: each with its family and whether its file has it, in configured order. */
+  readonly prefixes?: readonly { readonly prefix: string; readonly family: Family; readonly inBirdFile: boolean }[];
   readonly worker: {
     readonly state: WorkerStateName;
     readonly threadId: number | null;
@@ -39,8 +43,14 @@ export interface ServiceStatus {
     readonly timedOut: boolean;
     readonly ipAssigned: boolean;
   };
-  /** Whether the daemon wants it advertised, and whether the BIRD file has it now. */
+  /** Whether its check (or on_disabled) wants it advertised, drains aside, and whether the BIRD file has it now. */
   readonly advertise: boolean;
+  /**
+   * The drains that hold it (absent from daemons before drains; empty: not drained). While one
+   * does, its prefix is withdrawn whatever `advertise` says.
+   */
+  readonly drains?: readonly DrainStatus[];
+  /** Every prefix of the service is in its family's BIRD file now. */
   readonly inBirdFile: boolean;
   /**
    * The values the Prometheus textfile exports for it (docs/metrics.md): they change at
@@ -53,6 +63,29 @@ export interface ServiceStatus {
     readonly timeouts: number;
     readonly timeoutsCreatedAt: number | null;
   };
+}
+
+/** One drain of a service (docs/operations.md, "Draining a service"). */
+export interface DrainStatus {
+  /** `command`: anycast-healthchecker drain; `file`: the drain file. */
+  readonly source: 'command' | 'file';
+  /** It drains every service (`drain --all`, a drain file without names). */
+  readonly all: boolean;
+  readonly reason: string;
+  /** When it began (ISO 8601). */
+  readonly since: string;
+  readonly ageSeconds: number;
+}
+
+/** The drain file, when `drain_file` is set. */
+export interface DrainFileStatus {
+  readonly path: string;
+  /** `absent`: no drain; `all`: it drains every service; `services`: the ones it names. */
+  readonly state: 'absent' | 'all' | 'services';
+  readonly services: readonly string[];
+  /** `events`: its directory is watched; `polling`: it cannot be (missing directory), so it is re-read every few seconds. */
+  readonly watch: 'events' | 'polling';
+  readonly lastProblem: string | null;
 }
 
 export interface BirdStatus {
@@ -125,6 +158,10 @@ export interface DaemonStatus {
   readonly spawnHelper?: SpawnHelperStatus;
   /** Absent from daemons before the address watch. */
   readonly addresses?: AddressStatus;
+  /** The control socket of drain, undrain and reload (absent from daemons before it, or when it could not be created). */
+  readonly controlSocket?: string;
+  /** Absent without `drain_file`. */
+  readonly drainFile?: DrainFileStatus;
   readonly bird: readonly BirdStatus[];
 }
 

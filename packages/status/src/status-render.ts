@@ -1,4 +1,4 @@
-import type { ServiceStatus, StatusReply } from './status-protocol';
+import type { DrainStatus, ServiceStatus, StatusReply } from './status-protocol';
 
 /** Nagios plugin exit codes. */
 export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
@@ -125,6 +125,19 @@ export function renderTable(reply: StatusReply): string {
       `addresses: ${a.source} since ${a.since}${pid}, ${a.restarts} restarts${a.lastProblem === null ? '' : `, last problem: ${a.lastProblem}`}`,
     );
   }
+  if (d.controlSocket !== undefined) lines.push(`control socket: ${d.controlSocket}`);
+  const f = d.drainFile;
+  if (f !== undefined) {
+    const what =
+      f.state === 'absent'
+        ? 'absent, drains nothing'
+        : f.state === 'all'
+          ? 'present, drains every service'
+          : `present, drains ${f.services.join(', ')}`;
+    lines.push(
+      `drain file: ${f.path} (${what}${f.watch === 'polling' ? ', directory not watched: re-read every few seconds' : ''}${f.lastProblem === null ? '' : `, problem: ${f.lastProblem}`})`,
+    );
+  }
   for (const b of d.bird) {
     lines.push(
       `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +
@@ -145,6 +158,7 @@ export function renderTable(reply: StatusReply): string {
     'DURATION',
     'TIMEOUTS',
     'IN BIRD',
+    'DRAINED',
   ];
   const rows = reply.services.map((s) => [
     s.name,
@@ -160,6 +174,7 @@ export function renderTable(reply: StatusReply): string {
     s.lastCheck === null ? '-' : `${s.lastCheck.durationMs.toFixed(1)}ms`,
     String(s.timeouts),
     s.inBirdFile ? 'yes' : 'no',
+    (s.drains ?? []).length > 0 ? `yes, ${age(Math.min(...(s.drains ?? []).map((x) => x.ageSeconds)) * 1000)}` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string =>
@@ -168,5 +183,17 @@ export function renderTable(reply: StatusReply): string {
       .join('  ')
       .trimEnd();
   lines.push('', fmt(header), ...rows.map(fmt));
+  const drained = reply.services.filter((s) => (s.drains ?? []).length > 0);
+  if (drained.length > 0) {
+    lines.push('', 'DRAINED (withdrawn whatever the check says):');
+    for (const s of drained) lines.push(`  ${s.name}: ${(s.drains ?? []).map(describeDrain).join('; ')}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** `drain command (all services) since 2026-12-01 10:00:00Z, 12.0s ago: maintenance`. */
+export function describeDrain(d: DrainStatus): string {
+  const by = d.source === 'file' ? 'drain file' : 'drain command';
+  const since = d.since.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return `${by}${d.all ? ' (all services)' : ''} since ${since}, ${age(d.ageSeconds * 1000)} ago: ${d.reason}`;
 }

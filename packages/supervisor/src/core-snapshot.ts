@@ -3,6 +3,7 @@ import type { AddressWatchSnapshot } from './address-watch';
 import type { CheckHost, ThreadInfo, WorkerState } from './check-host';
 import type { PrefixReconciler, ReconcilerSnapshot } from './prefix-reconciler';
 import type { ServiceRegistry, ServiceView } from './service-registry';
+import type { Drain, Drains } from './drains';
 
 /** The worker of one service as the check host reports it ('disabled': no worker at all). */
 export interface WorkerSnapshot {
@@ -19,6 +20,8 @@ export interface ServiceSnapshot {
   /** The registry's view: config, counters, advertise, last result, exported values. */
   readonly view: ServiceView;
   readonly worker: WorkerSnapshot;
+  /** The drains that hold it (drains.ts); empty: not drained. */
+  readonly drains?: readonly Drain[];
 }
 
 export interface FamilySnapshot extends ReconcilerSnapshot {
@@ -57,10 +60,11 @@ export function coreSnapshot(
   reconcilers: ReadonlyMap<Family, PrefixReconciler>,
   host: CheckHost | null,
   addresses: AddressWatchSnapshot | null = null,
+  drains: Drains | null = null,
 ): CoreSnapshot {
   const threads = host?.threads() ?? [];
   return {
-    services: registry.all().map((view) => ({ view, worker: workerOf(view, threads) })),
+    services: registry.all().map((view) => ({ view, worker: workerOf(view, threads), drains: drains?.drainsOf(view.config.name) ?? [] })),
     families: [...reconcilers].map(([family, r]) => ({ family, ...r.snapshot(), desired: [r.bird.dummy, ...registry.desired(family)] })),
     threads: host?.threadCount ?? 0,
     addresses,

@@ -22,7 +22,7 @@ export { EventLoopMonitor } from './event-loop-monitor';
 export type { EventLoopLag } from './event-loop-monitor';
 export { HEARTBEAT_TIMEOUT_MS, FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from './watchdog';
 export { checkPhases, PHASE_SLOT_MS, PHASE_STEP_MS, Supervisor, toCheckSpec } from './supervisor';
-export type { ReloadSummary, SupervisorOptions, SupervisorState } from './supervisor';
+export type { ReloadSummary, StopOptions, StopOutcome, SupervisorOptions, SupervisorState } from './supervisor';
 // The check spawner's client, for the composition root (the app depends on the supervisor, not on @ahc/command).
 export { SpawnHelper } from '@ahc/command';
 export type { SpawnHelperState } from '@ahc/command';
@@ -31,3 +31,13 @@ export type { AddressSource, AddressWatchOptions, AddressWatchSnapshot } from '.
 export { AddressTable, LineSplitter, parseAddressLine, parseDump } from './address-lines';
 export type { AddressDiff, AddressEntry, AddressLine } from './address-lines';
 export { IpAssignments } from './ip-assignments';
+export { ALL_SERVICES, Drains } from './drains';
+export type { Drain, DrainEntry, DrainFileContent, DrainSnapshot, DrainSource, RestoreResult } from './drains';
+export { DrainFileWatch, parseDrainFile } from './drain-file';
+export type { DrainFileState, DrainFileWatchOptions } from './drain-file';
+export { STATE_FILE_NAME, STATE_FORMAT, STATE_PROGRAM, decodeStateFile, encodeStateFile } from './state-file';
+export type { DecodedState, ServiceStateEntry, StateDrainEntry, StateFile, StateProblemKind } from './state-file';
+export { NOTHING_RESTORED, planRestore, prefixesOf, serviceEntries } from './state-restore';
+export type { RestoreContext, RestorePlan } from './state-restore';
+export { STATE_WARN_EVERY_MS, STATE_WRITE_GATHER_MS, StateStore } from './state-store';
+export type { OpenedState, StateStoreOptions, StateStorePhase } from './state-store';

@@ -1,5 +1,5 @@
 import { networkKey, onInterface } from '@ahc/checks';
-import type { Family } from '@ahc/protocol';
+import type { Family, IpPrefix } from '@ahc/protocol';
 import type { AddressDiff, AddressEntry, AddressTable } from './address-lines';
 import { entryKey } from './address-lines';
 
@@ -14,7 +14,8 @@ interface Tracked {
 }
 
 /**
- * For each service with the IP check on: is an address of its prefix on its interface, per the
+ * For each service with the IP check on: is an address of each of its prefixes on its interface
+ * (a service with several is assigned only while all are), per the
  * address table (docs/design.md, "Address checks: one kernel subscription"). Until the table has
  * had real data the answer is null (the workers check for themselves); afterwards it changes only
  * with the table.
@@ -25,7 +26,8 @@ interface Tracked {
  * `inPrefix` (the keys agree with it, packages/checks/test/ip-assignment.test.ts).
  */
 export class IpAssignments {
-  readonly #services = new Map<string, Tracked>();
+  /** Each service's prefixes, one Tracked each. */
+  readonly #services = new Map<string, readonly Tracked[]>();
   /** family → prefix length → network key → services. */
   readonly #byKey = new Map<Family, Map<number, Map<string, Set<Tracked>>>>();
   /** family → prefix length → network key → table entries (by entryKey). Built per length in use. */
@@ -39,34 +41,40 @@ export class IpAssignments {
     return this.#known;
   }
 
-  track(name: string, iface: string, address: string, prefixLength: number, family: Family): void {
+  track(name: string, iface: string, prefixes: readonly IpPrefix[]): void {
     this.untrack(name);
-    const key = networkKey(address, prefixLength, family);
-    if (key === null) return; // the configuration's prefix parser let no such address through
-    const t: Tracked = { name, iface, family, prefixLength, key, assigned: false };
-    this.#services.set(name, t);
-    const byLength = mapOf(this.#byKey, family);
-    const byNet = mapOf(byLength, prefixLength);
-    setOf(byNet, key).add(t);
-    if (this.#known) {
-      this.#ensureLength(family, prefixLength);
-      t.assigned = this.#holds(t);
+    const tracked: Tracked[] = [];
+    for (const { address, prefixLength, family } of prefixes) {
+      const key = networkKey(address, prefixLength, family);
+      if (key === null) continue; // the configuration's prefix parser let no such address through
+      const t: Tracked = { name, iface, family, prefixLength, key, assigned: false };
+      tracked.push(t);
+      setOf(mapOf(mapOf(this.#byKey, family), prefixLength), key).add(t);
+      if (this.#known) {
+        this.#ensureLength(family, prefixLength);
+        t.assigned = this.#holds(t);
+      }
     }
+    if (tracked.length > 0) this.#services.set(name, tracked);
   }
 
   untrack(name: string): void {
-    const t = this.#services.get(name);
-    if (t === undefined) return;
+    const all = this.#services.get(name);
+    if (all === undefined) return;
     this.#services.delete(name);
-    const byNet = this.#byKey.get(t.family)?.get(t.prefixLength);
-    const set = byNet?.get(t.key);
-    set?.delete(t);
-    if (set?.size === 0) byNet?.delete(t.key);
+    for (const t of all) {
+      const byNet = this.#byKey.get(t.family)?.get(t.prefixLength);
+      const set = byNet?.get(t.key);
+      set?.delete(t);
+      if (set?.size === 0) byNet?.delete(t.key);
+    }
   }
 
+  /** Every prefix of the service on its interface; null: not known (no data yet, or not tracked). */
   get(name: string): boolean | null {
     if (!this.#known) return null;
-    return this.#services.get(name)?.assigned ?? null;
+    const all = this.#services.get(name);
+    return all === undefined ? null : all.every((t) => t.assigned);
   }
 
   /** The table now holds real data: every service gets its value. Returns the services told. */
@@ -75,7 +83,7 @@ export class IpAssignments {
     this.#known = true;
     this.#entries.clear();
     for (const [family, byLength] of this.#byKey) for (const length of byLength.keys()) this.#ensureLength(family, length);
-    for (const t of this.#services.values()) t.assigned = this.#holds(t);
+    for (const all of this.#services.values()) for (const t of all) t.assigned = this.#holds(t);
     return [...this.#services.keys()];
   }
 
@@ -103,15 +111,15 @@ export class IpAssignments {
         }
       }
     }
-    const changed: string[] = [];
+    const changed = new Set<string>();
     for (const t of touched) {
       const now = this.#holds(t);
-      if (now !== t.assigned) {
-        t.assigned = now;
-        changed.push(t.name);
-      }
+      if (now === t.assigned) continue;
+      const before = this.get(t.name);
+      t.assigned = now;
+      if (this.get(t.name) !== before) changed.add(t.name);
     }
-    return changed;
+    return [...changed];
   }
 
   /** Index the table's entries by their network key for one prefix length, once. */

@@ -22,7 +22,7 @@ export interface DesiredPrefixes {
   /** The prefixes that belong in the family's file now (the dummy aside). */
   desired(family: Family): Set<string>;
   configured(family: Family): Set<string>;
-  prefixOf(service: string): string | undefined;
+  prefixesOf(service: string): readonly string[];
   /** Start-up: services are advertised as the file has them, until they decide. */
   adoptStartupFile(family: Family, prefixesInFile: ReadonlySet<string>): void;
 }
@@ -194,11 +194,12 @@ export class PrefixReconciler {
   }
 
   /**
-   * Converge again: with `item`, because a service of this family decided (a check, or
-   * on_disabled); without, because something else changed (reload, a failed worker, a retry).
+   * Converge again: with items, because a service of this family decided (a check, or
+   * on_disabled): one item per prefix of the service in this family, served by one step; without,
+   * because something else changed (reload, a failed worker, a retry).
    */
-  request(item?: QueueItem, custom?: CustomAction): void {
-    if (item !== undefined) this.#items.push(item);
+  request(items?: QueueItem | readonly QueueItem[], custom?: CustomAction): void {
+    if (items !== undefined) this.#items.push(...(Array.isArray(items) ? (items as readonly QueueItem[]) : [items as QueueItem]));
     // One pending custom action per service, the newest: an older up/down it replaces is moot.
     if (custom !== undefined) this.#custom = [...this.#custom.filter((a) => a.service !== custom.service), custom];
     this.#loop.request();
@@ -216,7 +217,7 @@ export class PrefixReconciler {
   /** True when every prefix that changed belongs to a service with its own reconfigure command. */
   #onlyCustomChanges(current: PrefixFileContent | null, plan: PrefixFilePlan, custom: readonly CustomAction[]): boolean {
     if (custom.length === 0 || current === null || current.variable !== this.bird.variable) return false;
-    const owned = new Set(custom.map((c) => this.registry.prefixOf(c.service)));
+    const owned = new Set(custom.flatMap((c) => this.registry.prefixesOf(c.service)));
     const before = new Set(current.prefixes);
     const after = new Set(plan.prefixes);
     const changed = [...before, ...after].filter((p) => before.has(p) !== after.has(p));

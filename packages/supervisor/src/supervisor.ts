@@ -1,6 +1,6 @@
 import type { CompiledConfig, ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
-import { monotonicMs } from '@ahc/protocol';
+import { monotonicMs, prefixFamilies, prefixesText } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { AddressWatch } from './address-watch';
 import type { AddressWatchOptions } from './address-watch';
@@ -9,10 +9,14 @@ import type { CheckHost, CheckHostEvents } from './check-host';
 import { coreSnapshot } from './core-snapshot';
 import type { CoreSnapshot } from './core-snapshot';
 import { PrefixReconciler } from './prefix-reconciler';
+import type { CustomAction } from './prefix-reconciler';
 import { IpAssignments } from './ip-assignments';
 import { ReconfigureQueue } from './reconfigure-queue';
 import { ServiceRegistry } from './service-registry';
 import { describeSlotChange } from './worker-slot';
+import { ALL_SERVICES, Drains } from './drains';
+import type { DrainFileContent, RestoreResult } from './drains';
+import { DrainRoutes } from './drain-routes';
 import type { SlotChange } from './worker-slot';
 
 export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -31,10 +35,13 @@ function withoutFile(s: ServiceConfig): Omit<ServiceConfig, 'file'> {
   return rest;
 }
 
+/** Derived words, not settings: `worker_threads = auto` explains itself with the number of checks, which a reload may change. */
+const NOT_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['workerThreadsReason']);
+
 function daemonDifferences(a: CompiledConfig, b: CompiledConfig): string[] {
   const left = a.daemon as unknown as Record<string, unknown>;
   const right = b.daemon as unknown as Record<string, unknown>;
-  return Object.keys(right).filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k]));
+  return Object.keys(right).filter((k) => !NOT_DAEMON_SETTINGS.has(k) && JSON.stringify(left[k]) !== JSON.stringify(right[k]));
 }
 
 /** Bytes of a failed check's stdout/stderr kept for the log. */
@@ -83,13 +90,25 @@ export function toCheckSpec(s: ServiceConfig, splayMs: number, epochMs: number, 
     fail: s.fail,
     interface: s.interface,
     ipCheckDisabled: s.ipCheckDisabled,
-    prefix: s.prefix,
-    address: s.address,
-    prefixLength: s.prefixLength,
-    family: s.family,
+    prefixes: s.prefixes,
     splayMs,
     maxOutputBytes: MAX_CHECK_OUTPUT,
   };
+}
+
+/** How stop() ends: with withdraw_on_shutdown, whether BIRD applied the withdraw within its bound. */
+export type StopOutcome =
+  | { readonly withdraw: 'not-asked' }
+  | {
+      readonly withdraw: 'applied' | 'timed-out' | 'cut-short' | 'failed';
+      readonly prefixes: readonly string[];
+      readonly ms: number;
+      readonly lastError: string | null;
+    };
+
+export interface StopOptions {
+  /** withdraw_on_shutdown: withdraw every advertised prefix, one write per family, and wait (at most timeoutMs) for BIRD. */
+  readonly withdraw?: { readonly timeoutMs: number };
 }
 
 export interface SupervisorOptions {
@@ -116,13 +135,26 @@ export class Supervisor implements CheckHostEvents {
 
   readonly addressWatch: AddressWatch | null = null;
   readonly #ip: IpAssignments | null = null;
+  /** The one owner of drains (drains.ts); the registry leaves drained services out of the desired set. */
+  readonly drains = new Drains();
+  readonly #drainRoutes: DrainRoutes;
+  /** False until the start-up repair is done: a reconciler must not be asked to step during it. */
+  #prepared = false;
+  /** Ends a withdraw at shutdown before its bound (a second SIGTERM). */
+  #cutShort: () => void = () => undefined;
 
   constructor(
     private config: CompiledConfig,
     private readonly log: Logger,
     options: SupervisorOptions = {},
   ) {
-    this.registry = new ServiceRegistry(config.services);
+    this.registry = new ServiceRegistry(config.services, (name) => this.drains.isDrained(name));
+    this.#drainRoutes = new DrainRoutes({
+      drains: this.drains,
+      registry: this.registry,
+      reconcilers: this.reconcilers,
+      serviceLog: (name) => this.serviceLog(name),
+    });
     if (options.addressWatch !== undefined) {
       const watch = new AddressWatch({
         ...options.addressWatch,
@@ -160,15 +192,17 @@ export class Supervisor implements CheckHostEvents {
     let l = this.#serviceLogs.get(key);
     if (l === undefined) {
       const r = this.registry.get(name);
+      // Several prefixes: the fields name the first (docs/log-records.md, "Several prefixes per service (this daemon only)").
+      const first = r?.config.prefixes[0];
       l = this.log.child(
-        status === undefined || r === undefined
+        status === undefined || first === undefined
           ? { service_name: name }
           : {
               service_name: name,
               status,
-              ip_address: r.config.address,
-              prefix_length: r.config.prefixLength,
-              ip_check_disabled: r.config.ipCheckDisabled,
+              ip_address: first.address,
+              prefix_length: first.prefixLength,
+              ip_check_disabled: r?.config.ipCheckDisabled ?? false,
             },
       );
       this.#serviceLogs.set(key, l);
@@ -178,13 +212,17 @@ export class Supervisor implements CheckHostEvents {
 
   /** What the core knows right now, as plain data: the status reply and the metrics render it. */
   snapshot(): CoreSnapshot {
-    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null);
+    return coreSnapshot(this.registry, this.reconcilers, this.host, this.addressWatch?.snapshot() ?? null, this.drains);
   }
 
   /** Repair the BIRD files (the first step of start-up; the daemon logs "starting" after it), and
    * take the first address dump, so that the checks start with it. */
   async prepare(): Promise<void> {
+    // The start-up step already leaves drained services out; changes during the repair wait for its end.
+    this.#drainRoutes.settle();
     await Promise.all([...[...this.reconcilers.values()].map((r) => r.start()), this.addressWatch?.start()]);
+    this.#prepared = true;
+    this.#drainRoutes.apply();
   }
 
   /** The address watch's answer for `service`, sent in its `start`. */
@@ -194,7 +232,7 @@ export class Supervisor implements CheckHostEvents {
 
   #trackIp(c: ServiceConfig): void {
     this.#ip?.untrack(c.name);
-    if (!c.disabled && !c.ipCheckDisabled) this.#ip?.track(c.name, c.interface, c.address, c.prefixLength, c.family);
+    if (!c.disabled && !c.ipCheckDisabled) this.#ip?.track(c.name, c.interface, c.prefixes);
   }
 
   #pushIp(changed: readonly string[]): void {
@@ -212,9 +250,9 @@ export class Supervisor implements CheckHostEvents {
       const advertise = c.onDisabled === 'advertise';
       if (advertise) log.info('check is disabled, ip_prefix wont be withdrawn');
       else log.info('Check is disabled and ip_prefix will be withdrawn');
-      log.info(`adding ${c.prefix} in the queue`);
+      for (const p of c.prefixes) log.info(`adding ${p.prefix} in the queue`);
       this.registry.applyDisabled(c.name);
-      this.reconcilers.get(c.family)?.request({ service: c.name, prefix: c.prefix, action: advertise ? 'add' : 'delete' });
+      this.#queue(c, advertise ? 'add' : 'delete');
       log.info(advertise ? 'check is now permanently disabled' : 'Check is now permanently disabled');
     }
     const phases = checkPhases(this.registry.all().map((r) => r.config));
@@ -296,7 +334,8 @@ export class Supervisor implements CheckHostEvents {
         log.error(
           `check worker keeps failing (${reason}); service marked failed and, as on_worker_failure = withdraw, its prefix is withdrawn`,
         );
-        if (this.registry.withdrawForWorkerFailure(name)) this.reconcilers.get(r.config.family)?.request();
+        if (this.registry.withdrawForWorkerFailure(name))
+          for (const f of prefixFamilies(r.config.prefixes)) this.reconcilers.get(f)?.request();
       } else {
         log.error(
           `check worker keeps failing (${reason}); service marked failed, its route stays as last decided (on_worker_failure = keep)`,
@@ -312,22 +351,39 @@ export class Supervisor implements CheckHostEvents {
     }
   }
 
+  /**
+   * One decision of a service into the queues: one item per prefix, to its family's reconciler,
+   * so each family's file is written once and reconfigured once for all of them.
+   */
+  #queue(c: ServiceConfig, action: 'add' | 'delete', custom?: CustomAction): void {
+    for (const family of prefixFamilies(c.prefixes)) {
+      const items = c.prefixes.filter((p) => p.family === family).map((p) => ({ service: c.name, prefix: p.prefix, action }));
+      this.reconcilers.get(family)?.request(items, custom);
+    }
+  }
+
   #transition(service: string, state: 'up' | 'down', counters: CheckCounters): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
-    const family = this.registry.get(service)?.config.family;
-    if (family === undefined) return;
-    const reconciler = this.reconcilers.get(family);
+    const config = this.registry.get(service)?.config;
+    if (config === undefined) return;
     // A family without a BIRD file (disabled in [daemon]): only the counters change.
-    if (reconciler === undefined) {
+    if (!prefixFamilies(config.prefixes).some((f) => this.reconcilers.has(f))) {
       this.registry.updateCounters(service, counters);
       return;
     }
     const r = this.registry.decide(service, state, counters);
     if (r === undefined) return;
-    // The worker logged "adding PREFIX in the queue"; this is the queue.
-    const custom = r.config.customReconfigureCmd;
-    reconciler.request(
-      { service, prefix: r.config.prefix, action: state === 'up' ? 'add' : 'delete' },
+    const drained = this.drains.isDrained(service);
+    if (drained)
+      this.serviceLog(service).info(
+        `is drained: ${prefixesText(r.config.prefixes)} stays withdrawn whatever the check says, until undrained`,
+      );
+    // The worker logged "adding PREFIX in the queue" for each prefix; this is the queue. A drained
+    // service's own reconfigure command is not told: its prefixes do not move.
+    const custom = drained ? null : r.config.customReconfigureCmd;
+    this.#queue(
+      r.config,
+      state === 'up' ? 'add' : 'delete',
       custom === null
         ? undefined
         : {
@@ -364,17 +420,18 @@ export class Supervisor implements CheckHostEvents {
         summary.unchanged += 1;
         continue;
       }
-      if (!this.reconcilers.has(svc.family)) continue; // family disabled in the running [daemon]
+      // A family disabled in the running [daemon]:
+      if (!prefixFamilies(svc.prefixes).every((f) => this.reconcilers.has(f))) continue;
       if (old !== undefined) {
         if (!old.config.disabled) host.stop(svc.name);
-        touched.add(old.config.family);
+        for (const f of prefixFamilies(old.config.prefixes)) touched.add(f);
         summary.changed.push(svc.name);
       } else {
         summary.added.push(svc.name);
       }
       const record = old === undefined ? this.registry.add(svc) : this.registry.replaceConfig(svc);
       this.#serviceLogs.clear();
-      touched.add(svc.family);
+      for (const f of prefixFamilies(svc.prefixes)) touched.add(f);
       this.#trackIp(svc);
       if (!svc.disabled)
         host.start(toCheckSpec(svc, this.config.daemon.splayStartupMs, this.epochMs, phases.get(svc.name)), record.counters);
@@ -385,22 +442,122 @@ export class Supervisor implements CheckHostEvents {
       if (!old.config.disabled) host.stop(name);
       this.registry.remove(name);
       this.#ip?.untrack(name);
-      touched.add(old.config.family);
+      if (this.drains.forget(name)) this.log.info(`the drain of ${name} ends: the service is no longer configured`);
+      for (const f of prefixFamilies(old.config.prefixes)) touched.add(f);
       summary.removed.push(name);
     }
     this.config = { ...next, daemon: this.config.daemon };
+    // The touched families' step applies the drains of added and changed services.
+    this.#drainRoutes.settle();
     for (const family of touched) this.reconcilers.get(family)?.request();
     return summary;
   }
 
-  /** Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+  /** The configured services among `names` that are not configured (for a clear refusal). */
+  unknownServices(names: readonly string[]): string[] {
+    return names.filter((n) => this.registry.get(n) === undefined);
+  }
+
+  /**
+   * Drain services (or all, `'*'`) by command: their prefixes are withdrawn through the same
+   * reconciler path as a DOWN, and stay withdrawn until undrained. The caller refuses unknown
+   * names first (unknownServices). Returns the services whose drain began now.
+   */
+  drain(targets: readonly string[] | typeof ALL_SERVICES, reason: string): string[] {
+    return this.#changeDrains(() => this.drains.drain(targets, reason));
+  }
+
+  /** End command drains (`'*'`: all of them). Returns the services no longer drained at all. */
+  undrain(targets: readonly string[] | typeof ALL_SERVICES): string[] {
+    return this.#changeDrains(() => this.drains.undrain(targets));
+  }
+
+  /**
+   * Put back command drains saved earlier (Drains.snapshot(), e.g. from the state directory):
+   * called before prepare(), they hold from the first BIRD write on; later, they apply at once.
+   * Entries that are malformed or name no configured service are left out and reported.
+   */
+  restoreDrains(snapshot: unknown): RestoreResult {
+    let result: RestoreResult = { restored: [], ignored: [] };
+    this.#changeDrains(() => {
+      result = this.drains.restore(snapshot, (name) => this.registry.get(name) !== undefined);
+    });
+    return result;
+  }
+
+  /** The drain file changed (or was read at start). Returns the services whose drain state changed. */
+  setDrainFile(content: DrainFileContent, reason: string, since?: Date): string[] {
+    return this.#changeDrains(() => this.drains.setFile(content, reason, since));
+  }
+
+  /** Until the start-up repair is done the reconcilers are not asked: its own step applies the drains. */
+  #changeDrains(change: () => void): string[] {
+    return this.#drainRoutes.change(change, this.#prepared && this.#state !== 'stopping' && this.#state !== 'stopped');
+  }
+
+  /**
+   * Stop checks and wait (bounded) for an in-flight BIRD update; the BIRD file stays as decided.
+   * With `withdraw` (withdraw_on_shutdown), every advertised prefix is withdrawn first, in one
+   * write and one reconfigure per family, and BIRD is waited for at most `timeoutMs`; whatever
+   * is still running then (a reconfigure that hangs, a retry) is abandoned.
+   */
+  async stop(options: StopOptions = {}): Promise<StopOutcome> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return { withdraw: 'not-asked' };
     this.#state = 'stopping';
     this.addressWatch?.stop();
-    await this.host?.close();
+    const closing = this.host?.close();
+    const outcome: StopOutcome =
+      options.withdraw === undefined ? { withdraw: 'not-asked' } : await this.#withdrawAll(options.withdraw.timeoutMs);
+    await closing;
+    // A reconfigure still running after the bound is killed rather than waited for.
+    if (outcome.withdraw !== 'not-asked' && outcome.withdraw !== 'applied') this.#abort.abort();
     await Promise.all([...this.reconcilers.values()].map((r) => r.close()));
     this.#abort.abort();
     this.#state = 'stopped';
+    return outcome;
+  }
+
+  /** A second SIGTERM while withdrawing at shutdown: stop waiting for BIRD now. */
+  cutShort(): void {
+    this.#cutShort();
+  }
+
+  async #withdrawAll(timeoutMs: number): Promise<StopOutcome> {
+    const started = monotonicMs();
+    const withdrawn = this.registry.withdrawAllForShutdown();
+    for (const r of withdrawn) {
+      const c = r.config;
+      const custom = c.customReconfigureCmd;
+      // A drained service's own command was told `down` when it was drained.
+      this.#queue(
+        c,
+        'delete',
+        custom === null || c.disabled || this.drains.isDrained(c.name)
+          ? undefined
+          : { service: c.name, command: custom, direction: 'down', timeoutMs: c.customReconfigureTimeoutMs },
+      );
+    }
+    const reconcilers = [...this.reconcilers.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      Promise.all(reconcilers.map((r) => r.whenIdle())).then((): 'applied' | 'failed' =>
+        reconcilers.every((r) => r.lastError === null) ? 'applied' : 'failed',
+      ),
+      new Promise<'timed-out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+      }),
+      new Promise<'cut-short'>((resolve) => {
+        this.#cutShort = () => resolve('cut-short');
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#cutShort = () => undefined;
+    const lastError = reconcilers.map((r) => r.lastError).find((e) => e !== null) ?? null;
+    return {
+      withdraw: result,
+      prefixes: withdrawn.flatMap((r) => r.config.prefixes.map((p) => p.prefix)),
+      ms: Math.round(monotonicMs() - started),
+      lastError,
+    };
   }
 }

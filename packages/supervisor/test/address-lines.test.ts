@@ -104,11 +104,11 @@ describe('IpAssignments', () => {
   it('is null until the table is known, then follows the table', () => {
     const table = new AddressTable();
     const a = new IpAssignments(table);
-    a.track('host', 'lo', '10.1.0.1', 32, 4);
-    a.track('alias', 'lo:1', '10.1.0.2', 32, 4);
-    a.track('any-alias-on-lo', 'lo', '10.1.0.0', 24, 4);
-    a.track('v6', 'va', '2001:db8:5::', 64, 6);
-    a.track('bad-dad', 'va', '2001:db8:9::7', 128, 6);
+    a.track('host', 'lo', [{ prefix: '10.1.0.1/32', address: '10.1.0.1', prefixLength: 32, family: 4 }]);
+    a.track('alias', 'lo:1', [{ prefix: '10.1.0.2/32', address: '10.1.0.2', prefixLength: 32, family: 4 }]);
+    a.track('any-alias-on-lo', 'lo', [{ prefix: '10.1.0.0/24', address: '10.1.0.0', prefixLength: 24, family: 4 }]);
+    a.track('v6', 'va', [{ prefix: '2001:db8:5::/64', address: '2001:db8:5::', prefixLength: 64, family: 6 }]);
+    a.track('bad-dad', 'va', [{ prefix: '2001:db8:9::7/128', address: '2001:db8:9::7', prefixLength: 128, family: 6 }]);
     expect(a.get('host')).toBeNull();
     table.replaceAll([]);
     expect(a.markKnown().sort()).toEqual(['alias', 'any-alias-on-lo', 'bad-dad', 'host', 'v6']);
@@ -128,8 +128,8 @@ describe('IpAssignments', () => {
   it('an IPv4 label of another interface does not count, nor another family', () => {
     const table = new AddressTable();
     const a = new IpAssignments(table);
-    a.track('lo1', 'lo:1', '10.1.0.1', 32, 4);
-    a.track('v6', 'lo', '10.1.0.1', 32, 4);
+    a.track('lo1', 'lo:1', [{ prefix: '10.1.0.1/32', address: '10.1.0.1', prefixLength: 32, family: 4 }]);
+    a.track('v6', 'lo', [{ prefix: '10.1.0.1/32', address: '10.1.0.1', prefixLength: 32, family: 4 }]);
     table.replaceAll(parseDump(V4) ?? []);
     a.markKnown();
     expect(a.get('lo1')).toBe(false);
@@ -141,9 +141,9 @@ describe('IpAssignments', () => {
     const a = new IpAssignments(table);
     table.replaceAll(parseDump([V4, V6].join('\n')) ?? []);
     a.markKnown();
-    a.track('late-v4', 'lo', '10.1.0.0', 16, 4);
-    a.track('late-v6', 'lo', '2001:db8::', 120, 6);
-    a.track('missing', 'lo', '10.2.0.0', 16, 4);
+    a.track('late-v4', 'lo', [{ prefix: '10.1.0.0/16', address: '10.1.0.0', prefixLength: 16, family: 4 }]);
+    a.track('late-v6', 'lo', [{ prefix: '2001:db8::/120', address: '2001:db8::', prefixLength: 120, family: 6 }]);
+    a.track('missing', 'lo', [{ prefix: '10.2.0.0/16', address: '10.2.0.0', prefixLength: 16, family: 4 }]);
     expect([a.get('late-v4'), a.get('late-v6'), a.get('missing')]).toEqual([true, true, false]);
     a.untrack('late-v4');
     expect(a.get('late-v4')).toBeNull();
@@ -151,5 +151,30 @@ describe('IpAssignments', () => {
     expect(a.apply(table.apply(del ?? { kind: 'ignore' }))).toEqual([]);
     const [add] = lines('1: lo    inet 10.2.3.4/32 scope global lo\\       valid_lft forever preferred_lft forever');
     expect(a.apply(table.apply(add ?? { kind: 'ignore' }))).toEqual(['missing']);
+  });
+  it('a service with several prefixes is assigned only while all are, and is reported when that answer changes', () => {
+    const table = new AddressTable();
+    const a = new IpAssignments(table);
+    a.track('multi', 'lo', [
+      { prefix: '10.1.0.1/32', address: '10.1.0.1', prefixLength: 32, family: 4 },
+      { prefix: '10.1.0.2/32', address: '10.1.0.2', prefixLength: 32, family: 4 },
+      { prefix: '2001:db8::1/128', address: '2001:db8::1', prefixLength: 128, family: 6 },
+    ]);
+    table.replaceAll(parseDump([V4, V6].join('\n')) ?? []);
+    expect(a.markKnown()).toEqual(['multi']);
+    // 10.1.0.2 is on lo:1, which counts for lo: the last one missing arrives.
+    expect(a.get('multi')).toBe(false);
+    const [label] = lines(V4_LABEL);
+    expect(a.apply(table.apply(label ?? { kind: 'ignore' }))).toEqual(['multi']);
+    expect(a.get('multi')).toBe(true);
+    // One goes: false, reported once; another goes too: still false, nothing to report.
+    const [delLabel] = lines(V4_DELETED_LABEL);
+    expect(a.apply(table.apply(delLabel ?? { kind: 'ignore' }))).toEqual(['multi']);
+    const [delV6] = lines(`Deleted ${V6}`);
+    expect(a.apply(table.apply(delV6 ?? { kind: 'ignore' }))).toEqual([]);
+    expect(a.get('multi')).toBe(false);
+    a.untrack('multi');
+    expect(a.get('multi')).toBeNull();
+    expect(a.apply(table.apply(label ?? { kind: 'ignore' }))).toEqual([]);
   });
 });

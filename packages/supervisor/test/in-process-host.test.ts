@@ -5,7 +5,7 @@ import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol'
 import type { CheckHostEvents } from '../src/check-host';
 import { InProcessCheckHost } from '../src/in-process-host';
 import { makeBed, until } from './fixture';
-import { checkSpec } from '../../../test/helpers/check-spec';
+import { checkSpec, hostPrefix } from '../../../test/helpers/check-spec';
 
 const UNKNOWN: CheckCounters = { state: 'unknown', rise: 0, fail: 0 };
 
@@ -87,7 +87,7 @@ describe('InProcessCheckHost: the real check loops in the main thread', () => {
     const rec = new Recorder();
     const host = makeHost(rec);
     host.start(spec('a', ['/bin/true']), UNKNOWN);
-    host.start(spec('b', ['/bin/true'], { prefix: '10.52.12.2/32', address: '10.52.12.2' }), UNKNOWN);
+    host.start(spec('b', ['/bin/true'], { prefixes: [hostPrefix('10.52.12.2')] }), UNKNOWN);
     await until(() => rec.of('result', 'a').length > 0 && rec.of('result', 'b').length > 0, 5000, 'both checking');
     host.stop('a');
     const a = rec.of('result', 'a').length;

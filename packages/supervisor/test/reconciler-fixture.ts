@@ -159,8 +159,9 @@ export class FakeServices implements DesiredPrefixes {
     return new Set([...this.services.values()].map((s) => s.prefix));
   }
 
-  prefixOf(service: string): string | undefined {
-    return this.services.get(service)?.prefix;
+  prefixesOf(service: string): readonly string[] {
+    const s = this.services.get(service);
+    return s === undefined ? [] : [s.prefix];
   }
 
   adoptStartupFile(_family: 4 | 6, prefixesInFile: ReadonlySet<string>): void {
@@ -212,7 +213,7 @@ export function bench(options: {
     take: () => lines.splice(0).map(record),
     decide(service, state, custom) {
       services.set(service, state === 'up');
-      const prefix = services.prefixOf(service) ?? '';
+      const prefix = services.prefixesOf(service)[0] ?? '';
       const item: QueueItem = { service, prefix, action: state === 'up' ? 'add' : 'delete' };
       reconciler.request(
         item,

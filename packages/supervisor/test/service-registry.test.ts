@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResultMessage } from '@ahc/protocol';
 import { ServiceRegistry } from '../src/service-registry';
 import { makeBed } from './fixture';
+import { hostPrefix } from '../../../test/helpers/check-spec';
 
 const bed = makeBed();
 const config = bed.config({
@@ -107,7 +108,7 @@ describe('ServiceRegistry', () => {
       checks: 0,
     });
     expect(r.get('a')?.exported.stateValue).toBe(0);
-    expect(r.replaceConfig({ ...service('a'), prefix: '10.52.12.9/32' })).toMatchObject({
+    expect(r.replaceConfig({ ...service('a'), prefixes: [hostPrefix('10.52.12.9')] })).toMatchObject({
       advertise: false,
       counters: { state: 'unknown' },
     });
@@ -121,15 +122,48 @@ describe('ServiceRegistry', () => {
   it('adds and removes services on reload', () => {
     const r = new ServiceRegistry([service('a')]);
     r.add(service('b'));
-    expect(r.prefixOf('b')).toBe('10.52.12.2/32');
+    expect(r.prefixesOf('b')).toEqual(['10.52.12.2/32']);
     r.remove('a');
     expect(r.all().map((v) => v.config.name)).toEqual(['b']);
-    expect(r.prefixOf('a')).toBeUndefined();
+    expect(r.prefixesOf('a')).toEqual([]);
   });
 
   it('changes only the counters of a decision that moves no route', () => {
     const r = new ServiceRegistry(config.services);
     r.updateCounters('a', up);
     expect(r.get('a')).toMatchObject({ counters: up, advertise: false });
+  });
+});
+
+describe('ServiceRegistry, a service with several prefixes', () => {
+  const multiBed = makeBed();
+  const multiConfig = multiBed.config(
+    { m: { ip_prefix: '10.52.12.1/32, 10.52.12.2/32 2001:db8:52::1/128' }, s: { ip_prefix: '10.52.12.3/32' } },
+    { ipv6: 'true', bird6_conf: `${multiBed.dir}/anycast-prefixes6.conf`, bird6_reconfigure_cmd: '/bin/true' },
+  );
+
+  it('lists each prefix in its own family, desired together once decided', () => {
+    const r = new ServiceRegistry(multiConfig.services);
+    expect(r.ofFamily(6).map((v) => v.config.name)).toEqual(['m']);
+    expect([...r.configured(4)]).toEqual(['10.52.12.1/32', '10.52.12.2/32', '10.52.12.3/32']);
+    expect([...r.configured(6)]).toEqual(['2001:db8:52::1/128']);
+    expect(r.prefixesOf('m')).toEqual(['10.52.12.1/32', '10.52.12.2/32', '2001:db8:52::1/128']);
+    r.decide('m', 'up', up);
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([['10.52.12.1/32', '10.52.12.2/32'], ['2001:db8:52::1/128']]);
+    r.decide('m', 'down', { state: 'down', rise: 0, fail: 1 });
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([[], []]);
+  });
+
+  it('holds each prefix as its file had it at start-up, until the first decision moves them all', () => {
+    const r = new ServiceRegistry(multiConfig.services);
+    r.adoptStartupFile(4, new Set(['10.52.12.2/32', '10.52.12.3/32']));
+    expect([...r.desired(4)]).toEqual(['10.52.12.2/32', '10.52.12.3/32']);
+    expect([...r.desired(6)]).toEqual([]);
+    r.adoptStartupFile(6, new Set(['2001:db8:52::1/128']));
+    expect([[...r.desired(4)], [...r.desired(6)]]).toEqual([['10.52.12.2/32', '10.52.12.3/32'], ['2001:db8:52::1/128']]);
+    expect(r.get('m')?.advertise).toBe(true);
+    r.decide('m', 'up', up);
+    expect(r.get('m')?.held).toBeNull();
+    expect([...r.desired(4)]).toEqual(['10.52.12.1/32', '10.52.12.2/32', '10.52.12.3/32']);
   });
 });

@@ -11,7 +11,7 @@ import type { CheckHostEvents } from '../src/check-host';
 import { InProcessCheckHost } from '../src/in-process-host';
 import { WorkerThreadHost } from '../src/worker-thread-host';
 import { WORKER_FILE } from './fixture';
-import { checkSpec, until } from '../../../test/helpers/check-spec';
+import { checkSpec, until, hostPrefix } from '../../../test/helpers/check-spec';
 
 const HELPER = fileURLToPath(new URL('../../../apps/anycast-healthchecker/dist/ahc-spawn', import.meta.url));
 
@@ -110,7 +110,7 @@ describe('spawnVia host', () => {
       const p = parentRecorder();
       const wh = host(rec, h, mode);
       wh.start(checkSpec({ name: 'a', argv: p.argv }), rec.counters());
-      wh.start(checkSpec({ name: 'b', argv: p.argv, prefix: '10.52.12.2/32', address: '10.52.12.2' }), rec.counters());
+      wh.start(checkSpec({ name: 'b', argv: p.argv, prefixes: [hostPrefix('10.52.12.2')] }), rec.counters());
       await until(() => rec.results.filter((r) => r.ok).length >= 4, 10_000, 'results');
       expect(rec.results.every((r) => r.ok)).toBe(true);
       expect(new Set(p.parents())).toEqual(new Set([h.pid]));
@@ -142,7 +142,7 @@ describe('spawnVia host', () => {
           timeoutMs: 5000,
           rise: 1,
           fail: 1,
-          prefix: `10.52.12.${name.charCodeAt(0) - 96}/32`,
+          prefixes: [hostPrefix(`10.52.12.${name.charCodeAt(0) - 96}`)],
         }),
         rec.counters(),
       );

@@ -5,7 +5,7 @@ import type { CheckHostEvents } from '../src/check-host';
 import { RESTART_BACKOFF, backoffDelay } from '../src/backoff';
 import { FAILED_AFTER_CRASHES, judgeThread, progressLimitMs } from '../src/watchdog';
 import { WORKER_FILE, until } from './fixture';
-import { checkSpec } from '../../../test/helpers/check-spec';
+import { checkSpec, hostPrefix } from '../../../test/helpers/check-spec';
 
 const spec = (name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec =>
   checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, epochMs: Date.now(), ...over });
@@ -108,7 +108,7 @@ describe.each([['per-service' as const], [1]])('watchdog with real worker thread
       const rec = new Recorder();
       const host = makeHost(mode, rec);
       host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
-      host.start(spec('b', { prefix: '10.52.12.2/32', address: '10.52.12.2' }), { state: 'unknown', rise: 0, fail: 0 });
+      host.start(spec('b', { prefixes: [hostPrefix('10.52.12.2')] }), { state: 'unknown', rise: 0, fail: 0 });
       await until(() => rec.transitions().length === 2, 5000, 'both up');
       const readyBefore = rec.ready.length;
       expect(host.injectFault('a', kind)).toBe(true);

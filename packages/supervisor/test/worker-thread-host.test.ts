@@ -6,7 +6,7 @@ import { describeSlotChange } from '../src/worker-slot';
 import type { SlotChange } from '../src/worker-slot';
 import { WorkerThreadHost } from '../src/worker-thread-host';
 import { WORKER_FILE, makeBed, until } from './fixture';
-import { checkSpec } from '../../../test/helpers/check-spec';
+import { checkSpec, hostPrefix } from '../../../test/helpers/check-spec';
 
 const spec = (name: string): ServiceCheckSpec => checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1 });
 
@@ -73,7 +73,7 @@ describe('WorkerThreadHost slot changes (real threads)', () => {
     const rec = new Recorder();
     const host = makeHost('per-service', rec);
     host.start(spec('a'), { state: 'unknown', rise: 0, fail: 0 });
-    host.start({ ...spec('b'), prefix: '10.52.12.2/32', address: '10.52.12.2' }, { state: 'unknown', rise: 0, fail: 0 });
+    host.start({ ...spec('b'), prefixes: [hostPrefix('10.52.12.2')] }, { state: 'unknown', rise: 0, fail: 0 });
     await until(() => rec.ready === 2, 5000, 'both ready');
     host.stop('a');
     expect(host.slotCount).toBe(1);
@@ -151,8 +151,7 @@ describe('WorkerThreadHost and the address watch answer (real threads)', () => {
   const ipSpec = (name: string): ServiceCheckSpec => ({
     ...checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, intervalMs: 60_000 }),
     ipCheckDisabled: false,
-    address: '10.255.254.253',
-    prefix: '10.255.254.253/32',
+    prefixes: [hostPrefix('10.255.254.253')],
   });
   const results = (rec: IpRecorder) => rec.messages.filter((m): m is Extract<FromWorker, { type: 'result' }> => m.type === 'result');
 
