@@ -140,6 +140,7 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
       ['/run/anycast-healthchecker', 0o755],
       ['/var/lib/anycast-healthchecker', 0o755],
       ['/var/lib/anycast-healthchecker/6', 0o755],
+      ['/var/lib/anycast-healthchecker/state', 0o750],
       ['/var/log/anycast-healthchecker', 0o750],
     ] as const) {
       const st = statSync(dir);
