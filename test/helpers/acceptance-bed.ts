@@ -34,10 +34,10 @@ export const DUMMY = '10.189.200.255/32';
 export const VARIABLE = 'ACAST_PS_ADVERTISE';
 export const TEXTFILE_NAME = 'anycast_healthchecker.prom';
 
-/** The daemon's version as `--version` prints it (the last word of its output). */
+/** The daemon's version as `--version` prints it (its first word: `0.1.0 (Node.js 24.22.3)`). */
 export function daemonVersion(): string {
   const r = execSync([daemonBin(REPO_ROOT), '--version']);
-  return r.stdout.trim().split(/\s+/).pop() ?? '';
+  return r.stdout.trim().split(/\s+/)[0] ?? '';
 }
 
 /** Why the namespace variant cannot run here (not root, no `ip netns`), or null. */

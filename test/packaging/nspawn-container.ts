@@ -1,7 +1,8 @@
-// A throw-away systemd machine for testing the unit for real: this host's root file system as
-// the lower layer of an overlay whose upper layer is a tmpfs, booted with systemd-nspawn (own
-// PID 1, own network namespace). Whatever happens inside (package installed, services started)
-// lands in the tmpfs and vanishes with it; the host is not modified.
+// A throw-away systemd machine for testing the unit for real: a root file system (a cached
+// debootstrap root, test/packaging/debian-root.ts, or this host's /) as the lower layer of an
+// overlay whose upper layer is a tmpfs, booted with systemd-nspawn (own PID 1, own network
+// namespace). Whatever happens inside (package installed, services started) lands in the tmpfs
+// and vanishes with it; neither the host nor the cached root is modified.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,12 @@ import { type ExecResult, exec, execSync } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
 
 export interface BootOptions {
+  /** The root file system to boot (read-only lower layer); default `/`. */
+  readonly lowerDir?: string;
   /** Host directory → path inside the container, read-only. */
   readonly bindReadOnly: ReadonlyArray<readonly [string, string]>;
+  /** How long systemd may take to finish booting (default 30 s; a loaded machine needs more). */
+  readonly bootTimeoutMs?: number;
   /** Files to remove in the container before it boots (e.g. usr/sbin/policy-rc.d). */
   readonly removeBeforeBoot?: readonly string[];
 }
@@ -39,7 +44,7 @@ export class NspawnMachine {
         'overlay',
         'overlay',
         '-o',
-        `lowerdir=/,upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`,
+        `lowerdir=${options.lowerDir ?? '/'},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`,
         root,
       ]);
       mounted = 2;
@@ -98,7 +103,7 @@ export class NspawnMachine {
           const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
           return state === 'running' || state === 'degraded' ? state : undefined;
         },
-        { what: 'systemd in the container to finish booting', timeoutMs: 30_000, intervalMs: 200 },
+        { what: 'systemd in the container to finish booting', timeoutMs: options.bootTimeoutMs ?? 30_000, intervalMs: 200 },
       );
     } catch (error) {
       const out = log;

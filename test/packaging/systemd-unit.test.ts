@@ -79,7 +79,7 @@ describe.skipIf(skipReason !== null)(`the systemd unit and service files${skipRe
     expect(values('CapabilityBoundingSet')).toEqual(['']);
     expect(values('AmbientCapabilities')).toEqual(['']);
     expect(values('RestrictAddressFamilies')).toEqual(['AF_UNIX AF_INET AF_INET6 AF_NETLINK']);
-    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged @resources', 'chown fchown fchownat lchown']);
+    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged @resources', 'chown fchown fchownat lchown', 'capset']);
     for (const flag of [
       'NoNewPrivileges',
       'PrivateTmp',

@@ -11,7 +11,7 @@ import { runStatus } from './status-command';
 import { runLint } from './lint-command';
 import { CONTROL_EXIT, runControl } from './control-command';
 import type { ControlCommandRequest } from './control-command';
-import { PROGRAM, VERSION } from './version';
+import { PROGRAM, VERSION_LINE } from './version';
 
 export interface CliArgs {
   command: 'daemon' | 'status' | 'lint' | 'drain' | 'undrain' | 'reload';
@@ -186,7 +186,7 @@ export function parseArgs(argv: string[]): CliArgs {
       requiresArg: true,
     })
     .conflicts('dir', 'service-file')
-    .version('version', 'show the version', VERSION)
+    .version('version', 'show the version and the Node.js version', VERSION_LINE)
     .alias('version', 'v')
     .help('help', 'show this help')
     .alias('help', 'h')

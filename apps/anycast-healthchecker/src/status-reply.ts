@@ -128,6 +128,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
     daemon: {
       program: facts.program,
       version: facts.version,
+      nodeVersion: process.versions.node,
       pid: process.pid,
       startedAt: facts.startedAt.toISOString(),
       uptimeSeconds: uptimeSeconds(facts),

@@ -22,7 +22,7 @@ function expectInvalid(result: CliResult, parts: readonly string[]): void {
 describe('-v / --version', () => {
   it.each(['-v', '--version'])('%s prints the version and exits 0', async (flag) => {
     const result = await runCli([flag]);
-    expect(result).toMatchObject({ code: 0, stdout: `${appVersion()}\n`, stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: `${appVersion()} (Node.js ${process.versions.node})\n`, stderr: '' });
   });
 });
 

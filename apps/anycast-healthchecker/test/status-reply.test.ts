@@ -109,7 +109,7 @@ describe('the status reply rendered from a core snapshot', () => {
     const reply = await renderStatusReply(snapshot, facts);
     const text = JSON.stringify({ ...reply, daemon: { ...reply.daemon, pid: 0, uptimeSeconds: 0 } });
     expect(text).toBe(
-      '{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",' +
+      `{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","nodeVersion":"${process.versions.node}","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",` +
         '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},' +
         '"addresses":{"source":"events","ipPath":"/usr/sbin/ip","monitorPid":4242,"restarts":1,"since":"2026-12-01T10:00:00.000Z","lastProblem":null},' +
         `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +

@@ -64,6 +64,56 @@ function unknownOptions(doc: IniDocument): ConfigProblem[] {
   return out;
 }
 
+/** The first word of a command is sudo (by name or path). */
+function startsWithSudo(command: string): boolean {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return first === 'sudo' || first.endsWith('/sudo');
+}
+
+const TRUE = new Set(['1', 'yes', 'true', 'on']);
+
+/**
+ * Commands starting with sudo: the Python daemon ran them, but under the packaged systemd unit
+ * sudo cannot gain privileges (NoNewPrivileges=, no capabilities), so they fail every time
+ * (docs/operations.md, "Migrating from the Python daemon").
+ */
+function sudoCommands(doc: IniDocument): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const why =
+    'sudo cannot gain privileges under the packaged systemd unit (NoNewPrivileges=, no capabilities), so this command would fail every time';
+  const report = (section: string, option: { name: string; value: string; file: string; line: number }, fix: string): void => {
+    if (!startsWithSudo(option.value)) return;
+    const where =
+      option.file === BUILT_IN
+        ? `[${section}] ${option.name} is not set, and its built-in default (the Python daemon's)`
+        : `${option.file}:${option.line}: [${section}] ${option.name}`;
+    out.push({
+      severity: 'warning',
+      code: ERR.AHC_LINT_SUDO_IN_SANDBOX,
+      ...(option.file === BUILT_IN ? {} : { file: option.file, line: option.line }),
+      section,
+      option: option.name,
+      message: `${where} = ${option.value}: ${why}; ${fix}`,
+    });
+  };
+  const daemon = doc.sections.get(DAEMON_SECTION);
+  const birdFix = 'the user healthchecker reaches BIRD through the group bird: use /usr/sbin/birdc configure (birdc6 for BIRD 1.x IPv6)';
+  const get = (name: string) => daemon?.options.get(name) ?? doc.defaults.get(name);
+  const v4 = get('bird_reconfigure_cmd');
+  if (v4 !== undefined && TRUE.has((get('ipv4')?.value ?? 'true').trim().toLowerCase())) report(DAEMON_SECTION, v4, birdFix);
+  const v6 = get('bird6_reconfigure_cmd');
+  if (v6 !== undefined && TRUE.has((get('ipv6')?.value ?? 'false').trim().toLowerCase())) report(DAEMON_SECTION, v6, birdFix);
+  for (const s of doc.sections.values()) {
+    if (s.name === DAEMON_SECTION) continue;
+    for (const name of ['check_cmd', 'custom_bird_reconfigure_cmd']) {
+      const o = s.options.get(name) ?? doc.defaults.get(name);
+      if (o !== undefined)
+        report(s.name, o, 'run the check without sudo, with what the user healthchecker may do (a group, a readable file)');
+    }
+  }
+  return out;
+}
+
 export interface LintReport {
   readonly files: readonly string[];
   readonly problems: readonly ConfigProblem[];
@@ -88,7 +138,7 @@ export function lintConfig(sources: ConfigSources): LintReport {
     return { files: [], problems: [problem], errors: 1, warnings: 0 };
   }
   const { problems } = collectProblems(loaded.document, loaded.files);
-  const all = [...problems, ...unknownOptions(loaded.document)];
+  const all = [...problems, ...unknownOptions(loaded.document), ...sudoCommands(loaded.document)];
   return {
     files: loaded.files,
     problems: all,

@@ -23,6 +23,7 @@ const CODES = [
   'AHC_CONFIG_MANY_THREADS', // warning: more than 64 per-service threads
   'AHC_CONFIG_UNKNOWN_GROUP', // control_group names a group this host does not have
   'AHC_LINT_UNKNOWN_OPTION', // warning (lint): an option nothing reads
+  'AHC_LINT_SUDO_IN_SANDBOX', // warning (lint): a command starts with sudo, which the packaged unit's sandbox stops
   // ---- INI syntax (configparser rules) ----
   'AHC_INI_MISSING_SECTION_HEADER', // text before the first [section]
   'AHC_INI_DUPLICATE_SECTION', // the same section twice in one file

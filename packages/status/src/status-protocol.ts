@@ -145,6 +145,8 @@ export interface AddressStatus {
 export interface DaemonStatus {
   readonly program: string;
   readonly version: string;
+  /** The Node.js version the daemon runs on (`process.versions.node`); absent from older daemons. */
+  readonly nodeVersion?: string;
   readonly pid: number;
   readonly startedAt: string;
   readonly uptimeSeconds: number;

@@ -105,7 +105,7 @@ export function renderTable(reply: StatusReply): string {
   const d = reply.daemon;
   const lines: string[] = [];
   lines.push(
-    `${d.program} ${d.version}, pid ${d.pid}, up ${d.uptimeSeconds}s, worker_threads = ${d.workerThreads} (${d.threads} threads), ` +
+    `${d.program} ${d.version}${d.nodeVersion === undefined ? '' : ` (Node.js ${d.nodeVersion})`}, pid ${d.pid}, up ${d.uptimeSeconds}s, worker_threads = ${d.workerThreads} (${d.threads} threads), ` +
       `main-thread lag ${d.eventLoop.lagMs} ms${d.eventLoop.blocked ? ' (BLOCKED)' : ''}`,
   );
   lines.push(`config: ${d.configFiles.join(', ')}`);
