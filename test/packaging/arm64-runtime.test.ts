@@ -34,7 +34,7 @@ describe.skipIf(skipReason !== null)(`the arm64 .deb under qemu-user${skipReason
   const qemu = (argv: string[]) => exec(['qemu-aarch64-static', '-L', SYSROOT, ...argv], { timeoutMs: 120_000, allowFailure: true });
   // the wrapper's command line, with the unpacked tree instead of /usr/lib/anycast-healthchecker
   const program = (...args: string[]) =>
-    qemu([join(lib(), 'node'), '--jitless', '--max-semi-space-size=1', join(lib(), 'main.mjs'), ...args]);
+    qemu([join(lib(), 'node'), '--jitless', '--lite-mode', '--max-semi-space-size=1', join(lib(), 'main.mjs'), ...args]);
 
   beforeAll(async () => {
     deb = await buildPackage('deb', { arch: 'arm64' });

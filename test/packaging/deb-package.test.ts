@@ -149,7 +149,7 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
     // the package's own node, never the system's
     const wrapper = readFileSync('/usr/bin/anycast-healthchecker', 'utf8');
     expect(wrapper).toContain(
-      '\nexec /usr/lib/anycast-healthchecker/node --jitless --max-semi-space-size=1 /usr/lib/anycast-healthchecker/main.mjs "$@"\n',
+      '\nexec /usr/lib/anycast-healthchecker/node --jitless --lite-mode --max-semi-space-size=1 /usr/lib/anycast-healthchecker/main.mjs "$@"\n',
     );
     expect(wrapper).not.toContain('/usr/bin/node');
     expect((await exec(['/usr/lib/anycast-healthchecker/node', '--version'])).stdout.trim()).toBe(`v${PINNED_NODE}`);
