@@ -1,14 +1,15 @@
-import { prefixFamilies, prefixesText } from '@ahc/protocol';
-import type { Family } from '@ahc/protocol';
+import { prefixesText } from '@ahc/protocol';
+import type { ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
+import type { CustomAction } from './bird-io';
 import type { Drains } from './drains';
-import type { PrefixReconciler } from './prefix-reconciler';
 import type { ServiceRegistry, ServiceView } from './service-registry';
 
 export interface DrainRoutesDeps {
   readonly drains: Drains;
   readonly registry: ServiceRegistry;
-  readonly reconcilers: ReadonlyMap<Family, PrefixReconciler>;
+  /** The supervisor's one way of queueing a service's prefixes: one item per prefix, to its family's reconciler. */
+  readonly queue: (config: ServiceConfig, action: 'add' | 'delete', custom?: CustomAction) => void;
   /** The service's log column. */
   readonly serviceLog: (name: string) => Logger;
 }
@@ -90,20 +91,15 @@ export class DrainRoutes {
           : `undrained${was}: ${prefixesText(c.prefixes)} stays withdrawn until the check decides UP (now ${state})`,
       );
     }
-    // Nothing moves for prefixes its check does not want anyway. One item per prefix, to its
-    // family's reconciler: a service with several prefixes moves them in one write per family.
+    // Nothing moves for prefixes its check does not want anyway.
     if (!view.advertise) return;
     const custom = c.customReconfigureCmd;
-    const action = drained ? 'delete' : 'add';
-    for (const family of prefixFamilies(c.prefixes)) {
-      const reconciler = this.deps.reconcilers.get(family);
-      if (reconciler === undefined) continue;
-      reconciler.request(
-        c.prefixes.filter((p) => p.family === family).map((p) => ({ service: c.name, prefix: p.prefix, action })),
-        custom === null
-          ? undefined
-          : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
-      );
-    }
+    this.deps.queue(
+      c,
+      drained ? 'delete' : 'add',
+      custom === null
+        ? undefined
+        : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
+    );
   }
 }

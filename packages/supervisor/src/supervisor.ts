@@ -152,7 +152,7 @@ export class Supervisor implements CheckHostEvents {
     this.#drainRoutes = new DrainRoutes({
       drains: this.drains,
       registry: this.registry,
-      reconcilers: this.reconcilers,
+      queue: (c, action, custom) => this.#queue(c, action, custom),
       serviceLog: (name) => this.serviceLog(name),
     });
     if (options.addressWatch !== undefined) {
