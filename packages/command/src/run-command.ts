@@ -57,6 +57,18 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/** A command killed before its end (shutdown, or with the helper that ran it), or never started because the run was aborted first. */
+export const ABORTED: CommandResult = Object.freeze({
+  code: null,
+  signal: 'SIGKILL',
+  timedOut: false,
+  spawnError: null,
+  stdout: '',
+  stderr: '',
+  truncated: false,
+  durationMs: 0,
+});
+
 /**
  * Run argv without a shell in a new process group, so that the command leaves nothing behind:
  * on timeout or abort the whole group is killed, and when the command exits by itself whatever
@@ -71,16 +83,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     if (options.signal?.aborted === true) {
       // Aborted before it could start (a stop that came first): nothing is started, since the
       // abort event that kills a running command has fired already.
-      resolve({
-        code: null,
-        signal: 'SIGKILL',
-        timedOut: false,
-        stdout: '',
-        stderr: '',
-        truncated: false,
-        spawnError: null,
-        durationMs: 0,
-      });
+      resolve(ABORTED);
       return;
     }
     if (program === undefined || program === '') {

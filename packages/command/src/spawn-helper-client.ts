@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { runCommand } from './run-command';
+import { ABORTED, runCommand } from './run-command';
 import type { CommandResult, RunCommandOptions } from './run-command';
 import { ReplyDecoder, SpawnProtocolError, encodeCancel, encodeRun } from './spawn-protocol';
 import type { DoneReply, SpawnReply } from './spawn-protocol';
@@ -59,18 +59,6 @@ interface Pending {
 
 /** When close() gives up waiting for the helper's exit and kills it. */
 const CLOSE_GRACE_MS = 1000;
-
-/** A command killed before its end (shutdown, or with the helper that ran it), as runCommand reports an abort. */
-const ABORTED: CommandResult = Object.freeze({
-  code: null,
-  signal: 'SIGKILL',
-  timedOut: false,
-  spawnError: null,
-  stdout: '',
-  stderr: '',
-  truncated: false,
-  durationMs: 0,
-});
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals] as const),
