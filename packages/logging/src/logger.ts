@@ -90,7 +90,10 @@ function renderer(d: LogDestination, base: FormatOptions): (record: LogRecord) =
 }
 
 function wrap(emitRecord: Emit, level: LevelName, bindings: Fields | undefined): Logger {
+  const threshold = LEVEL_VALUES[level];
   const emit = (l: LevelName, message: string, fields: Fields | undefined): void => {
+    // Below the level: dropped before the fields are merged.
+    if (LEVEL_VALUES[l] < threshold) return;
     try {
       emitRecord(l, message, bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields });
     } catch {
@@ -173,10 +176,8 @@ export function createLogger(options: LoggerOptions): Logger {
     });
   }
 
-  const threshold = LEVEL_VALUES[options.level];
   const emitRecord: Emit = (l, message, fields) => {
     const value = LEVEL_VALUES[l];
-    if (value < threshold) return;
     const record: LogRecord =
       fields === undefined ? { level: value, time: Date.now(), message } : { ...fields, level: value, time: Date.now(), message };
     writeAll(record, l);
