@@ -35,11 +35,6 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
     log.warning(`control: ${request} refused: ${reply.error.message}`);
     return reply;
   };
-  const drainedNames = (): string[] =>
-    supervisor.registry
-      .all()
-      .map((r) => r.config.name)
-      .filter((n) => supervisor.drains.isDrained(n));
 
   const drain = (r: Extract<ControlRequest, { command: 'drain' }>, text: string): ControlReply => {
     const unknown = supervisor.unknownServices(r.services);
@@ -55,7 +50,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       `${already.length > 0 ? `; already drained: ${already.map((n) => `${n} (${supervisor.drains.drainsOf(n).map(describeOne).join('; ')})`).join(', ')}` : ''}` +
       `${r.all ? '; every service is drained, services added later too' : ''}`;
     log.info(`control: ${text}: ${message}`);
-    return { version: CONTROL_PROTOCOL_VERSION, ok: true, command: 'drain', changed, drained: drainedNames(), message };
+    return { version: CONTROL_PROTOCOL_VERSION, ok: true, command: 'drain', changed, drained: supervisor.drainedServices(), message };
   };
 
   const undrain = (r: Extract<ControlRequest, { command: 'undrain' }>, text: string): ControlReply => {
@@ -81,7 +76,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       );
     }
     log.info(`control: ${text}: ${message}`);
-    return { version: CONTROL_PROTOCOL_VERSION, ok: true, command: 'undrain', changed, drained: drainedNames(), message };
+    return { version: CONTROL_PROTOCOL_VERSION, ok: true, command: 'undrain', changed, drained: supervisor.drainedServices(), message };
   };
 
   const reload = async (text: string): Promise<ControlReply> => {

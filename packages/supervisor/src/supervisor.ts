@@ -453,6 +453,11 @@ export class Supervisor implements CheckHostEvents {
     return summary;
   }
 
+  /** The configured services drained now, in configuration order. */
+  drainedServices(): string[] {
+    return [...this.#drainRoutes.drainedNow()];
+  }
+
   /** The configured services among `names` that are not configured (for a clear refusal). */
   unknownServices(names: readonly string[]): string[] {
     return names.filter((n) => this.registry.get(n) === undefined);
