@@ -348,7 +348,8 @@ function nativeParts(arch, work) {
   const strip = isHost ? 'strip' : `${a.gnu}-strip`;
   if (!have(strip)) fail(`${strip} not found (Debian: apt-get install binutils${isHost ? '' : `-${a.gnu}`})`);
   run(strip, ['--strip-unneeded', spawnHelper]);
-  return { node, nodeLicense: join(dir, 'LICENSE'), spawnHelper, glibc: glibcNeeded([node, spawnHelper]) };
+  // ahc-spawn is a static PIE (packages/spawn-helper/scripts/build.mjs): only node needs a libc6.
+  return { node, nodeLicense: join(dir, 'LICENSE'), spawnHelper, glibc: glibcNeeded([node]) };
 }
 
 function stage(root, entries) {
@@ -397,9 +398,9 @@ function buildDeb(work, arch, native) {
     `Architecture: ${arch}`,
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
-    // What the bundled node and ahc-spawn link against (libc6 from their symbol versions; node
-    // needs GLIBCXX_3.4.21 and GCC_3.x), iproute2 for `ip monitor address` (a minbase system
-    // has no ip). Nothing else: the unit reloads with `anycast-healthchecker reload`, no
+    // What the bundled node links against (libc6 from its symbol versions; it needs
+    // GLIBCXX_3.4.21 and GCC_3.x; ahc-spawn is static), iproute2 for `ip -o address show`, the
+    // address watch's dumps (a minbase system has no ip). Nothing else: the unit reloads with `anycast-healthchecker reload`, no
     // /bin/kill (procps); the user is made with systemd-sysusers or useradd (passwd, Priority:
     // required), no adduser.
     `Depends: libc6 (>= ${native.glibc}), libgcc-s1 (>= 3.0), libstdc++6 (>= 5), iproute2`,

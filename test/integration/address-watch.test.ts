@@ -1,12 +1,16 @@
 // The main thread's address watch against the real `ip` and real interfaces in a network
 // namespace of its own (docs/design.md, "Address checks: one kernel subscription"). The watch
 // runs here, in the test's process; its `ip` is a wrapper that enters the namespace
-// (`ip netns exec NS ip "$@"`, an exec: the pid the watch sees is the monitor's).
+// (`ip netns exec NS ip "$@"`, an exec: the pid the watch sees is the monitor's). What applies to
+// the monitor runs twice: with the daemon's own, `ahc-spawn --watch-addresses` (the built one,
+// entered into the namespace the same way), and with `ip -o monitor address`.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressWatch } from '../../packages/supervisor/src/address-watch';
+import type { AddressWatchOptions } from '../../packages/supervisor/src/address-watch';
+import { APP_DIR, ensureBuilt } from '../../apps/anycast-healthchecker/test/harness';
 import { IpAssignments } from '../../packages/supervisor/src/ip-assignments';
 import { execSync } from '../helpers/exec';
 import { pollUntil } from '../helpers/poll';
@@ -42,7 +46,22 @@ interface Bed {
 
 const beds: Bed[] = [];
 
-function bed(services: Array<[name: string, iface: string, address: string, length: number, family: 4 | 6]>, ipPath = wrapper): Bed {
+type Monitor = 'ahc-spawn' | 'ip';
+
+/** The watch's monitor option for `kind`, entered into the test's namespace. */
+function monitorOf(kind: Monitor): AddressWatchOptions['monitor'] {
+  if (kind === 'ip') return undefined;
+  return {
+    argv: ['ip', 'netns', 'exec', ns, join(APP_DIR, 'dist', 'ahc-spawn'), '--watch-addresses'],
+    name: 'ahc-spawn --watch-addresses',
+  };
+}
+
+function bed(
+  services: Array<[name: string, iface: string, address: string, length: number, family: 4 | 6]>,
+  ipPath = wrapper,
+  monitor: Monitor = 'ip',
+): Bed {
   const changes: Bed['changes'] = [];
   const warnings: string[] = [];
   const infos: string[] = [];
@@ -50,8 +69,10 @@ function bed(services: Array<[name: string, iface: string, address: string, leng
   const told = (names: readonly string[]): void => {
     for (const service of names) changes.push({ service, assigned: assignments?.get(service) ?? null });
   };
+  const events = monitorOf(monitor);
   const watch = new AddressWatch({
     ipPath,
+    ...(events === undefined ? {} : { monitor: events }),
     log: { debug: () => undefined, info: (m) => infos.push(m), warning: (m) => warnings.push(m) },
     onKnown: () => told(assignments?.markKnown() ?? []),
     onChange: (diff) => told(assignments?.apply(diff) ?? []),
@@ -76,6 +97,7 @@ const answer = (b: Bed, service: string, want: boolean | null, what: string, tim
 
 describe.skipIf(skip !== null)(`address watch on real interfaces${skip === null ? '' : ` (skipped: ${skip})`}`, () => {
   beforeAll(() => {
+    ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), 'ahc-aw-'));
     wrapper = join(dir, 'ip');
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ip "$@"\n`);
@@ -95,107 +117,122 @@ describe.skipIf(skip !== null)(`address watch on real interfaces${skip === null 
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
-  it('follows an address added and removed, from the first dump on', async () => {
-    ip('addr', 'add', '10.77.0.1/32', 'dev', dev);
-    const b = bed([
-      ['present', dev, '10.77.0.1', 32, 4],
-      ['later', dev, '10.77.0.2', 32, 4],
-      ['v6', dev, '2001:db8:77::1', 128, 6],
-    ]);
-    await b.watch.start();
-    expect(b.watch.source).toBe('events');
-    expect(b.watch.snapshot().monitorPid).toBeGreaterThan(0);
-    expect(b.ip.get('present')).toBe(true);
-    expect(b.ip.get('later')).toBe(false);
-    ip('addr', 'add', '10.77.0.2/32', 'dev', dev);
-    ip('addr', 'add', '2001:db8:77::1/128', 'dev', dev, 'nodad');
-    await answer(b, 'later', true, 'the added address');
-    await answer(b, 'v6', true, 'the added IPv6 address');
-    const removed = performance.now();
-    ip('addr', 'del', '10.77.0.1/32', 'dev', dev);
-    await answer(b, 'present', false, 'the removed address');
-    expect(performance.now() - removed).toBeLessThan(500);
-    ip('addr', 'del', '10.77.0.2/32', 'dev', dev);
-    ip('addr', 'del', '2001:db8:77::1/128', 'dev', dev);
-    await answer(b, 'later', false, 'the second removal');
-    await answer(b, 'v6', false, 'the IPv6 removal');
-    expect(b.changes.filter((c) => c.service === 'present').map((c) => c.assigned)).toEqual([true, false]);
-    b.watch.stop();
-  });
-
-  it('counts an address on a DOWN interface as assigned, and sees it removed there', async () => {
-    ip('addr', 'add', '10.77.1.1/32', 'dev', dev);
-    ip('link', 'set', dev, 'down');
-    try {
-      const b = bed([['down-if', dev, '10.77.1.1', 32, 4]]);
+  describe.each(['ahc-spawn', 'ip'] as const)('with %s as the monitor', (monitor) => {
+    it('follows an address added and removed, from the first dump on', async () => {
+      ip('addr', 'add', '10.77.0.1/32', 'dev', dev);
+      const b = bed(
+        [
+          ['present', dev, '10.77.0.1', 32, 4],
+          ['later', dev, '10.77.0.2', 32, 4],
+          ['v6', dev, '2001:db8:77::1', 128, 6],
+        ],
+        wrapper,
+        monitor,
+      );
       await b.watch.start();
-      expect(b.ip.get('down-if')).toBe(true);
-      ip('addr', 'del', '10.77.1.1/32', 'dev', dev);
-      await answer(b, 'down-if', false, 'the removal on the down interface');
-      ip('addr', 'add', '10.77.1.1/32', 'dev', dev);
-      await answer(b, 'down-if', true, 'an address added to the down interface');
+      expect(b.watch.source).toBe('events');
+      expect(b.watch.snapshot().monitorPid).toBeGreaterThan(0);
+      expect(b.watch.snapshot().monitor).toBe(monitor === 'ip' ? 'ip -o monitor address' : 'ahc-spawn --watch-addresses');
+      expect(b.ip.get('present')).toBe(true);
+      expect(b.ip.get('later')).toBe(false);
+      ip('addr', 'add', '10.77.0.2/32', 'dev', dev);
+      ip('addr', 'add', '2001:db8:77::1/128', 'dev', dev, 'nodad');
+      await answer(b, 'later', true, 'the added address');
+      await answer(b, 'v6', true, 'the added IPv6 address');
+      const removed = performance.now();
+      ip('addr', 'del', '10.77.0.1/32', 'dev', dev);
+      await answer(b, 'present', false, 'the removed address');
+      expect(performance.now() - removed).toBeLessThan(500);
+      ip('addr', 'del', '10.77.0.2/32', 'dev', dev);
+      ip('addr', 'del', '2001:db8:77::1/128', 'dev', dev);
+      await answer(b, 'later', false, 'the second removal');
+      await answer(b, 'v6', false, 'the IPv6 removal');
+      expect(b.changes.filter((c) => c.service === 'present').map((c) => c.assigned)).toEqual([true, false]);
       b.watch.stop();
-    } finally {
-      ip('link', 'set', dev, 'up');
-      execSync(['ip', '-n', ns, 'addr', 'del', '10.77.1.1/32', 'dev', dev]);
-    }
-  });
-
-  it('matches labels: the label itself, and an alias label as its device', async () => {
-    const b = bed([
-      ['by-label', 'lo:7', '10.77.2.1', 32, 4],
-      ['by-device', 'lo', '10.77.2.1', 32, 4],
-      ['other-label', 'lo:8', '10.77.2.1', 32, 4],
-    ]);
-    await b.watch.start();
-    ip('addr', 'add', '10.77.2.1/32', 'dev', 'lo', 'label', 'lo:7');
-    await answer(b, 'by-label', true, 'the lo:7 address for lo:7');
-    await answer(b, 'by-device', true, 'the lo:7 address for lo');
-    expect(b.ip.get('other-label')).toBe(false);
-    ip('addr', 'del', '10.77.2.1/32', 'dev', 'lo', 'label', 'lo:7');
-    await answer(b, 'by-label', false, 'the lo:7 address gone');
-    await answer(b, 'by-device', false, 'the lo:7 address gone for lo');
-    b.watch.stop();
-  });
-
-  it('a SIGKILLed monitor: a warning, polling, no spurious change, then events again', async () => {
-    ip('addr', 'add', '10.77.3.1/32', 'dev', dev);
-    const b = bed([
-      ['stays', dev, '10.77.3.1', 32, 4],
-      ['while-polling', dev, '10.77.3.2', 32, 4],
-    ]);
-    await b.watch.start();
-    const first = b.watch.snapshot().monitorPid;
-    expect(first).not.toBeNull();
-    const before = b.changes.length;
-    process.kill(first ?? 0, 'SIGKILL');
-    await pollUntil(() => Promise.resolve(b.watch.source === 'polling' ? true : undefined), {
-      what: 'polling',
-      timeoutMs: 2000,
-      intervalMs: 2,
     });
-    expect(b.warnings.filter((w) => w.includes('was killed by SIGKILL') && w.includes('polling'))).toHaveLength(1);
-    // A change while polling is seen by the next dump (every second).
-    ip('addr', 'add', '10.77.3.2/32', 'dev', dev);
-    await answer(b, 'while-polling', true, 'the address added while polling', 3000);
-    await pollUntil(() => Promise.resolve(b.watch.source === 'events' ? true : undefined), {
-      what: 'the monitor back',
-      timeoutMs: 5000,
-      intervalMs: 5,
+
+    it('counts an address on a DOWN interface as assigned, and sees it removed there', async () => {
+      ip('addr', 'add', '10.77.1.1/32', 'dev', dev);
+      ip('link', 'set', dev, 'down');
+      try {
+        const b = bed([['down-if', dev, '10.77.1.1', 32, 4]], wrapper, monitor);
+        await b.watch.start();
+        expect(b.ip.get('down-if')).toBe(true);
+        ip('addr', 'del', '10.77.1.1/32', 'dev', dev);
+        await answer(b, 'down-if', false, 'the removal on the down interface');
+        ip('addr', 'add', '10.77.1.1/32', 'dev', dev);
+        await answer(b, 'down-if', true, 'an address added to the down interface');
+        b.watch.stop();
+      } finally {
+        ip('link', 'set', dev, 'up');
+        execSync(['ip', '-n', ns, 'addr', 'del', '10.77.1.1/32', 'dev', dev]);
+      }
     });
-    const second = b.watch.snapshot();
-    expect(second.monitorPid).not.toBe(first);
-    expect(second.restarts).toBeGreaterThanOrEqual(1);
-    expect(b.infos.some((m) => m.includes('events are back'))).toBe(true);
-    // The only change through it all is the real one.
-    expect(b.changes.slice(before)).toEqual([{ service: 'while-polling', assigned: true }]);
-    expect(b.ip.get('stays')).toBe(true);
-    // And the new monitor delivers events.
-    ip('addr', 'del', '10.77.3.2/32', 'dev', dev);
-    await answer(b, 'while-polling', false, 'a removal after the restart', 500);
-    ip('addr', 'del', '10.77.3.1/32', 'dev', dev);
-    await answer(b, 'stays', false, 'a removal after the restart');
-    b.watch.stop();
+
+    it('matches labels: the label itself, and an alias label as its device', async () => {
+      const b = bed(
+        [
+          ['by-label', 'lo:7', '10.77.2.1', 32, 4],
+          ['by-device', 'lo', '10.77.2.1', 32, 4],
+          ['other-label', 'lo:8', '10.77.2.1', 32, 4],
+        ],
+        wrapper,
+        monitor,
+      );
+      await b.watch.start();
+      ip('addr', 'add', '10.77.2.1/32', 'dev', 'lo', 'label', 'lo:7');
+      await answer(b, 'by-label', true, 'the lo:7 address for lo:7');
+      await answer(b, 'by-device', true, 'the lo:7 address for lo');
+      expect(b.ip.get('other-label')).toBe(false);
+      ip('addr', 'del', '10.77.2.1/32', 'dev', 'lo', 'label', 'lo:7');
+      await answer(b, 'by-label', false, 'the lo:7 address gone');
+      await answer(b, 'by-device', false, 'the lo:7 address gone for lo');
+      b.watch.stop();
+    });
+
+    it('a SIGKILLed monitor: a warning, polling, no spurious change, then events again', async () => {
+      ip('addr', 'add', '10.77.3.1/32', 'dev', dev);
+      const b = bed(
+        [
+          ['stays', dev, '10.77.3.1', 32, 4],
+          ['while-polling', dev, '10.77.3.2', 32, 4],
+        ],
+        wrapper,
+        monitor,
+      );
+      await b.watch.start();
+      const first = b.watch.snapshot().monitorPid;
+      expect(first).not.toBeNull();
+      const before = b.changes.length;
+      process.kill(first ?? 0, 'SIGKILL');
+      await pollUntil(() => Promise.resolve(b.watch.source === 'polling' ? true : undefined), {
+        what: 'polling',
+        timeoutMs: 2000,
+        intervalMs: 2,
+      });
+      expect(b.warnings.filter((w) => w.includes('was killed by SIGKILL') && w.includes('polling'))).toHaveLength(1);
+      // A change while polling is seen by the next dump (every second).
+      ip('addr', 'add', '10.77.3.2/32', 'dev', dev);
+      await answer(b, 'while-polling', true, 'the address added while polling', 3000);
+      await pollUntil(() => Promise.resolve(b.watch.source === 'events' ? true : undefined), {
+        what: 'the monitor back',
+        timeoutMs: 5000,
+        intervalMs: 5,
+      });
+      const second = b.watch.snapshot();
+      expect(second.monitorPid).not.toBe(first);
+      expect(second.restarts).toBeGreaterThanOrEqual(1);
+      expect(b.infos.some((m) => m.includes('events are back'))).toBe(true);
+      // The only change through it all is the real one.
+      expect(b.changes.slice(before)).toEqual([{ service: 'while-polling', assigned: true }]);
+      expect(b.ip.get('stays')).toBe(true);
+      // And the new monitor delivers events.
+      ip('addr', 'del', '10.77.3.2/32', 'dev', dev);
+      await answer(b, 'while-polling', false, 'a removal after the restart', 500);
+      ip('addr', 'del', '10.77.3.1/32', 'dev', dev);
+      await answer(b, 'stays', false, 'a removal after the restart');
+      b.watch.stop();
+    });
   });
 
   it('a monitor that prints garbage is not trusted: polling, and the answers stay', async () => {

@@ -16,12 +16,14 @@ import {
   WorkerThreadHost,
   backoffDelay,
 } from '@ahc/supervisor';
+import type { AddressWatchOptions } from '@ahc/supervisor';
 import type { ControlServer } from '@ahc/status';
 import { controlHandler, startControlSocket } from './control';
 import { reloadConfiguration } from './reload';
 import type { ReloadOutcome } from './reload';
 import type { Logger } from '@ahc/logging';
 import { fileURLToPath } from 'node:url';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { StatusServer } from '@ahc/status';
 import { constants as osConstants } from 'node:os';
 import type { FaultKind } from '@ahc/protocol';
@@ -86,6 +88,23 @@ export async function chooseSpawner(log: Logger): Promise<SpawnChoice> {
 }
 
 /**
+ * The address watch's monitor (docs/design.md, "Address checks: one kernel subscription"):
+ * `ahc-spawn --watch-addresses` next to the bundle, a third of `ip -o monitor address`'s memory.
+ * iproute2's own when AHC_ADDRESS_MONITOR=ip, or when the binary is not there (a source tree
+ * that was not built).
+ */
+export function addressMonitor(): AddressWatchOptions['monitor'] {
+  if (process.env.AHC_ADDRESS_MONITOR === 'ip') return undefined;
+  const binary = fileURLToPath(new URL('./ahc-spawn', import.meta.url));
+  try {
+    accessSync(binary, fsConstants.X_OK);
+  } catch {
+    return undefined;
+  }
+  return { argv: [binary, '--watch-addresses', String(process.pid)], name: 'ahc-spawn --watch-addresses' };
+}
+
+/**
  * Run the daemon in the foreground until SIGTERM/SIGINT. Resolves with the exit code.
  * Signals and logging belong here, the composition root.
  */
@@ -129,7 +148,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   let metrics: MetricsSetup | undefined;
   // One subscription to the kernel's address changes for every interface check (docs/design.md,
   // "Address checks: one kernel subscription").
-  const supervisor = new Supervisor(config, log, { addressWatch: {} });
+  const addressEvents = addressMonitor();
+  const supervisor = new Supervisor(config, log, { addressWatch: addressEvents === undefined ? {} : { monitor: addressEvents } });
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
   if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');

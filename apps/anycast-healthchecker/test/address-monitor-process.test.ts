@@ -1,5 +1,6 @@
-// The daemon's `ip -o monitor address` child (docs/design.md, "Address checks: one kernel
-// subscription") dies with the daemon, even when the daemon is SIGKILLed and cannot stop it.
+// The daemon's address monitor child, `ahc-spawn --watch-addresses` (docs/design.md, "Address
+// checks: one kernel subscription"), dies with the daemon, even when the daemon is SIGKILLed and
+// cannot stop it.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, ensureBuilt, killDaemons, pollUntil, removeTempDirs, writeDaemonSetup } from './harness';
@@ -31,22 +32,30 @@ function alive(pid: number): boolean {
 }
 
 describe.skipIf(skip !== null)(`the address monitor child${skip === null ? '' : ` (skipped: ${skip})`}`, () => {
-  it('is gone soon after the daemon is SIGKILLed, and after a SIGTERM', async () => {
-    for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-      const setup = writeDaemonSetup([{ name: 'web', prefix: '10.52.12.1/32' }]);
-      const daemon = DaemonProcess.start(setup.args);
-      const status = await StatusConnection.waitFor(setup.pidfile.replace(/\.pid$/, '.sock'), 10_000);
-      const pid = await poll(
-        async () => {
-          const v = (await status.status()) as unknown as { daemon: { addresses?: { monitorPid: number | null } } };
-          return v.daemon.addresses?.monitorPid ?? undefined;
-        },
-        { what: 'the monitor pid', timeoutMs: 10_000 },
-      );
-      status.close();
-      expect(alive(pid)).toBe(true);
-      process.kill(daemon.pid, signal);
-      await pollUntil(`the monitor gone after ${signal}`, () => (alive(pid) ? undefined : true), 5_000);
-    }
-  }, 30_000);
+  it.each([
+    ['ahc-spawn --watch-addresses', 'ahc-addr-watch', {}],
+    ['ip -o monitor address (AHC_ADDRESS_MONITOR=ip)', 'ip', { AHC_ADDRESS_MONITOR: 'ip' }],
+  ] as const)(
+    '%s is gone soon after the daemon is SIGKILLed, and after a SIGTERM',
+    async (_name, comm, env) => {
+      for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+        const setup = writeDaemonSetup([{ name: 'web', prefix: '10.52.12.1/32' }]);
+        const daemon = DaemonProcess.start(setup.args, { ...process.env, ...env });
+        const status = await StatusConnection.waitFor(setup.pidfile.replace(/\.pid$/, '.sock'), 10_000);
+        const pid = await poll(
+          async () => {
+            const v = (await status.status()) as unknown as { daemon: { addresses?: { monitorPid: number | null } } };
+            return v.daemon.addresses?.monitorPid ?? undefined;
+          },
+          { what: 'the monitor pid', timeoutMs: 10_000 },
+        );
+        status.close();
+        expect(alive(pid)).toBe(true);
+        expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe(comm);
+        process.kill(daemon.pid, signal);
+        await pollUntil(`the monitor gone after ${signal}`, () => (alive(pid) ? undefined : true), 5_000);
+      }
+    },
+    30_000,
+  );
 });

@@ -26,6 +26,7 @@ const snapshot: CoreSnapshot = {
   addresses: {
     source: 'events',
     ipPath: '/usr/sbin/ip',
+    monitor: 'ahc-spawn --watch-addresses',
     monitorPid: 4242,
     restarts: 1,
     since: '2026-12-01T10:00:00.000Z',
@@ -111,7 +112,7 @@ describe('the status reply rendered from a core snapshot', () => {
     expect(text).toBe(
       `{"version":1,"ok":true,"daemon":{"program":"anycast-healthchecker","version":"1.2.3","nodeVersion":"${process.versions.node}","pid":0,"startedAt":"2026-12-01T08:00:00.000Z",` +
         '"uptimeSeconds":0,"configFiles":["/etc/anycast-healthchecker.conf"],"workerThreads":"per-service","threads":1,"eventLoop":{"lagMs":1,"maxLagMs":2,"blocked":false},' +
-        '"addresses":{"source":"events","ipPath":"/usr/sbin/ip","monitorPid":4242,"restarts":1,"since":"2026-12-01T10:00:00.000Z","lastProblem":null},' +
+        '"addresses":{"source":"events","ipPath":"/usr/sbin/ip","monitor":"ahc-spawn --watch-addresses","monitorPid":4242,"restarts":1,"since":"2026-12-01T10:00:00.000Z","lastProblem":null},' +
         `"bird":[{"family":4,"path":"${path}","variable":"ACAST_PS_ADVERTISE","reconfigureCommand":"birdc configure","prefixes":["${DUMMY}","10.52.12.1/32"],` +
         `"applied":["${DUMMY}"],"reconfigureRuns":3,"reconfigureFailures":2,"desired":["${DUMMY}","10.52.12.1/32"],"lastReconfigureMs":7,"pending":true,"applying":false,` +
         '"lastApplied":"2026-12-01T09:00:00.000Z","lastError":"BIRD is down","failures":{"reconfigure:no-socket":2}}]},"services":[' +

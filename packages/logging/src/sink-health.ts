@@ -30,7 +30,7 @@ export class SinkHealth {
   #lostInEpisode = 0;
   #lost = 0;
 
-  /** `dest` names the destination in reports: `stderr`, `log file /var/log/x.log`, … */
+  /** `dest` names the destination in reports: `stderr`, `log file /var/log/x.log`, ... */
   constructor(readonly dest: string) {}
 
   /** False from the first lost line of an episode until the sink works again. */

@@ -163,7 +163,7 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     );
   }
   if (s.addressWatch !== undefined) {
-    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the ip monitor address child after it died').set(
+    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the address monitor child after it died').set(
       {},
       s.addressWatch.restarts,
     );

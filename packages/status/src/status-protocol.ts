@@ -131,10 +131,12 @@ export interface SpawnHelperStatus {
 
 /** Where the interface checks' answers come from (docs/design.md, "Address checks: one kernel subscription"). */
 export interface AddressStatus {
-  /** `events`: `ip -o monitor address`; `polling`: a dump every second while it is down;
+  /** `events`: from the monitor; `polling`: a dump every second while it is down;
    * `per-check`: each check reads getifaddrs; `starting`: before the first dump. */
   readonly source: 'starting' | 'events' | 'polling' | 'per-check';
   readonly ipPath: string | null;
+  /** What the events come from: `ahc-spawn --watch-addresses`, or `ip -o monitor address` without the helper. */
+  readonly monitor?: string;
   readonly monitorPid: number | null;
   readonly restarts: number;
   /** When the source became what it is (ISO). */

@@ -120,7 +120,7 @@ export function renderTable(reply: StatusReply): string {
   }
   const a = d.addresses;
   if (a !== undefined) {
-    const pid = a.monitorPid === null ? '' : `, ip monitor pid ${a.monitorPid}`;
+    const pid = a.monitorPid === null ? '' : `, ${a.monitor ?? 'ip -o monitor address'} pid ${a.monitorPid}`;
     lines.push(
       `addresses: ${a.source} since ${a.since}${pid}, ${a.restarts} restarts${a.lastProblem === null ? '' : `, last problem: ${a.lastProblem}`}`,
     );

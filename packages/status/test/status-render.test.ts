@@ -181,8 +181,14 @@ describe('table', () => {
     );
     const events = {
       ...withWatch,
-      daemon: { ...withWatch.daemon, addresses: { ...withWatch.daemon.addresses, source: 'events' as const, monitorPid: 9 } },
+      daemon: {
+        ...withWatch.daemon,
+        addresses: { ...withWatch.daemon.addresses, source: 'events' as const, monitor: 'ahc-spawn --watch-addresses', monitorPid: 9 },
+      },
     };
-    expect(renderTable(events)).toMatch(/^addresses: events since \S+, ip monitor pid 9, 2 restarts/m);
+    expect(renderTable(events)).toMatch(/^addresses: events since \S+, ahc-spawn --watch-addresses pid 9, 2 restarts/m);
+    // A status from before the monitor was named: the ip monitor it then always was.
+    const unnamed = { ...events, daemon: { ...events.daemon, addresses: { ...events.daemon.addresses, monitor: undefined } } };
+    expect(renderTable(unnamed)).toMatch(/^addresses: events since \S+, ip -o monitor address pid 9, 2 restarts/m);
   });
 });

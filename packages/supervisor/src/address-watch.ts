@@ -11,7 +11,8 @@ import type { BackoffPolicy } from './backoff';
 
 /**
  * Where the interface checks' answers come from (docs/design.md, "Address checks: one kernel
- * subscription"): `events` from `ip -o monitor address`; `polling` a dump every second while the
+ * subscription"): `events` from the monitor (`ahc-spawn --watch-addresses`, or
+ * `ip -o monitor address` without the helper); `polling` a dump every second while the
  * monitor is down; `per-check` no `ip` at all, every worker reads getifaddrs at each check;
  * `starting` before the first dump.
  */
@@ -20,7 +21,9 @@ export type AddressSource = 'starting' | 'events' | 'polling' | 'per-check';
 export interface AddressWatchSnapshot {
   readonly source: AddressSource;
   readonly ipPath: string | null;
-  /** The running `ip -o monitor address`, if any. */
+  /** What the events come from: `ahc-spawn --watch-addresses` or `ip -o monitor address`. */
+  readonly monitor: string;
+  /** The running monitor, if any. */
   readonly monitorPid: number | null;
   /** Times the monitor was started again after it died. */
   readonly restarts: number;
@@ -44,6 +47,12 @@ export interface AddressWatchOptions {
   readonly onChange: (diff: AddressDiff) => void;
   /** The `ip` to run: undefined searches PATH then the usual directories; null means none (tests). */
   readonly ipPath?: string | null;
+  /**
+   * The monitor's argv, a program that prints `ip -o monitor address` lines and dies with the
+   * daemon, and its name in messages. Undefined: `ip -o monitor address` itself, through
+   * `setpriv --pdeathsig` where that works.
+   */
+  readonly monitor?: { readonly argv: readonly [string, ...string[]]; readonly name: string };
   readonly pollIntervalMs?: number;
   readonly restartBackoff?: BackoffPolicy;
   readonly dumpTimeoutMs?: number;
@@ -98,7 +107,7 @@ interface Monitor {
 
 /**
  * The main thread's one subscription to the kernel's address changes: a long-lived
- * `ip -o monitor address`, a full `ip -o address show` whenever it (re)starts, a table kept from
+ * monitor (`ahc-spawn --watch-addresses`), a full `ip -o address show` whenever it (re)starts, a table kept from
  * both, a dump every second while the monitor is down, restarts with backoff. The table changes
  * only on real data: a failed dump or a dead monitor change nothing.
  */
@@ -123,6 +132,10 @@ export class AddressWatch {
 
   constructor(private readonly options: AddressWatchOptions) {}
 
+  get #monitorName(): string {
+    return this.options.monitor?.name ?? 'ip -o monitor address';
+  }
+
   get source(): AddressSource {
     return this.#source;
   }
@@ -131,6 +144,7 @@ export class AddressWatch {
     return {
       source: this.#source,
       ipPath: this.#ip,
+      monitor: this.#monitorName,
       monitorPid: this.#monitor !== null && this.#monitor.buffered === null ? (this.#monitor.child.pid ?? null) : null,
       restarts: this.#restarts,
       since: this.#since.toISOString(),
@@ -183,8 +197,8 @@ export class AddressWatch {
     if (ip === null || this.#stopped) return;
     let child: ChildProcess;
     try {
-      this.#prefix ??= deathSignalPrefix();
-      const [program, ...args] = [...this.#prefix, ip, '-o', 'monitor', 'address'];
+      const argv = this.options.monitor?.argv ?? [...(this.#prefix ??= deathSignalPrefix()), ip, '-o', 'monitor', 'address'];
+      const [program, ...args] = argv;
       child = spawn(program ?? ip, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       // spawn() throws only for arguments it refuses; 'error' reports what the system refused.
@@ -238,8 +252,8 @@ export class AddressWatch {
     this.#dumpFailureLogged = false;
     const wasPolling = this.#source === 'polling';
     this.#setSource('events');
-    if (wasPolling) this.options.log.info(`address watch: events are back, \`ip -o monitor address\` runs again (pid ${child.pid})`);
-    else this.options.log.debug(`address watch: \`ip -o monitor address\` runs (pid ${child.pid}), ${this.table.size} addresses`);
+    if (wasPolling) this.options.log.info(`address watch: events are back, \`${this.#monitorName}\` runs again (pid ${child.pid})`);
+    else this.options.log.debug(`address watch: \`${this.#monitorName}\` runs (pid ${child.pid}), ${this.table.size} addresses`);
   }
 
   /** Wait (bounded) until the monitor's netlink socket is subscribed, so no change falls between it and the dump. */
@@ -280,7 +294,7 @@ export class AddressWatch {
     if (this.#monitor !== m || this.#stopped) return;
     this.#monitor = null;
     if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    const problem = `\`ip -o monitor address\` (pid ${m.child.pid ?? '-'}) ${what}`;
+    const problem = `\`${this.#monitorName}\` (pid ${m.child.pid ?? '-'}) ${what}`;
     this.#lastProblem = problem;
     if (monotonicMs() - m.startedAt >= MONITOR_STABLE_MS) this.#failures = 0;
     this.#failures += 1;

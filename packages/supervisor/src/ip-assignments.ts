@@ -28,9 +28,9 @@ interface Tracked {
 export class IpAssignments {
   /** Each service's prefixes, one Tracked each. */
   readonly #services = new Map<string, readonly Tracked[]>();
-  /** family → prefix length → network key → services. */
+  /** family, then prefix length, then network key: services. */
   readonly #byKey = new Map<Family, Map<number, Map<string, Set<Tracked>>>>();
-  /** family → prefix length → network key → table entries (by entryKey). Built per length in use. */
+  /** family, then prefix length, then network key: table entries (by entryKey). Built per length in use. */
   readonly #entries = new Map<Family, Map<number, Map<string, Map<string, AddressEntry>>>>();
   #known = false;
 
