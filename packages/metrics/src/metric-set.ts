@@ -163,10 +163,7 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
     );
   }
   if (s.addressWatch !== undefined) {
-    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the address monitor child after it died').set(
-      {},
-      s.addressWatch.restarts,
-    );
+    e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the address monitor child after it died').set({}, s.addressWatch.restarts);
     e.gauge(`${P}_address_watch_source`, 'Where interface checks get addresses from: 1 for the current source', ['source']).set(
       { source: s.addressWatch.source },
       1,
