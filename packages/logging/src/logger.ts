@@ -89,28 +89,68 @@ function renderer(d: LogDestination, base: FormatOptions): (record: LogRecord) =
   return (r) => formatText(r, base);
 }
 
-function wrap(emitRecord: Emit, level: LevelName, bindings: Fields | undefined): Logger {
-  const threshold = LEVEL_VALUES[level];
-  const emit = (l: LevelName, message: string, fields: Fields | undefined): void => {
+/**
+ * A logger and its bindings. The methods are on the prototype, not closures per logger: the daemon
+ * makes three loggers per service, and nine closures each came to 1.5 MiB at 1000 services.
+ */
+class BoundLogger implements Logger {
+  readonly #emitRecord: Emit;
+  readonly #threshold: number;
+  readonly #bindings: Fields | undefined;
+
+  constructor(
+    emitRecord: Emit,
+    readonly level: LevelName,
+    bindings: Fields | undefined,
+  ) {
+    this.#emitRecord = emitRecord;
+    this.#threshold = LEVEL_VALUES[level];
+    this.#bindings = bindings;
+  }
+
+  #emit(l: LevelName, message: string, fields: Fields | undefined): void {
     // Below the level: dropped before the fields are merged.
-    if (LEVEL_VALUES[l] < threshold) return;
+    if (LEVEL_VALUES[l] < this.#threshold) return;
+    const bindings = this.#bindings;
     try {
-      emitRecord(l, message, bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields });
+      this.#emitRecord(l, message, bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields });
     } catch {
       // logging never takes the daemon down
     }
-  };
-  return {
-    level,
-    debug: (m) => emit('debug', m, undefined),
-    info: (m) => emit('info', m, undefined),
-    warning: (m) => emit('warning', m, undefined),
-    error: (m) => emit('error', m, undefined),
-    critical: (m) => emit('critical', m, undefined),
-    log: (l, m) => emit(l, m, undefined),
-    logWith: (l, m, fields) => emit(l, m, fields),
-    child: (fields) => wrap(emitRecord, level, bindings === undefined ? { ...fields } : { ...bindings, ...fields }),
-  };
+  }
+
+  debug(message: string): void {
+    this.#emit('debug', message, undefined);
+  }
+
+  info(message: string): void {
+    this.#emit('info', message, undefined);
+  }
+
+  warning(message: string): void {
+    this.#emit('warning', message, undefined);
+  }
+
+  error(message: string): void {
+    this.#emit('error', message, undefined);
+  }
+
+  critical(message: string): void {
+    this.#emit('critical', message, undefined);
+  }
+
+  log(level: LevelName, message: string): void {
+    this.#emit(level, message, undefined);
+  }
+
+  logWith(level: LevelName, message: string, fields?: Fields): void {
+    this.#emit(level, message, fields);
+  }
+
+  child(fields: ServiceLogFields): Logger {
+    const bindings = this.#bindings;
+    return new BoundLogger(this.#emitRecord, this.level, bindings === undefined ? { ...fields } : { ...bindings, ...fields });
+  }
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -182,5 +222,5 @@ export function createLogger(options: LoggerOptions): Logger {
       fields === undefined ? { level: value, time: Date.now(), message } : { ...fields, level: value, time: Date.now(), message };
     writeAll(record, l);
   };
-  return wrap(emitRecord, options.level, undefined);
+  return new BoundLogger(emitRecord, options.level, undefined);
 }
