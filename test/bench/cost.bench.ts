@@ -1,9 +1,10 @@
 // What the daemon costs next to the Python anycast-healthchecker 0.9.10 it replaces, and next to
 // what the runtime itself costs, all in one run: 10 and 100 services running `/bin/true` every
 // second with the IP check on (the prefixes are on `lo` of a network namespace of this run), for
-// Python, ours per-service and ours with `worker_threads = 2`; plus three floors: a bare idle
-// node, a node with FLOOR_WORKERS idle worker threads (MiB per worker) and a node spawning
-// `/bin/true` 100 times a second (CPU of a spawn loop). CPU and RSS count the whole process
+// Python, ours per-service and ours with `worker_threads = 2`; plus four floors: a bare idle
+// node, a node with FLOOR_WORKERS idle worker threads (MiB per worker), a node with 2 idle
+// workers (the runtime's own share of `worker_threads = 2`: main thread and two isolates) and a
+// node spawning `/bin/true` 100 times a second (CPU of a spawn loop). CPU and RSS count the whole process
 // tree: the daemon and its long-lived descendants (proc-tree.ts), CPU split into own and reaped
 // children. Cases run one after another. See README.md here for the targets.
 //
@@ -27,7 +28,7 @@ const FLOOR_WORKERS = 20;
 const SPAWNS_PER_SECOND = 100;
 const UP_TIMEOUT_MS = 120_000;
 
-type Kind = 'bare-node' | 'worker-floor' | 'spawn-floor' | 'python' | 'ours';
+type Kind = 'bare-node' | 'worker-floor' | 'pooled-floor' | 'spawn-floor' | 'python' | 'ours';
 type Mode = 'per-service' | 2;
 
 interface CostCase {
@@ -47,6 +48,7 @@ function allCases(): CostCase[] {
   const cases: CostCase[] = [
     { id: 'bare-node', label: 'bare idle node', kind: 'bare-node', services: 0, mode: null },
     { id: 'worker-floor', label: `node + ${FLOOR_WORKERS} idle workers`, kind: 'worker-floor', services: 0, mode: null },
+    { id: 'pooled-floor', label: 'node + 2 idle workers', kind: 'pooled-floor', services: 0, mode: null },
     { id: 'spawn-floor', label: `node spawning /bin/true ${SPAWNS_PER_SECOND}/s`, kind: 'spawn-floor', services: 0, mode: null },
   ];
   for (const services of [10, 100]) {
@@ -124,6 +126,15 @@ function argvFor(c: CostCase, dir: string, ctx: Ctx): { argv: string[]; birdConf
         ],
         birdConf: null,
       };
+    case 'pooled-floor':
+      return {
+        argv: [
+          ...node,
+          '-e',
+          `const {Worker}=require('node:worker_threads');for(let i=0;i<2;i++)new Worker('setInterval(()=>{},1000)',{eval:true});setInterval(()=>{},1000)`,
+        ],
+        birdConf: null,
+      };
     case 'spawn-floor':
       return {
         argv: [
@@ -195,6 +206,7 @@ function report(
   const bare = get('bare-node');
   const wf = get('worker-floor');
   const sf = get('spawn-floor');
+  const pf = get('pooled-floor');
   const perWorker = wf !== undefined && bare !== undefined ? (wf.rssMedianMiB - bare.rssMedianMiB) / FLOOR_WORKERS : null;
   const perExtra = (prefix: string): number | null => {
     const a = get(`${prefix}-10`);
@@ -234,8 +246,15 @@ function report(
       `spawn loop (${SPAWNS_PER_SECOND}/s) ${f(sf?.ownCpuPerMin)} + ${f(sf?.childCpuPerMin)} = ${f(sf?.totalCpuPerMin)} CPU s/min ` +
       `(${f(spawnFloorPerCheck === null ? null : spawnFloorPerCheck * 1000, 3)} ms per spawn)`,
   );
+  const p2 = get('pooled-2-100');
+  lines.push(
+    `Pooled floor (node + 2 idle workers, this runtime): ${f(pf?.rssMedianMiB, 1)} MiB; ours with worker_threads = 2 and 100 services ` +
+      `adds ${f(p2 === undefined || pf === undefined ? null : p2.rssMedianMiB - pf.rssMedianMiB, 1)} MiB above it ` +
+      "(the services, the daemon's code and state, ahc-spawn and its address watch)",
+  );
   const derived: Record<string, number | null> = {
     perWorkerMiB: perWorker,
+    pooledFloorMiB: pf?.rssMedianMiB ?? null,
     spawnFloorCpuMsPerSpawn: spawnFloorPerCheck === null ? null : spawnFloorPerCheck * 1000,
   };
   for (const prefix of ['python', 'per-service', 'pooled-2']) {
