@@ -18,7 +18,8 @@ const common = {
   logLevel: 'warning',
   define: { __AHC_VERSION__: JSON.stringify(pkg.version) },
   // yargs' string-width creates an Intl.Segmenter on import (about 2.6 MiB resident); see the shim.
-  alias: { 'string-width': './src/shims/string-width.ts' },
+  // yargs' `assert` import: Node's pulls in its diff machinery (about 1 MiB resident); see the shim.
+  alias: { 'string-width': './src/shims/string-width.ts', assert: './src/shims/assert.ts' },
   // Some CommonJS dependencies (pino, yargs) call require() for Node built-ins.
   banner: { js: "import { createRequire as __ahcCreateRequire } from 'node:module'; const require = __ahcCreateRequire(import.meta.url);" },
 };
