@@ -336,7 +336,11 @@ function nativeParts(arch, work) {
   const previousCc = process.env.CC;
   process.env.CC = cc;
   try {
-    buildSpawnHelper(spawnHelper);
+    // Static, as the package's libc6 dependency and its lintian override assume.
+    if (!buildSpawnHelper(spawnHelper))
+      fail(
+        `ahc-spawn for ${arch} could not be linked statically: install the C library's static archive (Debian: libc6-dev${isHost ? '' : `-${arch}-cross`})`,
+      );
   } catch (error) {
     fail(error.message);
   } finally {
