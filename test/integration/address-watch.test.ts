@@ -48,19 +48,19 @@ const beds: Bed[] = [];
 
 type Monitor = 'ahc-spawn' | 'ip';
 
-/** The watch's monitor option for `kind`, entered into the test's namespace. */
-function monitorOf(kind: Monitor): AddressWatchOptions['monitor'] {
+/** The watch's monitor option for `kind`, entered into the test's namespace; `env` for the helper (`NAME=VALUE`). */
+function monitorOf(kind: Monitor, env: readonly string[] = []): AddressWatchOptions['monitor'] {
   if (kind === 'ip') return undefined;
-  return {
-    argv: ['ip', 'netns', 'exec', ns, join(APP_DIR, 'dist', 'ahc-spawn'), '--watch-addresses'],
-    name: 'ahc-spawn --watch-addresses',
-  };
+  const helper = join(APP_DIR, 'dist', 'ahc-spawn');
+  const argv = ['ip', 'netns', 'exec', ns, helper, '--watch-addresses'] as const;
+  return { argv: env.length === 0 ? [...argv] : ['env', ...env, ...argv], name: 'ahc-spawn --watch-addresses' };
 }
 
 function bed(
   services: Array<[name: string, iface: string, address: string, length: number, family: 4 | 6]>,
   ipPath = wrapper,
   monitor: Monitor = 'ip',
+  monitorEnv: readonly string[] = [],
 ): Bed {
   const changes: Bed['changes'] = [];
   const warnings: string[] = [];
@@ -69,7 +69,7 @@ function bed(
   const told = (names: readonly string[]): void => {
     for (const service of names) changes.push({ service, assigned: assignments?.get(service) ?? null });
   };
-  const events = monitorOf(monitor);
+  const events = monitorOf(monitor, monitorEnv);
   const watch = new AddressWatch({
     ipPath,
     ...(events === undefined ? {} : { monitor: events }),
@@ -233,6 +233,57 @@ describe.skipIf(skip !== null)(`address watch on real interfaces${skip === null 
       await answer(b, 'stays', false, 'a removal after the restart');
       b.watch.stop();
     });
+  });
+
+  it('ahc-spawn --watch-addresses that lost events says so and exits: polling, a dump, then events again', async () => {
+    // A tiny receive buffer and a stopped monitor: the kernel drops the events that do not fit,
+    // and the monitor's next read fails with ENOBUFS. Without that exit the table would miss
+    // most of these addresses for good.
+    const burst = Array.from({ length: 150 }, (_, k) => `10.77.9.${k + 1}`);
+    const b = bed(
+      burst.map((address, k) => [`burst-${k + 1}`, dev, address, 32, 4] as [string, string, string, number, 4]),
+      wrapper,
+      'ahc-spawn',
+      ['AHC_WATCH_RCVBUF=2048'],
+    );
+    await b.watch.start();
+    const pid = b.watch.snapshot().monitorPid ?? 0;
+    expect(pid).toBeGreaterThan(0);
+    const batch = (verb: string, addresses: readonly string[]): void => {
+      const file = join(dir, `batch-${verb}`);
+      writeFileSync(file, addresses.map((a) => `addr ${verb} ${a}/32 dev ${dev}\n`).join(''));
+      const r = execSync(['ip', '-n', ns, '-batch', file]);
+      if (r.code !== 0) throw new Error(`ip -batch: ${r.stderr}`);
+    };
+    process.kill(pid, 'SIGSTOP');
+    try {
+      batch('add', burst);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await pollUntil(() => Promise.resolve(b.warnings.some((w) => w.includes('dropped address events')) ? true : undefined), {
+      what: 'the monitor reporting the lost events',
+      timeoutMs: 3000,
+      intervalMs: 5,
+      describe: () => b.warnings.join(' | '),
+    });
+    expect(b.warnings.find((w) => w.includes('dropped address events'))).toMatch(/exited with code 3/);
+    // The dump that follows has them all.
+    await pollUntil(() => Promise.resolve(burst.every((_, k) => b.ip.get(`burst-${k + 1}`) === true) ? true : undefined), {
+      what: 'every burst address known',
+      timeoutMs: 3000,
+      intervalMs: 5,
+      describe: () => `${burst.filter((_, k) => b.ip.get(`burst-${k + 1}`) !== true).length} still unknown, source ${b.watch.source}`,
+    });
+    await pollUntil(() => Promise.resolve(b.watch.source === 'events' ? true : undefined), {
+      what: 'events again',
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
+    ip('addr', 'del', '10.77.9.1/32', 'dev', dev);
+    await answer(b, 'burst-1', false, 'a removal after the restart', 500);
+    b.watch.stop();
+    batch('del', burst.slice(1));
   });
 
   it('a monitor that prints garbage is not trusted: polling, and the answers stay', async () => {

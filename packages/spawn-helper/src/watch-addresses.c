@@ -154,8 +154,14 @@ int watch_addresses_main(int argc, char **argv)
 	/* Room for a burst (an interface with thousands of addresses going down); FORCE needs
 	 * CAP_NET_ADMIN and is only tried. An overflow is reported, never silent (ENOBUFS below). */
 	int size = 4 << 20;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+	/* Tests: AHC_WATCH_RCVBUF sets a small buffer, to make the kernel drop events. */
+	const char *forced = getenv("AHC_WATCH_RCVBUF");
+	if (forced != NULL && atoi(forced) > 0) {
+		size = atoi(forced);
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	} else if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	}
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		fail(1, "bind(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)");
