@@ -125,7 +125,7 @@ describe.skipIf(skipReason !== null)(`address watch of the daemon${skipReason ==
     expect(m).toBeLessThan(100);
   }, 60_000);
 
-  it('a SIGKILLed ip monitor: no flap, polling, then events again with a new monitor', async () => {
+  it('a SIGKILLed address monitor: no flap, polling, then events again with a new monitor', async () => {
     const d = daemon as DaemonProcess;
     await upAndListed('the service up and in the BIRD file');
     const before = await addresses();
