@@ -8,6 +8,9 @@ import { recordCheck, recordIpUnassigned } from './rise-fall';
 import type { Step } from './rise-fall';
 import { nextTick } from './schedule';
 
+/** The longest delay setTimeout takes as given (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** What a check loop needs from the outside world; the worker passes the real ones, unit tests
  * may pass their own clock. */
 export interface CheckLoopDeps {
@@ -95,7 +98,11 @@ export class CheckLoop {
     // reload, a restarted thread) one phase from now: a restarted thread of hundreds of checks
     // does not start them all at once either.
     const now = this.#now();
-    this.#anchor = this.spec.epochMs + this.spec.phaseMs;
+    // The epoch is the main thread's monotonicMs() at start, the same clock as here: one further
+    // ahead than an interval is not that clock (a wall-clock time, say). Taken as now, instead
+    // of a first check days away or, past setTimeout's range, checks in a tight loop.
+    const epoch = this.spec.epochMs > now + this.spec.intervalMs ? now : this.spec.epochMs;
+    this.#anchor = epoch + this.spec.phaseMs;
     this.#due = this.#anchor >= now ? this.#anchor : now + this.spec.phaseMs;
     this.#arm(this.#due - now);
   }
@@ -124,7 +131,8 @@ export class CheckLoop {
   }
 
   #arm(delayMs: number): void {
-    this.#timer = setTimeout(() => void this.#check(true), Math.max(0, delayMs));
+    // setTimeout fires after 1 ms for anything past 2^31-1 ms: never ask it for more.
+    this.#timer = setTimeout(() => void this.#check(true), Math.min(MAX_TIMER_MS, Math.max(0, delayMs)));
   }
 
   async #check(scheduled: boolean): Promise<void> {

@@ -236,6 +236,31 @@ describe('shared schedule', () => {
   });
 });
 
+describe('an epoch that is not the monotonic clock', () => {
+  it('a wall-clock epoch (far ahead of monotonicMs) is taken as now: the first check waits for its phase', async () => {
+    const starts: number[] = [];
+    const recording = async (): Promise<import('@ahc/command').CommandResult> => {
+      starts.push(monotonicMs());
+      return { code: 0, signal: null, timedOut: false, spawnError: null, stdout: '', stderr: '', truncated: false, durationMs: 0 };
+    };
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const t0 = monotonicMs();
+      start(spec({ name: 'wall', intervalMs: 1000, phaseMs: 150, epochMs: Date.now() }), { runCommand: recording });
+      await until(() => (starts.length >= 1 ? true : undefined), 3000);
+      // Without the guard: setTimeout(days) overflows to 1 ms, a TimeoutOverflowWarning, and the
+      // first check runs at once instead of at its phase.
+      expect((starts[0] ?? t0) - t0).toBeGreaterThan(120);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('phases on the shared grid', () => {
   it('a loop checks at its phase after the grid point, first check included', async () => {
     const calls = new Map<string, number[]>();

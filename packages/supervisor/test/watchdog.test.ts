@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckCounters, FromWorker, ServiceCheckSpec } from '@ahc/protocol';
+import { monotonicMs } from '@ahc/protocol';
 import { WorkerThreadHost } from '../src/worker-thread-host';
 import type { CheckHostEvents } from '../src/check-host';
 import { RESTART_BACKOFF, backoffDelay } from '../src/backoff';
@@ -8,7 +9,7 @@ import { WORKER_FILE, until } from './fixture';
 import { checkSpec, hostPrefix } from '../../../test/helpers/check-spec';
 
 const spec = (name: string, over: Partial<ServiceCheckSpec> = {}): ServiceCheckSpec =>
-  checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, epochMs: Date.now(), ...over });
+  checkSpec({ name, timeoutMs: 100, rise: 1, fail: 1, epochMs: monotonicMs(), ...over });
 
 describe('watchdog rules (pure)', () => {
   const base = { now: 100_000, startedAt: 90_000 };
