@@ -53,6 +53,9 @@ export class StartupError extends AhcError {
   }
 }
 
+/** The built ahc-spawn next to the bundle: the check spawner, and in its `--watch-addresses` mode the address watch's monitor. */
+const BUNDLED_HELPER = fileURLToPath(new URL('./ahc-spawn', import.meta.url));
+
 /** How check commands are started, and why (docs/design.md, "Spawning checks: the ahc-spawn helper"). */
 export interface SpawnChoice {
   readonly via: 'host' | 'self';
@@ -73,7 +76,7 @@ export async function chooseSpawner(log: Logger): Promise<SpawnChoice> {
     log.info(`check commands are spawned by the check threads themselves (${reason})`);
     return { via: 'self', helper: null, binary: null, reason };
   }
-  const binary = override !== undefined && override !== '' ? override : fileURLToPath(new URL('./ahc-spawn', import.meta.url));
+  const binary = override !== undefined && override !== '' ? override : BUNDLED_HELPER;
   try {
     const helper = await SpawnHelper.start({ binary, log, restartDelayMs: (n) => backoffDelay(n, RESTART_BACKOFF) });
     log.info(
@@ -95,13 +98,12 @@ export async function chooseSpawner(log: Logger): Promise<SpawnChoice> {
  */
 export function addressMonitor(): AddressWatchOptions['monitor'] {
   if (process.env.AHC_ADDRESS_MONITOR === 'ip') return undefined;
-  const binary = fileURLToPath(new URL('./ahc-spawn', import.meta.url));
   try {
-    accessSync(binary, fsConstants.X_OK);
+    accessSync(BUNDLED_HELPER, fsConstants.X_OK);
   } catch {
     return undefined;
   }
-  return { argv: [binary, '--watch-addresses', String(process.pid)], name: 'ahc-spawn --watch-addresses' };
+  return { argv: [BUNDLED_HELPER, '--watch-addresses', String(process.pid)], name: 'ahc-spawn --watch-addresses' };
 }
 
 /**
