@@ -36,12 +36,6 @@
 
 #include "watch-addresses.h"
 
-static void fail(int code, const char *what)
-{
-	fprintf(stderr, "ahc-spawn --watch-addresses: %s: %s\n", what, strerror(errno));
-	exit(code);
-}
-
 static const char *scope_name(unsigned char scope, char *spare, size_t size)
 {
 	switch (scope) {
@@ -150,7 +144,7 @@ int watch_addresses_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
-		fail(1, "socket(AF_NETLINK)");
+		die(1, "--watch-addresses: socket(AF_NETLINK): %s", strerror(errno));
 	/* Room for a burst (an interface with thousands of addresses going down); FORCE needs
 	 * CAP_NET_ADMIN and is only tried. An overflow is reported, never silent (ENOBUFS below). */
 	int size = 4 << 20;
@@ -164,7 +158,7 @@ int watch_addresses_main(int argc, char **argv)
 	}
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		fail(1, "bind(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)");
+		die(1, "--watch-addresses: bind(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR): %s", strerror(errno));
 	static char out_buffer[1 << 16];
 	setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
 	static char buf[1 << 16] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -173,11 +167,9 @@ int watch_addresses_main(int argc, char **argv)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS) {
-				fputs("ahc-spawn --watch-addresses: the kernel dropped address events (receive buffer full)\n", stderr);
-				return 3;
-			}
-			fail(1, "recv");
+			if (errno == ENOBUFS)
+				die(3, "--watch-addresses: the kernel dropped address events (receive buffer full)");
+			die(1, "--watch-addresses: recv: %s", strerror(errno));
 		}
 		int left = (int)n;
 		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
