@@ -36,36 +36,41 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
     return reply;
   };
 
+  /** The refusal of a request naming services that are not configured, or null when all are. */
+  const refuseUnknown = (names: readonly string[], text: string, verb: string): ControlReply | null => {
+    const unknown = supervisor.unknownServices(names);
+    if (unknown.length === 0) return null;
+    return refuse(
+      text,
+      controlError(ERR.AHC_CONTROL_UNKNOWN_SERVICE, `no such service: ${unknown.join(', ')}; nothing was ${verb}`, unknown),
+    );
+  };
+  /** `web (drained by …; …), db (…)`: each service with the drains that hold it. */
+  const withDrains = (names: readonly string[]): string =>
+    names.map((n) => `${n} (${supervisor.drains.drainsOf(n).map(describeOne).join('; ')})`).join(', ');
+
   const drain = (r: Extract<ControlRequest, { command: 'drain' }>, text: string): ControlReply => {
-    const unknown = supervisor.unknownServices(r.services);
-    if (unknown.length > 0)
-      return refuse(
-        text,
-        controlError(ERR.AHC_CONTROL_UNKNOWN_SERVICE, `no such service: ${unknown.join(', ')}; nothing was drained`, unknown),
-      );
+    const refused = refuseUnknown(r.services, text, 'drained');
+    if (refused !== null) return refused;
     const changed = supervisor.drain(r.all ? ALL_SERVICES : r.services, r.reason);
     const already = r.all ? [] : r.services.filter((n) => !changed.includes(n));
     const message =
       `${changed.length === 0 ? 'nothing newly drained' : `drained ${list(changed)}: withdrawn until undrained`}` +
-      `${already.length > 0 ? `; already drained: ${already.map((n) => `${n} (${supervisor.drains.drainsOf(n).map(describeOne).join('; ')})`).join(', ')}` : ''}` +
+      `${already.length > 0 ? `; already drained: ${withDrains(already)}` : ''}` +
       `${r.all ? '; every service is drained, services added later too' : ''}`;
     log.info(`control: ${text}: ${message}`);
     return { version: CONTROL_PROTOCOL_VERSION, ok: true, command: 'drain', changed, drained: supervisor.drainedServices(), message };
   };
 
   const undrain = (r: Extract<ControlRequest, { command: 'undrain' }>, text: string): ControlReply => {
-    const unknown = supervisor.unknownServices(r.services);
-    if (unknown.length > 0)
-      return refuse(
-        text,
-        controlError(ERR.AHC_CONTROL_UNKNOWN_SERVICE, `no such service: ${unknown.join(', ')}; nothing was undrained`, unknown),
-      );
+    const refused = refuseUnknown(r.services, text, 'undrained');
+    if (refused !== null) return refused;
     const changed = supervisor.undrain(r.all ? ALL_SERVICES : r.services);
     const asked = r.all ? supervisor.registry.all().map((s) => s.config.name) : r.services;
     const held = asked.filter((n) => supervisor.drains.isDrained(n));
     const message = changed.length === 0 ? 'nothing newly undrained' : `undrained ${list(changed)}`;
     if (held.length > 0) {
-      const why = held.map((n) => `${n} (${supervisor.drains.drainsOf(n).map(describeOne).join('; ')})`).join(', ');
+      const why = withDrains(held);
       return refuse(
         text,
         controlError(
