@@ -8,7 +8,7 @@
  */
 import { ERR } from '@ahc/errors';
 import type { ErrorCode } from '@ahc/errors';
-import { STATUS_PROTOCOL_VERSION } from './status-protocol';
+import { STATUS_PROTOCOL_VERSION, requestObject } from './status-protocol';
 
 export const CONTROL_PROTOCOL_VERSION = STATUS_PROTOCOL_VERSION;
 /** Longest drain reason kept (characters); longer ones are cut. */
@@ -77,21 +77,10 @@ function serviceList(v: Record<string, unknown>): string[] | null {
 
 /** Parse one request line; an error reply when it is not a request we know. */
 export function parseControlRequest(line: string): ControlRequest | ControlErrorReply {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return controlError(ERR.AHC_STATUS_BAD_REQUEST, 'the request is not JSON; send e.g. {"version":1,"command":"reload"}');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return controlError(ERR.AHC_STATUS_BAD_REQUEST, 'the request must be a JSON object');
-  const v = value as Record<string, unknown>;
-  if (v.version !== undefined && v.version !== CONTROL_PROTOCOL_VERSION) {
-    return controlError(
-      ERR.AHC_STATUS_VERSION,
-      `protocol version ${String(v.version)} is not supported; this daemon speaks version ${CONTROL_PROTOCOL_VERSION}`,
-    );
-  }
+  const request = requestObject(line, CONTROL_PROTOCOL_VERSION, 'e.g. {"version":1,"command":"reload"}');
+  if (!request.ok) return controlError(request.code, request.message);
+  const v = request.value;
+  if (Array.isArray(v)) return controlError(ERR.AHC_STATUS_BAD_REQUEST, 'the request must be a JSON object');
   switch (v.command) {
     case 'ping':
     case 'reload':

@@ -192,21 +192,41 @@ export type StatusRequest =
   | { readonly command: 'inject-fault'; readonly service: string; readonly kind: string };
 
 /** Parse one request line; an error reply when it is not a request we know. */
-export function parseRequest(line: string): StatusRequest | ErrorReply {
+/**
+ * One request line of the status or the control socket: its JSON object, whose `version` (if
+ * any) is `version`; or why not, as a code and message for the socket's own error reply.
+ * `example` is the request the "not JSON" message suggests.
+ */
+export function requestObject(
+  line: string,
+  version: number,
+  example: string,
+):
+  | { readonly ok: true; readonly value: Record<string, unknown> }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'the request is not JSON; send {"version":1,"command":"status"}');
+    return { ok: false, code: ERR.AHC_STATUS_BAD_REQUEST, message: `the request is not JSON; send ${example}` };
   }
-  if (typeof value !== 'object' || value === null) return errorReply(ERR.AHC_STATUS_BAD_REQUEST, 'the request must be a JSON object');
+  if (typeof value !== 'object' || value === null)
+    return { ok: false, code: ERR.AHC_STATUS_BAD_REQUEST, message: 'the request must be a JSON object' };
   const v = value as Record<string, unknown>;
-  if (v.version !== undefined && v.version !== STATUS_PROTOCOL_VERSION) {
-    return errorReply(
-      ERR.AHC_STATUS_VERSION,
-      `protocol version ${String(v.version)} is not supported; this daemon speaks version ${STATUS_PROTOCOL_VERSION}`,
-    );
+  if (v.version !== undefined && v.version !== version) {
+    return {
+      ok: false,
+      code: ERR.AHC_STATUS_VERSION,
+      message: `protocol version ${String(v.version)} is not supported; this daemon speaks version ${version}`,
+    };
   }
+  return { ok: true, value: v };
+}
+
+export function parseRequest(line: string): StatusRequest | ErrorReply {
+  const request = requestObject(line, STATUS_PROTOCOL_VERSION, '{"version":1,"command":"status"}');
+  if (!request.ok) return errorReply(request.code, request.message);
+  const v = request.value;
   switch (v.command) {
     case 'status':
     case 'ping':
