@@ -112,29 +112,19 @@ interface Ctx {
   readonly ticks: number;
 }
 
+/** A node program that starts `n` idle worker threads and idles itself. */
+const idleWorkers = (n: number): string =>
+  `const {Worker}=require('node:worker_threads');for(let i=0;i<${n};i++)new Worker('setInterval(()=>{},1000)',{eval:true});setInterval(()=>{},1000)`;
+
 function argvFor(c: CostCase, dir: string, ctx: Ctx): { argv: string[]; birdConf: string | null } {
   const node = [process.execPath, ...ctx.nodeFlags];
   switch (c.kind) {
     case 'bare-node':
       return { argv: [...node, '-e', 'setInterval(()=>{},1000)'], birdConf: null };
     case 'worker-floor':
-      return {
-        argv: [
-          ...node,
-          '-e',
-          `const {Worker}=require('node:worker_threads');for(let i=0;i<${FLOOR_WORKERS};i++)new Worker('setInterval(()=>{},1000)',{eval:true});setInterval(()=>{},1000)`,
-        ],
-        birdConf: null,
-      };
+      return { argv: [...node, '-e', idleWorkers(FLOOR_WORKERS)], birdConf: null };
     case 'pooled-floor':
-      return {
-        argv: [
-          ...node,
-          '-e',
-          `const {Worker}=require('node:worker_threads');for(let i=0;i<2;i++)new Worker('setInterval(()=>{},1000)',{eval:true});setInterval(()=>{},1000)`,
-        ],
-        birdConf: null,
-      };
+      return { argv: [...node, '-e', idleWorkers(2)], birdConf: null };
     case 'spawn-floor':
       return {
         argv: [
