@@ -5,20 +5,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
-import { DaemonProcess, daemonBin, daemonSkipReason, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
+import { DaemonProcess, e2eDaemonSuite, pairBird, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { median, pollUntil } from '../helpers/poll.js';
 import { parsePrefixFile } from '../helpers/prefix-file.js';
 import { RouteWatch } from '../helpers/route-watch.js';
 import { StatusConnection, serviceOf } from '../helpers/status-client.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the address watch end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the address watch end-to-end tests');
 
 const PREFIX = '10.52.14.1/32';
 const NAME = 'svcaw';
@@ -53,9 +49,7 @@ describe.skipIf(skipReason !== null)(`address watch of the daemon${skipReason ==
     statusSocket = join(dir, 'status.sock');
     const files = writeDaemonConfig({
       dir,
-      prefixFile4: bed.prefixFile4,
-      prefixFile6: bed.prefixFile6,
-      reconfigureCommand: bed.nodeReconfigureCommand,
+      ...pairBird(bed),
       loglevel: 'info',
       extra: { status_socket: statusSocket, instance_lock: `ahc-aw-${process.pid}`, worker_threads: '1' },
     });

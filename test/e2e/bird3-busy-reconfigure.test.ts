@@ -9,27 +9,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIRD3_SKIP_NOTE, BIRD_FLAVOURS } from '../helpers/bird-flavours.js';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
-import {
-  DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
-  writeDaemonConfig,
-  writeServiceFiles,
-  type LogLine,
-} from '../helpers/daemon-process.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
+import { DaemonProcess, e2eDaemonSuite, pairBird, writeDaemonConfig, writeServiceFiles, type LogLine } from '../helpers/daemon-process.js';
 import { exec } from '../helpers/exec.js';
 import { delay } from '../helpers/poll.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
 const bird3 = BIRD_FLAVOURS.find((f) => f.major === 3);
-
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot) ?? (bird3 === undefined ? (BIRD3_SKIP_NOTE ?? 'no BIRD 3') : null);
-if (skipReason !== null) console.warn(`skipping the BIRD 3 busy-reconfigure test: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the BIRD 3 busy-reconfigure test', () =>
+  bird3 === undefined ? (BIRD3_SKIP_NOTE ?? 'no BIRD 3') : null,
+);
 
 /** Enough routes that removing their protocol keeps BIRD 3 busy for ~100-200 ms. */
 const STATIC_ROUTES = 300_000;
@@ -86,9 +76,7 @@ describe.skipIf(skipReason !== null)(
     it('keeps BIRD alive and the healthy route at the peer when two services fail while BIRD flushes a removed protocol', async () => {
       const files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
         loglevel: 'info',
         extra: { worker_threads: '2' },
       });

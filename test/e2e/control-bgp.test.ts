@@ -4,14 +4,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import { BIRD_FLAVOURS } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   renderService,
   writeDaemonConfig,
   writeServiceFiles,
@@ -22,11 +21,7 @@ import { exec, type ExecResult } from '../helpers/exec.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RouteWatch } from '../helpers/route-watch.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the control end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the control end-to-end tests');
 
 // BIRD 2 only: drains and reloads are the daemon's; what BIRD does with the file is covered on
 // every version by the other BGP suites.
@@ -93,9 +88,7 @@ describe.skipIf(skipReason !== null).each(FLAVOURS)(
       for (const n of NAMES) await bed.addAddress(prefixOf(n));
       files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
         loglevel: 'info',
         extra: { worker_threads: '2', instance_lock: `ahc-ctl-${process.pid}`, drain_file: drainFile },
       });

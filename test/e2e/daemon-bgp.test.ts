@@ -3,14 +3,13 @@
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import { BIRD_FLAVOURS, noteBird3Skip } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   statusLine,
   writeDaemonConfig,
   writeServiceFiles,
@@ -21,12 +20,7 @@ import { exec } from '../helpers/exec.js';
 import { median, pollUntil } from '../helpers/poll.js';
 import { parsePrefixFile } from '../helpers/prefix-file.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-
-// Missing root/netns/BIRD: skip. An unbuilt daemon: skip locally, fail in CI (daemonSkipReason).
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the daemon end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the daemon end-to-end tests');
 
 if (skipReason === null) noteBird3Skip('anycast-healthchecker daemon against BIRD over BGP');
 
@@ -74,9 +68,7 @@ describe.skipIf(skipReason !== null).each(BIRD_FLAVOURS)(
       });
       files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
       });
     });
 

@@ -5,13 +5,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   writeDaemonConfig,
   writeServiceFiles,
   type DaemonFiles,
@@ -21,10 +20,7 @@ import { exec } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
 import { RouteWatch } from '../helpers/route-watch.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the several-prefixes end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the several-prefixes end-to-end tests');
 
 const MULTI = ['10.52.17.1/32', '10.52.17.2/32', '2001:db8:17::1/128'] as const;
 const V4 = [MULTI[0], MULTI[1]];
@@ -92,9 +88,7 @@ describe.skipIf(skipReason !== null)(
       });
       files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
         loglevel: 'info',
         extra: { instance_lock: `ahc-mpx-${process.pid}`, status_socket: join(dir, 'status.sock') },
       });

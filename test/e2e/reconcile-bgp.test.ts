@@ -6,15 +6,14 @@
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import { BIRD_FLAVOURS, noteBird3Skip } from '../helpers/bird-flavours.js';
 import { birdOf, isConverged, isSettled, reconcilerStatus, waitForBird, type BirdFamilyView } from '../helpers/bird-status.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   statusLine,
   transitionsSince,
   writeDaemonConfig,
@@ -27,11 +26,7 @@ import { reconfigureFailed, retryDelays, retryLine } from '../helpers/retry-line
 import { DUMMY_IP4_PREFIX } from '../helpers/prefix-file.js';
 import { StatusConnection } from '../helpers/status-client.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the reconcile end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the reconcile end-to-end tests');
 
 const SVC1 = { name: 'svc1', prefix: '10.52.16.1/32' };
 const SVC2 = { name: 'svc2', prefix: '10.52.16.2/32' };
@@ -70,8 +65,7 @@ describe.skipIf(skipReason !== null).each(BIRD_FLAVOURS)(
         options.verify === true ? { bird_verify_cmd: verifyCommand(), bird6_verify_cmd: verifyCommand() } : {};
       const files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
+        ...pairBird(bed),
         reconfigureCommand: options.reconfigure ?? bed.nodeReconfigureCommand,
         extra: { status_socket: statusSocket, instance_lock: `ahc-rb-${process.pid}`, ...verify },
       });

@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import { BIRD_FLAVOURS } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   writeDaemonConfig,
   writeServiceFiles,
   type ServiceSpec,
@@ -22,11 +21,7 @@ import { exec } from '../helpers/exec.js';
 import { delay, pollUntil } from '../helpers/poll.js';
 import { RouteWatch } from '../helpers/route-watch.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the state end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the state end-to-end tests');
 
 // BIRD 2 only: what is under test is the daemon's start and stop, the same for every BIRD version.
 const FLAVOURS = BIRD_FLAVOURS.filter((f) => f.major === 2);
@@ -54,9 +49,7 @@ describe.skipIf(skipReason !== null).each(FLAVOURS)(
     const writeConfig = (extra: Record<string, string> = {}) => {
       const files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
         loglevel: 'info',
         extra: { instance_lock: `ahc-st-${process.pid}`, status_socket: join(dir, 'status.sock'), ...extra },
       });

@@ -5,14 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
+import { createBirdPair, type BirdPair } from '../helpers/bird-pair.js';
 import { BIRD_FLAVOURS } from '../helpers/bird-flavours.js';
 import {
   DaemonProcess,
-  daemonBin,
-  daemonSkipReason,
+  e2eDaemonSuite,
+  pairBird,
   logLineWallTime,
   parseThreadExit,
   threadExitLine,
@@ -26,11 +25,7 @@ import { RouteWatch } from '../helpers/route-watch.js';
 import { StatusConnection, serviceOf, type FaultKind, type StatusView } from '../helpers/status-client.js';
 import { heartbeatWallTime, waitForReplacement, type StatusSample } from '../helpers/worker-restart.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = daemonBin(repoRoot);
-
-const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot);
-if (skipReason !== null) console.warn(`skipping the watchdog end-to-end tests: ${skipReason}`);
+const { bin, skipReason } = e2eDaemonSuite('the watchdog end-to-end tests');
 
 const CHECK_INTERVAL_S = 0.5;
 const CHECK_TIMEOUT_S = 0.4;
@@ -161,9 +156,7 @@ describe.skipIf(skipReason !== null).each(WATCHDOG_FLAVOURS)(
       const statusSocket = join(dir, `status-${runs}.sock`);
       const files = writeDaemonConfig({
         dir,
-        prefixFile4: bed.prefixFile4,
-        prefixFile6: bed.prefixFile6,
-        reconfigureCommand: bed.nodeReconfigureCommand,
+        ...pairBird(bed),
         loglevel: 'info',
         extra: { worker_threads: String(mode), status_socket: statusSocket, instance_lock: `ahc-wd-${process.pid}` },
       });

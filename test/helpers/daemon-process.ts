@@ -4,7 +4,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { execSync } from './exec.js';
+import { requireNetnsSupport } from './netns.js';
 
 /** Path of the CLI launcher inside a checkout (`pnpm install` links it, `pnpm run build` builds it). */
 export function daemonBin(repoRoot: string): string {
@@ -27,6 +29,22 @@ export function daemonUnavailableReason(repoRoot: string): string | null {
  */
 export function daemonSkipReason(repoRoot: string): string | null {
   return process.env.CI === undefined ? daemonUnavailableReason(repoRoot) : null;
+}
+
+/**
+ * The start of an end-to-end suite that runs this checkout's CLI in network namespaces: the CLI,
+ * and why the suite cannot run here, or null. No root, netns or BIRD: skip. An unbuilt daemon:
+ * skip locally, fail in CI (daemonSkipReason). `more` adds a reason of the suite's own. A skip
+ * is said on stderr as `skipping WHAT: why`.
+ */
+export function e2eDaemonSuite(
+  what: string,
+  more: () => string | null = () => null,
+): { readonly bin: string; readonly skipReason: string | null } {
+  const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+  const skipReason = requireNetnsSupport() ?? daemonSkipReason(repoRoot) ?? more();
+  if (skipReason !== null) console.warn(`skipping ${what}: ${skipReason}`);
+  return { bin: daemonBin(repoRoot), skipReason };
 }
 
 export interface ServiceSpec {
@@ -72,6 +90,15 @@ export interface DaemonFiles {
   readonly confFile: string;
   readonly servicesDir: string;
   readonly pidfile: string;
+}
+
+/** The daemon's BIRD settings for a BIRD pair's node (bird-pair.ts): its two include files and its birdc. */
+export function pairBird(bed: {
+  readonly prefixFile4: string;
+  readonly prefixFile6: string;
+  readonly nodeReconfigureCommand: string;
+}): Pick<DaemonConfigInput, 'prefixFile4' | 'prefixFile6' | 'reconfigureCommand'> {
+  return { prefixFile4: bed.prefixFile4, prefixFile6: bed.prefixFile6, reconfigureCommand: bed.nodeReconfigureCommand };
 }
 
 /** Write the [daemon] file and an empty services directory `services.d` under `dir`. */
