@@ -91,24 +91,30 @@ export function makeBed(): Bed {
       writeFileSync(join(dir, 'd', 'services.conf'), ini(full));
       return loadCompiledConfig({ file: join(dir, 'daemon.conf'), dir: join(dir, 'd') }).config;
     },
-    prefixes() {
-      try {
-        return [...parsePrefixFile(readFileSync(birdConf, 'utf8')).prefixes];
-      } catch {
-        return [];
-      }
-    },
-    reconfigures() {
-      try {
-        return readFileSync(reconfigureLog, 'utf8')
-          .trim()
-          .split('\n')
-          .filter((l) => l !== '').length;
-      } catch {
-        return 0;
-      }
-    },
+    prefixes: () => prefixesIn(birdConf),
+    reconfigures: () => linesIn(reconfigureLog),
   };
+}
+
+/** The prefixes a BIRD include file lists; none while it does not exist (or does not parse). */
+export function prefixesIn(file: string): string[] {
+  try {
+    return [...parsePrefixFile(readFileSync(file, 'utf8')).prefixes];
+  } catch {
+    return [];
+  }
+}
+
+/** How many lines a fake birdc's log has: how many times it ran (0 before the first). */
+export function linesIn(file: string): number {
+  try {
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '').length;
+  } catch {
+    return 0;
+  }
 }
 
 export { until } from '../../../test/helpers/check-spec';

@@ -1,10 +1,9 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePrefixFile } from '@ahc/bird';
 import { InProcessCheckHost } from '../src/in-process-host';
 import { Supervisor } from '../src/supervisor';
-import { makeBed, supervisorsOn, until } from './fixture';
+import { linesIn, makeBed, prefixesIn, supervisorsOn, until } from './fixture';
 import type { Bed } from './fixture';
 
 // A service whose ip_prefix lists several prefixes, IPv4 and IPv6 mixed, with the real checks,
@@ -34,20 +33,8 @@ function makeBed6(): Bed6 {
     bed,
     bird6Conf,
     daemon: { ipv6: 'true', bird6_conf: bird6Conf, bird6_reconfigure_cmd: `${birdc6} configure` },
-    prefixes6() {
-      try {
-        return [...parsePrefixFile(readFileSync(bird6Conf, 'utf8')).prefixes];
-      } catch {
-        return [];
-      }
-    },
-    reconfigures6() {
-      try {
-        return readFileSync(log6, 'utf8').trim().split('\n').length;
-      } catch {
-        return 0;
-      }
-    },
+    prefixes6: () => prefixesIn(bird6Conf),
+    reconfigures6: () => linesIn(log6),
   };
 }
 
