@@ -3,7 +3,7 @@ import { errnoCode } from '@ahc/errors';
 import { archivePrefixFile, parsePrefixFile, renderPrefixFile, runCustomReconfigure, verifyBirdVariable } from '@ahc/bird';
 import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { PrefixFileContent, ReconfigureOutcome, VerifyOutcome } from '@ahc/bird';
-import type { BirdFamilyConfig, Command } from '@ahc/config';
+import type { BirdFamilyConfig, Command, ServiceConfig } from '@ahc/config';
 import type { ReconfigureQueue } from './reconfigure-queue';
 
 /** A service's own reconfigure command (custom_bird_reconfigure_cmd) still to run. */
@@ -12,6 +12,15 @@ export interface CustomAction {
   readonly command: Command;
   readonly direction: 'up' | 'down';
   readonly timeoutMs: number;
+}
+
+/** The CustomAction of a service's `custom_bird_reconfigure_cmd` for a move up or down; undefined when it has none. */
+export function customActionOf(
+  c: Pick<ServiceConfig, 'name' | 'customReconfigureCmd' | 'customReconfigureTimeoutMs'>,
+  direction: 'up' | 'down',
+): CustomAction | undefined {
+  const command = c.customReconfigureCmd;
+  return command === null ? undefined : { service: c.name, command, direction, timeoutMs: c.customReconfigureTimeoutMs };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { prefixesText } from '@ahc/protocol';
 import type { ServiceConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
+import { customActionOf } from './bird-io';
 import type { CustomAction } from './bird-io';
 import type { Drains } from './drains';
 import type { ServiceRegistry, ServiceView } from './service-registry';
@@ -93,13 +94,6 @@ export class DrainRoutes {
     }
     // Nothing moves for prefixes its check does not want anyway.
     if (!view.advertise) return;
-    const custom = c.customReconfigureCmd;
-    this.deps.queue(
-      c,
-      drained ? 'delete' : 'add',
-      custom === null
-        ? undefined
-        : { service: c.name, command: custom, direction: drained ? 'down' : 'up', timeoutMs: c.customReconfigureTimeoutMs },
-    );
+    this.deps.queue(c, drained ? 'delete' : 'add', customActionOf(c, drained ? 'down' : 'up'));
   }
 }

@@ -4,7 +4,7 @@ import { monotonicMs, prefixFamilies, prefixesText } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
 import { AddressWatch } from './address-watch';
 import type { AddressWatchOptions } from './address-watch';
-import { FileBirdIo } from './bird-io';
+import { FileBirdIo, customActionOf } from './bird-io';
 import type { CheckHost, CheckHostEvents } from './check-host';
 import { coreSnapshot } from './core-snapshot';
 import type { CoreSnapshot } from './core-snapshot';
@@ -380,19 +380,7 @@ export class Supervisor implements CheckHostEvents {
       );
     // The worker logged "adding PREFIX in the queue" for each prefix; this is the queue. A drained
     // service's own reconfigure command is not told: its prefixes do not move.
-    const custom = drained ? null : r.config.customReconfigureCmd;
-    this.#queue(
-      r.config,
-      state === 'up' ? 'add' : 'delete',
-      custom === null
-        ? undefined
-        : {
-            service,
-            command: custom,
-            direction: state,
-            timeoutMs: r.config.customReconfigureTimeoutMs,
-          },
-    );
+    this.#queue(r.config, state === 'up' ? 'add' : 'delete', drained ? undefined : customActionOf(r.config, state));
   }
 
   /**
@@ -532,15 +520,8 @@ export class Supervisor implements CheckHostEvents {
     const withdrawn = this.registry.withdrawAllForShutdown();
     for (const r of withdrawn) {
       const c = r.config;
-      const custom = c.customReconfigureCmd;
       // A drained service's own command was told `down` when it was drained.
-      this.#queue(
-        c,
-        'delete',
-        custom === null || c.disabled || this.drains.isDrained(c.name)
-          ? undefined
-          : { service: c.name, command: custom, direction: 'down', timeoutMs: c.customReconfigureTimeoutMs },
-      );
+      this.#queue(c, 'delete', c.disabled || this.drains.isDrained(c.name) ? undefined : customActionOf(c, 'down'));
     }
     const reconcilers = [...this.reconcilers.values()];
     let timer: NodeJS.Timeout | undefined;
