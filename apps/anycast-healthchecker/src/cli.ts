@@ -51,13 +51,13 @@ function daemonOptions<T>(y: Argv<T>) {
     .option('print-conf', { alias: 'P', type: 'boolean', default: false, describe: 'print the effective configuration, defaults applied' });
 }
 
-function timeoutOption<T>(y: Argv<T>, seconds: number) {
+function timeoutOption<T>(y: Argv<T>, seconds: number, describe = 'give up waiting for the daemon after this many seconds') {
   return y
     .option('timeout', {
       alias: 't',
       type: 'number',
       default: seconds,
-      describe: 'give up waiting for the daemon after this many seconds',
+      describe,
       requiresArg: true,
     })
     .check((a) => {
@@ -106,25 +106,14 @@ export function parseArgs(argv: string[]): CliArgs {
       'status',
       "show the running daemon's checks and workers (from its status socket)",
       (y) =>
-        y
-          .option('json', { type: 'boolean', describe: 'print the full status as JSON' })
-          .option('nagios', {
+        timeoutOption(
+          y.option('json', { type: 'boolean', describe: 'print the full status as JSON' }).option('nagios', {
             type: 'boolean',
             describe: 'Nagios plugin mode: one line with perf data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
-          })
-          .option('timeout', {
-            alias: 't',
-            type: 'number',
-            default: 5,
-            describe: 'give up after this many seconds (the whole command)',
-            requiresArg: true,
-          })
-          .conflicts('json', 'nagios')
-          .check((a) => {
-            if (!(typeof a.timeout === 'number' && Number.isFinite(a.timeout) && a.timeout > 0))
-              throw new Error('--timeout needs a number of seconds greater than 0');
-            return true;
           }),
+          5,
+          'give up after this many seconds (the whole command)',
+        ).conflicts('json', 'nagios'),
       () => {
         command = 'status';
       },
