@@ -1,8 +1,9 @@
 // Bundles the program and the check-worker entry with esbuild. The worker bundle is separate
-// and small on purpose: every worker thread loads it. Then compiles the check spawner, ahc-spawn
-// (C, packages/spawn-helper), into dist next to the bundle, where the daemon looks for it.
+// and small on purpose: every worker thread loads it. Then compiles the check spawner, ahc-spawn,
+// and the addon ahc-release-pages.node (C, packages/spawn-helper) into dist next to the bundle,
+// where the daemon looks for them.
 import { build } from 'esbuild';
-import { buildSpawnHelper } from '../../../packages/spawn-helper/scripts/build.mjs';
+import { buildReleasePages, buildSpawnHelper } from '../../../packages/spawn-helper/scripts/build.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,7 @@ for (const name of ['main.mjs', 'check-worker.mjs']) {
 }
 try {
   buildSpawnHelper(fileURLToPath(new URL('../dist/ahc-spawn', import.meta.url)));
+  buildReleasePages(fileURLToPath(new URL('../dist/ahc-release-pages.node', import.meta.url)));
 } catch (error) {
   process.stderr.write(`${error.message}\n`);
   process.exit(1);

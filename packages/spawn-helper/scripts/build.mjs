@@ -2,14 +2,19 @@
 // `--watch-addresses` mode) with the system's C compiler, statically linked (static PIE): it maps no shared
 // library, which halves what it holds in memory (0.7 MiB instead of 1.4 MiB resident). It uses
 // nothing of libc that needs NSS or dlopen, so the static glibc is safe.
-// The app's build (apps/anycast-healthchecker/scripts/build.mjs) calls buildSpawnHelper() to put
-// the binary next to the bundle; run alone, this builds dist/ahc-spawn here.
+// Also the Node-API addon ahc-release-pages.node (src/release-pages.c): the daemon calls it once its
+// checks run, to unmap the node executable's start-up pages (docs/design.md, "Memory: the node
+// binary's start-up pages"). It is a shared object, so it links the C library dynamically, as node does.
+// The app's build (apps/anycast-healthchecker/scripts/build.mjs) calls buildSpawnHelper() and
+// buildReleasePages() to put both next to the bundle; run alone, this builds them in dist/ here.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SOURCES = ['ahc-spawn.c', 'watch-addresses.c'].map((name) => fileURLToPath(new URL(`../src/${name}`, import.meta.url)));
+const source = (name) => fileURLToPath(new URL(`../src/${name}`, import.meta.url));
+const SOURCES = ['ahc-spawn.c', 'watch-addresses.c'].map(source);
+const ADDON_SOURCE = source('release-pages.c');
 export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror'];
 const STATIC = ['-static-pie'];
 
@@ -54,9 +59,33 @@ export function buildSpawnHelper(outFile) {
   return linked === 'static';
 }
 
+/**
+ * Compile the addon to `outFile` (through a temporary file and a rename, like the helper: a
+ * running daemon keeps the one it loaded). Throws with a readable message.
+ */
+export function buildReleasePages(outFile) {
+  const cc = process.env.CC || 'cc';
+  mkdirSync(dirname(outFile), { recursive: true });
+  const tmp = `${outFile}.tmp-${process.pid}`;
+  const args = [...CFLAGS, '-shared', '-fPIC', '-o', tmp, ADDON_SOURCE];
+  const r = spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error !== undefined || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    const why =
+      r.error === undefined
+        ? `${cc} ${args.join(' ')} failed (${r.signal ?? `exit code ${r.status}`})`
+        : r.error.code === 'ENOENT'
+          ? `the C compiler "${cc}" was not found (install gcc, or set CC)`
+          : r.error.message;
+    throw new Error(`cannot build ahc-release-pages.node: ${why}`);
+  }
+  renameSync(tmp, outFile);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     buildSpawnHelper(process.argv[2] ?? fileURLToPath(new URL('../dist/ahc-spawn', import.meta.url)));
+    buildReleasePages(fileURLToPath(new URL('../dist/ahc-release-pages.node', import.meta.url)));
   } catch (error) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
