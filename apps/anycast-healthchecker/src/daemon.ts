@@ -20,6 +20,7 @@ import type { AddressWatchOptions } from '@ahc/supervisor';
 import type { ControlServer } from '@ahc/status';
 import { controlHandler, startControlSocket } from './control';
 import { reloadConfiguration } from './reload';
+import { PageRelease } from './release-pages';
 import type { ReloadOutcome } from './reload';
 import type { Logger } from '@ahc/logging';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +153,10 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // "Address checks: one kernel subscription").
   const addressEvents = addressMonitor();
   const supervisor = new Supervisor(config, log, { addressWatch: addressEvents === undefined ? {} : { monitor: addressEvents } });
+  // Armed once the checks start and after each reload (docs/design.md, "Memory: the node binary's start-up pages").
+  const pages = config.daemon.releaseStartupPages
+    ? new PageRelease({ log, settled: () => supervisor.registry.all().every((v) => v.config.disabled || v.checks > 0) })
+    : null;
   // Test-only fault injection (docs/testing): never on unless the environment asks for it.
   const faultInjection = process.env.AHC_FAULT_INJECTION === '1';
   if (faultInjection) log.warning('fault injection is enabled (AHC_FAULT_INJECTION=1): for tests only');
@@ -221,6 +226,11 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     // Not fatal: health checking matters more than the status socket.
     log.error(`${e.message}; running without a status socket`);
   }
+  /** After a reload, new and restarted threads have read start-up pages again. */
+  const reloaded = (outcome: ReloadOutcome): ReloadOutcome => {
+    if (outcome.kind === 'reloaded') pages?.arm();
+    return outcome;
+  };
   // The control socket (drain, undrain, reload): its own, so that its group decides who may change routes.
   let startedUp: () => void = () => undefined;
   const checksStarted = new Promise<void>((resolve) => {
@@ -236,7 +246,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         // A reload asked for during start-up waits for it, then runs (SIGHUP's path).
         reload: async (): Promise<ReloadOutcome> => {
           await checksStarted;
-          return reloadConfiguration(sources, supervisor, log);
+          return reloaded(reloadConfiguration(sources, supervisor, log));
         },
       }),
       log,
@@ -289,6 +299,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       .then(() => Promise.all([status.close(), control?.close(), metrics?.close(), spawning?.helper?.close()]))
       .finally(() => {
         drainFile?.close();
+        pages?.close();
         startedUp();
         monitor.stop();
         log.info(`going to remove pidfile ${pidfile}`);
@@ -304,7 +315,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   const reload = (): void => {
     if (stopping) return;
     // Still starting: reloading now would race the start-up repair; done once the checks run.
-    if (reloadConfiguration(sources, supervisor, log).kind === 'pending') reloadPending = true;
+    if (reloaded(reloadConfiguration(sources, supervisor, log)).kind === 'pending') reloadPending = true;
   };
   onSignal = (signal) => {
     if (signal !== 'SIGHUP') return stop(signal, 0);
@@ -377,6 +388,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         supervisor,
       );
       supervisor.startChecks(host);
+      pages?.arm();
       metrics = await setupMetrics(config, () => supervisor.snapshot(), facts, log);
       // A stop that came while the metrics were being set up found nothing to close.
       if (stopping) await metrics.close();

@@ -172,6 +172,7 @@ function daemonConfig(d: DaemonOptions, enabledChecks: number): DaemonConfig {
       enabled: d.withdraw_on_shutdown ?? false,
       timeoutMs: ms(d.withdraw_on_shutdown_timeout ?? DEFAULT_WITHDRAW_ON_SHUTDOWN_TIMEOUT),
     },
+    releaseStartupPages: d.release_startup_pages ?? true,
   };
 }
 

@@ -92,6 +92,9 @@ export interface DaemonConfig {
   readonly state: { readonly dir: string; readonly maxAgeMs: number };
   /** `withdraw_on_shutdown` and its bound `withdraw_on_shutdown_timeout`. */
   readonly withdrawOnShutdown: { readonly enabled: boolean; readonly timeoutMs: number };
+  /** `release_startup_pages`: once the checks run, unmap the node executable's pages only start-up
+   * used (docs/design.md, "Memory: the node binary's start-up pages"). */
+  readonly releaseStartupPages: boolean;
 }
 
 export interface ConfigProblem {

@@ -73,6 +73,7 @@ export const daemonSchema = z.object({
   state_max_age: z.optional(secondsValue(true)),
   withdraw_on_shutdown: z.optional(boolValue),
   withdraw_on_shutdown_timeout: z.optional(secondsValue()),
+  release_startup_pages: z.optional(boolValue),
 });
 export type DaemonOptions = z.output<typeof daemonSchema>;
 

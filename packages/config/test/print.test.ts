@@ -80,6 +80,7 @@ describe('renderDefaults (-p)', () => {
       'state_dir',
       'state_max_age',
       'withdraw_on_shutdown',
+      'release_startup_pages',
     ]) {
       expect(printed).not.toMatch(new RegExp(`^${unset}`, 'm'));
     }

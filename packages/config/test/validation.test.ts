@@ -276,6 +276,7 @@ const BAD_DAEMON_VALUES: Array<[string, string, string]> = [
   ['state_max_age', 'inf', 'must be a finite number of seconds, 0 or more'],
   ['withdraw_on_shutdown', 'sometimes', 'not a boolean'],
   ['withdraw_on_shutdown_timeout', '0', 'must be a finite number of seconds greater than 0'],
+  ['release_startup_pages', 'maybe', 'not a boolean'],
 ];
 
 describe('typed options of [daemon]', () => {
@@ -300,6 +301,11 @@ describe('typed options of [daemon]', () => {
       state: { dir: '/tmp/x', maxAgeMs: 0 },
       withdrawOnShutdown: { enabled: true, timeoutMs: 2500 },
     });
+  });
+
+  it('releases the start-up pages unless release_startup_pages = false', () => {
+    expect(compileTree(writeTree(undefined, {})).daemon.releaseStartupPages).toBe(true);
+    expect(compileTree(writeTree(undefined, { release_startup_pages: 'false' })).daemon.releaseStartupPages).toBe(false);
   });
 
   it('reads loglevel in any case', () => {
