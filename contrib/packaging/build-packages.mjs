@@ -28,7 +28,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import { buildSpawnHelper } from '../../packages/spawn-helper/scripts/build.mjs';
+import { buildReleasePages, buildSpawnHelper } from '../../packages/spawn-helper/scripts/build.mjs';
 
 const NAME = 'anycast-healthchecker';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -150,13 +150,14 @@ function run(cmd, args, options = {}) {
 const DOC = `usr/share/doc/${NAME}`;
 // A function, not a constant: the man page, docs and the copyright file (which lists what esbuild
 // bundled) are read after step 1 has built the program. `native` is what step 2 made for one
-// architecture: { node, nodeLicense, spawnHelper } (absolute paths).
+// architecture: { node, nodeLicense, spawnHelper, releasePages } (absolute paths).
 const files = (native) => [
   [`apps/${NAME}/dist/main.mjs`, `usr/lib/${NAME}/main.mjs`, 0o644],
   [`apps/${NAME}/dist/check-worker.mjs`, `usr/lib/${NAME}/check-worker.mjs`, 0o644],
   [{ text: `${JSON.stringify(runtimePackageJson(), null, 2)}\n` }, `usr/lib/${NAME}/package.json`, 0o644],
   [native.node, `usr/lib/${NAME}/node`, 0o755],
   [native.spawnHelper, `usr/lib/${NAME}/ahc-spawn`, 0o755],
+  [native.releasePages, `usr/lib/${NAME}/ahc-release-pages.node`, 0o644],
   [native.nodeLicense, `${DOC}/node/LICENSE`, 0o644],
   ['contrib/packaging/anycast-healthchecker.sh', `usr/bin/${NAME}`, 0o755],
   ['contrib/config/anycast-healthchecker.conf', `etc/${NAME}.conf`, 0o644],
@@ -333,6 +334,7 @@ function nativeParts(arch, work) {
     );
   }
   const spawnHelper = join(work, `ahc-spawn-${arch}`);
+  const releasePages = join(work, `ahc-release-pages-${arch}.node`);
   const previousCc = process.env.CC;
   process.env.CC = cc;
   try {
@@ -341,19 +343,21 @@ function nativeParts(arch, work) {
       fail(
         `ahc-spawn for ${arch} could not be linked statically: install the C library's static archive (Debian: libc6-dev${isHost ? '' : `-${arch}-cross`})`,
       );
+    buildReleasePages(releasePages);
   } catch (error) {
     fail(error.message);
   } finally {
     if (previousCc === undefined) delete process.env.CC;
     else process.env.CC = previousCc;
   }
-  if (elfMachine(spawnHelper) !== a.elfMachine) fail(`${cc} did not produce a ${arch} binary (${spawnHelper})`);
+  for (const built of [spawnHelper, releasePages])
+    if (elfMachine(built) !== a.elfMachine) fail(`${cc} did not produce a ${arch} binary (${built})`);
   // Debian and Fedora ship stripped binaries (debug symbols go to -dbgsym/-debuginfo packages).
   const strip = isHost ? 'strip' : `${a.gnu}-strip`;
   if (!have(strip)) fail(`${strip} not found (Debian: apt-get install binutils${isHost ? '' : `-${a.gnu}`})`);
-  run(strip, ['--strip-unneeded', spawnHelper]);
-  // ahc-spawn is a static PIE (packages/spawn-helper/scripts/build.mjs): only node needs a libc6.
-  return { node, nodeLicense: join(dir, 'LICENSE'), spawnHelper, glibc: glibcNeeded([node]) };
+  run(strip, ['--strip-unneeded', spawnHelper, releasePages]);
+  // ahc-spawn is a static PIE (packages/spawn-helper/scripts/build.mjs); the addon links the same libc as node.
+  return { node, nodeLicense: join(dir, 'LICENSE'), spawnHelper, releasePages, glibc: glibcNeeded([node, releasePages]) };
 }
 
 function stage(root, entries) {

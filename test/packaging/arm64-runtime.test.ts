@@ -46,9 +46,9 @@ describe.skipIf(skipReason !== null)(`the arm64 .deb under qemu-user${skipReason
     if (tree !== '') rmSync(tree, { recursive: true, force: true });
   });
 
-  it('is an arm64 package whose node and ahc-spawn are aarch64 binaries', async () => {
+  it('is an arm64 package whose node, ahc-spawn and ahc-release-pages.node are aarch64 binaries', async () => {
     expect((await exec(['dpkg-deb', '-f', deb, 'Architecture'])).stdout.trim()).toBe('arm64');
-    for (const f of ['node', 'ahc-spawn']) {
+    for (const f of ['node', 'ahc-spawn', 'ahc-release-pages.node']) {
       const elf = readFileSync(join(lib(), f)).subarray(0, 20);
       expect(elf.readUInt32BE(0), f).toBe(0x7f454c46);
       expect(elf.readUInt16LE(18), `${f}: e_machine`).toBe(183); // EM_AARCH64
@@ -100,5 +100,14 @@ describe.skipIf(skipReason !== null)(`the arm64 .deb under qemu-user${skipReason
     // argv[1] is the daemon's pid; when that is not the parent, the helper exits 0 at once
     const r = await qemu([join(lib(), 'ahc-spawn'), '1']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 60_000);
+
+  it('its node loads ahc-release-pages.node under qemu, and the addon releases pages of that node', async () => {
+    const script = `const m={exports:{}};process.dlopen(m,${JSON.stringify(join(lib(), 'ahc-release-pages.node'))});process.stdout.write(JSON.stringify(m.exports.releaseStartupPages()))`;
+    const r = await qemu([join(lib(), 'node'), '--jitless', '-e', script]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const outcome = JSON.parse(r.stdout) as { releasedKiB: number; mappings: number };
+    expect(outcome.mappings).toBeGreaterThanOrEqual(1);
+    expect(outcome.releasedKiB).toBeGreaterThan(1024);
   }, 60_000);
 });

@@ -101,6 +101,7 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
       '/usr/lib/anycast-healthchecker/package.json',
       '/usr/lib/anycast-healthchecker/node',
       '/usr/lib/anycast-healthchecker/ahc-spawn',
+      '/usr/lib/anycast-healthchecker/ahc-release-pages.node',
       '/usr/share/doc/anycast-healthchecker/node/LICENSE',
       '/usr/share/doc/anycast-healthchecker/changelog.Debian.gz',
       '/usr/share/lintian/overrides/anycast-healthchecker',
@@ -260,11 +261,20 @@ describe.skipIf(skipReason !== null)(`the .deb installed with dpkg${skipReason =
     // the runtime and the check spawner are the package's own
     expect(status.daemon.nodeVersion).toBe(PINNED_NODE);
     expect(status.daemon.spawnHelper).toMatchObject({ via: 'host', binary: '/usr/lib/anycast-healthchecker/ahc-spawn' });
+    // and the packaged addon unmaps the packaged node's start-up pages once the check ran
+    await pollUntil(
+      async () => (output.includes('released the start-up pages of /usr/lib/anycast-healthchecker/node:') ? true : undefined),
+      {
+        what: 'the start-up pages released',
+        timeoutMs: 35_000,
+        describe: () => output,
+      },
+    );
 
     daemon.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(existsSync(pidfile)).toBe(false);
-  }, 45_000);
+  }, 75_000);
 
   it.skipIf(existsSync('/run/systemd/system'))(
     'the SysV init script starts it as healthchecker, reloads it with HUP and stops it',

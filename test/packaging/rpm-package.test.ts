@@ -46,6 +46,7 @@ describe.skipIf(skipReason !== null)(
         '/usr/lib/anycast-healthchecker/package.json',
         '/usr/lib/anycast-healthchecker/node',
         '/usr/lib/anycast-healthchecker/ahc-spawn',
+        '/usr/lib/anycast-healthchecker/ahc-release-pages.node',
         '/usr/share/doc/anycast-healthchecker/node/LICENSE',
         '/etc/anycast-healthchecker.conf',
         '/etc/anycast-healthchecker.d',
