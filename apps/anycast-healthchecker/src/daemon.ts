@@ -226,9 +226,9 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     // Not fatal: health checking matters more than the status socket.
     log.error(`${e.message}; running without a status socket`);
   }
-  /** After a reload, new and restarted threads have read start-up pages again. */
+  /** After a reload that started checks, their threads have read start-up pages again. */
   const reloaded = (outcome: ReloadOutcome): ReloadOutcome => {
-    if (outcome.kind === 'reloaded') pages?.arm();
+    if (outcome.kind === 'reloaded' && outcome.summary.added.length + outcome.summary.changed.length > 0) pages?.arm();
     return outcome;
   };
   // The control socket (drain, undrain, reload): its own, so that its group decides who may change routes.

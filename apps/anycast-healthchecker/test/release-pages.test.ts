@@ -220,6 +220,16 @@ describe('the daemon with release_startup_pages', () => {
       10_000,
       () => released.tail(),
     );
+    // A reload that adds a service releases again once its check ran.
+    writeFileSync(
+      join(a.dir, 'svc3.conf'),
+      readFileSync(join(a.dir, 'svc1.conf'), 'utf8')
+        .replace('[svc1]', '[svc3]')
+        .replace(PREFIXES[1] ?? '', '10.52.31.4/32'),
+    );
+    process.kill(pidOf(a), 'SIGHUP');
+    const reloaded = await released.waitForLine(/configuration reloaded: /, 10_000, at + 1);
+    await released.waitForLine(/released the start-up pages of /, 35_000, reloaded + 1);
     expect(kept.lines.some((l) => l.includes('start-up pages'))).toBe(false);
     expect(await released.stop()).toEqual({ code: 0, signal: null });
     expect(await kept.stop()).toEqual({ code: 0, signal: null });
