@@ -1,7 +1,8 @@
 // What the daemon costs next to the Python anycast-healthchecker 0.9.10 it replaces, and next to
 // what the runtime itself costs, all in one run: 10 and 100 services running `/bin/true` every
 // second with the IP check on (the prefixes are on `lo` of a network namespace of this run), for
-// Python, ours per-service and ours with `worker_threads = 2`; plus four floors: a bare idle
+// Python, ours per-service and ours with `worker_threads = 2` (and at 100 services once more with
+// `release_startup_pages = false`, to show what releasing node's start-up pages saves); plus four floors: a bare idle
 // node, a node with FLOOR_WORKERS idle worker threads (MiB per worker), a node with 2 idle
 // workers (the runtime's own share of `worker_threads = 2`: main thread and two isolates) and a
 // node spawning `/bin/true` 100 times a second (CPU of a spawn loop). CPU and RSS count the whole process
@@ -37,6 +38,8 @@ interface CostCase {
   readonly kind: Kind;
   readonly services: number;
   readonly mode: Mode | null;
+  /** `release_startup_pages = false`: the same daemon with node's start-up pages left mapped. */
+  readonly keepPages?: boolean;
 }
 
 interface CostResult extends CostCase, TreeWindow {
@@ -56,6 +59,14 @@ function allCases(): CostCase[] {
     cases.push({ id: `per-service-${services}`, label: `ours per-service, ${services}`, kind: 'ours', services, mode: 'per-service' });
     cases.push({ id: `pooled-2-${services}`, label: `ours worker_threads=2, ${services}`, kind: 'ours', services, mode: 2 });
   }
+  cases.push({
+    id: 'pooled-2-100-kept',
+    label: 'ours worker_threads=2, 100, release_startup_pages = false',
+    kind: 'ours',
+    services: 100,
+    mode: 2,
+    keepPages: true,
+  });
   return cases;
 }
 
@@ -64,7 +75,12 @@ const servicePrefix = (i: number): string => `10.54.${Math.floor(i / 250)}.${(i 
 const prefixes = (n: number): string[] => Array.from({ length: n }, (_, i) => servicePrefix(i));
 
 /** The [daemon] and service files; the same for Python and ours (ours is a drop-in). */
-function writeConfig(dir: string, services: number, mode: Mode | null): { conf: string; servicesDir: string; birdConf: string } {
+function writeConfig(
+  dir: string,
+  services: number,
+  mode: Mode | null,
+  keepPages = false,
+): { conf: string; servicesDir: string; birdConf: string } {
   const servicesDir = join(dir, 'services.d');
   mkdirSync(servicesDir, { recursive: true });
   const birdConf = join(dir, 'anycast-prefixes.conf');
@@ -79,6 +95,7 @@ function writeConfig(dir: string, services: number, mode: Mode | null): { conf: 
     'loglevel = info',
     ...(mode === null ? [`log_file = ${join(dir, 'python.log')}`, `stderr_file = ${join(dir, 'python.err')}`] : []),
     ...(mode === null ? [] : [`worker_threads = ${mode}`]),
+    ...(keepPages ? ['release_startup_pages = false'] : []),
     '',
   ];
   mkdirSync(join(dir, '6'), { recursive: true });
@@ -136,7 +153,7 @@ function argvFor(c: CostCase, dir: string, ctx: Ctx): { argv: string[]; birdConf
       };
     case 'python':
     case 'ours': {
-      const { conf, servicesDir, birdConf } = writeConfig(dir, c.services, c.mode);
+      const { conf, servicesDir, birdConf } = writeConfig(dir, c.services, c.mode, c.keepPages);
       const program = c.kind === 'python' ? [...(ctx.python ?? [])] : [...node, DAEMON_ENTRY];
       // `ip netns exec` execs the program (no fork): the pid we hold is the daemon's.
       return { argv: ['ip', 'netns', 'exec', ctx.ns, ...program, '-f', conf, '-d', servicesDir], birdConf };
@@ -237,14 +254,25 @@ function report(
       `(${f(spawnFloorPerCheck === null ? null : spawnFloorPerCheck * 1000, 3)} ms per spawn)`,
   );
   const p2 = get('pooled-2-100');
+  const kept = get('pooled-2-100-kept');
+  const above = (r: CostResult | undefined): string => {
+    const d = r === undefined || pf === undefined ? null : r.rssMedianMiB - pf.rssMedianMiB;
+    return d === null ? '-' : d >= 0 ? `${f(d, 1)} MiB above it` : `${f(-d, 1)} MiB below it`;
+  };
   lines.push(
-    `Pooled floor (node + 2 idle workers, this runtime): ${f(pf?.rssMedianMiB, 1)} MiB; ours with worker_threads = 2 and 100 services ` +
-      `adds ${f(p2 === undefined || pf === undefined ? null : p2.rssMedianMiB - pf.rssMedianMiB, 1)} MiB above it ` +
+    `Pooled floor (node + 2 idle workers, this runtime, every page it touched still mapped): ${f(pf?.rssMedianMiB, 1)} MiB; ` +
+      `ours with worker_threads = 2 and 100 services is ${above(p2)}, and ${above(kept)} with release_startup_pages = false ` +
       "(the services, the daemon's code and state, ahc-spawn and its address watch)",
+  );
+  lines.push(
+    `Start-up pages of node released (release_startup_pages, docs/design.md): ${f(p2?.rssMedianMiB, 1)} MiB against ` +
+      `${f(kept?.rssMedianMiB, 1)} MiB kept, ${f(p2 === undefined || kept === undefined ? null : kept.rssMedianMiB - p2.rssMedianMiB, 1)} MiB less; ` +
+      `CPU ${f(p2?.totalCpuPerMin)} against ${f(kept?.totalCpuPerMin)} s/min`,
   );
   const derived: Record<string, number | null> = {
     perWorkerMiB: perWorker,
     pooledFloorMiB: pf?.rssMedianMiB ?? null,
+    startupPagesReleasedMiB: p2 === undefined || kept === undefined ? null : kept.rssMedianMiB - p2.rssMedianMiB,
     spawnFloorCpuMsPerSpawn: spawnFloorPerCheck === null ? null : spawnFloorPerCheck * 1000,
   };
   for (const prefix of ['python', 'per-service', 'pooled-2']) {
