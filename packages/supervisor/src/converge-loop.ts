@@ -27,6 +27,8 @@ export class ConvergeLoop {
   #pending: PendingRequests | null = null;
   /** The latest request a step has served (or is serving). */
   #previousAt: number | null = null;
+  /** How long the last step took (the gather policy holds lone requests after a slow one). */
+  #lastStepMs: number | null = null;
   /** When the work of a failed step is retried, null when nothing failed. */
   #retryAt: number | null = null;
   #failures = 0;
@@ -99,7 +101,7 @@ export class ConvergeLoop {
 
   /** When the next step is due: gathered requests or a retry, whichever comes first; null if none. */
   #dueAt(): number | null {
-    const gathered = this.#pending === null ? null : nextStepAt(this.#pending, this.#gather);
+    const gathered = this.#pending === null ? null : nextStepAt(this.#pending, this.#gather, this.#lastStepMs);
     if (gathered === null) return this.#retryAt;
     return this.#retryAt === null ? gathered : Math.min(gathered, this.#retryAt);
   }
@@ -133,11 +135,13 @@ export class ConvergeLoop {
       this.#pending = null;
       this.#retryAt = null;
       let ok = false;
+      const startedAt = this.#now();
       try {
         ok = await this.step();
       } catch {
         ok = false;
       }
+      this.#lastStepMs = this.#now() - startedAt;
       if ((this.#state as ConvergeState) === 'closed') return;
       if (ok) {
         this.#failures = 0;

@@ -25,6 +25,17 @@ describe('gather decisions (pure)', () => {
     expect(nextStepAt({ firstAtMs: 1000, lastAtMs: 1990, count: 300, previousAtMs: 990 }, policy)).toBe(2000);
   });
 
+  it('holds a lone request for quietMs when the last step took slowStepMs or more', () => {
+    const slow: GatherPolicy = { ...policy, slowStepMs: 100 };
+    const lone = { firstAtMs: 1000, lastAtMs: 1000, count: 1, previousAtMs: 500 };
+    expect(nextStepAt(lone, slow, null)).toBe(1000);
+    expect(nextStepAt(lone, slow, 99)).toBe(1000);
+    expect(isLone(lone, slow, 100)).toBe(false);
+    expect(nextStepAt(lone, slow, 100)).toBe(1040);
+    // without slowStepMs a step's duration changes nothing
+    expect(nextStepAt(lone, policy, 5000)).toBe(1000);
+  });
+
   it('the daemon default adds at most 40 ms after the last decision of a burst', () => {
     expect(RECONFIGURE_GATHER.quietMs).toBeLessThanOrEqual(40);
     expect(RECONFIGURE_GATHER.maxHoldMs).toBeLessThanOrEqual(1000);
@@ -130,6 +141,31 @@ describe('ConvergeLoop with gathering (fake clock)', () => {
     expect(h.started()).toEqual([0, 1010, 2010, 3010]);
     expect(maxActive).toBe(1);
     expect(loop.state).toBe('idle');
+  });
+
+  it('after a slow step, a wave is served by one step 40 ms after its last decision, not first-at-once plus the rest', async () => {
+    const slow: GatherPolicy = { ...policy, slowStepMs: 100 };
+    const h = harness({ gather: slow });
+    h.loop.request();
+    await vi.advanceTimersByTimeAsync(160);
+    await h.finish(); // a router-sized configure: 160 ms
+    await vi.advanceTimersByTimeAsync(840); // the next wave comes a second later
+    for (let i = 0; i < 50; i += 1) {
+      h.loop.request();
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    // the wave's requests came at 1000..1049; quiet 40 ms after the last one
+    expect(h.started()).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(h.started()).toEqual([0, 1089]);
+    await vi.advanceTimersByTimeAsync(3);
+    await h.finish(); // a fast step: the next lone request is served at once again
+    await vi.advanceTimersByTimeAsync(1000);
+    const lone = Date.now();
+    h.loop.request();
+    expect(h.started()).toEqual([0, 1089, lone]);
+    await h.finish();
+    expect(h.loop.state).toBe('idle');
   });
 
   it('requests while a step is in flight are merged into one more step', async () => {
