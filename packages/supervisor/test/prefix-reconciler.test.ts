@@ -239,6 +239,29 @@ describe('PrefixReconciler decisions', () => {
     expect(b.bird.count('reconfigure')).toBe(2);
   });
 
+  it('after a slow reconfigure (a router-sized BIRD), even the first decision of a wave is gathered: one reconfigure for the wave', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    b.bird.reconfigures = [new Promise<ReconfigureOutcome>((resolve) => setTimeout(() => resolve(APPLIED), 160))];
+    b.decide('web', 'up');
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(1); // lone after fast steps: at once
+    await vi.advanceTimersByTimeAsync(160);
+    await b.converge();
+    await vi.advanceTimersByTimeAsync(1000);
+    b.decide('web', 'down'); // alone and a second after the last one, but the last step took 160 ms
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(1);
+    await vi.advanceTimersByTimeAsync(10);
+    b.decide('dns', 'up');
+    await vi.advanceTimersByTimeAsync(39);
+    expect(b.bird.count('reconfigure')).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await b.converge();
+    expect(b.bird.count('reconfigure')).toBe(2);
+    expect(b.reconciler.snapshot().written).toEqual([DUMMY, DNS]);
+  });
+
   it.each([
     { name: 'fails', outcome: failed('exit code 1; output: "syntax error"'), error: 'exit code 1; output: "syntax error"' },
     {
