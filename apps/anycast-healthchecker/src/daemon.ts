@@ -153,7 +153,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   // "Address checks: one kernel subscription").
   const addressEvents = addressMonitor();
   const supervisor = new Supervisor(config, log, { addressWatch: addressEvents === undefined ? {} : { monitor: addressEvents } });
-  // Armed once the checks start and after each reload (docs/design.md, "Memory: the node binary's start-up pages").
+  // Armed once the checks start and after a reload that starts checks (docs/design.md, "Memory: the node binary's start-up pages").
   const pages = config.daemon.releaseStartupPages
     ? new PageRelease({ log, settled: () => supervisor.registry.all().every((v) => v.config.disabled || v.checks > 0) })
     : null;

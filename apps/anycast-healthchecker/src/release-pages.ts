@@ -73,7 +73,7 @@ export function describeRelease(r: Release): string {
 
 export interface PageReleaseOptions {
   readonly log: Logger;
-  /** True once every enabled check has run at least once since the release was armed. */
+  /** True once every enabled service has had a check (a new one has none yet). */
   readonly settled: () => boolean;
   /** Release anyway this long after arming (checks with long intervals do not hold it back). */
   readonly maxWaitMs?: number;
@@ -82,8 +82,8 @@ export interface PageReleaseOptions {
 }
 
 /**
- * Arms a release for when the checks have settled: at start-up and after each reload (new or
- * restarted threads read start-up pages again). Polls with an unref'd timer; a failure is logged
+ * Arms a release for when the checks have settled: at start-up, and after a reload that adds or
+ * changes services (their new threads read start-up pages again). Polls with an unref'd timer; a failure is logged
  * once as a warning and the daemon goes on with the pages mapped.
  */
 export class PageRelease {
