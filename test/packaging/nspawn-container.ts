@@ -107,8 +107,18 @@ export class NspawnMachine {
       );
     } catch (error) {
       const out = log;
+      // What systemd was still waiting for: the jobs that kept it "starting".
+      const jobs = await machine
+        .run('systemctl is-system-running; systemctl list-jobs --no-pager; systemctl --failed --no-pager', {
+          allowFailure: true,
+          timeoutMs: 10_000,
+        })
+        .then(
+          (r) => r.stdout.trim(),
+          (e: Error) => `(could not ask systemd: ${e.message})`,
+        );
       await machine.destroy();
-      throw new Error(`${(error as Error).message}\n${out}`);
+      throw new Error(`${(error as Error).message}\nsystemd in the container:\n${jobs}\n${out}`);
     }
     return machine;
   }
