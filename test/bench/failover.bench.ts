@@ -5,15 +5,18 @@
 // direct route with it) the static route is still exported: only the daemon's withdrawal (the
 // prefix leaving the prefix list) removes the route at the peer.
 //
-// Two kinds of samples per daemon, each at a random phase of the check interval:
+// Two kinds of samples per daemon, at phases of the check interval spread evenly over it, in a
+// random order (stratified: a daemon's wait for its next check then averages out to half an
+// interval in every run, instead of depending on where a handful of random draws fell, so the
+// median compares what the daemons add, not the luck of the draw):
 //   health: the service's health file is removed; time until the peer's table lacks the route.
 //   address: the prefix is removed from the interface (the IP check); same measurement.
 // The peer is polled every POLL_MS over one control-socket connection (`show route count`).
 // Targets (PASS/MISS): ours median and max <= 1.0x Python's for both kinds; address removed,
 // ours median <= 100 ms.
 //
-// Environment: BENCH_FAILOVER_SAMPLES (health samples per daemon, default 20),
-// BENCH_FAILOVER_ADDRESS_SAMPLES (default 10), BENCH_FAILOVER_MODE (ours: worker_threads,
+// Environment: BENCH_FAILOVER_SAMPLES (health samples per daemon, default 40),
+// BENCH_FAILOVER_ADDRESS_SAMPLES (default 20), BENCH_FAILOVER_MODE (ours: worker_threads,
 // default per-service), BENCH_FAILOVER_BIRD (2 or 3, default 2), AHC_BENCH_PYTHON (as in
 // cost.bench.ts; unset: Python skipped with the reason printed).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +56,16 @@ async function peerCountIs(peer: BirdControl, want: number, timeoutMs: number): 
   }
 }
 
+/** `n` phases in [0, 1), one in the middle of each of n equal slices, shuffled. */
+function evenPhases(n: number): number[] {
+  const phases = Array.from({ length: n }, (_, i) => (i + 0.5) / n);
+  for (let i = phases.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [phases[i], phases[j]] = [phases[j] ?? 0, phases[i] ?? 0];
+  }
+  return phases;
+}
+
 async function runDaemon(
   label: string,
   argv: readonly string[],
@@ -71,9 +84,9 @@ async function runDaemon(
   try {
     await peerCountIs(peer, 1, 60_000).catch(withTail);
     for (const kind of ['health', 'address'] as const) {
-      for (let i = 0; i < samples[kind]; i += 1) {
-        // A random phase of the check interval, after the route has been back for a while.
-        await delay(300 + Math.random() * INTERVAL_S * 1000);
+      for (const phase of evenPhases(samples[kind])) {
+        // The sample's phase of the check interval, after the route has been back for a while.
+        await delay(300 + phase * INTERVAL_S * 1000);
         if (d.hasExited) withTail(new Error('the daemon exited'));
         const started = performance.now();
         if (kind === 'health') rmSync(health);
@@ -104,7 +117,7 @@ async function main(): Promise<void> {
     process.stdout.write(`failover benchmark skipped: ${reason}\n`);
     return;
   }
-  const samples = { health: intSetting('BENCH_FAILOVER_SAMPLES', 20), address: intSetting('BENCH_FAILOVER_ADDRESS_SAMPLES', 10) };
+  const samples = { health: intSetting('BENCH_FAILOVER_SAMPLES', 40), address: intSetting('BENCH_FAILOVER_ADDRESS_SAMPLES', 20) };
   const mode = process.env['BENCH_FAILOVER_MODE'] ?? 'per-service';
   const binaries = process.env['BENCH_FAILOVER_BIRD'] === '3' ? bird3Binaries(REPO_ROOT) : BIRD2;
   if (typeof binaries === 'string') throw new Error(`BENCH_FAILOVER_BIRD=3: ${binaries}`);
