@@ -377,6 +377,10 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
       spawning = await chooseSpawner(log);
       // A stop that came while the helper was starting found nothing to close.
       if (stopping) await spawning.helper?.close();
+      // BIRD's commands too: a fork of this process costs more the bigger it is (docs/design.md,
+      // "Spawning checks: the ahc-spawn helper"). While the helper is down they are run directly.
+      const helper = spawning.helper;
+      if (helper !== null && !stopping) supervisor.useCommandRunner((argv, options) => helper.run(argv, options));
       host = new WorkerThreadHost(
         {
           workerFile: new URL('./check-worker.mjs', import.meta.url),

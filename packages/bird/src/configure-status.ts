@@ -9,7 +9,7 @@
  */
 import { basename } from 'node:path';
 import { runCommand } from '@ahc/command';
-import type { CommandResult } from '@ahc/command';
+import type { CommandResult, CommandRunner } from '@ahc/command';
 
 export type ConfigureState = 'busy' | 'idle' | 'unknown';
 
@@ -56,6 +56,8 @@ export interface WaitForIdleOptions {
   readonly signal?: AbortSignal;
   /** Called once, at the first answer that BIRD is busy. */
   readonly onBusy?: () => void;
+  /** What starts each question (default runCommand). */
+  readonly run?: CommandRunner;
 }
 
 /** How a wait ended: `idle`, `unknown` (an answer that is not busy nor idle: treat as idle), `timed-out`, `aborted` (shutdown). */
@@ -75,7 +77,7 @@ export async function waitForConfigureIdle(statusArgv: readonly string[], option
   for (;;) {
     if (isAborted(options.signal)) return { ended: 'aborted', polls };
     if (performance.now() >= end) return { ended: 'timed-out', polls };
-    const result = await runCommand(statusArgv, {
+    const result = await (options.run ?? runCommand)(statusArgv, {
       timeoutMs: options.timeoutMs,
       maxOutputBytes: 4096,
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -14,7 +14,7 @@
  */
 import { AhcError, ERR, describeError } from '@ahc/errors';
 import { commandArgv, runCommand } from '@ahc/command';
-import type { CommandLine, CommandResult } from '@ahc/command';
+import type { CommandLine, CommandResult, CommandRunner } from '@ahc/command';
 
 export type ReconfigureStatus = 'applied' | 'in-progress' | 'failed';
 
@@ -61,6 +61,8 @@ export interface ReconfigureOptions {
   readonly signal?: AbortSignal;
   /** Bytes kept of each of stdout and stderr (default 16384). */
   readonly maxOutputBytes?: number;
+  /** What starts the command (default runCommand; the daemon passes its spawn helper's). */
+  readonly run?: CommandRunner;
 }
 
 export type CustomReconfigureOptions = Omit<ReconfigureOptions, 'extraArgs'>;
@@ -171,7 +173,7 @@ async function execute(
     };
   }
   argv.push(...(options.extraArgs ?? []));
-  const result = await runCommand(argv, {
+  const result = await (options.run ?? runCommand)(argv, {
     timeoutMs: options.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? 16_384,
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -1,5 +1,5 @@
 import { commandArgv, runCommand } from '@ahc/command';
-import type { CommandLine } from '@ahc/command';
+import type { CommandLine, CommandRunner } from '@ahc/command';
 import { normalizePrefix } from './prefix';
 
 /**
@@ -45,7 +45,7 @@ export async function verifyBirdVariable(
   command: CommandLine,
   variable: string,
   wanted: readonly string[],
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; run?: CommandRunner },
 ): Promise<VerifyOutcome> {
   const fail = (kind: VerifyKind, reason: string): VerifyOutcome => ({ status: 'failed', kind, reason, live: [], missing: [], extra: [] });
   let argv: string[];
@@ -54,7 +54,7 @@ export async function verifyBirdVariable(
   } catch (error) {
     return fail('invalid-command', `cannot split the verify command: ${(error as Error).message}`);
   }
-  const result = await runCommand(argv, {
+  const result = await (options.run ?? runCommand)(argv, {
     timeoutMs: options.timeoutMs,
     maxOutputBytes: 256 * 1024,
     ...(options.signal ? { signal: options.signal } : {}),

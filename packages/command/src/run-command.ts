@@ -23,6 +23,9 @@ export interface RunCommandOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** runCommand's signature: what runs the daemon's own commands (runCommand itself, or the spawn helper's run). */
+export type CommandRunner = (argv: readonly string[], options: RunCommandOptions) => Promise<CommandResult>;
+
 /** How long to wait for pipes to close after the child exited, before giving up on output held
  * open by a process that left its group (and so survived the group kill). */
 const DRAIN_AFTER_EXIT_MS = 50;

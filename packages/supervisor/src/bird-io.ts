@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { errnoCode } from '@ahc/errors';
 import { archivePrefixFile, parsePrefixFile, renderPrefixFile, runCustomReconfigure, verifyBirdVariable } from '@ahc/bird';
+import { runCommand } from '@ahc/command';
+import type { CommandRunner } from '@ahc/command';
 import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { PrefixFileContent, ReconfigureOutcome, VerifyOutcome } from '@ahc/bird';
 import type { BirdFamilyConfig, Command, ServiceConfig } from '@ahc/config';
@@ -57,6 +59,8 @@ export class FileBirdIo implements BirdIo {
     private readonly bird: BirdFamilyConfig,
     private readonly queue: ReconfigureQueue,
     private readonly signal: AbortSignal,
+    /** What starts the custom and verify commands, asked at each run (as the queue's). */
+    private readonly runner: () => CommandRunner = () => runCommand,
   ) {}
 
   removeStaleTempFiles(): Promise<readonly string[]> {
@@ -102,10 +106,14 @@ export class FileBirdIo implements BirdIo {
   }
 
   custom(action: CustomAction): Promise<ReconfigureOutcome> {
-    return runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.signal });
+    return runCustomReconfigure(action.command, action.direction, { timeoutMs: action.timeoutMs, signal: this.signal, run: this.runner() });
   }
 
   verify(command: Command, prefixes: readonly string[]): Promise<VerifyOutcome> {
-    return verifyBirdVariable(command, this.bird.variable, prefixes, { timeoutMs: this.queue.timeoutMs, signal: this.signal });
+    return verifyBirdVariable(command, this.bird.variable, prefixes, {
+      timeoutMs: this.queue.timeoutMs,
+      signal: this.signal,
+      run: this.runner(),
+    });
   }
 }

@@ -1,7 +1,8 @@
 import { configureStatusArgv, runReconfigure, waitForConfigureIdle } from '@ahc/bird';
 import type { ReconfigureOutcome } from '@ahc/bird';
 import { commandArgv } from '@ahc/command';
-import type { CommandLine } from '@ahc/command';
+import { runCommand } from '@ahc/command';
+import type { CommandLine, CommandRunner } from '@ahc/command';
 import type { Logger } from '@ahc/logging';
 
 export interface ReconfigureQueueOptions {
@@ -12,6 +13,8 @@ export interface ReconfigureQueueOptions {
   readonly pollIntervalMs?: number;
   /** How long to wait for BIRD at most (default 10 × the reconfigure timeout). */
   readonly waitDeadlineMs?: number;
+  /** What starts birdc, asked at each run (the daemon switches to its spawn helper once that runs; default runCommand). */
+  readonly runner?: () => CommandRunner;
 }
 
 /** How many reconfigure timeouts the daemon waits at most for BIRD to finish applying. */
@@ -42,6 +45,7 @@ export class ReconfigureQueue {
   readonly #log: Pick<Logger, 'info' | 'warning'> | undefined;
   readonly #pollIntervalMs: number;
   readonly #waitDeadlineMs: number;
+  readonly #runner: () => CommandRunner;
   runs = 0;
   lastOutcome: ReconfigureOutcome | null = null;
 
@@ -54,6 +58,7 @@ export class ReconfigureQueue {
     this.#log = options.log;
     this.#pollIntervalMs = options.pollIntervalMs ?? 50;
     this.#waitDeadlineMs = options.waitDeadlineMs ?? timeoutMs * APPLY_WAIT_FACTOR;
+    this.#runner = options.runner ?? (() => runCommand);
     let argv: string[] | null;
     try {
       argv = commandArgv(command);
@@ -104,7 +109,11 @@ export class ReconfigureQueue {
   async #configure(): Promise<ReconfigureOutcome> {
     this.#configuring = true;
     this.runs += 1;
-    const outcome = await runReconfigure(this.command, { timeoutMs: this.timeoutMs, ...(this.#signal ? { signal: this.#signal } : {}) });
+    const outcome = await runReconfigure(this.command, {
+      timeoutMs: this.timeoutMs,
+      run: this.#runner(),
+      ...(this.#signal ? { signal: this.#signal } : {}),
+    });
     this.lastOutcome = outcome;
     if (outcome.status === 'in-progress' && this.#statusArgv !== null) this.#watch(this.#statusArgv);
     return outcome;
@@ -118,6 +127,7 @@ export class ReconfigureQueue {
       deadlineMs,
       intervalMs: this.#pollIntervalMs,
       timeoutMs: this.timeoutMs,
+      run: this.#runner(),
       ...(this.#signal ? { signal: this.#signal } : {}),
     }).then((waited) => {
       this.#applying = null;

@@ -1,4 +1,6 @@
 import type { CompiledConfig, ServiceConfig } from '@ahc/config';
+import { runCommand } from '@ahc/command';
+import type { CommandRunner } from '@ahc/command';
 import type { Logger } from '@ahc/logging';
 import { monotonicMs, prefixFamilies, prefixesText } from '@ahc/protocol';
 import type { CheckCounters, Family, FromWorker, ServiceCheckSpec, ServiceState } from '@ahc/protocol';
@@ -128,6 +130,9 @@ export class Supervisor implements CheckHostEvents {
   readonly registry: ServiceRegistry;
   readonly reconcilers = new Map<Family, PrefixReconciler>();
   readonly #abort = new AbortController();
+  /** What starts BIRD's commands (useCommandRunner); the queues and BIRD I/O ask at each run. */
+  #runner: CommandRunner = runCommand;
+  readonly #currentRunner = (): CommandRunner => this.#runner;
   readonly #serviceLogs = new Map<string, Logger>();
   host: CheckHost | null = null;
   /** The daemon's start on the monotonic clock: every check schedule is anchored here. */
@@ -171,16 +176,29 @@ export class Supervisor implements CheckHostEvents {
       // BIRD 2/3 use one birdc for both families: one queue per distinct command, so it never runs twice at once.
       let queue = queues.get(bird.reconfigureCmd.text);
       if (queue === undefined) {
-        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, { signal: this.#abort.signal, log });
+        queue = new ReconfigureQueue(bird.reconfigureCmd, config.daemon.reconfigureTimeoutMs, {
+          signal: this.#abort.signal,
+          log,
+          runner: this.#currentRunner,
+        });
         queues.set(bird.reconfigureCmd.text, queue);
       }
-      const io = new FileBirdIo(bird, queue, this.#abort.signal);
+      const io = new FileBirdIo(bird, queue, this.#abort.signal, this.#currentRunner);
       this.reconcilers.set(bird.family, new PrefixReconciler(bird, this.registry, io, log, { purge: config.daemon.purgeIpPrefixes }));
     }
   }
 
   get state(): SupervisorState {
     return this.#state;
+  }
+
+  /**
+   * Start BIRD's commands (reconfigure, `configure status`, custom and verify commands) with
+   * `run` from now on, e.g. the spawn helper's, whose cost does not grow with the daemon as a
+   * fork of it does (docs/design.md, "Spawning checks: the ahc-spawn helper"); null: runCommand again.
+   */
+  useCommandRunner(run: CommandRunner | null): void {
+    this.#runner = run ?? runCommand;
   }
 
   /**

@@ -1,0 +1,95 @@
+// BIRD's commands go through the spawn helper once it runs (docs/design.md, "Spawning checks:
+// the ahc-spawn helper"): a reconfigure command that records its parent process sees the daemon
+// at the start-up repair (the helper is not started yet), then ahc-spawn; with
+// AHC_SPAWN_HELPER=none the daemon throughout. Real daemon, real helper, real commands.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonProcess, ensureBuilt, killDaemons, pollUntil, removeTempDirs, writeDaemonSetup } from './harness';
+
+beforeAll(ensureBuilt);
+afterEach(async () => {
+  await killDaemons();
+  removeTempDirs();
+});
+
+/** A daemon whose reconfigure command appends its parent's comm to `parents`, and a service that goes UP at its first check. */
+function setup(): { args: readonly string[]; parents: string; custom: string } {
+  const s = writeDaemonSetup([{ name: 'web', prefix: '10.52.33.1/32' }]);
+  const parents = join(s.root, 'parents');
+  const custom = join(s.root, 'custom-parents');
+  const reconfigure = join(s.root, 'recording-reconfigure.sh');
+  writeFileSync(reconfigure, `#!/bin/sh\ncat /proc/$PPID/comm >> ${parents}\necho Reconfigured\n`);
+  chmodSync(reconfigure, 0o755);
+  const announce = join(s.root, 'announce.sh');
+  writeFileSync(announce, `#!/bin/sh\necho "$1 $(cat /proc/$PPID/comm)" >> ${custom}\n`);
+  chmodSync(announce, 0o755);
+  const conf = readFileSync(s.file, 'utf8').replace(/^bird_reconfigure_cmd = .*$/m, `bird_reconfigure_cmd = ${reconfigure}`);
+  writeFileSync(s.file, conf);
+  const service = join(s.dir, 'db.conf');
+  writeFileSync(
+    service,
+    [
+      '[db]',
+      'check_cmd = /bin/true',
+      'ip_prefix = 10.52.33.2/32',
+      'check_disabled = false',
+      'ip_check_disabled = true',
+      'check_interval = 0.3',
+      'check_timeout = 0.2',
+      'check_rise = 1',
+      'check_fail = 1',
+      `custom_bird_reconfigure_cmd = ${announce}`,
+      '',
+    ].join('\n'),
+  );
+  return { args: s.args, parents, custom };
+}
+
+const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []);
+
+describe("BIRD's commands and the spawn helper", () => {
+  it('the start-up repair is run by the daemon, the reconfigures and custom commands after it by ahc-spawn', async () => {
+    const { args, parents, custom } = setup();
+    const daemon = DaemonProcess.start(args);
+    await pollUntil(
+      'two reconfigures',
+      () => (lines(parents).length >= 2 ? true : undefined),
+      15_000,
+      () => daemon.tail(),
+    );
+    await pollUntil(
+      'the custom command',
+      () => (lines(custom).length >= 1 ? true : undefined),
+      15_000,
+      () => daemon.tail(),
+    );
+    const [repair, ...later] = lines(parents);
+    expect(repair).not.toBe('ahc-spawn');
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((p) => p === 'ahc-spawn')).toBe(true);
+    expect(lines(custom)[0]).toBe('up ahc-spawn');
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('with AHC_SPAWN_HELPER=none every command is run by the daemon itself', async () => {
+    const { args, parents, custom } = setup();
+    const daemon = DaemonProcess.start(args, { ...process.env, AHC_SPAWN_HELPER: 'none' });
+    await pollUntil(
+      'two reconfigures',
+      () => (lines(parents).length >= 2 ? true : undefined),
+      15_000,
+      () => daemon.tail(),
+    );
+    await pollUntil(
+      'the custom command',
+      () => (lines(custom).length >= 1 ? true : undefined),
+      15_000,
+      () => daemon.tail(),
+    );
+    expect(lines(parents).some((p) => p === 'ahc-spawn')).toBe(false);
+    expect(lines(custom)[0]?.startsWith('up ')).toBe(true);
+    expect(lines(custom)[0]).not.toBe('up ahc-spawn');
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+  });
+});
