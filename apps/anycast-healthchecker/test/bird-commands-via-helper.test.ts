@@ -48,48 +48,43 @@ function setup(): { args: readonly string[]; parents: string; custom: string } {
 
 const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []);
 
+/** Start the daemon and wait until it ran two reconfigures and the custom command; returns the parents they saw. */
+async function runUntilCommands(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ daemon: DaemonProcess; parents: string[]; custom: string[] }> {
+  const s = setup();
+  const daemon = DaemonProcess.start(s.args, env);
+  await pollUntil(
+    'two reconfigures',
+    () => (lines(s.parents).length >= 2 ? true : undefined),
+    15_000,
+    () => daemon.tail(),
+  );
+  await pollUntil(
+    'the custom command',
+    () => (lines(s.custom).length >= 1 ? true : undefined),
+    15_000,
+    () => daemon.tail(),
+  );
+  return { daemon, parents: lines(s.parents), custom: lines(s.custom) };
+}
+
 describe("BIRD's commands and the spawn helper", () => {
   it('the start-up repair is run by the daemon, the reconfigures and custom commands after it by ahc-spawn', async () => {
-    const { args, parents, custom } = setup();
-    const daemon = DaemonProcess.start(args);
-    await pollUntil(
-      'two reconfigures',
-      () => (lines(parents).length >= 2 ? true : undefined),
-      15_000,
-      () => daemon.tail(),
-    );
-    await pollUntil(
-      'the custom command',
-      () => (lines(custom).length >= 1 ? true : undefined),
-      15_000,
-      () => daemon.tail(),
-    );
-    const [repair, ...later] = lines(parents);
+    const { daemon, parents, custom } = await runUntilCommands();
+    const [repair, ...later] = parents;
     expect(repair).not.toBe('ahc-spawn');
     expect(later.length).toBeGreaterThan(0);
     expect(later.every((p) => p === 'ahc-spawn')).toBe(true);
-    expect(lines(custom)[0]).toBe('up ahc-spawn');
+    expect(custom[0]).toBe('up ahc-spawn');
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 
   it('with AHC_SPAWN_HELPER=none every command is run by the daemon itself', async () => {
-    const { args, parents, custom } = setup();
-    const daemon = DaemonProcess.start(args, { ...process.env, AHC_SPAWN_HELPER: 'none' });
-    await pollUntil(
-      'two reconfigures',
-      () => (lines(parents).length >= 2 ? true : undefined),
-      15_000,
-      () => daemon.tail(),
-    );
-    await pollUntil(
-      'the custom command',
-      () => (lines(custom).length >= 1 ? true : undefined),
-      15_000,
-      () => daemon.tail(),
-    );
-    expect(lines(parents).some((p) => p === 'ahc-spawn')).toBe(false);
-    expect(lines(custom)[0]?.startsWith('up ')).toBe(true);
-    expect(lines(custom)[0]).not.toBe('up ahc-spawn');
+    const { daemon, parents, custom } = await runUntilCommands({ ...process.env, AHC_SPAWN_HELPER: 'none' });
+    expect(parents.some((p) => p === 'ahc-spawn')).toBe(false);
+    expect(custom[0]?.startsWith('up ')).toBe(true);
+    expect(custom[0]).not.toBe('up ahc-spawn');
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });
