@@ -1,7 +1,6 @@
 import { configureStatusArgv, runReconfigure, waitForConfigureIdle } from '@ahc/bird';
 import type { ReconfigureOutcome } from '@ahc/bird';
-import { commandArgv } from '@ahc/command';
-import { runCommand } from '@ahc/command';
+import { commandArgv, runCommand } from '@ahc/command';
 import type { CommandLine, CommandRunner } from '@ahc/command';
 import type { Logger } from '@ahc/logging';
 
