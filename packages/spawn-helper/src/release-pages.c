@@ -11,9 +11,10 @@
  * a minor fault, from the same file contents. So this changes what the process holds, never
  * what it reads.
  *
- * A mapping is released only when it is the executable's, not writable, and holds no anonymous
- * (copied-on-write) page: for a relocated read-only segment (RELRO), or a text segment someone
- * patched, MADV_DONTNEED would bring back the file's original bytes. Such a mapping is skipped.
+ * A mapping is released only when it is the executable's, not writable, and smaps says it holds
+ * no anonymous (copied-on-write) page: for a relocated read-only segment (RELRO), or a text
+ * segment someone patched, MADV_DONTNEED would bring back the file's original bytes. Such a
+ * mapping is skipped, and so is every mapping when a line of smaps is not in its format.
  *
  * The Node-API declarations below are the documented, ABI-stable C signatures (node_api.h); the
  * symbols are resolved from the node executable when it loads the addon.
@@ -60,11 +61,12 @@ struct mapping {
   int ours;     /* the executable's, not writable */
   int writable; /* the executable's, writable (.data, .bss) */
   long rss_kib, anon_kib, locked_kib;
+  int saw_anon; /* a kernel that does not say how many pages are private copies: never released */
 };
 
 static void settle(struct mapping *m, struct outcome *o) {
   if (!m->ours && !m->writable) return;
-  if (m->ours && m->anon_kib == 0 && m->locked_kib == 0 && o->n_released < MAX_RANGES) {
+  if (m->ours && m->saw_anon && m->anon_kib == 0 && m->locked_kib == 0 && o->n_released < MAX_RANGES) {
     if (m->rss_kib > 0) o->released[o->n_released++] = (struct range){m->start, m->end, m->rss_kib};
   } else {
     o->n_skipped++;
@@ -89,11 +91,19 @@ static int survey(struct outcome *o) {
   struct mapping m = {0};
   char *line = NULL;
   size_t cap = 0;
+  int bad_line = 0;
   while (getline(&line, &cap, f) >= 0) {
     unsigned long start, end;
     char perms[8];
     int path_at = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) == 3 && path_at > 0) {
+    /* A mapping's first line starts with its address in lowercase hex; its field lines
+     * ("Rss:", "VmFlags:", ...) with a capital. A first line that does not parse stops the
+     * survey: its fields would otherwise be counted for the mapping before it. */
+    if ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) {
+      if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) != 3 || path_at == 0) {
+        bad_line = 1;
+        break;
+      }
       settle(&m, o);
       char *path = line + path_at;
       path[strcspn(path, "\n")] = '\0';
@@ -102,16 +112,21 @@ static int survey(struct outcome *o) {
       continue;
     }
     long kib;
-    if (sscanf(line, "Rss: %ld kB", &kib) == 1) m.rss_kib = kib;
-    else if (sscanf(line, "Anonymous: %ld kB", &kib) == 1) m.anon_kib = kib;
-    else if (sscanf(line, "Locked: %ld kB", &kib) == 1) m.locked_kib = kib;
+    if (sscanf(line, "Rss: %ld kB", &kib) == 1) {
+      m.rss_kib = kib;
+    } else if (sscanf(line, "Anonymous: %ld kB", &kib) == 1) {
+      m.anon_kib = kib;
+      m.saw_anon = 1;
+    } else if (sscanf(line, "Locked: %ld kB", &kib) == 1) {
+      m.locked_kib = kib;
+    }
   }
-  settle(&m, o);
+  if (!bad_line) settle(&m, o);
   free(line);
   int failed = ferror(f);
   fclose(f);
-  if (failed) {
-    snprintf(o->error, sizeof o->error, "error reading /proc/self/smaps");
+  if (failed || bad_line) {
+    snprintf(o->error, sizeof o->error, bad_line ? "a line of /proc/self/smaps that is not in its format" : "error reading /proc/self/smaps");
     return -1;
   }
   return 0;
