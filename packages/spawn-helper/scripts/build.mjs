@@ -19,20 +19,43 @@ export const CFLAGS = ['-O2', '-Wall', '-Wextra', '-Werror'];
 const STATIC = ['-static-pie'];
 
 /**
- * Compile to `outFile` (through a temporary file and a rename: a running helper is not touched).
- * Static when the C library allows it; where it has no static archive (Fedora without
- * glibc-static, say) the helper is linked dynamically, with a warning, and works the same.
- * Throws with a readable message. Returns whether the binary is static.
+ * Build `what` into `outFile` with the C compiler (CC, or cc): `compile(cc, tmp)` runs it into a
+ * temporary file, which is renamed over `outFile` (a running program keeps the file it has).
+ * `compile` returns spawnSync's result and `shown`, the command line a failure names. Throws with
+ * a readable message, the temporary file removed. Returns what `compile` returned.
  */
-export function buildSpawnHelper(outFile) {
+function compileInto(what, outFile, compile) {
   const cc = process.env.CC || 'cc';
   mkdirSync(dirname(outFile), { recursive: true });
   const tmp = `${outFile}.tmp-${process.pid}`;
-  const compile = (extra, stdio) =>
-    spawnSync(cc, [...CFLAGS, ...extra, '-o', tmp, ...SOURCES], { stdio: ['ignore', stdio, stdio], encoding: 'utf8' });
-  let linked = 'static';
-  let r = compile(STATIC, 'pipe');
-  if (r.error === undefined && r.status !== 0) {
+  const done = compile(cc, tmp);
+  const r = done.result;
+  if (r.error !== undefined || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    const why =
+      r.error === undefined
+        ? `${done.shown} failed (${r.signal ?? `exit code ${r.status}`})`
+        : r.error.code === 'ENOENT'
+          ? `the C compiler "${cc}" was not found (install gcc, or set CC)`
+          : r.error.message;
+    throw new Error(`cannot build ${what}: ${why}`);
+  }
+  renameSync(tmp, outFile);
+  return done;
+}
+
+/**
+ * Compile ahc-spawn to `outFile`. Static when the C library allows it; where it has no static
+ * archive (Fedora without glibc-static, say) the helper is linked dynamically, with a warning, and
+ * works the same. Throws with a readable message. Returns whether the binary is static.
+ */
+export function buildSpawnHelper(outFile) {
+  const done = compileInto('ahc-spawn', outFile, (cc, tmp) => {
+    const compile = (extra, stdio) =>
+      spawnSync(cc, [...CFLAGS, ...extra, '-o', tmp, ...SOURCES], { stdio: ['ignore', stdio, stdio], encoding: 'utf8' });
+    const shown = `${cc} ${CFLAGS.join(' ')} ${SOURCES.join(' ')}`;
+    const r = compile(STATIC, 'pipe');
+    if (r.error !== undefined || r.status === 0) return { result: r, shown, linked: 'static' };
     // Compiled but not linked statically? Try a dynamic link, showing its errors if that fails too.
     const plain = compile([], 'inherit');
     if (plain.error === undefined && plain.status === 0) {
@@ -40,46 +63,18 @@ export function buildSpawnHelper(outFile) {
         `warning: ahc-spawn is linked dynamically (${cc} ${STATIC.join(' ')} failed: ${(r.stderr ?? '').trim().split('\n').pop()}); ` +
           'it works the same and holds about 0.7 MiB more (Debian: apt-get install libc6-dev; Fedora: dnf install glibc-static)\n',
       );
-      linked = 'dynamic';
     }
-    r = plain;
-  }
-  if (r.error !== undefined) {
-    rmSync(tmp, { force: true });
-    const why = r.error.code === 'ENOENT' ? `the C compiler "${cc}" was not found (install gcc, or set CC)` : r.error.message;
-    throw new Error(`cannot build ahc-spawn: ${why}`);
-  }
-  if (r.status !== 0) {
-    rmSync(tmp, { force: true });
-    throw new Error(
-      `cannot build ahc-spawn: ${cc} ${CFLAGS.join(' ')} ${SOURCES.join(' ')} failed (${r.signal ?? `exit code ${r.status}`})`,
-    );
-  }
-  renameSync(tmp, outFile);
-  return linked === 'static';
+    return { result: plain, shown, linked: 'dynamic' };
+  });
+  return done.linked === 'static';
 }
 
-/**
- * Compile the addon to `outFile` (through a temporary file and a rename, like the helper: a
- * running daemon keeps the one it loaded). Throws with a readable message.
- */
+/** Compile the addon to `outFile`, the same way. Throws with a readable message. */
 export function buildReleasePages(outFile) {
-  const cc = process.env.CC || 'cc';
-  mkdirSync(dirname(outFile), { recursive: true });
-  const tmp = `${outFile}.tmp-${process.pid}`;
-  const args = [...CFLAGS, '-shared', '-fPIC', '-o', tmp, ADDON_SOURCE];
-  const r = spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.error !== undefined || r.status !== 0) {
-    rmSync(tmp, { force: true });
-    const why =
-      r.error === undefined
-        ? `${cc} ${args.join(' ')} failed (${r.signal ?? `exit code ${r.status}`})`
-        : r.error.code === 'ENOENT'
-          ? `the C compiler "${cc}" was not found (install gcc, or set CC)`
-          : r.error.message;
-    throw new Error(`cannot build ahc-release-pages.node: ${why}`);
-  }
-  renameSync(tmp, outFile);
+  compileInto('ahc-release-pages.node', outFile, (cc, tmp) => {
+    const args = [...CFLAGS, '-shared', '-fPIC', '-o', tmp, ADDON_SOURCE];
+    return { result: spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] }), shown: `${cc} ${args.join(' ')}` };
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
