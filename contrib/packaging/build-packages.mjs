@@ -316,7 +316,7 @@ function glibcNeeded(binaries) {
   return best.join('.');
 }
 
-/** Step 2 for one architecture: the pinned node (contrib/runtime/ensure-node) and ahc-spawn. */
+/** Step 2 for one architecture: the pinned node (contrib/runtime/ensure-node), ahc-spawn and ahc-release-pages.node. */
 function nativeParts(arch, work) {
   const a = ARCHES[arch];
   const ensure = join(repo, 'contrib', 'runtime', 'ensure-node');
@@ -406,8 +406,8 @@ function buildDeb(work, arch, native) {
     `Architecture: ${arch}`,
     `Maintainer: ${PACKAGER}`,
     `Installed-Size: ${duKiB(root)}`,
-    // What the bundled node links against (libc6 from its symbol versions; it needs
-    // GLIBCXX_3.4.21 and GCC_3.x; ahc-spawn is static), iproute2 for `ip -o address show`, the
+    // What the bundled node and the addon link against (libc6 from their symbol versions; node
+    // needs GLIBCXX_3.4.21 and GCC_3.x; ahc-spawn is static), iproute2 for `ip -o address show`, the
     // address watch's dumps (a minbase system has no ip). Nothing else: the unit reloads with `anycast-healthchecker reload`, no
     // /bin/kill (procps); the user is made with systemd-sysusers or useradd (passwd, Priority:
     // required), no adduser.
