@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 export const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../node_modules/.bin/anycast-healthchecker', import.meta.url));
 
-/** For beforeAll: bundle the program with esbuild (about 1 s) unless dist/main.mjs exists. */
+/** For beforeAll: build the program (esbuild, about 1 s, and its C parts) unless dist/ has it. */
 export function ensureBuilt(): void {
-  if (existsSync(join(APP_DIR, 'dist', 'main.mjs')) && existsSync(join(APP_DIR, 'dist', 'check-worker.mjs'))) return;
+  if (['main.mjs', 'check-worker.mjs', 'ahc-release-pages.node'].every((f) => existsSync(join(APP_DIR, 'dist', f)))) return;
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: APP_DIR, stdio: 'inherit' });
 }
 

@@ -3,20 +3,18 @@
 // read-only pages, leaves the relocated (copied-on-write) segment alone, and the process goes on
 // working; the scheduler waits for the checks, and a missing addon is one warning.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefixFile } from '@ahc/bird';
 import { captureLogger } from '../../../test/helpers/capture-logger';
 import { PageRelease, describeRelease } from '../src/release-pages';
-import { APP_DIR, DaemonProcess, killDaemons, pollUntil, readIfExists, removeTempDirs, writeDaemonSetup } from './harness';
+import { APP_DIR, DaemonProcess, ensureBuilt, killDaemons, pollUntil, readIfExists, removeTempDirs, writeDaemonSetup } from './harness';
 import type { DaemonSetup } from './harness';
 
 const ADDON = join(APP_DIR, 'dist', 'ahc-release-pages.node');
 
-beforeAll(() => {
-  if (!existsSync(ADDON)) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: APP_DIR, stdio: 'inherit' });
-});
+beforeAll(ensureBuilt);
 afterEach(async () => {
   await killDaemons();
   removeTempDirs();
