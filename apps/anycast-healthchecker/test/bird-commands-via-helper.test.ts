@@ -2,10 +2,10 @@
 // the ahc-spawn helper"): a reconfigure command that records its parent process sees the daemon
 // at the start-up repair (the helper is not started yet), then ahc-spawn; with
 // AHC_SPAWN_HELPER=none the daemon throughout. Real daemon, real helper, real commands.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, ensureBuilt, killDaemons, pollUntil, removeTempDirs, writeDaemonSetup } from './harness';
+import { DaemonProcess, ensureBuilt, killDaemons, makeTempDir, pollUntil, removeTempDirs, writeDaemonSetup } from './harness';
 
 beforeAll(ensureBuilt);
 afterEach(async () => {
@@ -13,36 +13,25 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-/** A daemon whose reconfigure command appends its parent's comm to `parents`, and a service that goes UP at its first check. */
+/** A daemon whose reconfigure command appends its parent's comm to `parents`, and a service (db, UP at its first check) whose custom command does the same to `custom`. */
 function setup(): { args: readonly string[]; parents: string; custom: string } {
-  const s = writeDaemonSetup([{ name: 'web', prefix: '10.52.33.1/32' }]);
-  const parents = join(s.root, 'parents');
-  const custom = join(s.root, 'custom-parents');
-  const reconfigure = join(s.root, 'recording-reconfigure.sh');
+  const commands = makeTempDir('commands');
+  const parents = join(commands, 'parents');
+  const custom = join(commands, 'custom-parents');
+  const reconfigure = join(commands, 'recording-reconfigure.sh');
   writeFileSync(reconfigure, `#!/bin/sh\ncat /proc/$PPID/comm >> ${parents}\necho Reconfigured\n`);
   chmodSync(reconfigure, 0o755);
-  const announce = join(s.root, 'announce.sh');
+  const announce = join(commands, 'announce.sh');
   writeFileSync(announce, `#!/bin/sh\necho "$1 $(cat /proc/$PPID/comm)" >> ${custom}\n`);
   chmodSync(announce, 0o755);
-  const conf = readFileSync(s.file, 'utf8').replace(/^bird_reconfigure_cmd = .*$/m, `bird_reconfigure_cmd = ${reconfigure}`);
-  writeFileSync(s.file, conf);
-  const service = join(s.dir, 'db.conf');
-  writeFileSync(
-    service,
+  const s = writeDaemonSetup(
     [
-      '[db]',
-      'check_cmd = /bin/true',
-      'ip_prefix = 10.52.33.2/32',
-      'check_disabled = false',
-      'ip_check_disabled = true',
-      'check_interval = 0.3',
-      'check_timeout = 0.2',
-      'check_rise = 1',
-      'check_fail = 1',
-      `custom_bird_reconfigure_cmd = ${announce}`,
-      '',
-    ].join('\n'),
+      { name: 'web', prefix: '10.52.33.1/32' },
+      { name: 'db', prefix: '10.52.33.2/32' },
+    ],
+    { bird_reconfigure_cmd: reconfigure },
   );
+  appendFileSync(join(s.dir, 'db.conf'), `custom_bird_reconfigure_cmd = ${announce}\n`);
   return { args: s.args, parents, custom };
 }
 
