@@ -9,7 +9,18 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefixFile } from '@ahc/bird';
 import { captureLogger } from '../../../test/helpers/capture-logger';
 import { PageRelease, describeRelease } from '../src/release-pages';
-import { APP_DIR, DaemonProcess, ensureBuilt, killDaemons, pollUntil, readIfExists, removeTempDirs, writeDaemonSetup } from './harness';
+import {
+  APP_DIR,
+  DaemonProcess,
+  ensureBuilt,
+  killDaemons,
+  makeTempDir,
+  pollUntil,
+  readIfExists,
+  removeTempDirs,
+  serviceText,
+  writeDaemonSetup,
+} from './harness';
 import type { DaemonSetup } from './harness';
 
 const ADDON = join(APP_DIR, 'dist', 'ahc-release-pages.node');
@@ -163,15 +174,12 @@ function executableResidentKiB(pid: number): number {
 describe('the daemon with release_startup_pages', () => {
   const PREFIXES = ['10.52.31.1/32', '10.52.31.2/32', '10.52.31.3/32'];
   function setup(release: boolean): DaemonSetup & { ok: string } {
-    const s = writeDaemonSetup(
-      PREFIXES.map((prefix, i) => ({ name: `svc${i}`, prefix })),
-      { loglevel: 'info', worker_threads: '2', ...(release ? {} : { release_startup_pages: 'false' }) },
-    );
-    const ok = join(s.root, 'ok');
+    // svc0 passes while `ok` exists; the others always.
+    const ok = join(makeTempDir('health'), 'ok');
     writeFileSync(ok, '');
-    writeFileSync(
-      join(s.dir, 'svc0.conf'),
-      readFileSync(join(s.dir, 'svc0.conf'), 'utf8').replace('check_cmd = /bin/true', `check_cmd = /usr/bin/test -e ${ok}`),
+    const s = writeDaemonSetup(
+      PREFIXES.map((prefix, i) => ({ name: `svc${i}`, prefix, ...(i === 0 ? { checkCmd: `/usr/bin/test -e ${ok}` } : {}) })),
+      { loglevel: 'info', worker_threads: '2', ...(release ? {} : { release_startup_pages: 'false' }) },
     );
     return { ...s, ok };
   }
@@ -219,12 +227,7 @@ describe('the daemon with release_startup_pages', () => {
       () => released.tail(),
     );
     // A reload that adds a service releases again once its check ran.
-    writeFileSync(
-      join(a.dir, 'svc3.conf'),
-      readFileSync(join(a.dir, 'svc1.conf'), 'utf8')
-        .replace('[svc1]', '[svc3]')
-        .replace(PREFIXES[1] ?? '', '10.52.31.4/32'),
-    );
+    writeFileSync(join(a.dir, 'svc3.conf'), serviceText({ name: 'svc3', prefix: '10.52.31.4/32' }));
     process.kill(pidOf(a), 'SIGHUP');
     const reloaded = await released.waitForLine(/configuration reloaded: /, 10_000, at + 1);
     await released.waitForLine(/released the start-up pages of /, 35_000, reloaded + 1);
