@@ -4,7 +4,7 @@
 // namespace). Whatever happens inside (package installed, services started) lands in the tmpfs
 // and vanishes with it; neither the host nor the cached root is modified.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecResult, exec, execSync } from '../helpers/exec.js';
@@ -82,7 +82,7 @@ export class NspawnMachine {
     try {
       leader = await pollUntil(
         async () =>
-          child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : childOf(child.pid ?? -1),
+          child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : containerInit(child.pid ?? -1),
         {
           what: "the container's init",
           timeoutMs: 15_000,
@@ -96,11 +96,14 @@ export class NspawnMachine {
       throw new Error(`${(error as Error).message}\n${log}`);
     }
     const machine = new NspawnMachine(base, child, leader, () => log);
+    let lastAnswer = '(no answer yet)';
     try {
       await pollUntil(
         async () => {
           if (child.exitCode !== null) throw new Error(`systemd-nspawn exited ${child.exitCode}`);
-          const state = (await machine.run('systemctl is-system-running', { allowFailure: true })).stdout.trim();
+          const r = await machine.run('systemctl is-system-running', { allowFailure: true });
+          lastAnswer = (r.stdout.trim() || r.stderr.trim()).slice(0, 500);
+          const state = r.stdout.trim();
           return state === 'running' || state === 'degraded' ? state : undefined;
         },
         { what: 'systemd in the container to finish booting', timeoutMs: options.bootTimeoutMs ?? 30_000, intervalMs: 200 },
@@ -114,11 +117,13 @@ export class NspawnMachine {
           timeoutMs: 10_000,
         })
         .then(
-          (r) => r.stdout.trim(),
+          (r) => [r.stdout.trim(), r.stderr.trim()].filter(Boolean).join('\n'),
           (e: Error) => `(could not ask systemd: ${e.message})`,
         );
       await machine.destroy();
-      throw new Error(`${(error as Error).message}\nsystemd in the container:\n${jobs}\n${out}`);
+      throw new Error(
+        `${(error as Error).message}\nthe last answer of systemctl is-system-running: ${lastAnswer}\nsystemd in the container (init PID ${leader}):\n${jobs}\n${out}`,
+      );
     }
     return machine;
   }
@@ -151,13 +156,19 @@ export class NspawnMachine {
   }
 }
 
-function childOf(pid: number): Promise<number | undefined> {
+/**
+ * The container's init: the child of systemd-nspawn that lives in a PID namespace of its own.
+ * nspawn first forks an "outer child" in our PID namespace, which forks the init and exits; a
+ * leader taken from the outer child would be gone a moment later and every nsenter would fail.
+ */
+export function containerInit(nspawnPid: number): Promise<number | undefined> {
+  const ours = readlinkSync('/proc/self/ns/pid');
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) return Promise.resolve(Number(entry));
+      if (ppid === nspawnPid && readlinkSync(`/proc/${entry}/ns/pid`) !== ours) return Promise.resolve(Number(entry));
     } catch {
       // gone
     }
