@@ -6,9 +6,13 @@
 // prefix leaving the prefix list) removes the route at the peer.
 //
 // Two kinds of samples per daemon, at phases of the check interval spread evenly over it, in a
-// random order (stratified: a daemon's wait for its next check then averages out to half an
-// interval in every run, instead of depending on where a handful of random draws fell, so the
-// median compares what the daemons add, not the luck of the draw):
+// random order, and anchored to the daemon's own checks: the check command is a script that
+// touches a file before it tests the health file, and the bench watches that file (inotify), so it
+// knows when each check starts. A sample's removal is then placed at the chosen phase after a
+// check start. (Anchored to the route's return at the peer instead, the wait for the next check
+// grew by exactly what a daemon saved on the way back, and the comparison measured nothing.)
+// So both daemons get the same waits, and the split of every sample is printed: the wait for the
+// next check, and the daemon's own share from that check's start to the route gone at the peer.
 //   health: the service's health file is removed; time until the peer's table lacks the route.
 //   address: the prefix is removed from the interface (the IP check); same measurement.
 // The peer is polled every POLL_MS over one control-socket connection (`show route count`).
@@ -19,14 +23,14 @@
 // BENCH_FAILOVER_ADDRESS_SAMPLES (default 20), BENCH_FAILOVER_MODE (ours: worker_threads,
 // default per-service), BENCH_FAILOVER_BIRD (2 or 3, default 2), AHC_BENCH_PYTHON (as in
 // cost.bench.ts; unset: Python skipped with the reason printed).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createBirdPair, requireNetnsSupport, type BirdPair } from '../helpers/bird-pair.js';
 import { BirdControl, networkCount } from '../helpers/bird-control.js';
 import { BIRD2, bird3Binaries } from '../helpers/birdc.js';
 import { DaemonProcess, daemonBin, writeDaemonConfig, writeServiceFiles } from '../helpers/daemon-process.js';
-import { delay, median } from '../helpers/poll.js';
+import { delay, median, pollUntil } from '../helpers/poll.js';
 import { DAEMON_BUNDLE, REPO_ROOT, resultFile } from './bench-paths.js';
 import { intSetting } from './tree-process.js';
 
@@ -34,7 +38,7 @@ const RESULT_FILE = resultFile('failover');
 const BIN = daemonBin(REPO_ROOT);
 const PREFIX = '10.56.0.1/32';
 const INTERVAL_S = 0.5;
-const POLL_MS = 5;
+const POLL_MS = 2;
 const ADDRESS_MEDIAN_TARGET_MS = 100;
 
 type Kind = 'health' | 'address';
@@ -43,6 +47,36 @@ interface DaemonResult {
   readonly daemon: string;
   readonly health: readonly number[];
   readonly address: readonly number[];
+  /** Per sample: from the removal to the start of the daemon's next check (health only). */
+  readonly healthWait: readonly number[];
+  /** Per sample: from that check's start to the route gone at the peer (health only). */
+  readonly healthOwn: readonly number[];
+}
+
+/** The file the check script touches before it tests the health file. */
+const checkScript = (dir: string): string =>
+  `#!/bin/sh\n: > ${join(dir, 'check.ran')}\nexec /usr/bin/test -e ${join(dir, 'svc.healthy')}\n`;
+
+/** Check starts, as performance.now(), from inotify events on the file the check script touches. */
+class CheckStarts {
+  readonly starts: number[] = [];
+  private readonly watcher;
+  constructor(file: string) {
+    writeFileSync(file, '');
+    this.watcher = watch(file, () => {
+      const now = performance.now();
+      // One check can raise more than one event (open with O_TRUNC, then the write's close).
+      const last = this.starts.at(-1);
+      if (last === undefined || now - last > 50) this.starts.push(now);
+    });
+  }
+  /** The first check start at or after `t`. */
+  firstAfter(t: number): number | undefined {
+    return this.starts.find((s) => s >= t);
+  }
+  close(): void {
+    this.watcher.close();
+  }
 }
 
 /** Resolves to performance.now() of the first poll that finds the peer's master4 with `want` networks. */
@@ -81,31 +115,57 @@ async function runDaemon(
     throw new Error(`${label}: ${e.message}\n${d.tail(20)}`);
   };
   const result: Record<Kind, number[]> = { health: [], address: [] };
+  const healthWait: number[] = [];
+  const healthOwn: number[] = [];
+  const checks = new CheckStarts(join(dir, 'check.ran'));
+  const intervalMs = INTERVAL_S * 1000;
   try {
     await peerCountIs(peer, 1, 60_000).catch(withTail);
+    // The route may still be at the peer from the daemon before (a stopped daemon leaves its
+    // prefix list as it was): wait for this daemon's first check too.
+    await pollUntil(async () => checks.starts.at(-1), { what: `${label}'s first check`, timeoutMs: 60_000 }).catch(withTail);
     for (const kind of ['health', 'address'] as const) {
       for (const phase of evenPhases(samples[kind])) {
-        // The sample's phase of the check interval, after the route has been back for a while.
-        await delay(300 + phase * INTERVAL_S * 1000);
+        // The sample's phase after one of the daemon's check starts, at least 300 ms after the
+        // route came back. Both daemons keep their checks on a fixed grid, so the last start
+        // seen predicts the next ones.
+        const earliest = performance.now() + 300;
+        let at = (checks.starts.at(-1) ?? 0) + phase * intervalMs;
+        while (at < earliest) at += intervalMs;
+        await delay(at - performance.now());
         if (d.hasExited) withTail(new Error('the daemon exited'));
         const started = performance.now();
         if (kind === 'health') rmSync(health);
         else await bed.delAddress(PREFIX);
         const goneAt = await peerCountIs(peer, 0, 10_000).catch(withTail);
         result[kind].push(goneAt - started);
-        if (kind === 'health') writeFileSync(health, '');
-        else await bed.addAddress(PREFIX);
+        if (kind === 'health') {
+          const check = checks.firstAfter(started);
+          if (check !== undefined && check <= goneAt) {
+            healthWait.push(check - started);
+            healthOwn.push(goneAt - check);
+          }
+          writeFileSync(health, '');
+        } else await bed.addAddress(PREFIX);
         await peerCountIs(peer, 1, 10_000).catch(withTail);
       }
       process.stdout.write(
         `  ${label}, ${kind}: median ${median(result[kind]).toFixed(0)} ms, max ${Math.max(...result[kind]).toFixed(0)} ms ` +
           `(${result[kind].map((v) => v.toFixed(0)).join(' ')})\n`,
       );
+      if (kind === 'health' && healthOwn.length > 0) {
+        process.stdout.write(
+          `  ${label}, health split: wait for the next check median ${median(healthWait).toFixed(1)} / max ${Math.max(...healthWait).toFixed(1)} ms; ` +
+            `its start -> route gone at the peer median ${median(healthOwn).toFixed(1)} / max ${Math.max(...healthOwn).toFixed(1)} ms ` +
+            `(${healthOwn.map((v) => v.toFixed(1)).join(' ')})\n`,
+        );
+      }
     }
   } finally {
+    checks.close();
     if (!d.hasExited) await d.stop('SIGTERM', 20_000).catch(() => undefined);
   }
-  return { daemon: label, ...result };
+  return { daemon: label, ...result, healthWait, healthOwn };
 }
 
 const f = (v: number | null | undefined, d = 0): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
@@ -159,11 +219,13 @@ async function main(): Promise<void> {
         loglevel: 'info',
         extra: spec.extra,
       });
+      const script = join(caseDir, 'check.sh');
+      writeFileSync(script, checkScript(caseDir), { mode: 0o755 });
       writeServiceFiles(files.servicesDir, [
         {
           name: 'svc',
           ipPrefix: PREFIX,
-          checkCmd: `/usr/bin/test -e ${join(caseDir, 'svc.healthy')}`,
+          checkCmd: script,
           checkInterval: INTERVAL_S,
           checkTimeout: 0.4,
           checkRise: 1,
@@ -185,13 +247,16 @@ async function main(): Promise<void> {
   const stat = (v: readonly number[] | undefined): { median: number; max: number } | null =>
     v === undefined || v.length === 0 ? null : { median: median(v), max: Math.max(...v) };
   const lines = [
-    '| ms until the peer lost the route | health file removed: median / max | address removed: median / max |',
-    '| --- | --- | --- |',
+    '| ms until the peer lost the route | health file removed: median / max | of which the check start -> gone: median / max | address removed: median / max |',
+    '| --- | --- | --- | --- |',
   ];
   for (const r of results) {
     const h = stat(r.health);
     const a = stat(r.address);
-    lines.push(`| ${r.daemon} | ${f(h?.median)} / ${f(h?.max)} | ${f(a?.median)} / ${f(a?.max)} |`);
+    const own = stat(r.healthOwn);
+    lines.push(
+      `| ${r.daemon} | ${f(h?.median)} / ${f(h?.max)} | ${f(own?.median, 1)} / ${f(own?.max, 1)} | ${f(a?.median)} / ${f(a?.max)} |`,
+    );
   }
   const verdicts: Array<{ target: string; value: number | null; limit: number; verdict: string }> = [];
   const judge = (target: string, value: number | null, limit: number): void => {
