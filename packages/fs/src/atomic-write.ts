@@ -44,35 +44,41 @@ const DEFAULT_MODE = 0o644;
  * symlink (also when that target does not exist yet, a dangling link).
  */
 export async function resolveWriteTarget(path: string): Promise<string> {
+  return (await resolveTarget(path)).target;
+}
+
+/** The target, and its permission bits when it exists (from the same lstat when `path` is no symlink). */
+async function resolveTarget(path: string): Promise<{ target: string; mode: number | null }> {
   let current = resolve(path);
   for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop += 1) {
     let info;
     try {
       info = await lstat(current);
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return current;
+      if (errnoCode(error) === 'ENOENT') return { target: current, mode: null };
       throw error;
     }
-    if (!info.isSymbolicLink()) return current;
+    if (!info.isSymbolicLink()) return { target: current, mode: info.mode & 0o7777 };
+    let target: string;
     try {
-      return await realpath(current);
+      target = await realpath(current);
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT') throw error;
       // Dangling: follow one hop by hand, relative to the link's own directory.
       current = resolve(dirname(current), await readlink(current));
+      continue;
     }
+    return {
+      target,
+      mode: await stat(target).then(
+        (s) => s.mode & 0o7777,
+        () => null,
+      ),
+    };
   }
   const error: NodeJS.ErrnoException = new Error(`ELOOP: too many symbolic links, ${path}`);
   error.code = 'ELOOP';
   throw error;
-}
-
-async function existingMode(target: string): Promise<number> {
-  try {
-    return (await stat(target)).mode & 0o7777;
-  } catch {
-    return DEFAULT_MODE;
-  }
 }
 
 async function fsyncDirectory(directory: string): Promise<void> {
@@ -88,6 +94,15 @@ async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** What replaceFileAtomic did: the new file is in place; `durable` tells when its rename is on disk. */
+export interface ReplacedFile {
+  /**
+   * Settles once the directory's fsync has made the rename itself survive a power failure:
+   * null, or the BirdWriteError that fsync failed with. Never rejects.
+   */
+  readonly durable: Promise<BirdWriteError | null>;
+}
+
 /**
  * Write `content` to `path` atomically: a unique temp file in the target's directory, fsync,
  * rename over the target, fsync the directory. A symlink at `path` is kept and its target is
@@ -96,12 +111,31 @@ async function fsyncDirectory(directory: string): Promise<void> {
  * removed and the old file stays intact.
  */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const error = await (await replaceFileAtomic(path, content)).durable;
+  if (error !== null) throw error;
+}
+
+/**
+ * writeFileAtomic, resolved as soon as the new file is in place: the temp file is written and
+ * fsynced, then renamed over the target, so a reader (BIRD) sees the whole new content from now
+ * on and a power failure leaves the old content or the new, never a torn file. The directory's
+ * fsync, which only makes the rename durable, goes on in the background (`durable`): BIRD need
+ * not wait for it (docs/design.md, "Failover latency").
+ * Throws as writeFileAtomic does for everything up to the rename.
+ */
+export async function replaceFileAtomic(path: string, content: string): Promise<ReplacedFile> {
   let target = path;
   let temp: string | null = null;
+  const fail = (error: unknown, what = ''): BirdWriteError => {
+    const where = target === resolve(path) || target === path ? path : `${path} (symlink to ${target})`;
+    return new BirdWriteError(`cannot write ${where}: ${what}${describeError(error)}`, path, errnoCode(error), { cause: error });
+  };
+  let directory: string;
   try {
-    target = await resolveWriteTarget(path);
-    const directory = dirname(target);
-    const mode = await existingMode(target);
+    const resolved = await resolveTarget(path);
+    target = resolved.target;
+    directory = dirname(target);
+    const mode = resolved.mode ?? DEFAULT_MODE;
     const candidate = join(directory, `.${basename(target)}.${process.pid}.${uniqueHex()}.tmp`);
     const handle = await open(candidate, 'wx', mode);
     temp = candidate;
@@ -114,12 +148,16 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     }
     await rename(temp, target);
     temp = null;
-    await fsyncDirectory(directory);
   } catch (error) {
     if (temp !== null) await unlink(temp).catch(() => undefined);
-    const where = target === resolve(path) || target === path ? path : `${path} (symlink to ${target})`;
-    throw new BirdWriteError(`cannot write ${where}: ${describeError(error)}`, path, errnoCode(error), { cause: error });
+    throw fail(error);
   }
+  return {
+    durable: fsyncDirectory(directory).then(
+      () => null,
+      (error: unknown) => fail(error, `the new file is in place, but fsync of its directory ${directory} failed: `),
+    ),
+  };
 }
 
 /**

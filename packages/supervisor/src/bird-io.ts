@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { errnoCode } from '@ahc/errors';
 import { archivePrefixFile, parsePrefixFile, renderPrefixFile, runCustomReconfigure, verifyBirdVariable } from '@ahc/bird';
 import { runCommand } from '@ahc/command';
 import type { CommandRunner } from '@ahc/command';
-import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
+import { removeStaleTempFiles, replaceFileAtomic } from '@ahc/fs';
 import type { PrefixFileContent, ReconfigureOutcome, VerifyOutcome } from '@ahc/bird';
 import type { BirdFamilyConfig, Command, ServiceConfig } from '@ahc/config';
 import type { ReconfigureQueue } from './reconfigure-queue';
@@ -25,6 +26,15 @@ export function customActionOf(
   return command === null ? undefined : { service: c.name, command, direction, timeoutMs: c.customReconfigureTimeoutMs };
 }
 
+/** A write whose new file is in place (BIRD may be told); `durable` tells when it is on disk. */
+export interface WrittenFile {
+  /**
+   * Settles once the rename is durable (the directory's fsync): null, or the error that fsync
+   * failed with (the new file is in place anyway). Never rejects.
+   */
+  readonly durable: Promise<Error | null>;
+}
+
 /**
  * Everything a PrefixReconciler does to one family's file and to BIRD. The reconciler decides
  * what and when; this does it (FileBirdIo for the daemon, a fake in tests).
@@ -36,8 +46,11 @@ export interface BirdIo {
   read(): Promise<PrefixFileContent | null>;
   /** Keep a copy of the file in history (keep_bird_changes). */
   archive(): Promise<void>;
-  /** Replace the file atomically with these prefixes (dummy first). */
-  write(prefixes: readonly string[]): Promise<void>;
+  /**
+   * Replace the file atomically with these prefixes (dummy first). Resolves once the new file is
+   * in place; rejects, the old file intact, when it cannot be written.
+   */
+  write(prefixes: readonly string[]): Promise<WrittenFile>;
   /** The family's reconfigure command (shared by families that use the same one). Never rejects. */
   reconfigure(): Promise<ReconfigureOutcome>;
   /**
@@ -53,8 +66,23 @@ export interface BirdIo {
   verify(command: Command, prefixes: readonly string[]): Promise<VerifyOutcome>;
 }
 
-/** The daemon's BirdIo: the real file, the shared ReconfigureQueue and the commands. */
+/** Same inode, size and times: the file has not changed since `a` was taken (docs/design.md, "Failover latency"). */
+function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * The daemon's BirdIo: the real file, the shared ReconfigureQueue and the commands.
+ *
+ * It remembers what it wrote last and the file's stat right after the rename: a read that finds
+ * the same inode, size, mtime and ctime returns that content without reading the file again (a
+ * stat instead of open, read and close before every step). Any other change of the file (hand
+ * edits, another writer, a deleted file, a symlink pointed elsewhere) changes one of them, so
+ * the file is read.
+ */
 export class FileBirdIo implements BirdIo {
+  #lastWrite: { readonly content: PrefixFileContent; readonly stat: Promise<BigIntStats | null> } | null = null;
+
   constructor(
     private readonly bird: BirdFamilyConfig,
     private readonly queue: ReconfigureQueue,
@@ -68,6 +96,12 @@ export class FileBirdIo implements BirdIo {
   }
 
   async read(): Promise<PrefixFileContent | null> {
+    const last = this.#lastWrite;
+    if (last !== null) {
+      const [now, then] = await Promise.all([stat(this.bird.path, { bigint: true }).catch(() => null), last.stat]);
+      if (now !== null && then !== null && sameFile(now, then)) return last.content;
+      this.#lastWrite = null;
+    }
     let text: string;
     try {
       text = await readFile(this.bird.path, 'utf8');
@@ -82,15 +116,27 @@ export class FileBirdIo implements BirdIo {
     await archivePrefixFile(this.bird.path, this.bird.changesCounter, new Date());
   }
 
-  async write(prefixes: readonly string[]): Promise<void> {
-    const content = renderPrefixFile({
+  async write(prefixes: readonly string[]): Promise<WrittenFile> {
+    const text = renderPrefixFile({
       variable: this.bird.variable,
       dummy: this.bird.dummy,
       prefixes,
       generatedAt: new Date(),
       pid: process.pid,
     });
-    await writeFileAtomic(this.bird.path, content);
+    this.#lastWrite = null;
+    const replaced = await replaceFileAtomic(this.bird.path, text);
+    // Taken while BIRD is being told, off the path of the step; what the file holds is what the
+    // next read would parse from it.
+    const size = BigInt(Buffer.byteLength(text));
+    this.#lastWrite = {
+      content: parsePrefixFile(text),
+      stat: stat(this.bird.path, { bigint: true }).then(
+        (s) => (s.size === size ? s : null),
+        () => null,
+      ),
+    };
+    return { durable: replaced.durable };
   }
 
   reconfigure(): Promise<ReconfigureOutcome> {

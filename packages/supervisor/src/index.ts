@@ -8,7 +8,7 @@ export { ReconfigureQueue } from './reconfigure-queue';
 export { ServiceRegistry } from './service-registry';
 export type { ServiceView } from './service-registry';
 export { FileBirdIo } from './bird-io';
-export type { BirdIo, CustomAction } from './bird-io';
+export type { BirdIo, CustomAction, WrittenFile } from './bird-io';
 export { PrefixReconciler } from './prefix-reconciler';
 export type { DesiredPrefixes, QueueItem, ReconcilerOptions, ReconcilerSnapshot } from './prefix-reconciler';
 export type { CoreSnapshot, FamilySnapshot, ServiceSnapshot, WorkerSnapshot } from './core-snapshot';

@@ -4,7 +4,7 @@ import type { PrefixFileContent, PrefixFilePlan, ReconfigureFailureKind, VerifyK
 import type { BirdFamilyConfig } from '@ahc/config';
 import type { Logger } from '@ahc/logging';
 import { RECONFIGURE_BACKOFF } from './backoff';
-import type { BirdIo, CustomAction } from './bird-io';
+import type { BirdIo, CustomAction, WrittenFile } from './bird-io';
 import { ConvergeLoop } from './converge-loop';
 import { RECONFIGURE_GATHER } from './gather';
 
@@ -73,6 +73,8 @@ export class PrefixReconciler {
   readonly #loop: ConvergeLoop;
   /** False while BIRD may not have applied the file as written (a reconfigure failed). */
   #inSync = true;
+  /** The last write's rename may not be on disk (its directory's fsync failed): write again. */
+  #rewriteOwed = false;
   readonly #failures = new Map<StepFailureKind, number>();
   /** Prefixes without a check kept at startup (purge_ip_prefixes = false) until the first update. */
   #keepUnknown = new Set<string>();
@@ -185,7 +187,7 @@ export class PrefixReconciler {
     this.#keepUnknown = new Set(plan.prefixes.filter((p) => p !== this.bird.dummy && !configured.has(p)));
     if (plan.rewrite) {
       this.#inSync = false;
-      await this.#write(plan, false);
+      await this.#durable(await this.#write(plan, false));
     }
     // Wait for the first attempt only: with BIRD down, checks must start anyway while the
     // reconfigure is retried in the background.
@@ -224,8 +226,11 @@ export class PrefixReconciler {
     return changed.length > 0 && changed.every((p) => owned.has(p));
   }
 
-  /** `update`: a queued change (the empty-file warning belongs to those, not to start-up repair). */
-  async #write(plan: PrefixFilePlan, update: boolean): Promise<void> {
+  /**
+   * `update`: a queued change (the empty-file warning belongs to those, not to start-up repair).
+   * Resolves once the new file is in place; its `durable` tells when the rename is on disk.
+   */
+  async #write(plan: PrefixFilePlan, update: boolean): Promise<WrittenFile> {
     if (this.bird.keepChanges) {
       try {
         await this.io.archive();
@@ -233,7 +238,8 @@ export class PrefixReconciler {
         this.log.error(`failed to keep a copy of ${this.bird.path} in history: ${(error as Error).message}`);
       }
     }
-    await this.io.write(plan.prefixes);
+    const written = await this.io.write(plan.prefixes);
+    this.#rewriteOwed = false;
     this.#written = plan.prefixes;
     this.log.info(`Bird configuration for IPv${this.bird.family} is updated`);
     if (update && plan.prefixes.length === 1) {
@@ -241,6 +247,21 @@ export class PrefixReconciler {
         `Bird configuration doesn't have IP prefixes for any of the services we monitor! It means local node doesn't receive any traffic`,
       );
     }
+    return written;
+  }
+
+  /**
+   * The background fsync of the directory after a write: true when the rename is on disk. When
+   * it failed, the new file is in place (BIRD has it) but might not survive a power failure:
+   * logged, and the next step writes the file again.
+   */
+  async #durable(written: WrittenFile): Promise<boolean> {
+    const error = await written.durable;
+    if (error === null) return true;
+    this.#rewriteOwed = true;
+    this.#lastError = error.message;
+    this.log.error(`failed to write BIRD configuration: ${error.message}; it is written again on the next try`);
+    return false;
   }
 
   /**
@@ -308,9 +329,12 @@ export class PrefixReconciler {
       configured: this.registry.configured(this.bird.family),
     });
     this.#logItems(items, current, plan);
-    if (plan.rewrite) {
+    // The directory's fsync of this write, awaited once BIRD has been told (it only makes the
+    // rename durable; docs/design.md, "Failover latency").
+    let written: WrittenFile | null = null;
+    if (plan.rewrite || this.#rewriteOwed) {
       try {
-        await this.#write(plan, true);
+        written = await this.#write(plan, true);
       } catch (error) {
         this.#lastError = (error as Error).message;
         this.log.error(`failed to write BIRD configuration: ${this.#lastError}; the previous file is left intact`);
@@ -319,6 +343,19 @@ export class PrefixReconciler {
       }
       this.#inSync = false;
     }
+    const applied = await this.#apply(owed, current, plan, items, custom);
+    if (written === null || (await this.#durable(written))) return applied;
+    return applied ? this.#failed('write') : false;
+  }
+
+  /** The rest of a step, once the file is as planned: tell BIRD (or the services' own commands). */
+  async #apply(
+    owed: boolean,
+    current: PrefixFileContent | null,
+    plan: PrefixFilePlan,
+    items: readonly QueueItem[],
+    custom: readonly CustomAction[],
+  ): Promise<boolean> {
     if (!plan.rewrite && this.#inSync && custom.length === 0) {
       // Said once per queue item the Python daemon would have taken; silent for our own steps.
       if (items.length > 0) this.log.info('no updates for bird configuration');

@@ -187,6 +187,37 @@ describe('PrefixReconciler when the file fails', () => {
     expect(b.reconciler.snapshot()).toMatchObject({ written: [DUMMY, WEB], applied: [DUMMY, WEB], failures: { write: 1 } });
   });
 
+  it('tells BIRD before the directory fsync ends; when that fsync fails, logs it and writes the file again', async () => {
+    const b = bench({ services: SERVICES });
+    await b.started();
+    const eio =
+      'cannot write /etc/bird/anycast-prefixes.conf: the new file is in place, but fsync of its directory /etc/bird failed: EIO: i/o error';
+    b.bird.durableErrors = [new Error(eio)];
+    b.decide('web', 'up');
+    await b.settle();
+    // BIRD has the new file (the reconfigure ran), but its rename might not survive a power failure.
+    expect(b.take()).toEqual([
+      item('web', WEB, 'add to'),
+      `${I} announcing ${WEB} for web`,
+      UPDATED,
+      RECONFIGURING,
+      RECONFIGURED,
+      `${E} failed to write BIRD configuration: ${eio}; it is written again on the next try`,
+      retrying(1, '0.25'),
+    ]);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: true, lastError: eio, failures: { write: 1 } });
+    await b.converge();
+    // The file already holds what is wanted; it is written (and BIRD told) again all the same.
+    expect(b.take()).toEqual([UPDATED, RECONFIGURING, RECONFIGURED]);
+    expect(b.bird.calls.filter((c) => c.startsWith('write') || c === 'reconfigure').slice(-4)).toEqual([
+      `write ${DUMMY},${WEB}`,
+      'reconfigure',
+      `write ${DUMMY},${WEB}`,
+      'reconfigure',
+    ]);
+    expect(b.reconciler.snapshot()).toMatchObject({ pending: false, lastError: null, applied: [DUMMY, WEB] });
+  });
+
   it('retries when the file cannot be read', async () => {
     const b = bench({ services: SERVICES });
     await b.started();

@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import type { PrefixFileContent, ReconfigureOutcome, VerifyOutcome } from '@ahc/bird';
 import type { BirdFamilyConfig, Command } from '@ahc/config';
-import type { BirdIo, CustomAction } from '../src/bird-io';
+import type { BirdIo, CustomAction, WrittenFile } from '../src/bird-io';
 import { PrefixReconciler } from '../src/prefix-reconciler';
 import type { DesiredPrefixes, QueueItem } from '../src/prefix-reconciler';
 import { captureLogger } from '../../../test/helpers/capture-logger';
@@ -99,12 +99,15 @@ export class FakeBird implements BirdIo {
     return error === undefined ? Promise.resolve() : Promise.reject(error);
   }
 
-  write(prefixes: readonly string[]): Promise<void> {
+  /** Errors the writes' background directory fsync settle with, in order (null: durable). */
+  durableErrors: Array<Error | null> = [];
+
+  write(prefixes: readonly string[]): Promise<WrittenFile> {
     this.calls.push(`write ${prefixes.join(',')}`);
     const error = this.writeErrors.shift();
     if (error !== undefined) return Promise.reject(error);
     this.file = { variable: VARIABLE, prefixes: [...prefixes] };
-    return Promise.resolve();
+    return Promise.resolve({ durable: Promise.resolve(this.durableErrors.shift() ?? null) });
   }
 
   reconfigure(): Promise<ReconfigureOutcome> {
