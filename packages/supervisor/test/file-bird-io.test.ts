@@ -31,6 +31,16 @@ function io(path: string): FileBirdIo {
   return new FileBirdIo(bird, new ReconfigureQueue('/bin/true', 5000), abort.signal);
 }
 
+/** A FileBirdIo for `name` in the test's directory, after one write of its own (fsynced). */
+async function afterOwnWrite(prefixes: readonly string[], name = 'anycast-prefixes.conf'): Promise<{ path: string; bio: FileBirdIo }> {
+  const path = join(dir, name);
+  const bio = io(path);
+  await (
+    await bio.write(prefixes)
+  ).durable;
+  return { path, bio };
+}
+
 const handWritten = (prefixes: readonly string[]): string =>
   `define ${VARIABLE} =\n    [\n${prefixes.map((p) => `        ${p}`).join(',\n')}\n    ];\n`;
 
@@ -46,22 +56,14 @@ describe('FileBirdIo', () => {
   });
 
   it('reads an edit in place made after its write', async () => {
-    const path = join(dir, 'anycast-prefixes.conf');
-    const bio = io(path);
-    await (
-      await bio.write([DUMMY, WEB])
-    ).durable;
+    const { path, bio } = await afterOwnWrite([DUMMY, WEB]);
     await bio.read();
     writeFileSync(path, handWritten([DUMMY, WEB, DNS]));
     await expect(bio.read()).resolves.toEqual({ variable: VARIABLE, prefixes: [DUMMY, WEB, DNS] });
   });
 
   it('reads a file renamed over its own, even one of the same size', async () => {
-    const path = join(dir, 'anycast-prefixes.conf');
-    const bio = io(path);
-    await (
-      await bio.write([DUMMY, WEB])
-    ).durable;
+    const { path, bio } = await afterOwnWrite([DUMMY, WEB]);
     // Same length as what it wrote: only the inode tells them apart.
     const own = readFileSync(path, 'utf8');
     const other = own.replace(WEB, DNS);
@@ -72,11 +74,7 @@ describe('FileBirdIo', () => {
   });
 
   it('reads a deleted file as missing, and one written again as it is', async () => {
-    const path = join(dir, 'anycast-prefixes.conf');
-    const bio = io(path);
-    await (
-      await bio.write([DUMMY, WEB])
-    ).durable;
+    const { path, bio } = await afterOwnWrite([DUMMY, WEB]);
     unlinkSync(path);
     await expect(bio.read()).resolves.toBeNull();
     writeFileSync(path, handWritten([DUMMY]));
