@@ -275,6 +275,14 @@ async function main(): Promise<void> {
   }
   judge('address: ours median, ms', stat(ours?.address)?.median ?? null, ADDRESS_MEDIAN_TARGET_MS);
   lines.push('', ...verdicts.map((v) => `${v.verdict.padEnd(7)} ${v.target}: ${f(v.value, 2)} (limit ${v.limit})`));
+  // Not a target: what each daemon adds once its check has started, without the wait for it.
+  const ownOurs = stat(ours?.healthOwn);
+  const ownPy = stat(py?.healthOwn);
+  if (ownOurs !== null && ownPy !== null)
+    lines.push(
+      `info    health, check start -> route gone: ours / Python, median ${f(ownOurs.median / ownPy.median, 2)} ` +
+        `(${f(ownOurs.median, 1)} / ${f(ownPy.median, 1)} ms)`,
+    );
   process.stdout.write(`\n${lines.join('\n')}\n`);
   mkdirSync(dirname(RESULT_FILE), { recursive: true });
   writeFileSync(
