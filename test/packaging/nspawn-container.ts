@@ -81,8 +81,13 @@ export class NspawnMachine {
     let leader: number;
     try {
       leader = await pollUntil(
-        async () =>
-          child.exitCode !== null ? Promise.reject(new Error(`systemd-nspawn exited ${child.exitCode}`)) : containerInit(child.pid ?? -1),
+        async () => {
+          if (child.exitCode !== null) throw new Error(`systemd-nspawn exited ${child.exitCode}`);
+          const pid = await containerInit(child.pid ?? -1);
+          // Until it has executed systemd it is still nspawn setting the container up: a
+          // systemctl run in its namespaces then could reach a systemd outside the container.
+          return pid !== undefined && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'systemd' ? pid : undefined;
+        },
         {
           what: "the container's init",
           timeoutMs: 15_000,
