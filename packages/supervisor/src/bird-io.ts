@@ -136,7 +136,7 @@ export class FileBirdIo implements BirdIo {
         () => null,
       ),
     };
-    return { durable: replaced.durable };
+    return replaced;
   }
 
   reconfigure(): Promise<ReconfigureOutcome> {
