@@ -1,7 +1,7 @@
 import { ERR, codeOf } from '@ahc/errors';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isFile } from '@ahc/fs';
+import { isDirectory, isFile } from '@ahc/fs';
 import { iniFromObject, mergeIni, parseIni } from '@ahc/ini';
 import type { IniDocument } from '@ahc/ini';
 import { ConfigError } from './config-error';
@@ -42,22 +42,30 @@ export function listConfigFiles(sources: ConfigSources): string[] {
   const files = [sources.file];
   if (sources.serviceFile !== undefined) {
     if (!isFile(sources.serviceFile)) {
-      throw new ConfigError(
-        ERR.AHC_CONFIG_MISSING_FILE,
-        `${sources.serviceFile} configuration file either isn't readable or doesn't exist`,
-        { file: sources.serviceFile },
-      );
+      throw new ConfigError(ERR.AHC_CONFIG_MISSING_FILE, `${sources.serviceFile} configuration file for a service check doesn't exist`, {
+        file: sources.serviceFile,
+      });
     }
     files.push(sources.serviceFile);
   } else if (sources.dir !== undefined) {
-    let names: string[];
-    try {
-      if (!statSync(sources.dir).isDirectory()) throw new Error('not a directory');
-      names = readdirSync(sources.dir);
-    } catch {
+    // The Python daemon's words when the directory is missing (or no directory); one it cannot
+    // list it reads as empty, where we say why instead.
+    if (!isDirectory(sources.dir)) {
       throw new ConfigError(
         ERR.AHC_CONFIG_MISSING_DIR,
-        `${sources.dir} directory with configuration files for service checks either isn't readable or doesn't exist`,
+        `${sources.dir} directory with configuration files for service checks doesn't exist`,
+        {
+          file: sources.dir,
+        },
+      );
+    }
+    let names: string[];
+    try {
+      names = readdirSync(sources.dir);
+    } catch (error) {
+      throw new ConfigError(
+        ERR.AHC_CONFIG_MISSING_DIR,
+        `${sources.dir} directory with configuration files for service checks isn't readable: ${(error as Error).message}`,
         { file: sources.dir },
       );
     }

@@ -21,4 +21,17 @@ describe('loadCompiledConfig', () => {
     const missing = join(tree.root, 'nope.conf');
     expectConfigError(() => loadCompiledConfig({ file: missing, dir: tree.dir }), 'AHC_CONFIG_MISSING_FILE', [missing]);
   });
+
+  it('says what the Python daemon says of a missing -d directory and -F file, word for word', () => {
+    const tree = writeTree();
+    const dir = join(tree.root, 'no-such.d');
+    const dirError = expectConfigError(() => loadCompiledConfig({ file: tree.file, dir }), 'AHC_CONFIG_MISSING_DIR', []);
+    expect(dirError.message).toBe(`${dir} directory with configuration files for service checks doesn't exist`);
+    // A file where the directory should be is no directory either, as os.path.isdir says.
+    const notDir = expectConfigError(() => loadCompiledConfig({ file: tree.file, dir: tree.file }), 'AHC_CONFIG_MISSING_DIR', []);
+    expect(notDir.message).toBe(`${tree.file} directory with configuration files for service checks doesn't exist`);
+    const serviceFile = join(tree.root, 'no-such.conf');
+    const fileError = expectConfigError(() => loadCompiledConfig({ file: tree.file, serviceFile }), 'AHC_CONFIG_MISSING_FILE', []);
+    expect(fileError.message).toBe(`${serviceFile} configuration file for a service check doesn't exist`);
+  });
 });
