@@ -181,6 +181,8 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
     ),
   );
   monitor.start();
+  // Read before the BIRD files (below); closed with a last write at the stop.
+  let state: StateSetup | null = null;
   const facts: DaemonFacts = {
     config,
     program: PROGRAM,
@@ -194,6 +196,7 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
         : { via: spawning.via, reason: spawning.reason, binary: spawning.binary, ...(spawning.helper?.state() ?? {}) },
     controlSocket: () => (control === null ? null : config.daemon.controlSocket),
     drainFile: () => drainFile?.state() ?? null,
+    stateFile: () => state?.store.snapshot() ?? null,
   };
   const snapshot = () => renderStatusReply(supervisor.snapshot(), facts);
   // Test-only (AHC_FAULT_INJECTION=1): `main-throw` raises two uncaught exceptions in the main
@@ -266,8 +269,6 @@ export async function runDaemon(config: CompiledConfig, sources: ConfigSources):
   });
   let stopping = false;
   let withdrawing = false;
-  // Read before the BIRD files (below); closed with a last write at the stop.
-  let state: StateSetup | null = null;
   const withdrawOnShutdown = config.daemon.withdrawOnShutdown;
   /** `received N at …`, `going to remove pidfile PATH`, `shutdown is complete`: the Python
    * daemon's records of a stop, which process supervisors' log checks may match. */

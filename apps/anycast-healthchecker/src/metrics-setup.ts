@@ -11,6 +11,7 @@ import type { DaemonFacts } from './status-reply';
  * at every check). */
 export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts): MetricsSnapshot {
   const helper = facts.spawnHelper?.();
+  const stateFile = facts.stateFile?.() ?? null;
   return {
     version: facts.version,
     uptimeSeconds: uptimeSeconds(facts),
@@ -18,6 +19,7 @@ export function metricsFromSnapshot(snapshot: CoreSnapshot, facts: DaemonFacts):
     ...(helper?.via === 'host'
       ? { spawnHelper: { up: helper.state === 'running', restarts: helper.restarts ?? 0, fallbackRuns: helper.fallbackRuns ?? 0 } }
       : {}),
+    ...(stateFile === null ? {} : { stateFile: { ok: stateFile.state === 'ok', writes: stateFile.writes, failures: stateFile.failures } }),
     services: snapshot.services.map(({ view, worker, drains }) => {
       const x = view.exported;
       return {

@@ -4,7 +4,7 @@ import type { CompiledConfig } from '@ahc/config';
 import type { BirdStatus, DrainFileStatus, DrainStatus, ServiceStatus, SpawnHelperStatus, StatusReply } from '@ahc/status';
 import { STATUS_PROTOCOL_VERSION } from '@ahc/status';
 import { monotonicMs, prefixesText } from '@ahc/protocol';
-import type { CoreSnapshot, Drain, DrainFileState, EventLoopLag } from '@ahc/supervisor';
+import type { CoreSnapshot, Drain, DrainFileState, EventLoopLag, StateStoreSnapshot } from '@ahc/supervisor';
 
 /** What the status reply and the metrics say of the daemon beside the core's snapshot. */
 export interface DaemonFacts {
@@ -21,6 +21,8 @@ export interface DaemonFacts {
   readonly controlSocket?: () => string | null;
   /** The drain file's watch, with `drain_file`. */
   readonly drainFile?: () => DrainFileState | null;
+  /** The state file (`state_dir`), once it has been opened. */
+  readonly stateFile?: () => StateStoreSnapshot | null;
 }
 
 function drainStatus(d: Drain, nowMs: number): DrainStatus {
@@ -140,6 +142,7 @@ export async function renderStatusReply(snapshot: CoreSnapshot, facts: DaemonFac
       ...(snapshot.addresses === null ? {} : { addresses: { ...snapshot.addresses } }),
       ...optional('controlSocket', facts.controlSocket?.() ?? null),
       ...optional('drainFile', drainFileOf(facts)),
+      ...optional('stateFile', facts.stateFile?.() ?? null),
       bird,
     },
     services,

@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefixFile } from '@ahc/bird';
-import { DaemonProcess, ensureBuilt, killDaemons, pollUntil, readIfExists, removeTempDirs, writeDaemonSetup } from './harness';
+import { DaemonProcess, ensureBuilt, killDaemons, pollUntil, readIfExists, removeTempDirs, runCli, writeDaemonSetup } from './harness';
 import type { DaemonSetup } from './harness';
 
 beforeAll(ensureBuilt);
@@ -43,6 +43,15 @@ function setupWith(daemon: Record<string, string>, fail = 2): DaemonSetup & { ok
   );
   const stateDir = daemon.state_dir ?? join(setup.root, 'state');
   return { ...setup, ok, stateDir, stateFile: join(stateDir, 'state.json') };
+}
+
+/** The state file as `status --json` tells it. */
+async function stateFileStatus(
+  setup: DaemonSetup,
+): Promise<{ path: string; state: string; writes: number; failures: number; lastProblem: string | null }> {
+  const r = await runCli(['status', '--json', ...setup.args]);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { daemon: { stateFile: never } }).daemon.stateFile;
 }
 
 const prefixes = (setup: DaemonSetup): readonly string[] => {
@@ -158,6 +167,16 @@ describe('state file faults: reported, ignored, the daemon runs', () => {
     expect(daemon.lines.join('\n')).toMatch(
       /AHC_STATE_FILE: state_dir .*not-a-dir\/state cannot be used \(.*\); running without persistence/,
     );
+    // What status, the Nagios check and an alert read, not only the log.
+    expect(await stateFileStatus(withBadDir)).toMatchObject({
+      path: join(blocker, 'state', 'state.json'),
+      state: 'disabled',
+      writes: 0,
+      lastProblem: expect.stringMatching(/^state_dir .*not-a-dir\/state cannot be used: /),
+    });
+    const nagios = await runCli(['status', '--nagios', ...withBadDir.args]);
+    expect(nagios.code).toBe(1);
+    expect(nagios.stdout).toMatch(/^ANYCAST-HEALTHCHECKER WARNING - state file \S+ disabled: state_dir /);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 
@@ -192,6 +211,18 @@ describe('state file faults: reported, ignored, the daemon runs', () => {
     writeFileSync(setup.ok, '');
     await waitForPrefix(daemon, setup);
     expect(daemon.lines.filter((l) => l.includes('AHC_STATE_FILE: cannot write'))).toHaveLength(1);
+    const failing = await stateFileStatus(setup);
+    expect(failing).toMatchObject({ path: setup.stateFile, state: 'failing', writes: 0 });
+    expect(failing.failures).toBeGreaterThan(1);
+    expect(failing.lastProblem).toMatch(kind === 'ro' ? /EROFS/ : /ENOSPC/);
+    expect((await runCli(['status', ...setup.args])).stdout).toMatch(/^state file: \S+ \(NOT WRITTEN since /m);
+    // Room again: the next write works and status says so.
+    if (kind === 'full') rmSync(join(target, 'filler'));
+    else execFileSync('mount', ['-o', 'remount,bind,rw', target]);
+    rmSync(setup.ok);
+    await waitForPrefix(daemon, setup, false);
+    await daemon.waitForLine(/the state file .*state\.json is written again/);
+    expect(await stateFileStatus(setup)).toMatchObject({ state: 'ok', lastProblem: null });
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -216,6 +216,29 @@ describe('the check spawner in the status reply and the metrics', () => {
   });
 });
 
+describe('the state file in the status reply and the metrics', () => {
+  const state = {
+    path: '/var/lib/x/state.json',
+    state: 'failing',
+    writes: 3,
+    failures: 2,
+    lastWrite: '2026-12-01T10:00:00.000Z',
+    failingSince: '2026-12-01T10:01:00.000Z',
+    lastProblem: 'cannot write /var/lib/x/state.json: ENOSPC: no space left on device, write',
+  } as const;
+
+  it('is in daemon as the store tells it, and absent until the store is opened', async () => {
+    expect((await renderStatusReply(snapshot, { ...facts, stateFile: () => state })).daemon.stateFile).toEqual(state);
+    expect('stateFile' in (await renderStatusReply(snapshot, { ...facts, stateFile: () => null })).daemon).toBe(false);
+  });
+
+  it('gives the metrics whether it is written, with its writes and failures', () => {
+    expect(metricsFromSnapshot(snapshot, { ...facts, stateFile: () => state }).stateFile).toEqual({ ok: false, writes: 3, failures: 2 });
+    expect(metricsFromSnapshot(snapshot, { ...facts, stateFile: () => ({ ...state, state: 'ok' }) }).stateFile?.ok).toBe(true);
+    expect(metricsFromSnapshot(snapshot, facts).stateFile).toBeUndefined();
+  });
+});
+
 describe('metrics rendered from a core snapshot', () => {
   it('take the values the core keeps, without reading the BIRD file', () => {
     const missing = { ...snapshot, families: snapshot.families.map((f) => ({ ...f, bird: { ...f.bird, path: join(dir, 'missing') } })) };

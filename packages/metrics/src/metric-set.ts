@@ -52,6 +52,8 @@ export interface MetricsSnapshot {
   readonly families: readonly MetricsFamily[];
   /** The main thread's address watch (docs/design.md, "Address checks: one kernel subscription"); absent: none. */
   readonly addressWatch?: { readonly source: string; readonly restarts: number };
+  /** The state file of `state_dir` (docs/operations.md, "State across restarts"); absent until it has been opened. */
+  readonly stateFile?: { readonly ok: boolean; readonly writes: number; readonly failures: number };
 }
 
 const P = 'anycast_healthchecker';
@@ -161,6 +163,14 @@ function addExtended(e: Exposition, s: MetricsSnapshot): void {
       {},
       s.spawnHelper.fallbackRuns,
     );
+  }
+  if (s.stateFile !== undefined) {
+    e.gauge(
+      `${P}_state_file_ok`,
+      '1 while the state file is written at every change; 0 when its last write failed or state_dir cannot be used',
+    ).set({}, s.stateFile.ok ? 1 : 0);
+    e.counter(`${P}_state_file_writes_total`, 'Writes of the state file that worked').set({}, s.stateFile.writes);
+    e.counter(`${P}_state_file_write_failures_total`, 'Writes of the state file that failed').set({}, s.stateFile.failures);
   }
   if (s.addressWatch !== undefined) {
     e.counter(`${P}_address_watch_restarts_total`, 'Restarts of the address monitor child after it died').set({}, s.addressWatch.restarts);

@@ -217,6 +217,22 @@ describe('the ahc-spawn helper metrics', () => {
   });
 });
 
+describe('the state file metrics', () => {
+  it('are extended metrics: 1 while it is written, 0 while not, with the writes and failures counted', () => {
+    const failing = parsePrometheusTextFormat(renderMetrics({ ...snapshot, stateFile: { ok: false, writes: 4, failures: 2 } }, true));
+    expect(value(failing, 'anycast_healthchecker_state_file_ok')).toBe(0);
+    expect(value(failing, 'anycast_healthchecker_state_file_writes_total')).toBe(4);
+    expect(value(failing, 'anycast_healthchecker_state_file_write_failures_total')).toBe(2);
+    const ok = parsePrometheusTextFormat(renderMetrics({ ...snapshot, stateFile: { ok: true, writes: 5, failures: 2 } }, true));
+    expect(value(ok, 'anycast_healthchecker_state_file_ok')).toBe(1);
+    const names = (text: string) => parsePrometheusTextFormat(text).map((f) => f.name);
+    // The textfile keeps the Python daemon's families.
+    expect(names(renderMetrics({ ...snapshot, stateFile: { ok: true, writes: 5, failures: 0 } }, false))).not.toContain(
+      'anycast_healthchecker_state_file_ok',
+    );
+  });
+});
+
 describe('prometheus_listen', () => {
   it('reads HOST:PORT, [v6]:PORT and :PORT', () => {
     expect(parseListenAddress('127.0.0.1:9610')).toEqual({ host: '127.0.0.1', port: 9610 });

@@ -4,6 +4,7 @@ export type {
   BirdStatus,
   DaemonStatus,
   DrainFileStatus,
+  StateFileStatus,
   DrainStatus,
   SpawnHelperStatus,
   ErrorReply,

@@ -88,6 +88,20 @@ export interface DrainFileStatus {
   readonly lastProblem: string | null;
 }
 
+/** The state file of `state_dir`: whether a restart would find the decided states and the drains. */
+export interface StateFileStatus {
+  readonly path: string;
+  /** `ok`: written at every change; `failing`: the last write failed; `disabled`: state_dir cannot be used. */
+  readonly state: 'ok' | 'failing' | 'disabled';
+  readonly writes: number;
+  readonly failures: number;
+  /** The last write that worked (ISO 8601), or null. */
+  readonly lastWrite: string | null;
+  /** The first failed write of the failures going on now (ISO 8601), or null. */
+  readonly failingSince: string | null;
+  readonly lastProblem: string | null;
+}
+
 export interface BirdStatus {
   readonly family: Family;
   readonly path: string;
@@ -164,6 +178,8 @@ export interface DaemonStatus {
   readonly controlSocket?: string;
   /** Absent without `drain_file`. */
   readonly drainFile?: DrainFileStatus;
+  /** Absent from daemons before it, and during start-up until `state_dir` has been opened. */
+  readonly stateFile?: StateFileStatus;
   readonly bird: readonly BirdStatus[];
 }
 

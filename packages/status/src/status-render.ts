@@ -1,4 +1,4 @@
-import type { DrainStatus, ServiceStatus, StatusReply } from './status-protocol';
+import type { DrainStatus, ServiceStatus, StateFileStatus, StatusReply } from './status-protocol';
 
 /** Nagios plugin exit codes. */
 export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
@@ -80,6 +80,11 @@ export function renderNagios(reply: StatusReply): NagiosResult {
     if (code === NAGIOS.OK) code = NAGIOS.WARNING;
     problems.push(`BIRD not updated: ${stale.map((b) => `IPv${b.family}: ${b.lastError ?? ''}`).join('; ')}`);
   }
+  const st = reply.daemon.stateFile;
+  if (st !== undefined && st.state !== 'ok') {
+    if (code === NAGIOS.OK) code = NAGIOS.WARNING;
+    problems.push(`state file ${st.path} ${st.state === 'disabled' ? 'disabled' : 'not written'}: ${st.lastProblem ?? '-'}`);
+  }
   if (reply.daemon.eventLoop.blocked) {
     if (code === NAGIOS.OK) code = NAGIOS.WARNING;
     problems.push(`main thread blocked (event loop lag ${reply.daemon.eventLoop.lagMs} ms)`);
@@ -138,6 +143,8 @@ export function renderTable(reply: StatusReply): string {
       `drain file: ${f.path} (${what}${f.watch === 'polling' ? ', directory not watched: re-read every few seconds' : ''}${f.lastProblem === null ? '' : `, problem: ${f.lastProblem}`})`,
     );
   }
+  const st = d.stateFile;
+  if (st !== undefined) lines.push(`state file: ${st.path} (${stateFileText(st)})`);
   for (const b of d.bird) {
     lines.push(
       `BIRD IPv${b.family}: ${b.path} (${b.variable}) ${b.prefixes.length} prefixes, last applied ${b.lastApplied ?? 'never'}` +
@@ -189,6 +196,19 @@ export function renderTable(reply: StatusReply): string {
     for (const s of drained) lines.push(`  ${s.name}: ${(s.drains ?? []).map(describeDrain).join('; ')}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The state file's line of the table: written, failing or disabled, and what a restart then loses. */
+function stateFileText(s: StateFileStatus): string {
+  const at = (iso: string | null): string => (iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+  if (s.state === 'disabled') return `DISABLED: ${s.lastProblem ?? '-'}; decided states and drains are not kept across a restart`;
+  if (s.state === 'failing') {
+    return (
+      `NOT WRITTEN since ${at(s.failingSince)}, ${s.failures} failed writes, last written ${at(s.lastWrite)}: ${s.lastProblem ?? '-'}; ` +
+      'a restart starts from the last file written'
+    );
+  }
+  return `written ${s.writes} times, last ${at(s.lastWrite)}`;
 }
 
 /** `drain command (all services) since 2026-12-01 10:00:00Z, 12.0s ago: maintenance`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NAGIOS, nagiosText, perfLabel, renderNagios, renderNagiosFailure, renderTable } from '../src/status-render';
 import { FIXED_PERFDATA_LABELS, parsePerfdata, parsePluginLine } from '../../../test/helpers/nagios';
+import type { StateFileStatus, StatusReply } from '../src/status-protocol';
 import { sampleReply, sampleService } from './sample-reply';
 
 describe('Nagios mode', () => {
@@ -190,5 +191,59 @@ describe('table', () => {
     // A status from before the monitor was named: the ip monitor it then always was.
     const unnamed = { ...events, daemon: { ...events.daemon, addresses: { ...events.daemon.addresses, monitor: undefined } } };
     expect(renderTable(unnamed)).toMatch(/^addresses: events since \S+, ip -o monitor address pid 9, 2 restarts/m);
+  });
+});
+
+describe('the state file in status', () => {
+  const reply = sampleReply();
+  const withState = (stateFile: StateFileStatus): StatusReply => ({ ...reply, daemon: { ...reply.daemon, stateFile } });
+  const ok: StateFileStatus = {
+    path: '/var/lib/anycast-healthchecker/state/state.json',
+    state: 'ok',
+    writes: 12,
+    failures: 0,
+    lastWrite: '2026-12-01T10:00:00.123Z',
+    failingSince: null,
+    lastProblem: null,
+  };
+  const failing: StateFileStatus = {
+    ...ok,
+    state: 'failing',
+    failures: 3,
+    failingSince: '2026-12-01T10:01:00.000Z',
+    lastProblem: 'cannot write /var/lib/anycast-healthchecker/state/state.json: ENOSPC: no space left on device, write',
+  };
+
+  it('has a line in the table: written, not written since when and why, or disabled', () => {
+    expect(renderTable(reply)).not.toMatch(/^state file:/m);
+    expect(renderTable(withState(ok))).toMatch(
+      /^state file: \/var\/lib\/anycast-healthchecker\/state\/state\.json \(written 12 times, last 2026-12-01 10:00:00Z\)$/m,
+    );
+    expect(renderTable(withState(failing))).toMatch(
+      /^state file: \S+ \(NOT WRITTEN since 2026-12-01 10:01:00Z, 3 failed writes, last written 2026-12-01 10:00:00Z: cannot write \S+: ENOSPC: no space left on device, write; a restart starts from the last file written\)$/m,
+    );
+    const disabled = { ...ok, state: 'disabled' as const, writes: 0, lastWrite: null, lastProblem: 'state_dir /x cannot be used: EACCES' };
+    expect(renderTable(withState(disabled))).toMatch(
+      /^state file: \S+ \(DISABLED: state_dir \/x cannot be used: EACCES; decided states and drains are not kept across a restart\)$/m,
+    );
+  });
+
+  it('makes the Nagios check WARNING while it is not written or disabled, OK while it is', () => {
+    expect(renderNagios(withState(ok)).code).toBe(NAGIOS.OK);
+    const r = renderNagios(withState(failing));
+    expect(r.code).toBe(NAGIOS.WARNING);
+    expect(r.line).toMatch(
+      /^ANYCAST-HEALTHCHECKER WARNING - state file \S+ not written: cannot write \S+: ENOSPC: no space left on device, write \| /,
+    );
+    const disabled = renderNagios(withState({ ...failing, state: 'disabled', lastProblem: 'state_dir /x cannot be used: EACCES' }));
+    expect(disabled.code).toBe(NAGIOS.WARNING);
+    expect(disabled.line).toMatch(/WARNING - state file \S+ disabled: state_dir \/x cannot be used: EACCES \|/);
+    // A failed worker still decides the code.
+    const worse = withState(failing);
+    const critical = {
+      ...worse,
+      services: [sampleService('web', { worker: { state: 'failed', threadId: 3, lastHeartbeatAgeMs: null, restarts: 5, lastExit: 'x' } })],
+    };
+    expect(renderNagios(critical).code).toBe(NAGIOS.CRITICAL);
   });
 });

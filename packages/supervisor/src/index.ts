@@ -40,4 +40,4 @@ export type { DecodedState, ServiceStateEntry, StateDrainEntry, StateFile, State
 export { NOTHING_RESTORED, planRestore, prefixesOf, serviceEntries } from './state-restore';
 export type { RestoreContext, RestorePlan } from './state-restore';
 export { STATE_WARN_EVERY_MS, STATE_WRITE_GATHER_MS, StateStore } from './state-store';
-export type { OpenedState, StateStoreOptions, StateStorePhase } from './state-store';
+export type { OpenedState, StateStoreOptions, StateStorePhase, StateStoreSnapshot } from './state-store';

@@ -32,6 +32,28 @@ export interface StateStoreOptions {
 
 export type StateStorePhase = 'new' | 'running' | 'disabled' | 'closed';
 
+/**
+ * What the status reply, the Nagios check and the metrics say of the state file: whether a
+ * restart would find the services' decided states and the drains (docs/operations.md, "State
+ * across restarts").
+ */
+export interface StateStoreSnapshot {
+  readonly path: string;
+  /**
+   * `ok`: written at every change (or not yet due); `failing`: the last write failed;
+   * `disabled`: state_dir cannot be used, nothing is kept across a restart.
+   */
+  readonly state: 'ok' | 'failing' | 'disabled';
+  readonly writes: number;
+  readonly failures: number;
+  /** The last write that worked (ISO 8601), or null. */
+  readonly lastWrite: string | null;
+  /** The first failed write of the failures going on now (ISO 8601), or null. */
+  readonly failingSince: string | null;
+  /** Why the last write failed, or why state_dir cannot be used; null while all is well. */
+  readonly lastProblem: string | null;
+}
+
 /** What the store found at open(): a state, or nothing (missing, unreadable or not ours: reported). */
 export type OpenedState = StateFile | null;
 
@@ -55,6 +77,11 @@ export class StateStore {
   #withdrawnAtShutdown = false;
   #writes = 0;
   #failures = 0;
+  #lastWrite: number | null = null;
+  #failingSince: number | null = null;
+  #lastProblem: string | null = null;
+  /** open() found state_dir unusable (the phase moves on to `closed` at the stop; this stays). */
+  #disabled = false;
   #started = false;
   readonly #now: () => number;
 
@@ -77,6 +104,19 @@ export class StateStore {
     return this.#failures;
   }
 
+  snapshot(): StateStoreSnapshot {
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      path: this.path,
+      state: this.#disabled ? 'disabled' : this.#failing ? 'failing' : 'ok',
+      writes: this.#writes,
+      failures: this.#failures,
+      lastWrite: iso(this.#lastWrite),
+      failingSince: iso(this.#failingSince),
+      lastProblem: this.#lastProblem,
+    };
+  }
+
   /**
    * Make sure the directory exists (created with mode 0750 when missing) and read the file. Every
    * problem is logged and ends in null; none is fatal. Without a usable directory the store is
@@ -95,6 +135,8 @@ export class StateStore {
       if (!info.isDirectory()) throw new Error('it exists and is not a directory');
     } catch (error) {
       this.#phase = 'disabled';
+      this.#disabled = true;
+      this.#lastProblem = `state_dir ${dir} cannot be used: ${describeError(error)}`;
       log.warning(
         `${ERR.AHC_STATE_FILE}: state_dir ${dir} cannot be used (${describeError(error)}); running without persistence: ` +
           'drains and decided states are not kept across a restart',
@@ -187,12 +229,17 @@ export class StateStore {
     try {
       await writeFileAtomic(this.path, encodeStateFile(this.collect()));
       this.#writes += 1;
+      this.#lastWrite = this.#now();
       if (this.#failing) this.options.log.info(`the state file ${this.path} is written again`);
       this.#failing = false;
+      this.#failingSince = null;
+      this.#lastProblem = null;
     } catch (error) {
+      const now = this.#now();
+      if (!this.#failing) this.#failingSince = now;
       this.#failing = true;
       this.#failures += 1;
-      const now = this.#now();
+      this.#lastProblem = describeError(error);
       if (now - this.#lastWarnAt < (this.options.warnEveryMs ?? STATE_WARN_EVERY_MS)) return;
       this.#lastWarnAt = now;
       this.options.log.warning(

@@ -123,6 +123,15 @@ describe('StateStore', () => {
       store.changed();
       await store.close();
       expect(store.writes).toBe(0);
+      expect(store.snapshot()).toEqual({
+        path: store.path,
+        state: 'disabled',
+        writes: 0,
+        failures: 0,
+        lastWrite: null,
+        failingSince: null,
+        lastProblem: expect.stringMatching(new RegExp(`^state_dir ${dir} cannot be used: `)),
+      });
     }
   });
 
@@ -137,6 +146,7 @@ describe('StateStore', () => {
     store.start(new Map(), () => ({}));
     const warnings = () => lines.filter((l) => l.includes('WARNING'));
     await poll(() => store.failures === 1, { timeoutMs: 2_000, what: 'the first failed write' });
+    const failingSince = new Date(now).toISOString();
     for (let i = 2; i <= 4; i += 1) {
       now += 10_000;
       store.changed();
@@ -147,9 +157,29 @@ describe('StateStore', () => {
     store.changed();
     await poll(() => store.failures === 5, { timeoutMs: 2_000, what: 'failed write 5' });
     expect(warnings()).toHaveLength(2);
+    // Status and metrics see the failures as they go on: since the first, with the last reason.
+    expect(store.snapshot()).toEqual({
+      path: store.path,
+      state: 'failing',
+      writes: 0,
+      failures: 5,
+      lastWrite: null,
+      failingSince,
+      lastProblem: expect.stringMatching(/^cannot write .*state\.json: /),
+    });
     rmSync(store.path, { recursive: true });
+    now += 1_000;
     store.changed();
     await poll(() => store.writes === 1, { timeoutMs: 2_000, what: 'a write that works' });
+    expect(store.snapshot()).toEqual({
+      path: store.path,
+      state: 'ok',
+      writes: 1,
+      failures: 5,
+      lastWrite: new Date(now).toISOString(),
+      failingSince: null,
+      lastProblem: null,
+    });
     expect(lines.join('\n')).toContain(`the state file ${store.path} is written again`);
     expect(read(store)).toMatchObject({ ok: true });
   });
