@@ -70,6 +70,15 @@ export class ConvergeLoop {
     this.#schedule();
   }
 
+  /**
+   * The requests served so far do not make the next one part of a burst: the start-up repair's
+   * step is not a decision, and the first service to decide after it is applied at once, as any
+   * lone decision is (a slow last step still holds it: gather.ts).
+   */
+  endBurst(): void {
+    this.#previousAt = null;
+  }
+
   /** Resolves when the steps running now are over, successful or not (a retry may be scheduled). */
   async settled(): Promise<void> {
     await this.#running;

@@ -193,6 +193,7 @@ export class PrefixReconciler {
     // reconfigure is retried in the background.
     this.request();
     await this.#loop.settled();
+    this.#loop.endBurst();
   }
 
   /**

@@ -115,6 +115,23 @@ describe('ConvergeLoop with gathering (fake clock)', () => {
     expect(h.started()).toEqual([0, 140]);
   });
 
+  it('after endBurst(), a request soon after a served one is lone again (the start-up repair is no decision)', async () => {
+    const h = harness();
+    h.loop.request();
+    await h.finish();
+    h.loop.endBurst();
+    await vi.advanceTimersByTimeAsync(100);
+    h.loop.request();
+    expect(h.started()).toEqual([0, 100]);
+    await h.finish();
+    // It ends the burst that was, not the next one: a request soon after this one is held again.
+    await vi.advanceTimersByTimeAsync(10);
+    h.loop.request();
+    expect(h.loop.state).toBe('gathering');
+    await vi.advanceTimersByTimeAsync(40);
+    expect(h.started()).toEqual([0, 100, 150]);
+  });
+
   it('a storm that never goes quiet is served every maxHoldMs, never two steps at once', async () => {
     const h = harness();
     let active = 0;

@@ -64,7 +64,7 @@ describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
 
   it('runs the global command too when another prefix changes in the same step', async () => {
     const b = bench({ services: SERVICES, bird: new FakeBird([DUMMY, DNS]) });
-    await b.reconciler.start(); // right after the start-up step: both decisions are gathered into one step
+    await b.reconciler.start(); // both decisions come before the step takes the queue: one step serves them
     b.decide('web', 'up', CUSTOM);
     b.decide('dns', 'down');
     await b.converge();
@@ -101,7 +101,7 @@ describe('PrefixReconciler with custom_bird_reconfigure_cmd', () => {
 
   it('keeps the custom command of a step whose global reconfigure failed', async () => {
     const b = bench({ services: SERVICES, bird: new FakeBird([DUMMY, DNS]) });
-    await b.reconciler.start(); // right after the start-up step: both decisions are gathered into one step
+    await b.reconciler.start(); // both decisions come before the step takes the queue: one step serves them
     b.bird.reconfigures = [failed('BIRD is down')];
     b.decide('web', 'up', CUSTOM);
     b.decide('dns', 'down');

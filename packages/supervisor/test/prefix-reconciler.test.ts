@@ -224,6 +224,17 @@ describe('PrefixReconciler decisions', () => {
     expect(b.bird.calls.slice(from)).toEqual(['settle']);
   });
 
+  it('applies the first decision after the start-up repair at once: the repair is no decision of a burst', async () => {
+    const b = bench({ services: SERVICES, bird: new FakeBird(null) });
+    await b.reconciler.start(); // the missing file is written and BIRD reconfigured
+    expect(b.bird.count('reconfigure')).toBe(1);
+    await vi.advanceTimersByTimeAsync(10);
+    b.decide('web', 'up'); // 10 ms later: held 40 ms as a burst's first, were the repair counted
+    await b.settle();
+    expect(b.bird.count('reconfigure')).toBe(2);
+    expect(b.bird.calls.filter((c) => c.startsWith('write')).at(-1)).toBe(`write ${DUMMY},${WEB}`);
+  });
+
   it('gathers a burst until it goes quiet for 40 ms (docs/design.md, "BIRD file and reconfiguration")', async () => {
     const b = bench({ services: SERVICES });
     await b.started();
