@@ -6,7 +6,7 @@ export { planStartupRepair, planUpdate } from './repair';
 export type { Finding, FindingKind, PrefixFilePlan, StartupRepairInput, UpdateInput } from './repair';
 export { archivePrefixFile, historyStamp, BirdHistoryError } from './history';
 export type { ArchiveResult } from './history';
-export { runReconfigure, runCustomReconfigure, classifyBirdReply, BirdReconfigureError } from './reconfigure';
+export { runReconfigure, runCustomReconfigure, classifyBirdReply } from './reconfigure';
 export type {
   ReconfigureOutcome,
   ReconfigureOptions,

@@ -12,7 +12,7 @@
  * configure again before `configure status` says BIRD is done (configure-status.ts, docs/bird.md).
  * BIRD 1.x can exit 0 after a syntax error, so success needs the "Reconfigured" line too.
  */
-import { AhcError, ERR, describeError } from '@ahc/errors';
+import { ERR, describeError } from '@ahc/errors';
 import { commandArgv, runCommand } from '@ahc/command';
 import type { CommandLine, CommandResult, CommandRunner } from '@ahc/command';
 
@@ -66,16 +66,6 @@ export interface ReconfigureOptions {
 }
 
 export type CustomReconfigureOptions = Omit<ReconfigureOptions, 'extraArgs'>;
-
-/** Carries a failed reconfigure outcome where an error is expected (retry bookkeeping, status). */
-export class BirdReconfigureError extends AhcError {
-  override name = 'BirdReconfigureError';
-  readonly outcome: ReconfigureOutcome;
-  constructor(command: string, outcome: ReconfigureOutcome) {
-    super(ERR.AHC_BIRD_RECONFIGURE, `reconfigure command "${command}" failed: ${outcome.reason}`);
-    this.outcome = outcome;
-  }
-}
 
 const RECONFIGURED = 'Reconfigured';
 const IN_PROGRESS = /^Reconfiguration (?:already )?in progress\b/;

@@ -35,7 +35,6 @@ const CODES = [
   // ---- running ----
   'AHC_BIRD_WRITE', // the BIRD prefix file could not be written
   'AHC_BIRD_HISTORY', // a copy for bird_keep_changes could not be made
-  'AHC_BIRD_RECONFIGURE', // the reconfigure command failed
   'AHC_COMMAND_SYNTAX', // a command line cannot be split into words
   'AHC_PIDFILE', // the pidfile names a live daemon or cannot be written
   'AHC_STARTUP', // another daemon holds the instance lock
