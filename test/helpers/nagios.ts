@@ -123,6 +123,7 @@ export const FIXED_PERFDATA_LABELS: readonly string[] = [
   'up',
   'down',
   'unknown',
+  'drained',
   'restarts',
   'uptime',
   'loop_lag',

@@ -258,10 +258,10 @@ describe('a running daemon whose services have awkward names', () => {
     expect(line.state).toBe('OK');
     expect(line.text).toBe(`${NAMES.length} check(s) running, ${NAMES.length} up, 0 down`);
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual(FIXED_PERFDATA_LABELS);
-    expect(labels.slice(11).sort()).toEqual(NAMES.map((n) => `${n.replaceAll('=', '_')}_duration`).sort());
+    expect(labels.slice(0, FIXED_PERFDATA_LABELS.length)).toEqual(FIXED_PERFDATA_LABELS);
+    expect(labels.slice(FIXED_PERFDATA_LABELS.length).sort()).toEqual(NAMES.map((n) => `${n.replaceAll('=', '_')}_duration`).sort());
     expect(line.perfdata.find((p) => p.label === 'services')).toMatchObject({ value: NAMES.length, uom: '' });
-    for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
+    for (const p of line.perfdata.slice(FIXED_PERFDATA_LABELS.length)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -61,6 +61,7 @@ export function renderNagios(reply: StatusReply): NagiosResult {
     `up=${count(s, (x) => x.state === 'up')}`,
     `down=${count(s, (x) => x.state === 'down')}`,
     `unknown=${count(s, (x) => x.state === 'unknown')}`,
+    `drained=${count(s, (x) => (x.drains ?? []).length > 0)}`,
     `restarts=${s.reduce((a, x) => a + x.worker.restarts, 0)}c`,
     `uptime=${perfNumber(reply.daemon.uptimeSeconds)}s`,
     `loop_lag=${perfNumber(reply.daemon.eventLoop.lagMs)}ms`,

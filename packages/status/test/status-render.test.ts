@@ -9,7 +9,7 @@ describe('Nagios mode', () => {
     const r = renderNagios(sampleReply());
     expect(r.code).toBe(NAGIOS.OK);
     expect(r.line).toBe(
-      'ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 restarts=0c uptime=60s loop_lag=1ms web_duration=3.2ms;;;0 dns_duration=3.2ms;;;0',
+      'ANYCAST-HEALTHCHECKER OK - 2 check(s) running, 1 up, 1 down | services=2 running=2 failed=0 restarting=0 disabled=0 up=1 down=1 unknown=0 drained=0 restarts=0c uptime=60s loop_lag=1ms web_duration=3.2ms;;;0 dns_duration=3.2ms;;;0',
     );
   });
 
@@ -39,6 +39,15 @@ describe('Nagios mode', () => {
     expect(renderNagios(stale).line).toMatch(/WARNING - BIRD not updated: IPv4: BIRD down/);
   });
 
+  it("counts the drained services in the perf data, and a drain alone is no problem (it is an operator's choice)", () => {
+    const drain = { source: 'command' as const, all: false, reason: 'maintenance', since: '2026-12-01T10:00:00.000Z', ageSeconds: 5 };
+    const r = renderNagios(
+      sampleReply([sampleService('web', { drains: [drain] }), sampleService('dns'), sampleService('ntp', { drains: [] })]),
+    );
+    expect(r.code).toBe(NAGIOS.OK);
+    expect(r.line).toMatch(/ unknown=0 drained=1 restarts=0c /);
+  });
+
   it('failure lines carry the state name', () => {
     expect(renderNagiosFailure(NAGIOS.CRITICAL, 'no daemon').line).toBe('ANYCAST-HEALTHCHECKER CRITICAL - no daemon');
   });
@@ -65,10 +74,10 @@ describe('Nagios output against the plugin guidelines, with awkward service name
     const line = parsePluginLine(renderNagios(sampleReply([...services, sampleService('never-ran', { lastCheck: null })])).line);
     expect(line.state).toBe('OK');
     const labels = line.perfdata.map((p) => p.label);
-    expect(labels.slice(0, 11)).toEqual(FIXED_PERFDATA_LABELS);
-    expect(labels.slice(11)).toEqual(AWKWARD.map((n) => `${n.replaceAll('=', '_').replace('\t', ' ')}_duration`));
-    for (const p of line.perfdata.slice(11)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
-    expect(line.perfdata[12]?.value).toBeCloseTo(1.333, 3);
+    expect(labels.slice(0, FIXED_PERFDATA_LABELS.length)).toEqual(FIXED_PERFDATA_LABELS);
+    expect(labels.slice(FIXED_PERFDATA_LABELS.length)).toEqual(AWKWARD.map((n) => `${n.replaceAll('=', '_').replace('\t', ' ')}_duration`));
+    for (const p of line.perfdata.slice(FIXED_PERFDATA_LABELS.length)) expect(p).toMatchObject({ uom: 'ms', min: '0' });
+    expect(line.perfdata[FIXED_PERFDATA_LABELS.length + 1]?.value).toBeCloseTo(1.333, 3);
   });
 
   it('keeps "|" and control characters out of the status text: service names, BIRD errors, failure reasons', () => {
