@@ -8,7 +8,8 @@ import { PYTHON_DAEMON_PRINTED_OPTIONS, PYTHON_SERVICE_DEFAULT_OPTIONS, makeTemp
 
 afterEach(removeTempDirs);
 
-// The [DEFAULT] and [daemon] tables of docs/configuration.md, in their order. Options listed as unset
+// The [DEFAULT] and [daemon] defaults in the order the Python daemon 0.9.10 prints them (checked against
+// its -p output; docs/configuration.md groups them by topic instead). Options listed as unset
 // (log_file, stderr_file, log_server, splay_startup) are not printed.
 // The golden text is written out once per block; the blocks recur in the expected -p and -P output.
 /** The [DEFAULT] table: what every section inherits. */
@@ -36,13 +37,13 @@ bird_changes_counter = 128
 bird6_changes_counter = 128
 purge_ip_prefixes = false
 pidfile = /var/run/anycast-healthchecker/anycast-healthchecker.pid`;
-/** [daemon] defaults from log_maxbytes on. */
-const DAEMON_LOGGING = `log_maxbytes = 104857600
-log_backups = 8
-log_server_port = 514
+/** [daemon] defaults from log_server_port on, in the order 0.9.10's `-p` prints them (its DEFAULT_OPTIONS). */
+const DAEMON_LOGGING = `log_server_port = 514
 json_stdout = false
 json_log_file = false
 json_log_server = false
+log_maxbytes = 104857600
+log_backups = 8
 log_format_journalctl = false
 prometheus_exporter = false
 prometheus_collector_textfile_dir = /var/cache/textfile_collector/
