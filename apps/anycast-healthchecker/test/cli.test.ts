@@ -1,9 +1,12 @@
 // The command line (docs/anycast-healthchecker.8) of the built program, run as a child process.
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigDocument, renderDefaults, renderEffective } from '@ahc/config';
-import { appVersion, ensureBuilt, removeTempDirs, runCli, serviceText, writeDaemonSetup } from './harness';
+import { CLI, appVersion, ensureBuilt, removeTempDirs, runCli, serviceText, writeDaemonSetup } from './harness';
 import type { CliResult } from './harness';
 
 beforeAll(ensureBuilt);
@@ -23,6 +26,42 @@ describe('-v / --version', () => {
   it.each(['-v', '--version'])('%s prints the version and exits 0', async (flag) => {
     const result = await runCli([flag]);
     expect(result).toMatchObject({ code: 0, stdout: `${appVersion()} (Node.js ${process.versions.node})\n`, stderr: '' });
+  });
+});
+
+describe('the checkout launcher', () => {
+  const launcher = fileURLToPath(new URL('../bin/anycast-healthchecker.mjs', import.meta.url));
+  const pinned = fileURLToPath(new URL('../../../.runtime/bin/node', import.meta.url));
+
+  // Skipped where the checkout has no pinned Node.js (the README's commands fetch it).
+  it.runIf(existsSync(pinned))('runs on the pinned Node.js whatever node PATH finds first, and says nothing on stderr', () => {
+    // A `node` first in PATH that is not the one: an old system Node.js, say. It must not run.
+    const fake = mkdtempSync(join(tmpdir(), 'ahc-fake-node-'));
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\necho "the node in PATH ran" >&2\nexit 3\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${fake}:/usr/sbin:/usr/bin:/sbin:/bin` };
+    const pinnedVersion = execFileSync(pinned, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    for (const argv0 of [launcher, CLI]) {
+      const r = spawnSync(argv0, ['-v'], { env, encoding: 'utf8' });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        status: 0,
+        stdout: `${appVersion()} (Node.js ${pinnedVersion})\n`,
+        stderr: '',
+      });
+    }
+    // Through a symlink too (an operator's /usr/local/bin link): the checkout is found from the real file.
+    const link = join(fake, 'anycast-healthchecker');
+    symlinkSync(launcher, link);
+    expect(spawnSync(link, ['-v'], { env, encoding: 'utf8' }).stdout).toBe(`${appVersion()} (Node.js ${pinnedVersion})\n`);
+    rmSync(fake, { recursive: true });
+  });
+
+  it('is JavaScript too: `node FILE` runs it on that node', () => {
+    const r = spawnSync(process.execPath, [launcher, '-v'], { encoding: 'utf8' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      status: 0,
+      stdout: `${appVersion()} (Node.js ${process.versions.node})\n`,
+      stderr: '',
+    });
   });
 });
 
