@@ -1,12 +1,12 @@
 #!/bin/sh
-':' //; d=$(dirname "$(readlink -f "$0")"); n="$d/../../../.runtime/bin/node"; [ -x "$n" ] || n=node; exec "$n" --jitless --lite-mode --max-semi-space-size=1 "$0" "$@"
+//bin/true; d=$(dirname "$(readlink -f "$0")"); n="$d/../../../.runtime/bin/node"; [ -x "$n" ] || n=node; exec "$n" --jitless --lite-mode --max-semi-space-size=1 "$0" "$@"
 // The two lines above are both shell and JavaScript. Run as a program (directly, or by pnpm's
 // .bin shim), sh reads them: it runs this same file on the Node.js the checkout pinned
 // (.runtime/bin/node, which the README's commands fetch), or on the `node` in PATH when there is
 // none, with the flags below. The machine's own node may be an older one (Debian 12 has 18, this
 // kind of box 20): it would run a Node.js past its end of life, and with --jitless Node 20 and 22
 // print a V8 warning on stderr that operators' scripts would read as the daemon's. `node FILE`
-// reads them as JavaScript: a string, then a comment; nothing happens, and that node runs it.
+// reads them as JavaScript: the second is a comment, and that node runs the rest.
 // Thin launcher: the program is the esbuild bundle next to it (built by `pnpm run build`).
 // --jitless in the exec above: V8 only interprets. The
 // daemon runs little JavaScript, and without the JIT each thread, one per check by default, needs
