@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ERR, describeError, errnoCode } from '@ahc/errors';
 import { removeStaleTempFiles, writeFileAtomic } from '@ahc/fs';
 import type { Logger } from '@ahc/logging';
+import type { StateFileStatus } from '@ahc/status';
 import { STATE_FILE_NAME, STATE_FORMAT, STATE_PROGRAM, decodeStateFile, encodeStateFile } from './state-file';
 import type { ServiceStateEntry, StateDrainEntry, StateFile } from './state-file';
 import { serviceEntries } from './state-restore';
@@ -35,24 +36,9 @@ export type StateStorePhase = 'new' | 'running' | 'disabled' | 'closed';
 /**
  * What the status reply, the Nagios check and the metrics say of the state file: whether a
  * restart would find the services' decided states and the drains (docs/operations.md, "State
- * across restarts").
+ * across restarts"). The status protocol's shape, field for field.
  */
-export interface StateStoreSnapshot {
-  readonly path: string;
-  /**
-   * `ok`: written at every change (or not yet due); `failing`: the last write failed;
-   * `disabled`: state_dir cannot be used, nothing is kept across a restart.
-   */
-  readonly state: 'ok' | 'failing' | 'disabled';
-  readonly writes: number;
-  readonly failures: number;
-  /** The last write that worked (ISO 8601), or null. */
-  readonly lastWrite: string | null;
-  /** The first failed write of the failures going on now (ISO 8601), or null. */
-  readonly failingSince: string | null;
-  /** Why the last write failed, or why state_dir cannot be used; null while all is well. */
-  readonly lastProblem: string | null;
-}
+export type StateStoreSnapshot = StateFileStatus;
 
 /** What the store found at open(): a state, or nothing (missing, unreadable or not ours: reported). */
 export type OpenedState = StateFile | null;
