@@ -106,6 +106,11 @@ function age(ms: number | null): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** An ISO 8601 time as the table shows it: `2026-12-01 10:00:00Z` (no `T`, no fraction). */
+function shortTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
 /** A readable table for humans. */
 export function renderTable(reply: StatusReply): string {
   const d = reply.daemon;
@@ -177,7 +182,7 @@ export function renderTable(reply: StatusReply): string {
     age(s.worker.lastHeartbeatAgeMs),
     String(s.worker.restarts),
     `${s.rise}/${s.fail}`,
-    s.lastCheck === null ? '-' : s.lastCheck.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    s.lastCheck === null ? '-' : shortTime(s.lastCheck.at),
     s.lastCheck === null ? '-' : s.lastCheck.timedOut ? 'timeout' : !s.lastCheck.ipAssigned ? 'no-ip' : String(s.lastCheck.exitCode ?? '-'),
     s.lastCheck === null ? '-' : `${s.lastCheck.durationMs.toFixed(1)}ms`,
     String(s.timeouts),
@@ -201,7 +206,7 @@ export function renderTable(reply: StatusReply): string {
 
 /** The state file's line of the table: written, failing or disabled, and what a restart then loses. */
 function stateFileText(s: StateFileStatus): string {
-  const at = (iso: string | null): string => (iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+  const at = (iso: string | null): string => (iso === null ? 'never' : shortTime(iso));
   if (s.state === 'disabled') return `DISABLED: ${s.lastProblem ?? '-'}; decided states and drains are not kept across a restart`;
   if (s.state === 'failing') {
     return (
@@ -215,6 +220,6 @@ function stateFileText(s: StateFileStatus): string {
 /** `drain command (all services) since 2026-12-01 10:00:00Z, 12.0s ago: maintenance`. */
 export function describeDrain(d: DrainStatus): string {
   const by = d.source === 'file' ? 'drain file' : 'drain command';
-  const since = d.since.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const since = shortTime(d.since);
   return `${by}${d.all ? ' (all services)' : ''} since ${since}, ${age(d.ageSeconds * 1000)} ago: ${d.reason}`;
 }
