@@ -56,7 +56,6 @@ export class StateStore {
   #refresh: NodeJS.Timeout | undefined;
   #writing: Promise<void> | null = null;
   #dirty = false;
-  #failing = false;
   #lastWarnAt = -Infinity;
   #previous = new Map<string, ServiceStateEntry>();
   #drains: () => Readonly<Record<string, StateDrainEntry>> = () => ({});
@@ -64,6 +63,7 @@ export class StateStore {
   #writes = 0;
   #failures = 0;
   #lastWrite: number | null = null;
+  /** When the failures going on now began (the first failed write since the last that worked); null: none. */
   #failingSince: number | null = null;
   #lastProblem: string | null = null;
   /** open() found state_dir unusable (the phase moves on to `closed` at the stop; this stays). */
@@ -94,7 +94,7 @@ export class StateStore {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return {
       path: this.path,
-      state: this.#disabled ? 'disabled' : this.#failing ? 'failing' : 'ok',
+      state: this.#disabled ? 'disabled' : this.#failingSince !== null ? 'failing' : 'ok',
       writes: this.#writes,
       failures: this.#failures,
       lastWrite: iso(this.#lastWrite),
@@ -216,20 +216,18 @@ export class StateStore {
       await writeFileAtomic(this.path, encodeStateFile(this.collect()));
       this.#writes += 1;
       this.#lastWrite = this.#now();
-      if (this.#failing) this.options.log.info(`the state file ${this.path} is written again`);
-      this.#failing = false;
+      if (this.#failingSince !== null) this.options.log.info(`the state file ${this.path} is written again`);
       this.#failingSince = null;
       this.#lastProblem = null;
     } catch (error) {
       const now = this.#now();
-      if (!this.#failing) this.#failingSince = now;
-      this.#failing = true;
+      this.#failingSince ??= now;
       this.#failures += 1;
       this.#lastProblem = describeError(error);
       if (now - this.#lastWarnAt < (this.options.warnEveryMs ?? STATE_WARN_EVERY_MS)) return;
       this.#lastWarnAt = now;
       this.options.log.warning(
-        `${ERR.AHC_STATE_FILE}: ${describeError(error)}; the daemon runs on, but drains and decided states are not kept ` +
+        `${ERR.AHC_STATE_FILE}: ${this.#lastProblem}; the daemon runs on, but drains and decided states are not kept ` +
           'across a restart until it can write again (said at most once a minute)',
       );
     }
